@@ -1,0 +1,82 @@
+# dadns -- DirectAdmin DNS pipeline
+# GNU make, no configure. `make run` and `make test` install what is missing.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+LDFLAGS ?=
+
+PROGS = $(patsubst %.c,%,$(wildcard bin/*.c))
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:.c=.o)
+UNITS = $(patsubst %.c,%,$(wildcard t/unit/*.c))
+FUZZ = $(patsubst %.c,%,$(wildcard t/fuzz/*.c))
+
+# Every program links the common library and the system libraries it may
+# need; --as-needed keeps the unused ones out of the running process.
+LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
+	-lmariadb -lmnl -lpthread -lm
+
+DEBS_BUILD = build-essential clang libyaml-dev libsqlite3-dev \
+	libcurl4-openssl-dev libldns-dev libmicrohttpd-dev libmariadb-dev \
+	libmnl-dev pkg-config
+DEBS_RUN = s6 nsd bind9 bind9-utils mariadb-server unbound bats bats-assert \
+	bats-support bind9-dnsutils ldnsutils keepalived iproute2 curl \
+	libclang-rt-14-dev procps
+DEBS_BENCH = dnsdist dnsperf
+
+.PHONY: all deps deps-bench test check san fuzz run stop bench clean
+
+all: $(PROGS) $(UNITS)
+
+lib/libcommon.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+lib/%.o: lib/%.c lib/*.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+bin/%: bin/%.c lib/libcommon.a lib/*.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
+
+t/unit/%: t/unit/%.c lib/libcommon.a lib/*.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
+
+# Install missing Debian packages (via sudo when not root).
+deps:
+	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN)
+
+deps-bench:
+	@sh t/deps.sh $(DEBS_BENCH)
+
+test: deps
+	$(MAKE) all
+	@sh t/run-tests.sh
+
+check: all
+	@sh t/run-tests.sh
+
+# Sanitizer build: a separate object tree is not needed, clean first.
+san: deps
+	$(MAKE) clean
+	$(MAKE) all CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh t/run-tests.sh
+	$(MAKE) clean
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh t/fuzz/run.sh $(FUZZ_SECONDS)
+
+run: deps all
+	@sh etc/run.sh start
+
+stop:
+	@sh etc/run.sh stop
+
+bench: deps deps-bench all
+	@sh bench/run-all.sh
+
+clean:
+	rm -f $(PROGS) $(UNITS) $(FUZZ) lib/*.o lib/libcommon.a
+	rm -rf t/fuzz/bin

@@ -1,0 +1,98 @@
+/* enqueue.c -- commit jobs durably: store rows first, then every queue */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "enqueue.h"
+#include "job.h"
+#include "spool.h"
+#include "store.h"
+
+/* Does the store's file system differ from the spool's? Then syncing the
+ * spool does not cover the store and it needs its own sync. */
+static int
+same_fs(struct store *st, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) < 0)
+		return 0;
+	return (unsigned long long)sb.st_dev == store_device(st);
+}
+
+int
+enqueue_commit(struct store *st, const char *spool_path,
+    char *const queues[], size_t nq, struct job *jobs, size_t n,
+    char *err, size_t errlen)
+{
+	char **names = NULL, **bufs = NULL, tmp[4096];
+	size_t *lens = NULL, i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (store_begin(st) < 0) {
+		snprintf(err, errlen, "unable to begin a store transaction: %s",
+		    store_errmsg(st));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_apply_job(st, &jobs[i]) < 0) {
+			snprintf(err, errlen, "unable to store zone %s: %s",
+			    jobs[i].zone, store_errmsg(st));
+			store_rollback(st);
+			return -1;
+		}
+	}
+	if (store_commit(st) < 0) {
+		snprintf(err, errlen, "unable to commit the store: %s",
+		    store_errmsg(st));
+		store_rollback(st);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp", spool_path);
+	/* With no backend queue, or a store elsewhere, the store needs a
+	 * sync of its own before the reply. */
+	if ((nq == 0 || !same_fs(st, tmp)) && store_sync(st) < 0) {
+		snprintf(err, errlen, "unable to sync the store: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (nq == 0)
+		return 0;
+	names = calloc(n, sizeof(*names));
+	bufs = calloc(n, sizeof(*bufs));
+	lens = calloc(n, sizeof(*lens));
+	if (names == NULL || bufs == NULL || lens == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((names[i] = malloc(320)) == NULL ||
+		    job_name(&jobs[i], names[i], 320) < 0 ||
+		    (bufs[i] = job_format(&jobs[i], &lens[i])) == NULL) {
+			snprintf(err, errlen, "unable to format the job for %s",
+			    jobs[i].zone);
+			goto out;
+		}
+	}
+	if (spool_commit(spool_path, queues, nq, names, bufs, lens, n) < 0) {
+		snprintf(err, errlen, "unable to write the jobs to %s: %s",
+		    spool_path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n && names != NULL; i++) {
+		free(names[i]);
+		if (bufs != NULL)
+			free(bufs[i]);
+	}
+	free(names);
+	free(bufs);
+	free(lens);
+	return rc;
+}

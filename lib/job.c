@@ -1,0 +1,270 @@
+/* job.c -- the spool's job file: header lines, a blank line, zone text */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+
+#define SEQ_DIGITS	16
+
+/* The only characters a header value may hold: printable ASCII, no space
+ * (names are validated by the caller again where it matters). */
+static int
+value_ok(const char *v, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (v[i] <= ' ' || v[i] > '~')
+			return 0;
+	return 1;
+}
+
+/* Parse a decimal unsigned number of at most 20 digits. */
+static int
+parse_u64(const char *v, size_t len, uint64_t *out)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (len == 0 || len > 20)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		if (n > (UINT64_MAX - (v[i] - '0')) / 10)
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+copy_name(char *dst, const char *v, size_t len)
+{
+	if (len > JOB_NAME_MAX || !value_ok(v, len))
+		return -1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int
+job_parse(const char *buf, size_t len, struct job *job, const char **why)
+{
+	const char *p = buf, *end = buf + len, *nl, *v;
+	uint64_t n, textlen = 0;
+	size_t vlen;
+	int seen_v = 0, seen_l = 0, seen_s = 0;
+	unsigned seen = 0;
+
+	memset(job, 0, sizeof(*job));
+	if (len > JOB_MAX) {
+		*why = "job too large";
+		return -1;
+	}
+	for (;;) {
+		if (p >= end) {
+			*why = "missing blank line after header";
+			return -1;
+		}
+		if ((nl = memchr(p, '\n', end - p)) == NULL) {
+			*why = "header line without newline";
+			return -1;
+		}
+		if (nl == p) {
+			p++;
+			break;
+		}
+		if (nl - p < 3 || p[1] != ' ') {
+			*why = "malformed header line";
+			return -1;
+		}
+		v = p + 2;
+		vlen = nl - v;
+		/* Each tag may appear once. */
+		if (p[0] < 'a' || p[0] > 'z' || (seen & (1u << (p[0] - 'a')))) {
+			*why = "unknown or repeated header tag";
+			return -1;
+		}
+		seen |= 1u << (p[0] - 'a');
+		switch (p[0]) {
+		case 'v':
+			if (vlen != 1 || v[0] != '1') {
+				*why = "unsupported job version";
+				return -1;
+			}
+			seen_v = 1;
+			break;
+		case 'a':
+			if (vlen == 4 && memcmp(v, "save", 4) == 0)
+				job->action = JOB_SAVE;
+			else if (vlen == 6 && memcmp(v, "delete", 6) == 0)
+				job->action = JOB_DELETE;
+			else {
+				*why = "unknown action";
+				return -1;
+			}
+			break;
+		case 'z':
+			if (copy_name(job->zone, v, vlen) < 0) {
+				*why = "invalid zone name";
+				return -1;
+			}
+			break;
+		case 'h':
+			if (copy_name(job->hostname, v, vlen) < 0) {
+				*why = "invalid hostname";
+				return -1;
+			}
+			break;
+		case 'u':
+			if (copy_name(job->username, v, vlen) < 0) {
+				*why = "invalid username";
+				return -1;
+			}
+			break;
+		case 'q':
+			if (parse_u64(v, vlen, &job->seq) < 0) {
+				*why = "invalid sequence";
+				return -1;
+			}
+			break;
+		case 't':
+			if (parse_u64(v, vlen, &n) < 0 || n > INT64_MAX) {
+				*why = "invalid push time";
+				return -1;
+			}
+			job->pushed_us = (long long)n;
+			break;
+		case 's':
+			if (parse_u64(v, vlen, &n) < 0 || n > UINT32_MAX) {
+				*why = "invalid serial";
+				return -1;
+			}
+			job->serial = (uint32_t)n;
+			seen_s = 1;
+			break;
+		case 'l':
+			if (parse_u64(v, vlen, &textlen) < 0 ||
+			    textlen > JOB_MAX) {
+				*why = "invalid text length";
+				return -1;
+			}
+			seen_l = 1;
+			break;
+		default:
+			*why = "unknown or repeated header tag";
+			return -1;
+		}
+		p = nl + 1;
+	}
+	if (!seen_v) {
+		*why = "missing version";
+		return -1;
+	}
+	if (job->action == 0) {
+		*why = "missing action";
+		return -1;
+	}
+	if (job->zone[0] == '\0') {
+		*why = "missing zone";
+		return -1;
+	}
+	if (job->action == JOB_SAVE) {
+		if (!seen_l || !seen_s) {
+			*why = "save without text length or serial";
+			return -1;
+		}
+		if ((uint64_t)(end - p) != textlen) {
+			*why = "text length does not match (truncated job?)";
+			return -1;
+		}
+		if (textlen == 0) {
+			*why = "save without zone text";
+			return -1;
+		}
+		job->text = p;
+		job->textlen = textlen;
+	} else if (p != end || seen_l) {
+		*why = "delete job with text";
+		return -1;
+	}
+	return 0;
+}
+
+char *
+job_format(const struct job *job, size_t *lenp)
+{
+	char head[2048];
+	char *buf;
+	size_t textlen;
+	int n;
+
+	if ((job->action != JOB_SAVE && job->action != JOB_DELETE) ||
+	    !value_ok(job->zone, strlen(job->zone)) || job->zone[0] == '\0' ||
+	    !value_ok(job->hostname, strlen(job->hostname)) ||
+	    !value_ok(job->username, strlen(job->username)) ||
+	    job->pushed_us < 0 ||
+	    (job->action == JOB_SAVE && job->textlen == 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	n = snprintf(head, sizeof(head), "v 1\na %s\nz %s\nq %" PRIu64
+	    "\nt %lld\n", job->action == JOB_SAVE ? "save" : "delete",
+	    job->zone, job->seq, job->pushed_us);
+	if (job->hostname[0] != '\0')
+		n += snprintf(head + n, sizeof(head) - n, "h %s\n",
+		    job->hostname);
+	if (job->username[0] != '\0')
+		n += snprintf(head + n, sizeof(head) - n, "u %s\n",
+		    job->username);
+	if (job->action == JOB_SAVE)
+		n += snprintf(head + n, sizeof(head) - n,
+		    "s %" PRIu32 "\nl %zu\n", job->serial, job->textlen);
+	n += snprintf(head + n, sizeof(head) - n, "\n");
+	if ((size_t)n >= sizeof(head)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	textlen = job->action == JOB_SAVE ? job->textlen : 0;
+	if ((buf = malloc(n + textlen + 1)) == NULL)
+		return NULL;
+	memcpy(buf, head, n);
+	if (textlen > 0)
+		memcpy(buf + n, job->text, textlen);
+	buf[n + textlen] = '\0';
+	*lenp = n + textlen;
+	return buf;
+}
+
+int
+job_name(const struct job *job, char *buf, size_t size)
+{
+	int n;
+
+	n = snprintf(buf, size, "%0*" PRIu64 "_%s", SEQ_DIGITS, job->seq,
+	    job->zone);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+int
+job_name_parse(const char *name, uint64_t *seqp, const char **zonep)
+{
+	size_t i;
+
+	for (i = 0; i < SEQ_DIGITS; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	if (name[SEQ_DIGITS] != '_' || name[SEQ_DIGITS + 1] == '\0' ||
+	    strlen(name + SEQ_DIGITS + 1) > JOB_NAME_MAX)
+		return -1;
+	if (parse_u64(name, SEQ_DIGITS, seqp) < 0)
+		return -1;
+	*zonep = name + SEQ_DIGITS + 1;
+	return 0;
+}
