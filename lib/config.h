@@ -93,6 +93,11 @@ struct config {
 	} reconciliation;
 	struct config_backend backends[CONFIG_BACKENDS_MAX];
 	size_t		 nbackends;
+	/* Keys and DADNS_DNS_BACKENDS_* variables nobody reads (typos?),
+	 * ignored; the first one ("app.yml:7: app.listen_prot") for the
+	 * programs to log as a warning. */
+	char		 unknown[CONFIG_STR_MAX];
+	size_t		 nunknown;
 };
 
 /*
@@ -113,5 +118,12 @@ size_t config_queues(const struct config *cfg, char *names[], size_t max);
 /* The backend named name, or NULL. */
 const struct config_backend *config_backend(const struct config *cfg,
     const char *name);
+
+/* Like config_load() on the text buf[0..len) as if read from a file called
+ * name (used in messages and stored in cfg->path): defaults, the text, the
+ * environment. Returns 0, or -1 with the message in err; cfg is changed
+ * only on success (config_load() too). */
+int config_load_buffer(struct config *cfg, const char *buf, size_t len,
+    const char *name, char *err, size_t errlen);
 
 #endif

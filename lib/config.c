@@ -1,0 +1,1901 @@
+/* config.c -- app.yml (directdnsonly's schema) with DADNS_* overrides */
+/* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+
+#define FILE_MAX	(1024 * 1024)	/* largest app.yml */
+#define SECRET_MAX	4096		/* largest *_FILE secret */
+#define DEPTH_MAX	8		/* deepest nesting of collections */
+#define NODES_MAX	65536		/* YAML nodes in one file */
+#define ANCHORS_MAX	256		/* YAML anchors in one file */
+#define ITEMS_MAX	1024		/* pairs in a mapping, items in a list */
+#define VISITS_MAX	100000		/* pairs walked, merges included */
+#define KEY_MAX		128		/* longest key name part */
+#define NAME_MAX_	63		/* longest backend or pattern name */
+
+extern char **environ;
+
+static const char *search_path[] = {
+	"/etc/directdnsonly/app.yml",
+	"/etc/directdnsonly/app.yaml",
+	"./app.yml",
+	"./app.yaml",
+	"./config/app.yml",
+	"./config/app.yaml",
+};
+
+/*
+ * The YAML text as a tree. Aliases point at the anchored node, so a node
+ * may have several parents; all nodes sit on one list for freeing.
+ */
+enum { N_SCALAR, N_MAP, N_SEQ };
+
+struct node {
+	struct node	*all;		/* next allocated node */
+	int		 kind;
+	int		 null;		/* plain empty, ~ or null */
+	unsigned long	 line;		/* 1-based */
+	char		*val;		/* scalar text, NUL-terminated */
+	size_t		 len;
+	struct node	**kids;		/* map: key, value, key, value... */
+	size_t		 nkids;
+	size_t		 cap;
+	unsigned	 height;	/* collection levels at and below */
+};
+
+struct anchor {
+	char		*name;
+	struct node	*node;
+};
+
+/* Where a value came from, for messages. */
+struct src {
+	const char	*file;		/* YAML file name, or NULL */
+	unsigned long	 line;
+	const char	*env;		/* variable name, or NULL */
+};
+
+/* The loader's state. */
+struct ld {
+	struct config	*cfg;
+	const char	*file;		/* name of the YAML text */
+	char		*err;
+	size_t		 errlen;
+	struct node	*all;		/* every node */
+	size_t		 nnodes;
+	struct anchor	 anchors[ANCHORS_MAX];
+	size_t		 nanchors;
+	const struct node *map;		/* mapping being walked */
+	long		 budget;	/* pairs still allowed to walk */
+	unsigned	 bmask[CONFIG_BACKENDS_MAX];	/* fields set */
+	unsigned long	 bline[CONFIG_BACKENDS_MAX];
+	unsigned long	 pline[CONFIG_PEERS_MAX];
+	unsigned long	 sline[CONFIG_SERVERS_MAX];
+};
+
+enum ftype {
+	T_STR,		/* string that fits the field */
+	T_NAME,		/* 1-63 of [a-z0-9_-] */
+	T_IDENT,	/* 1-63 of [A-Za-z0-9_], an SQL identifier */
+	T_BOOL,		/* int 0 or 1 */
+	T_UINT,		/* unsigned in min..max */
+	T_SIZE,		/* size_t in min..max */
+	T_LEVEL,	/* int enum log_level */
+	T_ADDR,		/* numeric IPv4 or IPv6 address */
+	T_VERIFY,	/* "", ADDR or ADDR@PORT */
+	T_BTYPE,	/* enum backend_type */
+	T_DSTYPE,	/* datastore.type: sqlite only, stored nowhere */
+	T_URL		/* http:// or https:// URL */
+};
+
+#define F_SECRET	0x1	/* a <key>_file sibling may hold the value */
+
+struct field {
+	const char	*name;
+	enum ftype	 type;
+	size_t		 off;
+	size_t		 size;
+	unsigned long long min, max;
+	int		 flags;
+};
+
+#define C(m)	offsetof(struct config, m), sizeof(((struct config *)0)->m)
+#define B(m)	offsetof(struct config_backend, m), \
+		sizeof(((struct config_backend *)0)->m)
+#define P(m)	offsetof(struct config_peer, m), \
+		sizeof(((struct config_peer *)0)->m)
+#define S(m)	offsetof(struct config_da_server, m), \
+		sizeof(((struct config_da_server *)0)->m)
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Every scalar key outside the lists, with its full dotted name. */
+static const struct field keys[] = {
+	{ "log_level", T_LEVEL, C(log_level), 0, 0, 0 },
+	{ "queue_location", T_STR, C(queue_location), 0, 0, 0 },
+	{ "datastore.type", T_DSTYPE, 0, 0, 0, 0, 0 },
+	{ "datastore.db_location", T_STR, C(db_location), 0, 0, 0 },
+	{ "app.auth_username", T_STR, C(app.auth_username), 0, 0, 0 },
+	{ "app.auth_password", T_STR, C(app.auth_password), 0, 0, F_SECRET },
+	{ "app.listen_addr", T_ADDR, C(app.listen_addr), 0, 0, 0 },
+	{ "app.listen_port", T_UINT, C(app.listen_port), 1, 65535, 0 },
+	{ "app.ssl_enable", T_BOOL, C(app.ssl_enable), 0, 0, 0 },
+	{ "app.ssl_cert", T_STR, C(app.ssl_cert), 0, 0, 0 },
+	{ "app.ssl_key", T_STR, C(app.ssl_key), 0, 0, 0 },
+	{ "app.ssl_bundle", T_STR, C(app.ssl_bundle), 0, 0, 0 },
+	{ "app.proxy_support", T_BOOL, C(app.proxy_support), 0, 0, 0 },
+	{ "app.check_subdomain_owner_in_cluster_domainowners", T_BOOL,
+	    C(app.check_subdomain_owner), 0, 0, 0 },
+	{ "app.health_auth", T_BOOL, C(app.health_auth), 0, 0, 0 },
+	{ "app.max_body", T_SIZE, C(app.max_body), 1024, 1073741824, 0 },
+	{ "app.max_connections", T_UINT, C(app.max_connections), 1, 100000,
+	    0 },
+	{ "app.max_connections_per_ip", T_UINT, C(app.max_connections_per_ip),
+	    1, 100000, 0 },
+	{ "app.request_timeout", T_UINT, C(app.request_timeout), 1, 3600, 0 },
+	{ "peer_sync.enabled", T_BOOL, C(peer_sync.enabled), 0, 0, 0 },
+	{ "peer_sync.interval_minutes", T_UINT, C(peer_sync.interval_minutes),
+	    1, 10080, 0 },
+	{ "peer_sync.auth_username", T_STR, C(peer_sync.auth_username), 0, 0,
+	    0 },
+	{ "peer_sync.auth_password", T_STR, C(peer_sync.auth_password), 0, 0,
+	    F_SECRET },
+	{ "reconciliation.enabled", T_BOOL, C(reconciliation.enabled), 0, 0,
+	    0 },
+	{ "reconciliation.dry_run", T_BOOL, C(reconciliation.dry_run), 0, 0,
+	    0 },
+	{ "reconciliation.interval_minutes", T_UINT,
+	    C(reconciliation.interval_minutes), 1, 10080, 0 },
+	{ "reconciliation.initial_delay_minutes", T_UINT,
+	    C(reconciliation.initial_delay_minutes), 0, 10080, 0 },
+	{ "reconciliation.verify_ssl", T_BOOL, C(reconciliation.verify_ssl), 0,
+	    0, 0 },
+	{ "reconciliation.ipp", T_UINT, C(reconciliation.ipp), 1, 100000, 0 },
+};
+
+/* The fields of dns.backends.<name>; the index is the bit in ld.bmask. */
+enum {
+	BF_ENABLED, BF_TYPE, BF_ZONES_DIR, BF_NSD_CONF, BF_CONTROL_SOCKET,
+	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
+	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME
+};
+
+static const struct field bfields[] = {
+	{ "enabled", T_BOOL, B(enabled), 0, 0, 0 },
+	{ "type", T_BTYPE, B(type), 0, 0, 0 },
+	{ "zones_dir", T_STR, B(zones_dir), 0, 0, 0 },
+	{ "nsd_conf", T_STR, B(nsd_conf), 0, 0, 0 },
+	{ "control_socket", T_STR, B(control_socket), 0, 0, 0 },
+	{ "pattern", T_NAME, B(pattern), 0, 0, 0 },
+	{ "verify", T_VERIFY, B(verify), 0, 0, 0 },
+	{ "named_conf", T_STR, B(named_conf), 0, 0, 0 },
+	{ "rndc_conf", T_STR, B(rndc_conf), 0, 0, 0 },
+	{ "host", T_STR, B(host), 0, 0, 0 },
+	{ "port", T_UINT, B(port), 1, 65535, 0 },
+	{ "database", T_STR, B(database), 0, 0, 0 },
+	{ "username", T_STR, B(username), 0, 0, 0 },
+	{ "password", T_STR, B(password), 0, 0, F_SECRET },
+	{ "table_name", T_IDENT, B(table_name), 0, 0, 0 },
+};
+
+static const struct field pfields[] = {
+	{ "url", T_URL, P(url), 0, 0, 0 },
+	{ "username", T_STR, P(username), 0, 0, 0 },
+	{ "password", T_STR, P(password), 0, 0, F_SECRET },
+};
+
+static const struct field sfields[] = {
+	{ "name", T_STR, S(name), 0, 0, 0 },
+	{ "hostname", T_STR, S(hostname), 0, 0, 0 },
+	{ "port", T_UINT, S(port), 1, 65535, 0 },
+	{ "username", T_STR, S(username), 0, 0, 0 },
+	{ "password", T_STR, S(password), 0, 0, F_SECRET },
+	{ "ssl", T_BOOL, S(ssl), 0, 0, 0 },
+};
+
+static const char *sections[] = {
+	"app", "datastore", "dns", "peer_sync", "reconciliation"
+};
+
+/* directdnsonly's keys that do nothing; accepted and ignored. */
+static const char *dead[] = {
+	"timezone", "environment", "app.log_to", "app.token_valid_for_days",
+	"app.queue_location", "app.log_level", "app.proxy_support_base",
+	"dns.default_backend", "datastore.host", "datastore.port",
+	"datastore.name", "datastore.user", "datastore.pass"
+};
+
+/* A field table with where its values go, for the walkers. */
+struct fctx {
+	const struct field *fields;
+	size_t		 n;
+	void		*base;
+	unsigned	*mask;		/* bits of fields set, or NULL */
+	const char	*prefix;	/* "dns.backends.nsd." */
+};
+
+typedef int (*pair_fn)(struct ld *, const struct node *,
+    const struct node *, void *);
+
+static int walk_map(struct ld *, const struct node *, const char *, pair_fn,
+    void *);
+
+/* Write "file:line: key: msg", "VAR: msg" or "key: msg" into err. */
+static int __attribute__((format(printf, 4, 5)))
+bad(struct ld *ld, const struct src *src, const char *key,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (ld->errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (src != NULL && src->env != NULL)
+		snprintf(ld->err, ld->errlen, "%s: %s", src->env, msg);
+	else if (src != NULL && src->file != NULL && key != NULL)
+		snprintf(ld->err, ld->errlen, "%s:%lu: %s: %s", src->file,
+		    src->line, key, msg);
+	else if (src != NULL && src->file != NULL)
+		snprintf(ld->err, ld->errlen, "%s:%lu: %s", src->file,
+		    src->line, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", key, msg);
+	return -1;
+}
+
+/* Quote s for a message: printable ASCII as is, the rest escaped, long
+ * values cut. */
+static const char *
+show(char *buf, size_t size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char c;
+
+	buf[o++] = '"';
+	for (i = 0; i < len; i++) {
+		if (o + 8 >= size || i == 60) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 0xf];
+		} else
+			buf[o++] = c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Count a key nobody reads, keeping the first for the programs to log. */
+static void __attribute__((format(printf, 2, 3)))
+unknown(struct ld *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ld->cfg->nunknown++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ld->cfg->unknown, sizeof(ld->cfg->unknown), fmt, ap);
+	va_end(ap);
+}
+
+static int
+name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NAME_MAX_)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+ident_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NAME_MAX_)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Parse len decimal digits. Returns 0, -1 when not a number, -2 when it
+ * does not fit. */
+static int
+parse_uint(const char *s, size_t len, unsigned long long *vp)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	for (i = 0; i < len; i++) {
+		if (v > (~0ULL - 9) / 10)
+			return -2;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*vp = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, size_t len)
+{
+	static const char *yes[] = { "true", "yes", "on", "1" };
+	static const char *no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < NELEM(yes); i++) {
+		if (strlen(yes[i]) == len && strncasecmp(s, yes[i], len) == 0)
+			return 1;
+		if (strlen(no[i]) == len && strncasecmp(s, no[i], len) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+addr_ok(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	    inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* "", ADDR or ADDR@PORT with ADDR numeric and PORT 1-65535. */
+static int
+verify_ok(const char *s, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *at;
+	unsigned long long port;
+	size_t alen;
+
+	if (len == 0)
+		return 1;
+	at = memchr(s, '@', len);
+	alen = at != NULL ? (size_t)(at - s) : len;
+	if (alen == 0 || alen >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (!addr_ok(addr))
+		return 0;
+	if (at == NULL)
+		return 1;
+	if (parse_uint(at + 1, len - alen - 1, &port) != 0 || port < 1 ||
+	    port > 65535)
+		return 0;
+	return 1;
+}
+
+/* http:// or https:// with a host, no spaces. Returns the length without
+ * trailing slashes, or 0 when not a URL. */
+static size_t
+url_len(const char *s, size_t len)
+{
+	size_t i, skip;
+
+	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
+		skip = 7;
+	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
+		skip = 8;
+	else
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == ' ')
+			return 0;
+	while (len > skip && s[len - 1] == '/')
+		len--;
+	if (len == skip || s[skip] == '/')
+		return 0;
+	return len;
+}
+
+/* Check value v (len bytes, NUL-terminated) against field f and store it
+ * at base. Returns 0, or -1 with a message naming src and key. */
+static int
+set_field(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, void *base, const char *v, size_t len)
+{
+	char *p = (char *)base + f->off;
+	char q[160], word[16];
+	unsigned long long u;
+	size_t i;
+	int b, r;
+
+	if (memchr(v, '\0', len) != NULL)
+		return bad(ld, src, key, "contains a NUL byte");
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return bad(ld, src, key,
+			    "contains a control character");
+	switch (f->type) {
+	case T_STR:
+		if (len >= f->size)
+			return bad(ld, src, key, "too long (at most %zu bytes)",
+			    f->size - 1);
+		memcpy(p, v, len);
+		p[len] = '\0';
+		return 0;
+	case T_NAME:
+		if (!name_ok(v, len))
+			return bad(ld, src, key,
+			    "invalid name: %s (1-63 of a-z 0-9 _ -)",
+			    show(q, sizeof(q), v, len));
+		memcpy(p, v, len);
+		p[len] = '\0';
+		return 0;
+	case T_IDENT:
+		if (!ident_ok(v, len))
+			return bad(ld, src, key,
+			    "invalid table name: %s (1-63 of A-Z a-z 0-9 _)",
+			    show(q, sizeof(q), v, len));
+		memcpy(p, v, len);
+		p[len] = '\0';
+		return 0;
+	case T_BOOL:
+		if ((b = parse_bool(v, len)) == -1)
+			return bad(ld, src, key, "not a boolean: %s "
+			    "(true, false, yes, no, on, off, 1, 0)",
+			    show(q, sizeof(q), v, len));
+		*(int *)p = b;
+		return 0;
+	case T_UINT:
+	case T_SIZE:
+		if ((r = parse_uint(v, len, &u)) == -1)
+			return bad(ld, src, key, "not a number: %s",
+			    show(q, sizeof(q), v, len));
+		if (r == -2 || u < f->min || u > f->max)
+			return bad(ld, src, key, "out of range (%llu-%llu): %s",
+			    f->min, f->max,
+			    len <= 40 ? v : show(q, sizeof(q), v, len));
+		if (f->type == T_UINT)
+			*(unsigned *)p = (unsigned)u;
+		else
+			*(size_t *)p = (size_t)u;
+		return 0;
+	case T_LEVEL:
+		b = -1;
+		if (len < sizeof(word)) {
+			memcpy(word, v, len);
+			word[len] = '\0';
+			/* loguru's SUCCESS sits between INFO and WARNING. */
+			b = strcasecmp(word, "success") == 0 ? LOG_INFO :
+			    log_level_parse(word);
+		}
+		if (b == -1)
+			return bad(ld, src, key, "unknown level: %s "
+			    "(debug, info, warning, error)",
+			    show(q, sizeof(q), v, len));
+		*(int *)p = b;
+		return 0;
+	case T_ADDR:
+		if (len >= f->size || !addr_ok(v))
+			return bad(ld, src, key,
+			    "not a numeric IPv4 or IPv6 address: %s",
+			    show(q, sizeof(q), v, len));
+		memcpy(p, v, len);
+		p[len] = '\0';
+		return 0;
+	case T_VERIFY:
+		if (len >= f->size || !verify_ok(v, len))
+			return bad(ld, src, key, "not ADDR or ADDR@PORT "
+			    "(numeric address, port 1-65535): %s",
+			    show(q, sizeof(q), v, len));
+		memcpy(p, v, len);
+		p[len] = '\0';
+		return 0;
+	case T_BTYPE:
+		if (len == 3 && strncasecmp(v, "nsd", 3) == 0)
+			*(enum backend_type *)p = BACKEND_NSD;
+		else if (len == 4 && strncasecmp(v, "bind", 4) == 0)
+			*(enum backend_type *)p = BACKEND_BIND;
+		else if (len == 13 && strncasecmp(v, "coredns_mysql", 13) == 0)
+			*(enum backend_type *)p = BACKEND_COREDNS_MYSQL;
+		else
+			return bad(ld, src, key, "unknown type: %s "
+			    "(nsd, bind, coredns_mysql)",
+			    show(q, sizeof(q), v, len));
+		return 0;
+	case T_DSTYPE:
+		if (len == 6 && strncasecmp(v, "sqlite", 6) == 0)
+			return 0;
+		if (len == 5 && strncasecmp(v, "mysql", 5) == 0)
+			return bad(ld, src, key,
+			    "not supported: \"mysql\" (only sqlite)");
+		return bad(ld, src, key, "unknown datastore type: %s "
+		    "(only sqlite)", show(q, sizeof(q), v, len));
+	case T_URL:
+		if ((i = url_len(v, len)) == 0)
+			return bad(ld, src, key, "not an http:// or https:// "
+			    "URL: %s", show(q, sizeof(q), v, len));
+		if (i >= f->size)
+			return bad(ld, src, key, "too long (at most %zu bytes)",
+			    f->size - 1);
+		memcpy(p, v, i);
+		p[i] = '\0';
+		return 0;
+	}
+	return bad(ld, src, key, "internal error: unknown field type");
+}
+
+/*
+ * Read a secret file: at most SECRET_MAX bytes, one trailing newline
+ * ("\n" or "\r\n") removed. Returns 0, or -1 with a message naming src.
+ */
+static int
+read_secret(struct ld *ld, const struct src *src, const char *key,
+    const char *path, char *buf, size_t *lenp)
+{
+	char q[160];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return bad(ld, src, key, "%s: %s",
+		    show(q, sizeof(q), path, strlen(path)), strerror(errno));
+	for (;;) {
+		n = read(fd, buf + len, SECRET_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			bad(ld, src, key, "%s: %s",
+			    show(q, sizeof(q), path, strlen(path)),
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > SECRET_MAX) {
+			close(fd);
+			return bad(ld, src, key, "%s: larger than %d bytes",
+			    show(q, sizeof(q), path, strlen(path)),
+			    SECRET_MAX);
+		}
+	}
+	close(fd);
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	*lenp = len;
+	return 0;
+}
+
+/* Read a secret file named by env variable var into field f. */
+static int
+set_from_file(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, void *base, const char *path)
+{
+	char buf[SECRET_MAX + 2];
+	size_t len = 0;
+	int r;
+
+	if (read_secret(ld, src, key, path, buf, &len) == -1)
+		return -1;
+	r = set_field(ld, src, key, f, base, buf, len);
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* YAML to tree */
+
+static struct node *
+node_new(struct ld *ld, int kind, unsigned long line)
+{
+	struct node *n;
+
+	if (ld->nnodes >= NODES_MAX) {
+		bad(ld, &(struct src){ ld->file, line, NULL }, NULL,
+		    "too many YAML nodes (at most %d)", NODES_MAX);
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		bad(ld, &(struct src){ ld->file, line, NULL }, NULL,
+		    "out of memory");
+		return NULL;
+	}
+	n->kind = kind;
+	n->line = line;
+	n->height = kind == N_SCALAR ? 0 : 1;
+	n->all = ld->all;
+	ld->all = n;
+	ld->nnodes++;
+	return n;
+}
+
+static void
+nodes_free(struct ld *ld)
+{
+	struct node *n, *next;
+	size_t i;
+
+	for (n = ld->all; n != NULL; n = next) {
+		next = n->all;
+		if (n->val != NULL) {
+			explicit_bzero(n->val, n->len);
+			free(n->val);
+		}
+		free(n->kids);
+		free(n);
+	}
+	ld->all = NULL;
+	for (i = 0; i < ld->nanchors; i++)
+		free(ld->anchors[i].name);
+	ld->nanchors = 0;
+}
+
+/* Append kid to the collection parent. */
+static int
+node_add(struct ld *ld, struct node *parent, struct node *kid)
+{
+	struct node **k;
+	size_t cap, items;
+
+	items = parent->kind == N_MAP ? parent->nkids / 2 : parent->nkids;
+	if (items >= ITEMS_MAX)
+		return bad(ld, &(struct src){ ld->file, kid->line, NULL },
+		    NULL, "more than %d entries in one %s", ITEMS_MAX,
+		    parent->kind == N_MAP ? "mapping" : "list");
+	if (parent->nkids == parent->cap) {
+		cap = parent->cap == 0 ? 8 : parent->cap * 2;
+		if ((k = reallocarray(parent->kids, cap, sizeof(*k))) == NULL)
+			return bad(ld, &(struct src){ ld->file, kid->line,
+			    NULL }, NULL, "out of memory");
+		parent->kids = k;
+		parent->cap = cap;
+	}
+	parent->kids[parent->nkids++] = kid;
+	if (kid->height + 1 > parent->height)
+		parent->height = kid->height + 1;
+	return 0;
+}
+
+static int
+anchor_add(struct ld *ld, const char *name, struct node *n)
+{
+	size_t i;
+
+	/* A redefined anchor replaces the old one (YAML 1.1). */
+	for (i = 0; i < ld->nanchors; i++)
+		if (strcmp(ld->anchors[i].name, name) == 0) {
+			ld->anchors[i].node = n;
+			return 0;
+		}
+	if (ld->nanchors == ANCHORS_MAX)
+		return bad(ld, &(struct src){ ld->file, n->line, NULL }, NULL,
+		    "more than %d YAML anchors", ANCHORS_MAX);
+	if ((ld->anchors[ld->nanchors].name = strdup(name)) == NULL)
+		return bad(ld, &(struct src){ ld->file, n->line, NULL }, NULL,
+		    "out of memory");
+	ld->anchors[ld->nanchors++].node = n;
+	return 0;
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+keycmp(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a;
+	const struct node *y = *(const struct node *const *)b;
+	size_t i, n = x->len < y->len ? x->len : y->len;
+	int d;
+
+	for (i = 0; i < n; i++)
+		if ((d = lower((unsigned char)x->val[i]) -
+		    lower((unsigned char)y->val[i])) != 0)
+			return d;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Keys are scalars and unique (ignoring case) within one mapping. */
+static int
+map_check(struct ld *ld, const struct node *map)
+{
+	struct node **k;
+	char q[160];
+	size_t i, n = map->nkids / 2;
+	unsigned long line;
+
+	for (i = 0; i < map->nkids; i += 2)
+		if (map->kids[i]->kind != N_SCALAR)
+			return bad(ld, &(struct src){ ld->file,
+			    map->kids[i]->line, NULL }, NULL,
+			    "a key must be a plain value");
+	if (n < 2)
+		return 0;
+	if ((k = calloc(n, sizeof(*k))) == NULL)
+		return bad(ld, &(struct src){ ld->file, map->line, NULL },
+		    NULL, "out of memory");
+	for (i = 0; i < n; i++)
+		k[i] = map->kids[2 * i];
+	qsort(k, n, sizeof(*k), keycmp);
+	for (i = 1; i < n; i++)
+		if (keycmp(&k[i - 1], &k[i]) == 0) {
+			line = k[i]->line > k[i - 1]->line ? k[i]->line :
+			    k[i - 1]->line;
+			bad(ld, &(struct src){ ld->file, line, NULL }, NULL,
+			    "duplicate key %s",
+			    show(q, sizeof(q), k[i]->val, k[i]->len));
+			free(k);
+			return -1;
+		}
+	free(k);
+	return 0;
+}
+
+static int
+is_null(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    ev->data.scalar.tag != NULL)
+		return 0;
+	return len == 0 || (len == 1 && v[0] == '~') ||
+	    (len == 4 && (memcmp(v, "null", 4) == 0 ||
+	    memcmp(v, "Null", 4) == 0 || memcmp(v, "NULL", 4) == 0));
+}
+
+/*
+ * Parse buf into a tree of nodes at *rootp (NULL for an empty file).
+ * The nesting of collections, aliases included, is limited to DEPTH_MAX.
+ */
+static int
+yaml_load(struct ld *ld, const char *buf, size_t len, struct node **rootp)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct node *stack[DEPTH_MAX], *n;
+	char *pending[DEPTH_MAX];	/* anchors of open collections */
+	const char *anchor;
+	unsigned long line;
+	size_t depth = 0, i;
+	int docs = 0, done = 0, have = 0, r, rc = -1;
+
+	*rootp = NULL;
+	if (!yaml_parser_initialize(&p))
+		return bad(ld, NULL, ld->file, "out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			line = p.problem_mark.line + 1;
+			if (p.error == YAML_MEMORY_ERROR)
+				bad(ld, NULL, ld->file, "out of memory");
+			else
+				bad(ld, &(struct src){ ld->file, line, NULL },
+				    NULL, "YAML syntax error: %s%s%s",
+				    p.problem != NULL ? p.problem : "unknown",
+				    p.context != NULL ? " " : "",
+				    p.context != NULL ? p.context : "");
+			goto out;
+		}
+		have = 1;
+		line = ev.start_mark.line + 1;
+		n = NULL;
+		anchor = NULL;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				bad(ld, &(struct src){ ld->file, line, NULL },
+				    NULL, "more than one YAML document");
+				goto out;
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			for (i = 0; i < ld->nanchors; i++)
+				if (strcmp(ld->anchors[i].name,
+				    (char *)ev.data.alias.anchor) == 0)
+					break;
+			if (i == ld->nanchors) {
+				bad(ld, &(struct src){ ld->file, line, NULL },
+				    NULL, "unknown YAML alias *%s",
+				    (char *)ev.data.alias.anchor);
+				goto out;
+			}
+			n = ld->anchors[i].node;
+			if (depth + n->height > DEPTH_MAX) {
+				bad(ld, &(struct src){ ld->file, line, NULL },
+				    NULL, "nested deeper than %d levels",
+				    DEPTH_MAX);
+				goto out;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			if ((n = node_new(ld, N_SCALAR, line)) == NULL)
+				goto out;
+			n->len = ev.data.scalar.length;
+			if ((n->val = malloc(n->len + 1)) == NULL) {
+				bad(ld, NULL, ld->file, "out of memory");
+				goto out;
+			}
+			memcpy(n->val, ev.data.scalar.value, n->len);
+			n->val[n->len] = '\0';
+			n->null = is_null(&ev);
+			anchor = (const char *)ev.data.scalar.anchor;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == DEPTH_MAX) {
+				bad(ld, &(struct src){ ld->file, line, NULL },
+				    NULL, "nested deeper than %d levels",
+				    DEPTH_MAX);
+				goto out;
+			}
+			if ((n = node_new(ld, ev.type ==
+			    YAML_MAPPING_START_EVENT ? N_MAP : N_SEQ,
+			    line)) == NULL)
+				goto out;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			n = stack[--depth];
+			/* Its height is final only now: pass it up. */
+			if (depth > 0 &&
+			    n->height + 1 > stack[depth - 1]->height)
+				stack[depth - 1]->height = n->height + 1;
+			if (n->kind == N_MAP && map_check(ld, n) == -1) {
+				free(pending[depth]);
+				goto out;
+			}
+			/* Registered only now, so it cannot contain itself. */
+			if (pending[depth] != NULL) {
+				r = anchor_add(ld, pending[depth], n);
+				free(pending[depth]);
+				if (r != 0)
+					goto out;
+			}
+			n = NULL;
+			break;
+		default:
+			break;
+		}
+		if (n != NULL) {
+			if (depth == 0)
+				*rootp = n;
+			else if (node_add(ld, stack[depth - 1], n) == -1)
+				goto out;
+			if (anchor != NULL && anchor_add(ld, anchor, n) == -1)
+				goto out;
+			if (ev.type == YAML_SEQUENCE_START_EVENT ||
+			    ev.type == YAML_MAPPING_START_EVENT) {
+				anchor = (const char *)(ev.type ==
+				    YAML_MAPPING_START_EVENT ?
+				    ev.data.mapping_start.anchor :
+				    ev.data.sequence_start.anchor);
+				pending[depth] = NULL;
+				if (anchor != NULL &&
+				    (pending[depth] = strdup(anchor)) == NULL) {
+					bad(ld, NULL, ld->file,
+					    "out of memory");
+					goto out;
+				}
+				stack[depth++] = n;
+			}
+		}
+		yaml_event_delete(&ev);
+		have = 0;
+	}
+	rc = 0;
+out:
+	while (depth > 0)
+		free(pending[--depth]);
+	if (have)
+		yaml_event_delete(&ev);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tree to config */
+
+static const struct field *
+find_field(const struct field *f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return &f[i];
+	return NULL;
+}
+
+/* The secret field whose <name>_file sibling name is. */
+static const struct field *
+find_secret(const struct field *f, size_t n, const char *name)
+{
+	char base[KEY_MAX * 2];
+	size_t len = strlen(name);
+
+	if (len < 6 || len >= sizeof(base) ||
+	    strcmp(name + len - 5, "_file") != 0)
+		return NULL;
+	memcpy(base, name, len - 5);
+	base[len - 5] = '\0';
+	f = find_field(f, n, base);
+	return f != NULL && (f->flags & F_SECRET) ? f : NULL;
+}
+
+static int
+in_list(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The key lower-cased into buf; -1 when it cannot be one of ours. */
+static int
+key_name(const struct node *k, char *buf, size_t size)
+{
+	size_t i;
+
+	if (k->len == 0 || k->len >= size)
+		return -1;
+	for (i = 0; i < k->len; i++) {
+		if (!((k->val[i] >= 'a' && k->val[i] <= 'z') ||
+		    (k->val[i] >= 'A' && k->val[i] <= 'Z') ||
+		    (k->val[i] >= '0' && k->val[i] <= '9') ||
+		    k->val[i] == '_' || k->val[i] == '-'))
+			return -1;
+		buf[i] = k->val[i] >= 'A' && k->val[i] <= 'Z' ?
+		    k->val[i] - 'A' + 'a' : k->val[i];
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+static void
+unknown_key(struct ld *ld, const struct node *k, const char *prefix)
+{
+	char q[160];
+	size_t i;
+
+	for (i = 0; i < k->len && i < 80; i++)
+		if (k->val[i] <= ' ' || k->val[i] >= 0x7f || k->val[i] == '"')
+			break;
+	if (i == k->len)
+		unknown(ld, "%s:%lu: %s%s", ld->file, k->line, prefix,
+		    k->val);
+	else
+		unknown(ld, "%s:%lu: %s%s", ld->file, k->line, prefix,
+		    show(q, sizeof(q), k->val, k->len));
+}
+
+/* Whether the mapping being walked has key name with a value. */
+static int
+own_has(const struct node *map, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < map->nkids; i += 2)
+		if (map->kids[i]->len == len &&
+		    strncasecmp(map->kids[i]->val, name, len) == 0 &&
+		    !(map->kids[i + 1]->kind == N_SCALAR &&
+		    map->kids[i + 1]->null))
+			return 1;
+	return 0;
+}
+
+/* A scalar value from the tree into field f; null keeps the default. */
+static int
+set_node(struct ld *ld, const struct field *f, const char *key, void *base,
+    const struct node *v)
+{
+	struct src src = { ld->file, v->line, NULL };
+
+	if (v->kind != N_SCALAR)
+		return bad(ld, &src, key, "expected a single value, not a %s",
+		    v->kind == N_MAP ? "mapping" : "list");
+	if (v->null)
+		return 0;
+	return set_field(ld, &src, key, f, base, v->val, v->len);
+}
+
+/* <key>_file: the value of secret f read from the file it names. */
+static int
+set_node_file(struct ld *ld, const struct field *f, const char *key,
+    void *base, const struct node *v)
+{
+	struct src src = { ld->file, v->line, NULL };
+	char q[160];
+	const char *leaf;
+
+	if (v->kind != N_SCALAR)
+		return bad(ld, &src, key, "expected a file name, not a %s",
+		    v->kind == N_MAP ? "mapping" : "list");
+	if (v->null)
+		return 0;
+	if ((leaf = strrchr(f->name, '.')) == NULL)
+		leaf = f->name;
+	else
+		leaf++;
+	if (own_has(ld->map, leaf))
+		return bad(ld, &src, key, "both %s and %s_file are set", leaf,
+		    leaf);
+	if (memchr(v->val, '\0', v->len) != NULL)
+		return bad(ld, &src, key, "bad file name %s",
+		    show(q, sizeof(q), v->val, v->len));
+	return set_from_file(ld, &src, key, f, base, v->val);
+}
+
+/* One key of a mapping described by a field table. */
+static int
+field_pair(struct ld *ld, const struct node *k, const struct node *v,
+    void *arg)
+{
+	const struct fctx *fc = arg;
+	const struct field *f;
+	char name[KEY_MAX], full[KEY_MAX * 2];
+
+	if (key_name(k, name, sizeof(name)) == -1) {
+		unknown_key(ld, k, fc->prefix);
+		return 0;
+	}
+	snprintf(full, sizeof(full), "%s%s", fc->prefix, name);
+	if ((f = find_field(fc->fields, fc->n, name)) != NULL) {
+		if (set_node(ld, f, full, fc->base, v) == -1)
+			return -1;
+	} else if ((f = find_secret(fc->fields, fc->n, name)) != NULL) {
+		if (set_node_file(ld, f, full, fc->base, v) == -1)
+			return -1;
+	} else {
+		unknown_key(ld, k, fc->prefix);
+		return 0;
+	}
+	if (fc->mask != NULL && !(v->kind == N_SCALAR && v->null))
+		*fc->mask |= 1U << (f - fc->fields);
+	return 0;
+}
+
+static int
+backend_find(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nbackends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Add backend name (checked by the caller). Returns its index or -1. */
+static int
+backend_add(struct ld *ld, const struct src *src, const char *key,
+    const char *name)
+{
+	struct config_backend *b;
+
+	if (strcmp(name, "tmp") == 0)
+		return bad(ld, src, key, "backend name \"tmp\" is reserved "
+		    "(the spool's scratch directory)");
+	if (ld->cfg->nbackends == CONFIG_BACKENDS_MAX)
+		return bad(ld, src, key, "too many backends (at most %d)",
+		    CONFIG_BACKENDS_MAX);
+	b = &ld->cfg->backends[ld->cfg->nbackends];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	ld->bmask[ld->cfg->nbackends] = 0;
+	ld->bline[ld->cfg->nbackends] = src->env == NULL ? src->line : 0;
+	return (int)ld->cfg->nbackends++;
+}
+
+/* One dns.backends.<name> mapping. */
+static int
+backend_pair(struct ld *ld, const struct node *k, const struct node *v,
+    void *arg)
+{
+	struct src src = { ld->file, k->line, NULL };
+	struct fctx fc;
+	char name[NAME_MAX_ + 1], what[NAME_MAX_ + 16], prefix[NAME_MAX_ + 16];
+	char q[160];
+	size_t i;
+	int bi;
+
+	(void)arg;
+	/* Backend names are queue names: lower case, no dots or slashes. */
+	for (i = 0; i < k->len && i < sizeof(name); i++)
+		name[i] = (char)lower((unsigned char)k->val[i]);
+	if (!name_ok(name, k->len))
+		return bad(ld, &src, "dns.backends", "invalid backend name %s "
+		    "(1-63 of a-z 0-9 _ -)", show(q, sizeof(q), k->val,
+		    k->len));
+	name[k->len] = '\0';
+	snprintf(what, sizeof(what), "dns.backends.%s", name);
+	snprintf(prefix, sizeof(prefix), "dns.backends.%s.", name);
+	if ((bi = backend_find(ld->cfg, name)) == -1 &&
+	    (bi = backend_add(ld, &src, what, name)) == -1)
+		return -1;
+	fc.fields = bfields;
+	fc.n = NELEM(bfields);
+	fc.base = &ld->cfg->backends[bi];
+	fc.mask = &ld->bmask[bi];
+	fc.prefix = prefix;
+	return walk_map(ld, v, what, field_pair, &fc);
+}
+
+/* peer_sync.peers or reconciliation.directadmin_servers. */
+static int
+walk_list(struct ld *ld, const struct node *v, const char *key, int peers)
+{
+	struct src src = { ld->file, v->line, NULL };
+	struct config *cfg = ld->cfg;
+	struct config_peer *pe;
+	struct config_da_server *s;
+	struct fctx fc;
+	char what[KEY_MAX], prefix[KEY_MAX];
+	size_t i, *np, max;
+
+	if (v->kind == N_SCALAR && v->null)
+		return 0;
+	if (v->kind != N_SEQ)
+		return bad(ld, &src, key, "expected a list");
+	np = peers ? &cfg->peer_sync.npeers : &cfg->reconciliation.nservers;
+	max = peers ? CONFIG_PEERS_MAX : CONFIG_SERVERS_MAX;
+	for (i = 0; i < v->nkids; i++) {
+		src.line = v->kids[i]->line;
+		if (*np == max)
+			return bad(ld, &src, key, "too many entries (at most "
+			    "%zu)", max);
+		if (--ld->budget < 0)
+			return bad(ld, &src, key, "too complex (aliases "
+			    "expand to too many keys)");
+		snprintf(what, sizeof(what), "%s[%zu]", key, *np);
+		snprintf(prefix, sizeof(prefix), "%s[%zu].", key, *np);
+		if (v->kids[i]->kind != N_MAP)
+			return bad(ld, &src, what, "expected a mapping");
+		if (peers) {
+			pe = &cfg->peer_sync.peers[*np];
+			memset(pe, 0, sizeof(*pe));
+			snprintf(pe->username, sizeof(pe->username),
+			    "peersync");
+			ld->pline[*np] = src.line;
+			fc.fields = pfields;
+			fc.n = NELEM(pfields);
+			fc.base = pe;
+		} else {
+			s = &cfg->reconciliation.servers[*np];
+			memset(s, 0, sizeof(*s));
+			s->port = 2222;
+			s->ssl = 1;
+			ld->sline[*np] = src.line;
+			fc.fields = sfields;
+			fc.n = NELEM(sfields);
+			fc.base = s;
+		}
+		fc.mask = NULL;
+		fc.prefix = prefix;
+		(*np)++;
+		if (walk_map(ld, v->kids[i], what, field_pair, &fc) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One key of the top level or of a section. */
+static int
+section_pair(struct ld *ld, const struct node *k, const struct node *v,
+    void *arg)
+{
+	const char *prefix = arg;
+	const struct field *f;
+	char name[KEY_MAX], full[KEY_MAX * 2], sub[KEY_MAX * 2 + 1];
+
+	if (key_name(k, name, sizeof(name)) == -1) {
+		unknown_key(ld, k, prefix);
+		return 0;
+	}
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	if ((f = find_field(keys, NELEM(keys), full)) != NULL)
+		return set_node(ld, f, full, ld->cfg, v);
+	if ((f = find_secret(keys, NELEM(keys), full)) != NULL)
+		return set_node_file(ld, f, full, ld->cfg, v);
+	if (in_list(sections, NELEM(sections), full)) {
+		snprintf(sub, sizeof(sub), "%s.", full);
+		return walk_map(ld, v, full, section_pair, sub);
+	}
+	if (strcmp(full, "dns.backends") == 0)
+		return walk_map(ld, v, full, backend_pair, NULL);
+	if (strcmp(full, "peer_sync.peers") == 0)
+		return walk_list(ld, v, full, 1);
+	if (strcmp(full, "reconciliation.directadmin_servers") == 0)
+		return walk_list(ld, v, full, 0);
+	if (!in_list(dead, NELEM(dead), full))
+		unknown_key(ld, k, prefix);
+	return 0;
+}
+
+static int
+is_merge(const struct node *k)
+{
+	return k->kind == N_SCALAR && k->len == 2 && memcmp(k->val, "<<",
+	    2) == 0;
+}
+
+/*
+ * Call fn for every pair of the mapping: first those merged in by "<<"
+ * (earlier mappings of a merged list win over later ones), then the
+ * mapping's own, which win over merged ones. A null mapping is empty.
+ */
+static int
+walk_map(struct ld *ld, const struct node *map, const char *what,
+    pair_fn fn, void *arg)
+{
+	const struct node *saved, *v;
+	size_t i, j;
+	int r = 0;
+
+	if (map->kind == N_SCALAR && map->null)
+		return 0;
+	if (map->kind != N_MAP)
+		return bad(ld, &(struct src){ ld->file, map->line, NULL },
+		    what, "expected a mapping");
+	for (i = 0; i < map->nkids; i += 2) {
+		if (--ld->budget < 0)
+			return bad(ld, &(struct src){ ld->file,
+			    map->kids[i]->line, NULL }, NULL, "too complex "
+			    "(aliases or merges expand to too many keys)");
+		if (!is_merge(map->kids[i]))
+			continue;
+		v = map->kids[i + 1];
+		if (v->kind == N_SEQ) {
+			for (j = v->nkids; j > 0; j--)
+				if (walk_map(ld, v->kids[j - 1], what, fn,
+				    arg) == -1)
+					return -1;
+		} else if (walk_map(ld, v, what, fn, arg) == -1)
+			return -1;
+	}
+	saved = ld->map;
+	ld->map = map;
+	for (i = 0; i < map->nkids && r == 0; i += 2)
+		if (!is_merge(map->kids[i]))
+			r = fn(ld, map->kids[i], map->kids[i + 1], arg);
+	ld->map = saved;
+	return r;
+}
+
+static int
+load_yaml(struct ld *ld, const char *buf, size_t len)
+{
+	struct node *root;
+	int r;
+
+	if (len > FILE_MAX)
+		return bad(ld, NULL, ld->file, "larger than 1 MiB");
+	if ((r = yaml_load(ld, buf, len, &root)) == 0 && root != NULL) {
+		if (root->kind != N_MAP && !(root->kind == N_SCALAR &&
+		    root->null))
+			r = bad(ld, &(struct src){ ld->file, root->line,
+			    NULL }, NULL, "expected a mapping at the top "
+			    "level");
+		else
+			r = walk_map(ld, root, "top level", section_pair, "");
+	}
+	nodes_free(ld);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment */
+
+/* DADNS_APP_AUTH_PASSWORD and DADNS.APP.AUTH.PASSWORD for app.auth_password. */
+static void
+env_names(const char *key, char *doc, char *dot, size_t size)
+{
+	size_t i, o;
+
+	o = snprintf(doc, size, "DADNS_");
+	snprintf(dot, size, "DADNS.");
+	for (i = 0; key[i] != '\0' && o + 1 < size; i++, o++) {
+		doc[o] = key[i] == '.' ? '_' : key[i] >= 'a' && key[i] <= 'z' ?
+		    key[i] - 'a' + 'A' : key[i];
+		dot[o] = doc[o] == '_' ? '.' : doc[o];
+	}
+	doc[o] = dot[o] = '\0';
+}
+
+static const char *
+env_get(const char *name)
+{
+	const char *v = getenv(name);
+
+	/* An empty variable counts as unset. */
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Apply the variables of one key: the dotted form (unless dot is NULL),
+ * then the documented form or its _FILE twin (not both). */
+static int
+env_key(struct ld *ld, const char *key, const struct field *f, void *base,
+    const char *doc, const char *dot, unsigned *mask, int bit)
+{
+	char file[256];
+	struct src src = { NULL, 0, NULL };
+	const char *v, *fv;
+
+	snprintf(file, sizeof(file), "%s_FILE", doc);
+	if (dot != NULL && (v = env_get(dot)) != NULL) {
+		src.env = dot;
+		if (set_field(ld, &src, key, f, base, v, strlen(v)) == -1)
+			return -1;
+		if (mask != NULL)
+			*mask |= 1U << bit;
+	}
+	v = env_get(doc);
+	fv = env_get(file);
+	if (v != NULL && fv != NULL)
+		return bad(ld, &(struct src){ NULL, 0, doc }, key,
+		    "set together with %s; use one", file);
+	if (v != NULL) {
+		src.env = doc;
+		if (set_field(ld, &src, key, f, base, v, strlen(v)) == -1)
+			return -1;
+	} else if (fv != NULL) {
+		src.env = file;
+		if (set_from_file(ld, &src, key, f, base, fv) == -1)
+			return -1;
+	} else
+		return 0;
+	if (mask != NULL)
+		*mask |= 1U << bit;
+	return 0;
+}
+
+static int
+env_keys(struct ld *ld)
+{
+	char doc[128], dot[128];
+	size_t i;
+
+	for (i = 0; i < NELEM(keys); i++) {
+		env_names(keys[i].name, doc, dot, sizeof(doc));
+		if (env_key(ld, keys[i].name, &keys[i], ld->cfg, doc, dot, NULL,
+		    0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Split rest ("COREDNS_DC1_TABLE_NAME") into a backend name and a field:
+ * the field is a known suffix after '_'. When several fit, prefer a
+ * backend already known, else the longest field. Returns the field or
+ * NULL; name receives the lower-cased backend name.
+ */
+static const struct field *
+env_split(struct ld *ld, const char *rest, size_t len, char *name,
+    size_t size)
+{
+	const struct field *best = NULL;
+	char up[32];
+	size_t i, j, flen, nlen, blen = 0;
+	int known, bknown = 0;
+
+	for (i = 0; i < NELEM(bfields); i++) {
+		flen = strlen(bfields[i].name);
+		if (flen + 2 > len || flen >= sizeof(up))
+			continue;
+		for (j = 0; j <= flen; j++)
+			up[j] = bfields[i].name[j] >= 'a' &&
+			    bfields[i].name[j] <= 'z' ?
+			    bfields[i].name[j] - 'a' + 'A' : bfields[i].name[j];
+		nlen = len - flen - 1;
+		if (memcmp(rest + nlen + 1, up, flen) != 0 || rest[nlen] != '_')
+			continue;
+		if (nlen >= size)
+			continue;
+		for (j = 0; j < nlen; j++)
+			name[j] = rest[j] >= 'A' && rest[j] <= 'Z' ?
+			    rest[j] - 'A' + 'a' : rest[j];
+		name[nlen] = '\0';
+		known = backend_find(ld->cfg, name) != -1;
+		if (best == NULL || (known && !bknown) ||
+		    (known == bknown && flen > blen)) {
+			best = &bfields[i];
+			blen = flen;
+			bknown = known;
+		}
+	}
+	if (best != NULL) {
+		nlen = len - blen - 1;
+		for (j = 0; j < nlen; j++)
+			name[j] = rest[j] >= 'A' && rest[j] <= 'Z' ?
+			    rest[j] - 'A' + 'a' : rest[j];
+		name[nlen] = '\0';
+	}
+	return best;
+}
+
+/*
+ * DADNS_DNS_BACKENDS_<NAME>_<FIELD> variables, which may create backends.
+ * pass 0: the dotted form; 1: the documented form; 2: its _FILE twin.
+ */
+static int
+env_backends(struct ld *ld, int pass)
+{
+	static const char pdoc[] = "DADNS_DNS_BACKENDS_";
+	static const char pdot[] = "DADNS.DNS.BACKENDS.";
+	const struct field *f;
+	char var[256], rest[256], name[256], key[320], q[160], plain[256];
+	const char *e, *eq, *val;
+	size_t i, j, len, plen = sizeof(pdoc) - 1;
+	struct src src = { NULL, 0, var };
+	int bi, file;
+
+	for (i = 0; environ[i] != NULL; i++) {
+		e = environ[i];
+		if (strncmp(e, pass == 0 ? pdot : pdoc, plen) != 0 ||
+		    (eq = strchr(e, '=')) == NULL || eq[1] == '\0')
+			continue;
+		val = eq + 1;
+		len = (size_t)(eq - e);
+		if (len >= sizeof(var))
+			continue;
+		memcpy(var, e, len);
+		var[len] = '\0';
+		len -= plen;
+		memcpy(rest, var + plen, len + 1);
+		if (pass == 0)
+			for (j = 0; j < len; j++)
+				if (rest[j] == '.')
+					rest[j] = '_';
+		file = len > 5 && strcmp(rest + len - 5, "_FILE") == 0 &&
+		    env_split(ld, rest, len - 5, name, sizeof(name)) != NULL;
+		/* pass 1 leaves X_PASSWORD_FILE to pass 2, which takes
+		 * nothing else. */
+		if ((pass == 1 && file) || (pass == 2 && !file))
+			continue;
+		if (pass == 2) {
+			len -= 5;
+			rest[len] = '\0';
+		}
+		if ((f = env_split(ld, rest, len, name, sizeof(name))) ==
+		    NULL) {
+			unknown(ld, "%s (no such backend field)", var);
+			continue;
+		}
+		if (!name_ok(name, strlen(name)))
+			return bad(ld, &src, NULL, "invalid backend name %s "
+			    "(1-63 of a-z 0-9 _ -)",
+			    show(q, sizeof(q), name, strlen(name)));
+		snprintf(key, sizeof(key), "dns.backends.%s.%s", name,
+		    f->name);
+		if (pass == 2) {
+			snprintf(plain, sizeof(plain), "%.*s",
+			    (int)(len + plen), var);
+			if (env_get(plain) != NULL)
+				return bad(ld, &(struct src){ NULL, 0, plain },
+				    NULL, "set together with %s; use one",
+				    var);
+		}
+		if ((bi = backend_find(ld->cfg, name)) == -1 &&
+		    (bi = backend_add(ld, &src, key, name)) == -1)
+			return -1;
+		if (pass == 2) {
+			if (set_from_file(ld, &src, key, f,
+			    &ld->cfg->backends[bi], val) == -1)
+				return -1;
+		} else if (set_field(ld, &src, key, f, &ld->cfg->backends[bi],
+		    val, strlen(val)) == -1)
+			return -1;
+		ld->bmask[bi] |= 1U << (f - bfields);
+	}
+	return 0;
+}
+
+/*
+ * DADNS_PEER_SYNC_PEER_URL/_USERNAME/_PASSWORD and the same with _<n>_
+ * for n = 1..9 (stopping at the first missing URL): peers added after the
+ * file's, skipping URLs already listed.
+ */
+static int
+env_peers(struct ld *ld)
+{
+	struct config_peer pe, *pp;
+	char var[64], key[64];
+	const struct field *f;
+	size_t i, k;
+	int n;
+
+	for (n = 0; n <= 9; n++) {
+		if (n == 0)
+			snprintf(var, sizeof(var), "DADNS_PEER_SYNC_PEER_URL");
+		else
+			snprintf(var, sizeof(var),
+			    "DADNS_PEER_SYNC_PEER_%d_URL", n);
+		if (env_get(var) == NULL) {
+			if (n == 0)
+				continue;
+			break;
+		}
+		memset(&pe, 0, sizeof(pe));
+		snprintf(pe.username, sizeof(pe.username), "peersync");
+		for (i = 0; i < NELEM(pfields); i++) {
+			f = &pfields[i];
+			if (n == 0)
+				snprintf(var, sizeof(var),
+				    "DADNS_PEER_SYNC_PEER_%s", f->name);
+			else
+				snprintf(var, sizeof(var),
+				    "DADNS_PEER_SYNC_PEER_%d_%s", n, f->name);
+			for (k = 0; var[k] != '\0'; k++)
+				if (var[k] >= 'a' && var[k] <= 'z')
+					var[k] = var[k] - 'a' + 'A';
+			snprintf(key, sizeof(key), "peer_sync.peers[].%s",
+			    f->name);
+			if (env_key(ld, key, f, &pe, var, NULL, NULL, 0) == -1)
+				return -1;
+		}
+		for (i = 0; i < ld->cfg->peer_sync.npeers; i++)
+			if (strcmp(ld->cfg->peer_sync.peers[i].url,
+			    pe.url) == 0)
+				break;
+		if (i < ld->cfg->peer_sync.npeers)
+			continue;
+		if (ld->cfg->peer_sync.npeers == CONFIG_PEERS_MAX) {
+			if (n == 0)
+				snprintf(var, sizeof(var),
+				    "DADNS_PEER_SYNC_PEER_URL");
+			else
+				snprintf(var, sizeof(var),
+				    "DADNS_PEER_SYNC_PEER_%d_URL", n);
+			return bad(ld, &(struct src){ NULL, 0, var }, NULL,
+			    "too many peers (at most %d)", CONFIG_PEERS_MAX);
+		}
+		pp = &ld->cfg->peer_sync.peers[ld->cfg->peer_sync.npeers];
+		ld->pline[ld->cfg->peer_sync.npeers++] = 0;
+		*pp = pe;
+		explicit_bzero(&pe, sizeof(pe));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults and checks */
+
+static void
+defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_INFO;
+	snprintf(cfg->queue_location, sizeof(cfg->queue_location),
+	    "./data/queues");
+	snprintf(cfg->db_location, sizeof(cfg->db_location),
+	    "./data/directdnsonly.db");
+	snprintf(cfg->app.auth_username, sizeof(cfg->app.auth_username),
+	    "directdnsonly");
+	snprintf(cfg->app.listen_addr, sizeof(cfg->app.listen_addr),
+	    "0.0.0.0");
+	cfg->app.listen_port = 2222;
+	cfg->app.ssl_enable = 0;
+	cfg->app.proxy_support = 1;
+	cfg->app.check_subdomain_owner = 1;
+	cfg->app.health_auth = 0;
+	cfg->app.max_body = 16777216;
+	cfg->app.max_connections = 256;
+	cfg->app.max_connections_per_ip = 32;
+	cfg->app.request_timeout = 30;
+	cfg->peer_sync.enabled = 0;
+	cfg->peer_sync.interval_minutes = 15;
+	snprintf(cfg->peer_sync.auth_username,
+	    sizeof(cfg->peer_sync.auth_username), "peersync");
+	cfg->reconciliation.enabled = 0;
+	cfg->reconciliation.dry_run = 0;
+	cfg->reconciliation.interval_minutes = 60;
+	cfg->reconciliation.initial_delay_minutes = 0;
+	cfg->reconciliation.verify_ssl = 1;
+	cfg->reconciliation.ipp = 1000;
+}
+
+/* Set field bit of backend b to s unless it was configured. */
+static void
+bdefault(char *field, size_t size, unsigned mask, int bit, const char *s)
+{
+	if (!(mask & (1U << bit)))
+		snprintf(field, size, "%s", s);
+}
+
+#define BDEF(m, bit, s)	bdefault(b->m, sizeof(b->m), mask, bit, s)
+
+static int
+finish_backend(struct ld *ld, size_t i)
+{
+	struct config_backend *b = &ld->cfg->backends[i];
+	struct src src = { ld->file, ld->bline[i], NULL }, *sp;
+	unsigned mask = ld->bmask[i];
+	char key[128], up[128];
+	size_t j;
+
+	sp = ld->bline[i] != 0 ? &src : NULL;
+	snprintf(key, sizeof(key), "dns.backends.%s.type", b->name);
+	if (b->type == 0) {
+		/* A backend named after a type is of that type. */
+		if (strcmp(b->name, "nsd") == 0)
+			b->type = BACKEND_NSD;
+		else if (strcmp(b->name, "bind") == 0)
+			b->type = BACKEND_BIND;
+		else if (strcmp(b->name, "coredns_mysql") == 0 ||
+		    strncmp(b->name, "coredns_", 8) == 0)
+			b->type = BACKEND_COREDNS_MYSQL;
+		else if (sp != NULL)
+			return bad(ld, sp, key, "missing "
+			    "(nsd, bind or coredns_mysql)");
+		else {
+			for (j = 0; b->name[j] != '\0' && j + 1 < sizeof(up);
+			    j++)
+				up[j] = b->name[j] >= 'a' && b->name[j] <= 'z' ?
+				    b->name[j] - 'a' + 'A' : b->name[j];
+			up[j] = '\0';
+			return bad(ld, NULL, key, "missing (set "
+			    "DADNS_DNS_BACKENDS_%s_TYPE to nsd, bind or "
+			    "coredns_mysql)", up);
+		}
+	}
+	switch (b->type) {
+	case BACKEND_NSD:
+		BDEF(zones_dir, BF_ZONES_DIR, "/etc/nsd/zones");
+		BDEF(nsd_conf, BF_NSD_CONF, "/etc/nsd/nsd.conf");
+		BDEF(pattern, BF_PATTERN, "da");
+		break;
+	case BACKEND_BIND:
+		BDEF(zones_dir, BF_ZONES_DIR, "/etc/named/zones");
+		BDEF(named_conf, BF_NAMED_CONF, "/etc/named.conf.local");
+		break;
+	case BACKEND_COREDNS_MYSQL:
+		BDEF(host, BF_HOST, "localhost");
+		if (!(mask & (1U << BF_PORT)))
+			b->port = 3306;
+		BDEF(database, BF_DATABASE, "coredns");
+		BDEF(username, BF_USERNAME, "coredns");
+		BDEF(table_name, BF_TABLE_NAME, "records");
+		break;
+	}
+	snprintf(key, sizeof(key), "dns.backends.%s.", b->name);
+	if (b->type != BACKEND_COREDNS_MYSQL && b->zones_dir[0] == '\0')
+		return bad(ld, sp, strcat(key, "zones_dir"), "must not be "
+		    "empty");
+	if (b->type == BACKEND_COREDNS_MYSQL && b->host[0] == '\0')
+		return bad(ld, sp, strcat(key, "host"), "must not be empty");
+	if (b->type == BACKEND_COREDNS_MYSQL && b->database[0] == '\0')
+		return bad(ld, sp, strcat(key, "database"), "must not be "
+		    "empty");
+	return 0;
+}
+
+static int
+finish(struct ld *ld)
+{
+	struct config *cfg = ld->cfg;
+	struct src src = { ld->file, 0, NULL };
+	char key[96];
+	size_t i;
+
+	for (i = 0; i < cfg->nbackends; i++)
+		if (finish_backend(ld, i) == -1)
+			return -1;
+	for (i = 0; i < cfg->peer_sync.npeers; i++) {
+		src.line = ld->pline[i];
+		snprintf(key, sizeof(key), "peer_sync.peers[%zu].url", i);
+		if (cfg->peer_sync.peers[i].url[0] == '\0')
+			return bad(ld, src.line ? &src : NULL, key, "missing");
+	}
+	for (i = 0; i < cfg->reconciliation.nservers; i++) {
+		struct config_da_server *s = &cfg->reconciliation.servers[i];
+
+		src.line = ld->sline[i];
+		snprintf(key, sizeof(key),
+		    "reconciliation.directadmin_servers[%zu].hostname", i);
+		if (s->hostname[0] == '\0')
+			return bad(ld, &src, key, "missing");
+		/* The DA server's own name defaults to its address. */
+		if (s->name[0] == '\0')
+			memcpy(s->name, s->hostname, sizeof(s->name));
+	}
+	if (cfg->app.ssl_enable && (cfg->app.ssl_cert[0] == '\0' ||
+	    cfg->app.ssl_key[0] == '\0'))
+		return bad(ld, NULL, "app.ssl_enable", "true, but app.ssl_cert "
+		    "or app.ssl_key is empty");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points */
+
+static int
+load(struct config *out, const char *buf, size_t len, const char *name,
+    const char *path, char *err, size_t errlen)
+{
+	struct config *cfg;
+	struct ld *ld;
+	int r = -1;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	cfg = malloc(sizeof(*cfg));
+	ld = calloc(1, sizeof(*ld));
+	if (cfg == NULL || ld == NULL) {
+		if (errlen > 0)
+			snprintf(err, errlen, "config: out of memory");
+		goto out;
+	}
+	ld->cfg = cfg;
+	ld->file = name;
+	ld->err = err;
+	ld->errlen = errlen;
+	ld->budget = VISITS_MAX;
+	defaults(cfg);
+	if (path != NULL && strlen(path) >= sizeof(cfg->path)) {
+		bad(ld, NULL, path, "file name too long");
+		goto out;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path ? path : "");
+	if (buf != NULL && load_yaml(ld, buf, len) == -1)
+		goto out;
+	if (env_keys(ld) == -1 || env_backends(ld, 0) == -1 ||
+	    env_backends(ld, 1) == -1 || env_backends(ld, 2) == -1 ||
+	    env_peers(ld) == -1 || finish(ld) == -1)
+		goto out;
+	memcpy(out, cfg, sizeof(*cfg));
+	r = 0;
+out:
+	if (cfg != NULL) {
+		explicit_bzero(cfg, sizeof(*cfg));
+		free(cfg);
+	}
+	free(ld);
+	return r;
+}
+
+int
+config_load_buffer(struct config *cfg, const char *buf, size_t len,
+    const char *name, char *err, size_t errlen)
+{
+	if (name == NULL)
+		name = "config";
+	if (buf == NULL)
+		return load(cfg, "", 0, name, name, err, errlen);
+	return load(cfg, buf, len, name, name, err, errlen);
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t i, len = 0;
+	ssize_t n;
+	int fd, r;
+
+	if (path == NULL && (path = env_get("DADNS_CONFIG")) == NULL) {
+		for (i = 0; i < NELEM(search_path); i++)
+			if (stat(search_path[i], &st) == 0) {
+				path = search_path[i];
+				break;
+			}
+		if (path == NULL)
+			return load(cfg, NULL, 0, NULL, NULL, err, errlen);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > FILE_MAX) {
+		errno = EFBIG;
+		goto fail;
+	}
+	if ((buf = malloc(FILE_MAX + 1)) == NULL)
+		goto fail;
+	for (;;) {
+		n = read(fd, buf + len, FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > FILE_MAX) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	r = load(cfg, buf, len, path, path, err, errlen);
+	explicit_bzero(buf, len);
+	free(buf);
+	return r;
+fail:
+	if (errlen > 0)
+		snprintf(err, errlen, "%s: %s", path, errno == EFBIG ?
+		    "larger than 1 MiB" : strerror(errno));
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	return -1;
+}
+
+size_t
+config_queues(const struct config *cfg, char *names[], size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->nbackends && n < max; i++)
+		if (cfg->backends[i].enabled)
+			names[n++] = (char *)cfg->backends[i].name;
+	return n;
+}
+
+const struct config_backend *
+config_backend(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nbackends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return &cfg->backends[i];
+	return NULL;
+}

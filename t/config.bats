@@ -1,0 +1,808 @@
+#!/usr/bin/env bats
+# config.bats -- lib/config.c through its driver t/unit/config: defaults,
+# directdnsonly's app.yml, DADNS_* overrides, secrets and refusals.
+
+load helper
+
+FIX="$TOP/t/fixtures/config"
+CONFIG="$TOP/t/unit/config"
+
+setup() {
+	[ -x "$CONFIG" ] || skip "t/unit/config not built (make)"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# cfg [VAR=value...] [driver args...]: the driver in an empty environment
+# (no DADNS_* from the caller), in the test's own directory.
+cfg() {
+	local vars=()
+	while [ $# -gt 0 ] && [[ $1 == *=* && $1 != -* ]]; do
+		vars+=("$1")
+		shift
+	done
+	run --separate-stderr env -i "${vars[@]}" "$CONFIG" "$@"
+}
+
+# write FILE: stdin into FILE in the test directory.
+write() {
+	cat >"$BATS_TEST_TMPDIR/$1"
+}
+
+no_system_config() {
+	if [ -e /etc/directdnsonly/app.yml ] || [ -e /etc/directdnsonly/app.yaml ]; then
+		skip "/etc/directdnsonly has an app.yml"
+	fi
+}
+
+@test "config: without a file every key has directdnsonly's default and no password" {
+	no_system_config
+	cfg
+	assert_success
+	assert_line "path="
+	assert_line "log_level=info"
+	assert_line "queue_location=./data/queues"
+	assert_line "datastore.db_location=./data/directdnsonly.db"
+	assert_line "app.auth_username=directdnsonly"
+	assert_line "app.auth_password="
+	assert_line "app.listen_addr=0.0.0.0"
+	assert_line "app.listen_port=2222"
+	assert_line "app.ssl_enable=false"
+	assert_line "app.proxy_support=true"
+	assert_line "app.check_subdomain_owner_in_cluster_domainowners=true"
+	assert_line "app.health_auth=false"
+	assert_line "app.max_body=16777216"
+	assert_line "app.max_connections=256"
+	assert_line "app.max_connections_per_ip=32"
+	assert_line "app.request_timeout=30"
+	assert_line "peer_sync.enabled=false"
+	assert_line "peer_sync.interval_minutes=15"
+	assert_line "peer_sync.auth_username=peersync"
+	assert_line "peer_sync.auth_password="
+	assert_line "reconciliation.enabled=false"
+	assert_line "reconciliation.dry_run=false"
+	assert_line "reconciliation.interval_minutes=60"
+	assert_line "reconciliation.initial_delay_minutes=0"
+	assert_line "reconciliation.verify_ssl=true"
+	assert_line "reconciliation.ipp=1000"
+	assert_line "dns.nbackends=0"
+	assert_line "queues="
+	assert_line "nunknown=0"
+}
+
+@test "config: reads a full directdnsonly app.yml with nsd, bind and two coredns_mysql backends" {
+	cfg -c "$FIX/full.yml"
+	assert_success
+	assert_line "path=$FIX/full.yml"
+	assert_line "log_level=debug"
+	assert_line "queue_location=/var/lib/directdnsonly/queues"
+	assert_line "datastore.db_location=/var/lib/directdnsonly/directdnsonly.db"
+	assert_line "app.auth_username=da-cluster"
+	assert_line "app.auth_password=your-secret"
+	assert_line "app.listen_port=2223"
+	assert_line "app.ssl_enable=false"
+	assert_line "app.check_subdomain_owner_in_cluster_domainowners=false"
+	assert_line "dns.nbackends=4"
+	assert_line "dns.backends.nsd.type=nsd"
+	assert_line "dns.backends.nsd.enabled=true"
+	assert_line "dns.backends.nsd.control_socket=/run/nsd/nsd.ctl"
+	assert_line "dns.backends.nsd.pattern=da"
+	assert_line "dns.backends.nsd.verify=127.0.0.1@53"
+	assert_line "dns.backends.bind.type=bind"
+	assert_line "dns.backends.bind.enabled=false"
+	assert_line "dns.backends.bind.zones_dir=/etc/bind/zones"
+	assert_line "dns.backends.bind.named_conf=/etc/bind/named.conf.directdnsonly"
+	assert_line "dns.backends.coredns_dc1.type=coredns_mysql"
+	assert_line "dns.backends.coredns_dc1.host=db1.dc1.example.net"
+	assert_line "dns.backends.coredns_dc1.port=3306"
+	assert_line "dns.backends.coredns_dc1.password=dc1-db-secret"
+	assert_line "dns.backends.coredns_dc1.table_name=records"
+	assert_line "dns.backends.coredns_dc2.enabled=true"
+	assert_line "dns.backends.coredns_dc2.port=3307"
+	assert_line "dns.backends.coredns_dc2.database=coredns_dc2"
+	assert_line "dns.backends.coredns_dc2.username=coredns_w"
+	assert_line "queues=nsd coredns_dc1 coredns_dc2"
+	assert_line "peer_sync.enabled=true"
+	assert_line "peer_sync.interval_minutes=5"
+	assert_line "peer_sync.auth_password=peer-secret"
+	assert_line "peer_sync.npeers=2"
+	assert_line "peer_sync.peers[0].url=http://directdnsonly-mlb:2222"
+	assert_line "peer_sync.peers[0].password=mlb-secret"
+	assert_line "peer_sync.peers[1].url=https://ddo-akl.example.net:2222"
+	assert_line "peer_sync.peers[1].username=peersync"
+	assert_line "reconciliation.enabled=true"
+	assert_line "reconciliation.dry_run=true"
+	assert_line "reconciliation.interval_minutes=30"
+	assert_line "reconciliation.initial_delay_minutes=2"
+	assert_line "reconciliation.verify_ssl=false"
+	assert_line "reconciliation.ipp=500"
+	assert_line "reconciliation.nservers=2"
+	assert_line "reconciliation.directadmin_servers[0].name=da.syd.example.com"
+	assert_line "reconciliation.directadmin_servers[0].password=da-secret"
+	assert_line "reconciliation.directadmin_servers[0].ssl=true"
+	assert_line "reconciliation.directadmin_servers[1].name=da2.example.com"
+	assert_line "reconciliation.directadmin_servers[1].hostname=192.0.2.7"
+	assert_line "reconciliation.directadmin_servers[1].port=2443"
+	assert_line "reconciliation.directadmin_servers[1].ssl=false"
+	# timezone, app.log_to, dns.default_backend... are dead, not unknown
+	assert_line "nunknown=0"
+}
+
+@test "config: backends get their type's default paths" {
+	write app.yml <<-'EOF'
+	dns:
+	  backends:
+	    nsd: {type: nsd}
+	    bind: {type: bind, enabled: true}
+	    mysql1: {type: coredns_mysql}
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.nsd.zones_dir=/etc/nsd/zones"
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf"
+	assert_line "dns.backends.nsd.control_socket="
+	assert_line "dns.backends.nsd.pattern=da"
+	assert_line "dns.backends.nsd.enabled=false"
+	assert_line "dns.backends.bind.zones_dir=/etc/named/zones"
+	assert_line "dns.backends.bind.named_conf=/etc/named.conf.local"
+	assert_line "dns.backends.bind.rndc_conf="
+	assert_line "dns.backends.mysql1.host=localhost"
+	assert_line "dns.backends.mysql1.port=3306"
+	assert_line "dns.backends.mysql1.database=coredns"
+	assert_line "dns.backends.mysql1.username=coredns"
+	assert_line "dns.backends.mysql1.password="
+	assert_line "dns.backends.mysql1.table_name=records"
+	assert_line "queues=bind"
+}
+
+@test "config: reads the bundled and the documented topology app.yml" {
+	cfg -c "$FIX/bundled.yml"
+	assert_success
+	assert_line "dns.backends.bind.zones_dir=./data/zones"
+	assert_line "dns.backends.bind.named_conf=./data/named.conf.include"
+	assert_line "log_level=info"
+	assert_line "queues=bind"
+	cfg -c "$FIX/syd.yml"
+	assert_success
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf.d/zones.conf"
+	assert_line "peer_sync.peers[0].username=directdnsonly"
+	assert_line "reconciliation.directadmin_servers[0].hostname=da.syd.example.com"
+	assert_line "queues=nsd"
+}
+
+@test "config: YAML anchors and merge keys work, the mapping's own keys win" {
+	cfg -c "$FIX/anchors.yml"
+	assert_success
+	assert_line "dns.backends.coredns_dc1.password=shared-db-secret"
+	assert_line "dns.backends.coredns_dc2.password=shared-db-secret"
+	assert_line "dns.backends.coredns_dc2.host=db.dc2.example.net"
+	assert_line "dns.backends.coredns_dc2.enabled=false"
+	assert_line "queues=coredns_dc1"
+}
+
+@test "config: keys are case-insensitive and backend names lower-cased" {
+	write app.yml <<-'EOF'
+	App:
+	  Listen_Port: 2300
+	DNS:
+	  Backends:
+	    NSD_Main: {Type: NSD, Enabled: TRUE}
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "app.listen_port=2300"
+	assert_line "dns.backends.nsd_main.type=nsd"
+	assert_line "queues=nsd_main"
+}
+
+@test "config: unknown keys are ignored but counted, the first named with its line" {
+	write app.yml <<-'EOF'
+	app:
+	  auth_username: x
+	  listen_prot: 2223
+	bogus: 1
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "app.listen_port=2222"
+	assert_line "nunknown=2"
+	assert_line "unknown=app.yml:3: app.listen_prot"
+}
+
+@test "config: searches ./app.yml, ./app.yaml, ./config/app.yml, ./config/app.yaml in that order" {
+	no_system_config
+	mkdir config
+	echo 'app: {listen_port: 4004}' >config/app.yaml
+	cfg
+	assert_line "path=./config/app.yaml"
+	assert_line "app.listen_port=4004"
+	echo 'app: {listen_port: 4003}' >config/app.yml
+	cfg
+	assert_line "app.listen_port=4003"
+	echo 'app: {listen_port: 4002}' >app.yaml
+	cfg
+	assert_line "app.listen_port=4002"
+	echo 'app: {listen_port: 4001}' >app.yml
+	cfg
+	assert_success
+	assert_line "path=./app.yml"
+	assert_line "app.listen_port=4001"
+}
+
+@test "config: DADNS_CONFIG names the file when no -c is given" {
+	echo 'app: {listen_port: 4010}' >other.yml
+	echo 'app: {listen_port: 4011}' >app.yml
+	cfg DADNS_CONFIG=other.yml
+	assert_success
+	assert_line "path=other.yml"
+	assert_line "app.listen_port=4010"
+	cfg DADNS_CONFIG=other.yml -c app.yml
+	assert_line "app.listen_port=4011"
+}
+
+@test "config: a file given that cannot be read exits 100 naming it" {
+	cfg -c missing.yml
+	assert_failure 100
+	assert_output ""
+	[[ $stderr == *"missing.yml: No such file or directory"* ]]
+	cfg DADNS_CONFIG=gone.yml
+	assert_failure 100
+	[[ $stderr == *"gone.yml: No such file or directory"* ]]
+}
+
+@test "config: DADNS_APP_AUTH_PASSWORD overrides the file" {
+	cfg DADNS_APP_AUTH_PASSWORD=from-env -c "$FIX/full.yml"
+	assert_success
+	assert_line "app.auth_password=from-env"
+	assert_line "app.auth_username=da-cluster"
+}
+
+@test "config: the dotted DADNS.APP.AUTH.PASSWORD overrides the file, the documented form wins over it" {
+	cfg DADNS.APP.AUTH.PASSWORD=dotted -c "$FIX/full.yml"
+	assert_success
+	assert_line "app.auth_password=dotted"
+	cfg DADNS.APP.AUTH.PASSWORD=dotted DADNS_APP_AUTH_PASSWORD=documented -c "$FIX/full.yml"
+	assert_line "app.auth_password=documented"
+	cfg DADNS.LOG.LEVEL=error DADNS.DNS.BACKENDS.COREDNS.DC1.ENABLED=false -c "$FIX/full.yml"
+	assert_line "log_level=error"
+	assert_line "queues=nsd coredns_dc2"
+}
+
+@test "config: every kind of scalar key can be set from the environment" {
+	cfg DADNS_LOG_LEVEL=WARNING DADNS_QUEUE_LOCATION=/q \
+	    DADNS_DATASTORE_DB_LOCATION=/db DADNS_DATASTORE_TYPE=sqlite \
+	    DADNS_APP_AUTH_USERNAME=u DADNS_APP_LISTEN_ADDR=::1 \
+	    DADNS_APP_LISTEN_PORT=8053 DADNS_APP_SSL_ENABLE=on \
+	    DADNS_APP_SSL_CERT=/c.pem DADNS_APP_SSL_KEY=/k.pem \
+	    DADNS_APP_PROXY_SUPPORT=no \
+	    DADNS_APP_CHECK_SUBDOMAIN_OWNER_IN_CLUSTER_DOMAINOWNERS=0 \
+	    DADNS_APP_HEALTH_AUTH=1 DADNS_APP_MAX_BODY=1024 \
+	    DADNS_APP_MAX_CONNECTIONS=9 DADNS_APP_MAX_CONNECTIONS_PER_IP=3 \
+	    DADNS_APP_REQUEST_TIMEOUT=5 DADNS_PEER_SYNC_ENABLED=yes \
+	    DADNS_PEER_SYNC_INTERVAL_MINUTES=2 DADNS_PEER_SYNC_AUTH_PASSWORD=p \
+	    DADNS_RECONCILIATION_ENABLED=true DADNS_RECONCILIATION_DRY_RUN=TRUE \
+	    DADNS_RECONCILIATION_INTERVAL_MINUTES=7 \
+	    DADNS_RECONCILIATION_VERIFY_SSL=false DADNS_RECONCILIATION_IPP=50 -c /dev/null
+	assert_success
+	assert_line "log_level=warning"
+	assert_line "queue_location=/q"
+	assert_line "datastore.db_location=/db"
+	assert_line "app.auth_username=u"
+	assert_line "app.listen_addr=::1"
+	assert_line "app.listen_port=8053"
+	assert_line "app.ssl_enable=true"
+	assert_line "app.ssl_cert=/c.pem"
+	assert_line "app.proxy_support=false"
+	assert_line "app.check_subdomain_owner_in_cluster_domainowners=false"
+	assert_line "app.health_auth=true"
+	assert_line "app.max_body=1024"
+	assert_line "app.max_connections=9"
+	assert_line "app.max_connections_per_ip=3"
+	assert_line "app.request_timeout=5"
+	assert_line "peer_sync.enabled=true"
+	assert_line "peer_sync.interval_minutes=2"
+	assert_line "peer_sync.auth_password=p"
+	assert_line "reconciliation.enabled=true"
+	assert_line "reconciliation.dry_run=true"
+	assert_line "reconciliation.interval_minutes=7"
+	assert_line "reconciliation.verify_ssl=false"
+	assert_line "reconciliation.ipp=50"
+}
+
+@test "config: an empty variable counts as unset" {
+	cfg DADNS_APP_LISTEN_PORT= DADNS_APP_AUTH_PASSWORD= -c "$FIX/full.yml"
+	assert_success
+	assert_line "app.listen_port=2223"
+	assert_line "app.auth_password=your-secret"
+}
+
+@test "config: an env-only nsd backend gets type nsd and its defaults" {
+	cfg DADNS_DNS_BACKENDS_NSD_ENABLED=true DADNS_DNS_BACKENDS_NSD_ZONES_DIR=/x -c /dev/null
+	assert_success
+	assert_line "dns.nbackends=1"
+	assert_line "dns.backends.nsd.type=nsd"
+	assert_line "dns.backends.nsd.enabled=true"
+	assert_line "dns.backends.nsd.zones_dir=/x"
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf"
+	assert_line "dns.backends.nsd.pattern=da"
+	assert_line "queues=nsd"
+}
+
+@test "config: env backend names may contain underscores and field names" {
+	cfg DADNS_DNS_BACKENDS_COREDNS_MYSQL_ENABLED=true \
+	    DADNS_DNS_BACKENDS_COREDNS_MYSQL_HOST=db1 \
+	    DADNS_DNS_BACKENDS_COREDNS_MYSQL_PORT=3307 \
+	    DADNS_DNS_BACKENDS_NSD_NSD_CONF=/etc/nsd/other.conf \
+	    DADNS_DNS_BACKENDS_BIND_NAMED_CONF=/n.conf \
+	    DADNS_DNS_BACKENDS_MY_NSD_TYPE=nsd -c /dev/null
+	assert_success
+	assert_line "dns.nbackends=4"
+	assert_line "dns.backends.coredns_mysql.type=coredns_mysql"
+	assert_line "dns.backends.coredns_mysql.host=db1"
+	assert_line "dns.backends.coredns_mysql.port=3307"
+	assert_line "dns.backends.coredns_mysql.table_name=records"
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/other.conf"
+	assert_line "dns.backends.bind.type=bind"
+	assert_line "dns.backends.bind.named_conf=/n.conf"
+	assert_line "dns.backends.my_nsd.type=nsd"
+	assert_line "queues=coredns_mysql"
+}
+
+@test "config: env variables override fields of the file's backends" {
+	cfg DADNS_DNS_BACKENDS_COREDNS_DC1_HOST=db9.example.net \
+	    DADNS_DNS_BACKENDS_COREDNS_DC2_TABLE_NAME=rr \
+	    DADNS_DNS_BACKENDS_BIND_ENABLED=yes \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=0 -c "$FIX/full.yml"
+	assert_success
+	assert_line "dns.nbackends=4"
+	assert_line "dns.backends.coredns_dc1.host=db9.example.net"
+	assert_line "dns.backends.coredns_dc1.password=dc1-db-secret"
+	assert_line "dns.backends.coredns_dc2.table_name=rr"
+	assert_line "queues=bind coredns_dc1 coredns_dc2"
+}
+
+@test "config: an env-only backend with no type and a name that is no type exits 100" {
+	cfg DADNS_DNS_BACKENDS_EDGE_ENABLED=true -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"dns.backends.edge.type: missing"*"DADNS_DNS_BACKENDS_EDGE_TYPE"* ]]
+	cfg DADNS_DNS_BACKENDS_EDGE_ENABLED=true DADNS_DNS_BACKENDS_EDGE_TYPE=bind -c /dev/null
+	assert_success
+	assert_line "dns.backends.edge.zones_dir=/etc/named/zones"
+}
+
+@test "config: an unknown DADNS_DNS_BACKENDS_ field is counted as unknown" {
+	cfg DADNS_DNS_BACKENDS_NSD_ZONESDIR=/x -c "$FIX/syd.yml"
+	assert_success
+	assert_line "dns.backends.nsd.zones_dir=/etc/nsd/zones"
+	assert_line "nunknown=1"
+	assert_line --partial "unknown=DADNS_DNS_BACKENDS_NSD_ZONESDIR"
+}
+
+@test "config: _FILE variables read secrets, without one trailing newline" {
+	printf 'from-file\n' >pw
+	printf 'two\nlines\n\n' >pw2
+	printf 'db-secret\r\n' >dbpw
+	cfg DADNS_APP_AUTH_PASSWORD_FILE=pw DADNS_PEER_SYNC_AUTH_PASSWORD_FILE=pw \
+	    DADNS_DNS_BACKENDS_COREDNS_DC1_PASSWORD_FILE=dbpw -c "$FIX/full.yml"
+	assert_success
+	assert_line "app.auth_password=from-file"
+	assert_line "peer_sync.auth_password=from-file"
+	assert_line "dns.backends.coredns_dc1.password=db-secret"
+	cfg DADNS_APP_AUTH_PASSWORD_FILE=pw2 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_APP_AUTH_PASSWORD_FILE: contains a control character"* ]]
+}
+
+@test "config: a _FILE variable naming a missing file exits 100 naming the variable" {
+	cfg DADNS_APP_AUTH_PASSWORD_FILE=/nonexistent/pw -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_APP_AUTH_PASSWORD_FILE: \"/nonexistent/pw\": No such file or directory"* ]]
+	cfg DADNS_DNS_BACKENDS_NSD_PASSWORD_FILE=/nonexistent/pw -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_DNS_BACKENDS_NSD_PASSWORD_FILE: "*"No such file"* ]]
+}
+
+@test "config: a variable and its _FILE twin together exit 100" {
+	printf 's\n' >pw
+	cfg DADNS_APP_AUTH_PASSWORD=x DADNS_APP_AUTH_PASSWORD_FILE=pw -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_APP_AUTH_PASSWORD: set together with DADNS_APP_AUTH_PASSWORD_FILE"* ]]
+}
+
+@test "config: password_file keys in the file read secrets" {
+	printf 'app-secret\n' >app.pw
+	printf 'peer-secret\n' >peer.pw
+	printf 'db-secret\n' >db.pw
+	printf 'da-secret\n' >da.pw
+	write app.yml <<-'EOF'
+	app:
+	  auth_password_file: app.pw
+	peer_sync:
+	  auth_password_file: peer.pw
+	  peers:
+	    - url: http://peer:2222
+	      password_file: peer.pw
+	dns:
+	  backends:
+	    coredns_dc1: {password_file: db.pw}
+	reconciliation:
+	  directadmin_servers:
+	    - {hostname: da1, password_file: da.pw}
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "app.auth_password=app-secret"
+	assert_line "peer_sync.auth_password=peer-secret"
+	assert_line "peer_sync.peers[0].password=peer-secret"
+	assert_line "dns.backends.coredns_dc1.password=db-secret"
+	assert_line "reconciliation.directadmin_servers[0].password=da-secret"
+	assert_line "nunknown=0"
+	cfg DADNS_APP_AUTH_PASSWORD=env-wins -c app.yml
+	assert_line "app.auth_password=env-wins"
+}
+
+@test "config: password and password_file together exit 100" {
+	printf 's\n' >pw
+	write app.yml <<-'EOF'
+	app:
+	  auth_password: x
+	  auth_password_file: pw
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:3: app.auth_password_file: both auth_password and auth_password_file are set"* ]]
+}
+
+@test "config: a bad port in the file exits 100 naming file, line, key and value" {
+	write app.yml <<-'EOF'
+	app:
+	  auth_username: x
+	  listen_port: abc
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	assert_output ""
+	[[ $stderr == *'app.yml:3: app.listen_port: not a number: "abc"'* ]]
+	echo 'app: {listen_port: 0}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:1: app.listen_port: out of range (1-65535): 0"* ]]
+}
+
+@test "config: a bad port in the environment exits 100 naming the variable" {
+	cfg DADNS_APP_LISTEN_PORT=70000 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_APP_LISTEN_PORT: out of range (1-65535): 70000"* ]]
+	cfg DADNS_APP_LISTEN_PORT=-1 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_APP_LISTEN_PORT: not a number: "-1"'* ]]
+	cfg DADNS_APP_MAX_BODY=1023 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_APP_MAX_BODY: out of range (1024-"* ]]
+}
+
+@test "config: booleans take true/false/yes/no/on/off/1/0 in any case, and nothing else" {
+	write app.yml <<-'EOF'
+	app:
+	  ssl_enable: "False"
+	  proxy_support: OFF
+	  health_auth: Yes
+	reconciliation:
+	  enabled: 1
+	  verify_ssl: no
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "app.ssl_enable=false"
+	assert_line "app.proxy_support=false"
+	assert_line "app.health_auth=true"
+	assert_line "reconciliation.enabled=true"
+	assert_line "reconciliation.verify_ssl=false"
+	echo 'reconciliation: {dry_run: maybe}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *'app.yml:1: reconciliation.dry_run: not a boolean: "maybe"'* ]]
+	cfg DADNS_PEER_SYNC_ENABLED=enabled -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_PEER_SYNC_ENABLED: not a boolean: "enabled"'* ]]
+}
+
+@test "config: a backend name that is not a queue name exits 100" {
+	write app.yml <<-'EOF'
+	dns:
+	  backends:
+	    nsd: {type: nsd}
+	    ../x: {type: nsd}
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *'app.yml:4: dns.backends: invalid backend name "../x"'* ]]
+	echo 'dns: {backends: {tmp: {type: nsd}}}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"dns.backends.tmp: backend name \"tmp\" is reserved"* ]]
+	cfg 'DADNS_DNS_BACKENDS_A.B_TYPE=nsd' -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_DNS_BACKENDS_A.B_TYPE: invalid backend name "a.b"'* ]]
+}
+
+@test "config: an unknown backend type exits 100 naming dns.backends.<name>.type" {
+	write app.yml <<-'EOF'
+	dns:
+	  backends:
+	    knot:
+	      enabled: true
+	      type: knot
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *'app.yml:5: dns.backends.knot.type: unknown type: "knot"'* ]]
+	cfg DADNS_DNS_BACKENDS_NSD_TYPE=djbdns -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_DNS_BACKENDS_NSD_TYPE: unknown type: "djbdns"'* ]]
+}
+
+@test "config: a file backend without type is typed by its name or refused" {
+	echo 'dns: {backends: {bind: {enabled: true}, coredns_x: {}}}' >app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.bind.type=bind"
+	assert_line "dns.backends.coredns_x.type=coredns_mysql"
+	printf 'dns:\n  backends:\n    edge:\n      enabled: true\n' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:3: dns.backends.edge.type: missing"* ]]
+}
+
+@test "config: a YAML syntax error exits 100 naming the file and line" {
+	write app.yml <<-'EOF'
+	app:
+	  auth_username: x
+	  listen_port: [2222
+	log_level: info
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr =~ app\.yml:[45]:\ YAML\ syntax\ error ]]
+	printf 'app:\n  a: 1\n b: 2\n' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:3: YAML syntax error"* ]]
+}
+
+@test "config: datastore.type mysql is refused, sqlite accepted" {
+	echo 'datastore: {type: mysql, host: db, port: 3306}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *'app.yml:1: datastore.type: not supported: "mysql"'* ]]
+	echo 'datastore: {type: SQLite, host: db, user: u, pass: p, name: n}' >app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "nunknown=0"
+}
+
+@test "config: a value longer than its field exits 100 naming the key, not the value" {
+	long=$(printf 'x%.0s' $(seq 300))
+	printf 'app:\n  auth_password: %s\n' "$long" >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:2: app.auth_password: too long (at most 255 bytes)"* ]]
+	[[ $stderr != *xxxxxxxx* ]]
+	cfg "DADNS_DNS_BACKENDS_NSD_PATTERN=$long" -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_DNS_BACKENDS_NSD_PATTERN: invalid name"* ]]
+}
+
+@test "config: log_level takes debug/info/warning/error in any case" {
+	echo 'log_level: Warning' >app.yml
+	cfg -c app.yml
+	assert_line "log_level=warning"
+	cfg DADNS_LOG_LEVEL=ERROR -c app.yml
+	assert_line "log_level=error"
+	cfg DADNS_LOG_LEVEL=loud -c app.yml
+	assert_failure 100
+	[[ $stderr == *'DADNS_LOG_LEVEL: unknown level: "loud"'* ]]
+}
+
+@test "config: nsd verify takes ADDR or ADDR@PORT with a numeric address" {
+	echo 'dns: {backends: {nsd: {verify: "::1@5353"}, n2: {type: nsd, verify: 127.0.0.1}}}' >app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.nsd.verify=::1@5353"
+	assert_line "dns.backends.n2.verify=127.0.0.1"
+	echo 'dns: {backends: {nsd: {verify: "ns1.example.net@53"}}}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"dns.backends.nsd.verify: not ADDR or ADDR@PORT"* ]]
+	cfg DADNS_DNS_BACKENDS_NSD_VERIFY=127.0.0.1@0 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"DADNS_DNS_BACKENDS_NSD_VERIFY: not ADDR or ADDR@PORT"* ]]
+}
+
+@test "config: app.listen_addr must be a numeric address" {
+	cfg DADNS_APP_LISTEN_ADDR=localhost -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_APP_LISTEN_ADDR: not a numeric IPv4 or IPv6 address: "localhost"'* ]]
+}
+
+@test "config: TLS without a certificate and key exits 100" {
+	cfg DADNS_APP_SSL_ENABLE=true DADNS_APP_SSL_CERT=/c.pem -c /dev/null
+	assert_failure 100
+	[[ $stderr == *"app.ssl_enable: true, but app.ssl_cert or app.ssl_key is empty"* ]]
+}
+
+@test "config: peers come from DADNS_PEER_SYNC_PEER[_n]_* and are de-duplicated by URL" {
+	cfg DADNS_PEER_SYNC_PEER_URL=http://directdnsonly-mlb:2222 \
+	    DADNS_PEER_SYNC_PEER_PASSWORD=ignored \
+	    DADNS_PEER_SYNC_PEER_1_URL=http://ddo-2:2222 \
+	    DADNS_PEER_SYNC_PEER_1_USERNAME=u2 \
+	    DADNS_PEER_SYNC_PEER_1_PASSWORD=p2 \
+	    DADNS_PEER_SYNC_PEER_2_URL=https://ddo-3:2222/ \
+	    DADNS_PEER_SYNC_PEER_4_URL=http://after-a-gap:2222 \
+	    -c "$FIX/syd.yml"
+	assert_success
+	assert_line "peer_sync.npeers=3"
+	assert_line "peer_sync.peers[0].url=http://directdnsonly-mlb:2222"
+	assert_line "peer_sync.peers[0].password=your-secret"
+	assert_line "peer_sync.peers[1].url=http://ddo-2:2222"
+	assert_line "peer_sync.peers[1].username=u2"
+	assert_line "peer_sync.peers[1].password=p2"
+	assert_line "peer_sync.peers[2].url=https://ddo-3:2222"
+	assert_line "peer_sync.peers[2].username=peersync"
+	assert_line "peer_sync.peers[2].password="
+	refute_line --partial "after-a-gap"
+}
+
+@test "config: a peer URL that is not http(s) exits 100" {
+	cfg DADNS_PEER_SYNC_PEER_1_URL=ddo-2:2222 -c /dev/null
+	assert_failure 100
+	[[ $stderr == *'DADNS_PEER_SYNC_PEER_1_URL: not an http:// or https:// URL: "ddo-2:2222"'* ]]
+}
+
+@test "config: more peers than CONFIG_PEERS_MAX exit 100 naming the key" {
+	{
+		echo "peer_sync:"
+		echo "  peers:"
+		for i in $(seq 17); do
+			echo "    - url: http://peer$i:2222"
+		done
+	} >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:19: peer_sync.peers: too many entries (at most 16)"* ]]
+	sed -i '$d' app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "peer_sync.npeers=16"
+	cfg DADNS_PEER_SYNC_PEER_URL=http://one-more -c app.yml
+	assert_failure 100
+	[[ $stderr == *"DADNS_PEER_SYNC_PEER_URL: too many peers (at most 16)"* ]]
+}
+
+@test "config: a DirectAdmin server needs a hostname; its name defaults to it" {
+	write app.yml <<-'EOF'
+	reconciliation:
+	  directadmin_servers:
+	    - {hostname: 10.0.0.5, name: da1.example.com}
+	    - {hostname: da2.example.com, ssl: false, port: 2443}
+	    - {username: admin}
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:5: reconciliation.directadmin_servers[2].hostname: missing"* ]]
+	sed -i '$d' app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "reconciliation.directadmin_servers[0].name=da1.example.com"
+	assert_line "reconciliation.directadmin_servers[0].port=2222"
+	assert_line "reconciliation.directadmin_servers[0].ssl=true"
+	assert_line "reconciliation.directadmin_servers[1].name=da2.example.com"
+	assert_line "reconciliation.directadmin_servers[1].port=2443"
+	assert_line "reconciliation.directadmin_servers[1].ssl=false"
+}
+
+@test "config: duplicate keys exit 100 naming the line" {
+	write app.yml <<-'EOF'
+	app:
+	  listen_port: 2222
+	  auth_username: a
+	  listen_port: 2223
+	EOF
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *'app.yml:4: duplicate key "listen_port"'* ]]
+}
+
+@test "config: a file over 1 MiB and nesting deeper than 8 exit 100" {
+	{ echo "app: {auth_username: x}"; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >big.yml
+	cfg -c big.yml
+	assert_failure 100
+	[[ $stderr == *"big.yml: larger than 1 MiB"* ]]
+	echo 'x: {a: {b: {c: {d: {e: {f: {g: 1}}}}}}}' >app.yml
+	cfg -c app.yml
+	assert_success
+	echo 'x: {a: {b: {c: {d: {e: {f: {g: {h: 1}}}}}}}}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:1: nested deeper than 8 levels"* ]]
+}
+
+@test "config: a self-referencing alias exits 100" {
+	echo 'a: &x [1, *x]' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:1: unknown YAML alias *x"* ]]
+}
+
+@test "config: a section that is not a mapping exits 100 naming it" {
+	echo 'app: yes' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:1: app: expected a mapping"* ]]
+	printf 'app:\n  listen_port: [1, 2]\n' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:2: app.listen_port: expected a single value, not a list"* ]]
+}
+
+@test "config: empty values keep the defaults" {
+	printf 'app:\n  listen_port:\n  auth_username: ~\ndns:\n  backends:\n    nsd:\n' >app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "app.listen_port=2222"
+	assert_line "app.auth_username=directdnsonly"
+	assert_line "dns.backends.nsd.zones_dir=/etc/nsd/zones"
+}
+
+@test "config: config_load_buffer() reads the same text as config_load()" {
+	cfg -c "$FIX/full.yml"
+	assert_success
+	from_file=$output
+	run --separate-stderr env -i "$CONFIG" -i "$FIX/full.yml" <"$FIX/full.yml"
+	assert_success
+	assert_equal "$output" "$from_file"
+	run --separate-stderr env -i "$CONFIG" -i mem.yml <<<'app: {listen_port: x}'
+	assert_failure 100
+	[[ $stderr == *'mem.yml:1: app.listen_port: not a number: "x"'* ]]
+}
+
+@test "config: config_backend() finds a backend by name" {
+	cfg -c "$FIX/full.yml" -b coredns_dc2
+	assert_success
+	assert_output "coredns_dc2 coredns_mysql enabled"
+	cfg -c "$FIX/full.yml" -b bind
+	assert_output "bind bind disabled"
+	cfg -c "$FIX/full.yml" -b knot
+	assert_failure 1
+	assert_output ""
+}
+
+@test "config: etc/app.yml loads and differs from the defaults only by its example backends" {
+	cfg -c /dev/null
+	assert_success
+	defaults=$(grep -v -e '^path=' -e '^dns\.' -e '^queues=' <<<"$output")
+	cfg -c "$TOP/etc/app.yml"
+	assert_success
+	assert_line "nunknown=0"
+	assert_line "dns.backends.nsd.enabled=true"
+	assert_line "dns.backends.coredns_dc1.enabled=false"
+	assert_equal "$(grep -v -e '^path=' -e '^dns\.' -e '^queues=' <<<"$output")" "$defaults"
+}
+
+@test "config: aliases count toward the nesting limit and merges toward the expansion limit" {
+	printf 'a: &a {b: {c: {d: {e: {f: {g: 1}}}}}}\ny: [*a]\n' >app.yml
+	cfg -c app.yml
+	assert_success
+	printf 'a: &a {b: {c: {d: {e: {f: {g: 1}}}}}}\ny: [[*a]]\n' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"app.yml:2: nested deeper than 8 levels"* ]]
+	{
+		echo 'l0: &l0 {a: 1, b: 2}'
+		printf 'l1: &l1 {<<: [*l0'; printf ', *l0%.0s' $(seq 399); echo ']}'
+		printf 'l2: &l2 {<<: [*l1'; printf ', *l1%.0s' $(seq 399); echo ']}'
+		echo 'app: {<<: *l2}'
+	} >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"too complex"* ]]
+}
