@@ -172,7 +172,8 @@ static const struct field keys[] = {
 enum {
 	BF_ENABLED, BF_TYPE, BF_ZONES_DIR, BF_NSD_CONF, BF_CONTROL_SOCKET,
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
-	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME
+	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
+	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY
 };
 
 static const struct field bfields[] = {
@@ -191,6 +192,13 @@ static const struct field bfields[] = {
 	{ "username", T_STR, B(username), 0, 0, 0 },
 	{ "password", T_STR, B(password), 0, 0, F_SECRET },
 	{ "table_name", T_IDENT, B(table_name), 0, 0, 0 },
+	{ "zones_table", T_IDENT, B(zones_table), 0, 0, 0 },
+	{ "socket", T_STR, B(socket), 0, 0, 0 },
+	{ "tls", T_BOOL, B(tls), 0, 0, 0 },
+	{ "tls_verify", T_BOOL, B(tls_verify), 0, 0, 0 },
+	{ "tls_ca", T_STR, B(tls_ca), 0, 0, 0 },
+	{ "tls_cert", T_STR, B(tls_cert), 0, 0, 0 },
+	{ "tls_key", T_STR, B(tls_key), 0, 0, 0 },
 };
 
 static const struct field pfields[] = {
@@ -1708,6 +1716,9 @@ finish_backend(struct ld *ld, size_t i)
 		BDEF(database, BF_DATABASE, "coredns");
 		BDEF(username, BF_USERNAME, "coredns");
 		BDEF(table_name, BF_TABLE_NAME, "records");
+		BDEF(zones_table, BF_ZONES_TABLE, "zones");
+		if (!(mask & (1U << BF_TLS_VERIFY)))
+			b->tls_verify = 1;
 		break;
 	}
 	snprintf(key, sizeof(key), "dns.backends.%s.", b->name);
@@ -1719,6 +1730,26 @@ finish_backend(struct ld *ld, size_t i)
 	if (b->type == BACKEND_COREDNS_MYSQL && b->database[0] == '\0')
 		return bad(ld, sp, strcat(key, "database"), "must not be "
 		    "empty");
+	if (b->type == BACKEND_COREDNS_MYSQL &&
+	    strcmp(b->zones_table, b->table_name) == 0)
+		return bad(ld, sp, strcat(key, "zones_table"), "must differ "
+		    "from table_name");
+	if (b->type == BACKEND_COREDNS_MYSQL && !b->tls) {
+		if (b->tls_ca[0] != '\0')
+			return bad(ld, sp, strcat(key, "tls_ca"), "set, but "
+			    "tls is false");
+		if (b->tls_cert[0] != '\0')
+			return bad(ld, sp, strcat(key, "tls_cert"), "set, but "
+			    "tls is false");
+		if (b->tls_key[0] != '\0')
+			return bad(ld, sp, strcat(key, "tls_key"), "set, but "
+			    "tls is false");
+	}
+	if (b->type == BACKEND_COREDNS_MYSQL &&
+	    (b->tls_cert[0] == '\0') != (b->tls_key[0] == '\0'))
+		return bad(ld, sp, strcat(key, b->tls_cert[0] == '\0' ?
+		    "tls_cert" : "tls_key"), "tls_cert and tls_key go "
+		    "together");
 	return 0;
 }
 

@@ -33,7 +33,14 @@ struct config_backend {
 	char		 database[CONFIG_STR_MAX];
 	char		 username[CONFIG_STR_MAX];
 	char		 password[CONFIG_STR_MAX];
-	char		 table_name[64];
+	char		 table_name[64];	/* the records table */
+	char		 zones_table[64];
+	char		 socket[CONFIG_PATH_MAX];	/* unix socket, "" = TCP */
+	int		 tls;		/* TLS to the server, required */
+	int		 tls_verify;	/* check its certificate and name */
+	char		 tls_ca[CONFIG_PATH_MAX];	/* CA file, "" = system */
+	char		 tls_cert[CONFIG_PATH_MAX];	/* client certificate */
+	char		 tls_key[CONFIG_PATH_MAX];	/* its key */
 };
 
 struct config_peer {

@@ -131,6 +131,13 @@ print(const struct config *c)
 		BK("username", "%s", b->username);
 		BK("password", "%s", b->password);
 		BK("table_name", "%s", b->table_name);
+		BK("zones_table", "%s", b->zones_table);
+		BK("socket", "%s", b->socket);
+		BK("tls", "%s", tf(b->tls));
+		BK("tls_verify", "%s", tf(b->tls_verify));
+		BK("tls_ca", "%s", b->tls_ca);
+		BK("tls_cert", "%s", b->tls_cert);
+		BK("tls_key", "%s", b->tls_key);
 #undef BK
 	}
 	n = config_queues(c, q, CONFIG_BACKENDS_MAX);

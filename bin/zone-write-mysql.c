@@ -1,0 +1,635 @@
+/* zone-write-mysql.c -- write zones to one CoreDNS-MySQL database */
+/* SPDX-License-Identifier: ISC */
+#define USAGE "zone-write-mysql [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
+	"save ZONE | delete ZONE | run"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "coredns.h"
+#include "io.h"
+#include "job.h"
+#include "log.h"
+#include "mysqldb.h"
+#include "runner.h"
+#include "zone.h"
+
+#define BATCH_MAX	1000	/* jobs per batch in run mode */
+#define TX_ZONES	250	/* zones per transaction */
+#define TIMEOUT_S	30	/* connect, read, write */
+#define WAIT_MIN_MS	250	/* first pause before reconnecting */
+#define WAIT_MAX_MS	5000	/* longest pause between attempts */
+
+static const unsigned default_schedule[] = { 30, 120, 300, 900, 1800 };
+
+struct zwm {
+	const struct config_backend *be;
+	struct mysqldb	*db;
+	struct coredns_limits lim;	/* of the last connection */
+	int		 oneshot;	/* one attempt, no waiting */
+	int		 down;		/* an outage was reported */
+};
+
+/* Per-item state of one batch. */
+struct work {
+	struct coredns_zone zone;	/* rows (save) */
+	int		 parsed;
+};
+
+static volatile sig_atomic_t stopping;
+static struct sigaction runner_sa;	/* the runner's SIGTERM handler */
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
+	    " places)\n"
+	    "  -b NAME     the coredns_mysql backend of app.yml to write "
+	    "(default: the\n"
+	    "              only enabled one)\n"
+	    "  -d FD       run: write a newline to FD when ready, then close"
+	    " it\n"
+	    "  -v          debug messages\n"
+	    "  -q          warnings and errors only\n"
+	    "save ZONE     validate the zone text on stdin and make the "
+	    "database's rows\n"
+	    "              of ZONE exactly its records, in one transaction\n"
+	    "delete ZONE   remove ZONE and its records (absent is fine)\n"
+	    "run           apply the backend's queue until SIGTERM; while "
+	    "the database\n"
+	    "              is unreachable, wait for it and keep the queue\n"
+	    "Environment: DADNS_RETRY_SCHEDULE=30,120,300,900,1800 (run: retry"
+	    " delays in seconds)\n", USAGE);
+}
+
+static void
+runner_log(int level, const char *msg)
+{
+	switch (level) {
+	case LOG_FATAL:
+	case LOG_WARN:
+		log_warn("%s", msg);
+		break;
+	case LOG_INFO:
+		log_info("%s", msg);
+		break;
+	default:
+		log_debug("%s", msg);
+		break;
+	}
+}
+
+static void
+item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	it->result = res;
+	va_start(ap, fmt);
+	vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* SIGTERM while waiting for the database: note it, then let the runner's
+ * handler do its part. */
+static void
+on_stop(int sig)
+{
+	stopping = 1;
+	if (runner_sa.sa_handler != SIG_DFL &&
+	    runner_sa.sa_handler != SIG_IGN && runner_sa.sa_handler != NULL)
+		runner_sa.sa_handler(sig);
+}
+
+static void
+chain_signals(void)
+{
+	static int done;
+	struct sigaction sa;
+
+	if (done)
+		return;
+	done = 1;
+	if (sigaction(SIGTERM, NULL, &runner_sa) < 0 ||
+	    (runner_sa.sa_flags & SA_SIGINFO))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Sleep ms, in short steps. Returns -1 when asked to stop. */
+static int
+pause_ms(long ms)
+{
+	long step;
+
+	while (ms > 0 && !stopping) {
+		step = ms < 100 ? ms : 100;
+		poll(NULL, 0, (int)step);
+		ms -= step;
+	}
+	return stopping ? -1 : 0;
+}
+
+static const char *
+where(const struct config_backend *be)
+{
+	static char buf[CONFIG_PATH_MAX + CONFIG_STR_MAX + 64];
+
+	if (be->socket[0] != '\0')
+		snprintf(buf, sizeof(buf), "%s on %s", be->database,
+		    be->socket);
+	else
+		snprintf(buf, sizeof(buf), "%s on %s port %u", be->database,
+		    be->host, be->port);
+	return buf;
+}
+
+/*
+ * Connect when not connected. In run mode an unreachable database is
+ * waited for (the queue keeps its jobs and their retry counts) until it
+ * answers or a signal comes. A schema we do not understand ends the
+ * program with 100: nothing will work until an operator looks.
+ * Returns 0 when connected, -1 with err set otherwise.
+ */
+static int
+ensure(struct zwm *w, char *err, size_t errlen)
+{
+	long delay = WAIT_MIN_MS;
+	int st;
+
+	while (!mysqldb_connected(w->db)) {
+		st = mysqldb_connect(w->db, err, errlen);
+		if (st == MYSQLDB_OK) {
+			mysqldb_limits(w->db, &w->lim);
+			if (w->down)
+				log_info("database %s answers again",
+				    where(w->be));
+			log_debug("connected to %s (server %s)",
+			    where(w->be), mysqldb_server(w->db));
+			w->down = 0;
+			return 0;
+		}
+		if (st == MYSQLDB_SCHEMA)
+			die(EXIT_USAGE, "backend %s: %s", w->be->name, err);
+		if (w->oneshot)
+			return -1;
+		if (!w->down)
+			log_warn("database %s unreachable, holding the queue "
+			    "until it answers: %s", where(w->be), err);
+		else
+			log_debug("still unreachable: %s", err);
+		w->down = 1;
+		if (pause_ms(delay) < 0) {
+			snprintf(err, errlen, "stopped while waiting for the "
+			    "database");
+			return -1;
+		}
+		delay = delay * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : delay * 2;
+	}
+	return 0;
+}
+
+/* The rows of z fit the connected database's columns? */
+static int
+fits(const struct zwm *w, const struct coredns_zone *z, char *err,
+    size_t errlen)
+{
+	size_t i, n;
+
+	for (i = 0; i < z->nrows; i++) {
+		const struct coredns_row *r = &z->rows[i];
+
+		if (strlen(r->hostname) > w->lim.hostname) {
+			snprintf(err, errlen, "hostname %s longer than the "
+			    "hostname column (%zu)", r->hostname,
+			    w->lim.hostname);
+			return 0;
+		}
+		if (strlen(r->type) > w->lim.type) {
+			snprintf(err, errlen, "type %s longer than the type "
+			    "column (%zu)", r->type, w->lim.type);
+			return 0;
+		}
+		if ((n = strlen(r->data)) > w->lim.data) {
+			snprintf(err, errlen, "%s record at %s: data of %zu "
+			    "characters does not fit the data column (%zu)",
+			    r->type, r->hostname, n, w->lim.data);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Write items[0..n) (those still RUNNER_OK) in one transaction. Returns
+ * a mysqldb status; on failure *bad is the index of the item at fault
+ * (n when the commit failed) and err holds the reason.
+ */
+static int
+write_tx(struct zwm *w, struct runner_item *it, struct work *wk, size_t n,
+    size_t *bad, char *err, size_t errlen)
+{
+	struct mysqldb_counts c, sum;
+	char fqdn[ZONE_NAME_MAX + 2];
+	size_t i, nz = 0;
+	long long t0 = io_mono_ms();
+	int st, existed;
+
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < n; i++) {
+		if (it[i].result != RUNNER_OK)
+			continue;
+		*bad = i;
+		if (it[i].job.action == JOB_SAVE) {
+			st = mysqldb_zone_put(w->db, &wk[i].zone, &c, err,
+			    errlen);
+			sum.inserted += c.inserted;
+			sum.updated += c.updated;
+			sum.deleted += c.deleted;
+			sum.kept += c.kept;
+		} else {
+			snprintf(fqdn, sizeof(fqdn), "%s.", it[i].job.zone);
+			st = mysqldb_zone_delete(w->db, fqdn, &existed, err,
+			    errlen);
+		}
+		if (st != MYSQLDB_OK) {
+			mysqldb_rollback(w->db);
+			return st;
+		}
+		nz++;
+	}
+	if (nz == 0)
+		return MYSQLDB_OK;
+	*bad = n;
+	if ((st = mysqldb_commit(w->db, err, errlen)) != MYSQLDB_OK)
+		return st;
+	log_debug("transaction zones=%zu rows inserted=%zu updated=%zu "
+	    "deleted=%zu kept=%zu ms=%lld", nz, sum.inserted, sum.updated,
+	    sum.deleted, sum.kept, io_mono_ms() - t0);
+	return MYSQLDB_OK;
+}
+
+/* Mark the items of a committed transaction as applied now. */
+static void
+applied(struct runner_item *it, size_t n)
+{
+	long long now = io_now_us();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (it[i].result == RUNNER_OK)
+			it[i].applied_us = now;
+}
+
+static enum runner_result
+result_of(int st)
+{
+	return st == MYSQLDB_PERM ? RUNNER_PERM : RUNNER_TEMP;
+}
+
+/*
+ * Write a chunk of items: all in one transaction; when that fails for a
+ * reason other than the connection, one transaction per zone so a bad
+ * zone fails alone. A lost connection is re-established (run mode) and
+ * the transaction tried again: the jobs carry full state.
+ */
+static void
+write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
+{
+	char err[1024];
+	size_t bad, i;
+	int st, tries;
+
+	for (tries = 0;; tries++) {
+		if (ensure(w, err, sizeof(err)) < 0)
+			goto temp;
+		st = write_tx(w, it, wk, n, &bad, err, sizeof(err));
+		if (st == MYSQLDB_OK) {
+			applied(it, n);
+			return;
+		}
+		if (st != MYSQLDB_DOWN && st != MYSQLDB_SCHEMA)
+			break;
+		/* The connection went away, or the tables changed under
+		 * us: a new connection (which checks the schema again)
+		 * gets one more try. */
+		log_warn("database %s: %s", where(w->be), err);
+		mysqldb_disconnect(w->db);
+		if (tries > 0)
+			goto temp;
+	}
+	if (n == 1) {
+		item_fail(&it[0], result_of(st), "%s", err);
+		return;
+	}
+	log_debug("transaction of %zu zones failed at %s (%s): one zone at a "
+	    "time", n, bad < n ? it[bad].job.zone : "commit", err);
+	for (i = 0; i < n; i++) {
+		if (it[i].result != RUNNER_OK)
+			continue;
+		write_chunk(w, &it[i], &wk[i], 1);
+	}
+	return;
+temp:
+	for (i = 0; i < n; i++)
+		if (it[i].result == RUNNER_OK)
+			item_fail(&it[i], RUNNER_TEMP, "%s", err);
+}
+
+/*
+ * The backend: turn the saves of a batch into rows (a zone that does not
+ * validate fails alone and permanently), then write the batch in
+ * transactions of up to TX_ZONES zones.
+ */
+static void
+apply(void *ctx, struct runner_item *it, size_t n)
+{
+	struct zwm *w = ctx;
+	struct work *wk;
+	char err[1024];
+	size_t i, k;
+
+	if (!w->oneshot)
+		chain_signals();
+	if ((wk = calloc(n, sizeof(*wk))) == NULL) {
+		for (i = 0; i < n; i++)
+			item_fail(&it[i], RUNNER_TEMP, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		it[i].result = RUNNER_OK;
+		it[i].reason[0] = '\0';
+		it[i].applied_us = 0;
+		if (it[i].job.action != JOB_SAVE)
+			continue;
+		if (coredns_zone_parse(&wk[i].zone, it[i].job.zone,
+		    it[i].job.text, it[i].job.textlen, &w->lim, err,
+		    sizeof(err)) < 0) {
+			item_fail(&it[i], RUNNER_PERM, "invalid zone data: %s",
+			    err);
+			continue;
+		}
+		wk[i].parsed = 1;
+		it[i].job.serial = wk[i].zone.serial;
+	}
+	/* The columns of this connection may be narrower than last time. */
+	if (ensure(w, err, sizeof(err)) == 0) {
+		for (i = 0; i < n; i++)
+			if (wk[i].parsed && !fits(w, &wk[i].zone, err,
+			    sizeof(err)))
+				item_fail(&it[i], RUNNER_PERM, "invalid zone "
+				    "data: %s", err);
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < TX_ZONES ? n - i : TX_ZONES;
+		write_chunk(w, &it[i], &wk[i], k);
+	}
+	for (i = 0; i < n; i++)
+		if (wk[i].parsed)
+			coredns_zone_free(&wk[i].zone);
+	free(wk);
+}
+
+static const struct config_backend *
+pick_backend(const struct config *cfg, const char *name)
+{
+	const struct config_backend *be = NULL;
+	size_t i;
+
+	if (name != NULL) {
+		if ((be = config_backend(cfg, name)) == NULL)
+			die(EXIT_USAGE, "no backend named %s in %s", name,
+			    cfg->path[0] ? cfg->path : "the configuration");
+		if (be->type != BACKEND_COREDNS_MYSQL)
+			die(EXIT_USAGE, "backend %s is not of type "
+			    "coredns_mysql", name);
+		return be;
+	}
+	for (i = 0; i < cfg->nbackends; i++) {
+		if (cfg->backends[i].type != BACKEND_COREDNS_MYSQL ||
+		    !cfg->backends[i].enabled)
+			continue;
+		if (be != NULL)
+			die(EXIT_USAGE, "several enabled coredns_mysql backends"
+			    " (%s, %s): choose one with -b", be->name,
+			    cfg->backends[i].name);
+		be = &cfg->backends[i];
+	}
+	if (be == NULL)
+		die(EXIT_USAGE, "no enabled coredns_mysql backend in %s",
+		    cfg->path[0] ? cfg->path : "the configuration");
+	return be;
+}
+
+/* One job through the same apply() the queue runner uses. */
+static int
+one_shot(struct zwm *w, enum job_action action, const char *arg)
+{
+	struct runner_item it;
+	char zone[ZONE_NAME_MAX + 1], *text = NULL;
+	const char *why;
+	size_t len;
+
+	if (zone_name_norm(arg, zone, &why) < 0)
+		die(EXIT_USAGE, "invalid zone name %s: %s", arg, why);
+	memset(&it, 0, sizeof(it));
+	it.name = "";
+	it.job.action = action;
+	snprintf(it.job.zone, sizeof(it.job.zone), "%s", zone);
+	it.job.pushed_us = io_now_us();
+	if (action == JOB_SAVE) {
+		if (io_read_all(0, ZONE_TEXT_MAX, &text, &len) < 0) {
+			if (errno == EFBIG)
+				die(EXIT_USAGE, "zone text larger than %d "
+				    "bytes", ZONE_TEXT_MAX);
+			die_sys(EXIT_TEMP, "unable to read the zone text");
+		}
+		it.job.text = text;
+		it.job.textlen = len;
+	}
+	apply(w, &it, 1);
+	free(text);
+	switch (it.result) {
+	case RUNNER_OK:
+		if (action == JOB_SAVE)
+			log_info("applied zone=%s serial=%" PRIu32
+			    " action=save", zone, it.job.serial);
+		else
+			log_info("applied zone=%s action=delete", zone);
+		return 0;
+	case RUNNER_PERM:
+		if (strncmp(it.reason, "invalid zone data: ", 19) == 0)
+			die(EXIT_USAGE, "invalid zone data for %s: %s", zone,
+			    it.reason + 19);
+		die(EXIT_USAGE, "zone %s: %s", zone, it.reason);
+	default:
+		die(EXIT_TEMP, "zone %s: %s", zone, it.reason);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config *cfg;
+	struct zwm w;
+	struct mysqldb_conf mc;
+	struct runner_backend rb;
+	struct runner_opts ro;
+	unsigned sched[RUNNER_SCHEDULE_MAX];
+	const char *cpath = NULL, *bname = NULL, *why, *env;
+	char err[1024];
+	int c, level = -1, nfd = -1, n;
+	long v;
+	char *end;
+
+	log_init("zone-write-mysql");
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		help();
+		return 0;
+	}
+	while ((c = getopt(argc, argv, "b:c:d:hqv")) != -1) {
+		switch (c) {
+		case 'b':
+			bname = optarg;
+			break;
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'd':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    v < 3 || v > 1024)
+				die(EXIT_USAGE, "invalid -d %s: a descriptor"
+				    " number of 3 or more expected", optarg);
+			nfd = (int)v;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'q':
+			level = LOG_WARN;
+			break;
+		case 'v':
+			level = LOG_DEBUG;
+			break;
+		default:
+			die_usage(USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 ||
+	    (strcmp(argv[0], "run") == 0 && argc != 1) ||
+	    ((strcmp(argv[0], "save") == 0 ||
+	    strcmp(argv[0], "delete") == 0) && argc != 2) ||
+	    (strcmp(argv[0], "run") != 0 && strcmp(argv[0], "save") != 0 &&
+	    strcmp(argv[0], "delete") != 0))
+		die_usage(USAGE);
+	if (nfd >= 0 && fcntl(nfd, F_GETFD) < 0)
+		die(EXIT_USAGE, "-d %d: descriptor not open", nfd);
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	log_set_level(level >= 0 ? (enum log_level)level :
+	    (enum log_level)cfg->log_level);
+	if (cfg->nunknown > 0)
+		log_warn("ignored unknown setting %s%s", cfg->unknown,
+		    cfg->nunknown > 1 ? " (and more)" : "");
+
+	memset(&w, 0, sizeof(w));
+	w.be = pick_backend(cfg, bname);
+	w.lim.hostname = COREDNS_HOSTNAME_MAX;
+	w.lim.type = COREDNS_TYPE_MAX;
+	w.lim.data = COREDNS_DATA_MAX;
+	memset(&mc, 0, sizeof(mc));
+	mc.host = w.be->host;
+	mc.port = w.be->port;
+	mc.socket = w.be->socket;
+	mc.database = w.be->database;
+	mc.username = w.be->username;
+	mc.password = w.be->password;
+	mc.zones_table = w.be->zones_table;
+	mc.records_table = w.be->table_name;
+	mc.tls = w.be->tls;
+	mc.tls_verify = w.be->tls_verify;
+	mc.tls_ca = w.be->tls_ca;
+	mc.tls_cert = w.be->tls_cert;
+	mc.tls_key = w.be->tls_key;
+	mc.timeout = TIMEOUT_S;
+	if ((w.db = mysqldb_new(&mc)) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	/* The password lives on in w.db only. */
+	for (n = 0; n < (int)cfg->nbackends; n++)
+		explicit_bzero(cfg->backends[n].password,
+		    sizeof(cfg->backends[n].password));
+	signal(SIGPIPE, SIG_IGN);
+
+	if (strcmp(argv[0], "run") != 0) {
+		w.oneshot = 1;
+		n = one_shot(&w, strcmp(argv[0], "save") == 0 ? JOB_SAVE :
+		    JOB_DELETE, argv[1]);
+		mysqldb_free(w.db);
+		free(cfg);
+		return n;
+	}
+
+	memset(&ro, 0, sizeof(ro));
+	ro.spool = cfg->queue_location;
+	ro.store = cfg->db_location;
+	ro.notify_fd = nfd;
+	ro.schedule = default_schedule;
+	ro.nschedule = sizeof(default_schedule) / sizeof(default_schedule[0]);
+	ro.batch_max = BATCH_MAX;
+	if ((env = getenv("DADNS_RETRY_SCHEDULE")) != NULL && *env != '\0') {
+		if ((n = runner_schedule_parse(env, sched, RUNNER_SCHEDULE_MAX,
+		    &why)) < 0)
+			die(EXIT_USAGE, "invalid $DADNS_RETRY_SCHEDULE %s: %s",
+			    env, why);
+		ro.schedule = sched;
+		ro.nschedule = (size_t)n;
+	}
+	memset(&rb, 0, sizeof(rb));
+	rb.name = w.be->name;
+	rb.ctx = &w;
+	rb.apply = apply;
+	rb.log = runner_log;
+	/* Connect now to report a bad schema at once; an unreachable
+	 * database is waited for when the first jobs come. */
+	w.oneshot = 1;
+	if (ensure(&w, err, sizeof(err)) < 0) {
+		log_warn("database %s unreachable: %s", where(w.be), err);
+		w.down = 1;
+	}
+	w.oneshot = 0;
+	log_info("running queue=%s database=%s user=%s tables=%s,%s tls=%s",
+	    w.be->name, where(w.be), w.be->username, w.be->zones_table,
+	    w.be->table_name, w.be->tls ? (w.be->tls_verify ? "verify" :
+	    "no-verify") : "off");
+	if (runner_run(&ro, &rb, err, sizeof(err)) < 0)
+		die(EXIT_TEMP, "%s", err);
+	log_info("stopped");
+	mysqldb_free(w.db);
+	free(cfg);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* nsdctl.h -- NSD remote control: NSDCT1 over a unix socket, or nsd-control */
+/* SPDX-License-Identifier: ISC */
+#ifndef NSDCTL_H
+#define NSDCTL_H
+
+#include <stddef.h>
+
+#define NSDCTL_WHY_MAX	192
+
+/*
+ * How to reach NSD. With a socket (NSD's control-interface when it is an
+ * absolute path) the NSDCT1 protocol is spoken directly; without one,
+ * nsd-control (found in PATH) is run with -c conf. The caller ignores
+ * SIGPIPE.
+ */
+struct nsdctl {
+	const char	*socket;	/* unix socket path, NULL or "" = exec */
+	const char	*conf;		/* nsd.conf for nsd-control, "" = its
+					 * default */
+	int		 timeout_ms;	/* for one whole command */
+};
+
+/* Outcome for one zone of addzones/delzones. */
+enum nsdctl_state {
+	NSDCTL_FAILED = 0,	/* see why */
+	NSDCTL_ADDED,		/* addzones: newly configured */
+	NSDCTL_EXISTED,		/* addzones: was configured already */
+	NSDCTL_REMOVED,		/* delzones: removed */
+	NSDCTL_ABSENT		/* delzones: was not configured */
+};
+
+struct nsdctl_zone {
+	const char	*zone;			/* in */
+	enum nsdctl_state state;		/* out */
+	char		 why[NSDCTL_WHY_MAX];	/* out, when NSDCTL_FAILED */
+};
+
+/*
+ * Run one command: argv (NULL-terminated words, e.g. {"reload", "a.b",
+ * NULL}) and, when lines is not NULL, the nlines list lines that follow it
+ * (addzones/delzones; the end-of-list bytes 0x04 0x0a are added). Collects
+ * NSD's whole answer. Returns 0 with *outp (malloc'd, NUL-terminated, the
+ * caller frees it) set, or -1 with a message in err when no answer could
+ * be had (cannot connect, timeout, nsd-control not runnable or killed).
+ */
+int nsdctl_cmd(const struct nsdctl *c, const char *const argv[],
+    const char *const lines[], size_t nlines, char **outp, char *err,
+    size_t errlen);
+
+/*
+ * Configure the n zones z[i].zone with pattern in one addzones command and
+ * fill each z[i].state (NSDCTL_ADDED, NSDCTL_EXISTED or NSDCTL_FAILED with
+ * z[i].why). Returns 0 when NSD answered for every zone, -1 with a message
+ * in err otherwise (the zones without an answer are NSDCTL_FAILED).
+ */
+int nsdctl_addzones(const struct nsdctl *c, const char *pattern,
+    struct nsdctl_zone *z, size_t n, char *err, size_t errlen);
+
+/* Remove the n zones in one delzones command, filling z[i].state with
+ * NSDCTL_REMOVED, NSDCTL_ABSENT or NSDCTL_FAILED. Returns as
+ * nsdctl_addzones(). */
+int nsdctl_delzones(const struct nsdctl *c, struct nsdctl_zone *z, size_t n,
+    char *err, size_t errlen);
+
+/* Ask NSD to re-read zone's file (every zone file when zone is NULL) if
+ * its mtime changed. Returns 0 on "ok", -1 with NSD's answer or the
+ * failure in err. */
+int nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,106 @@
+/* proxyconf.h -- the dns_proxy section of app.yml, with DADNS_DNS_PROXY_* */
+/* SPDX-License-Identifier: ISC */
+#ifndef PROXYCONF_H
+#define PROXYCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnsmsg.h"
+#include "netaddr.h"
+#include "pcache.h"
+
+#define PROXYCONF_LISTEN_MAX	16
+#define PROXYCONF_POOLS_MAX	16
+#define PROXYCONF_BACKENDS_MAX	64
+#define PROXYCONF_NAME_MAX	64
+
+enum proxyconf_action {
+	PROXYCONF_ALLOW, PROXYCONF_DROP, PROXYCONF_REFUSE, PROXYCONF_TC
+};
+
+enum proxyconf_policy {
+	PROXYCONF_LEAST_OUTSTANDING, PROXYCONF_FIRST_AVAILABLE,
+	PROXYCONF_WRANDOM, PROXYCONF_CHASHED
+};
+
+struct proxyconf_check {
+	int		 enabled;
+	char		 name[DNSMSG_NAME_MAX * 4 + 1];	/* dotted text */
+	uint16_t	 type;
+	unsigned	 interval_ms, timeout_ms, fall, rise;
+	int		 must_resolve;	/* NXDOMAIN counts as a failure */
+	int		 set;		/* bitmask of keys given */
+};
+
+struct proxyconf_backend {
+	char		 name[PROXYCONF_NAME_MAX];
+	char		 address[128];
+	union netaddr_sa sa;
+	unsigned	 weight, order, sockets, max_outstanding;
+	int		 pool;		/* index in pools */
+	struct proxyconf_check check;
+};
+
+struct proxyconf_pool {
+	char		 name[PROXYCONF_NAME_MAX];
+	enum proxyconf_policy policy;
+	int		 cache;		/* a packet cache is configured */
+	size_t		 cache_entries;
+	struct pcache_opts copts;
+	struct proxyconf_check check;	/* defaults for its backends */
+};
+
+struct proxyconf_route {
+	uint8_t		 suffix[DNSMSG_NAME_MAX];	/* case-folded wire */
+	size_t		 len;
+	int		 pool;
+};
+
+struct proxyconf {
+	char		 path[1024];	/* file read */
+	size_t		 nlisten;
+	char		 listen[PROXYCONF_LISTEN_MAX][128];
+	union netaddr_sa listen_sa[PROXYCONF_LISTEN_MAX];
+	struct netaddr_acl acl;
+	enum proxyconf_action acl_action, any_action, chaos_action, qps_action;
+	uint32_t	 qps_limit, qps_burst;
+	size_t		 qps_table_size;
+	unsigned	 tcp_max_connections, tcp_max_per_client;
+	unsigned	 tcp_idle_timeout_ms, tcp_max_queries;
+	unsigned	 backend_timeout_ms;
+	unsigned	 udp_buffer;		/* SO_RCVBUF/SO_SNDBUF bytes */
+	char		 metrics_listen[128];
+	union netaddr_sa metrics_sa;
+	char		 control_socket[1024];
+	unsigned	 workers;
+	char		 user[64];
+	int		 default_pool;	/* -1: unrouted queries are refused */
+	size_t		 npools, nbackends, nroutes;
+	struct proxyconf_pool pools[PROXYCONF_POOLS_MAX];
+	struct proxyconf_backend backends[PROXYCONF_BACKENDS_MAX];
+	struct proxyconf_route *routes;
+};
+
+/* Find the app.yml to read: path when not NULL, else $DADNS_CONFIG, else
+ * the first of /etc/directdnsonly/app.yml, ./app.yml, ./config/app.yml
+ * that exists. Returns the path (static storage for the search), or NULL
+ * when none exists. */
+const char *proxyconf_find(const char *path);
+
+/* Read the dns_proxy mapping of the app.yml at path into pc, then apply
+ * DADNS_DNS_PROXY_* (and DADNS.DNS_PROXY.*) variables for scalar keys.
+ * Returns 0, or -1 with a message naming the file, line and key in err,
+ * e.g. "app.yml:12: dns_proxy.pools.auth.policy: unknown policy \"x\"".
+ * pc needs proxyconf_free() after either. */
+int proxyconf_load(const char *path, struct proxyconf *pc, char *err,
+    size_t errlen);
+
+/* Release what proxyconf_load() allocated. */
+void proxyconf_free(struct proxyconf *pc);
+
+/* The keyword of an action or a policy, for messages and metrics. */
+const char *proxyconf_action_name(enum proxyconf_action a);
+const char *proxyconf_policy_name(enum proxyconf_policy p);
+
+#endif

@@ -1,0 +1,58 @@
+/* rndc.h -- run BIND's tools (rndc, named-checkconf): many at once, bounded */
+/* SPDX-License-Identifier: ISC */
+#ifndef RNDC_H
+#define RNDC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define RNDC_WHY_MAX	256
+
+/* One program run: argv in, exit status and output out. */
+struct rndc_call {
+	const char *const *argv;	/* in: NULL-terminated, argv[0]
+					 * looked up in PATH */
+	int		 status;	/* out: exit code 0-255, or -1 when the
+					 * program could not be run, was
+					 * killed or timed out (see why) */
+	char		*out;		/* out: stdout and stderr merged,
+					 * malloc'd, NUL-terminated ("" at
+					 * least when status >= 0) */
+	char		 why[RNDC_WHY_MAX];	/* out: with status -1 */
+	/* private */
+	pid_t		 pid_;
+	int		 fd_;
+	size_t		 len_, cap_;
+	long long	 deadline_;
+};
+
+/* What an rndc command answered. */
+enum rndc_answer {
+	RNDC_OK = 0,		/* exit 0 */
+	RNDC_NOT_FOUND,		/* "failed: not found": no such zone */
+	RNDC_EXISTS,		/* "failed: already exists" */
+	RNDC_FAILED		/* anything else: see rndc_reason() */
+};
+
+/*
+ * Run the n calls with at most parallel of them at a time (stdin from
+ * /dev/null), each killed after timeout_ms, and fill every call's status,
+ * out and why. Returns 0 once all have ended, or -1 with errno set when
+ * no process could be started at all (each call's why says so too). The
+ * caller ignores or handles SIGCHLD in the default way (not SIG_IGN).
+ */
+int rndc_exec(struct rndc_call *c, size_t n, size_t parallel,
+    int timeout_ms);
+
+/* Free the outputs of the n calls (the calls themselves are the
+ * caller's). */
+void rndc_free(struct rndc_call *c, size_t n);
+
+/* Classify the answer of a finished rndc call. */
+enum rndc_answer rndc_answer(const struct rndc_call *c);
+
+/* A one-line reason for a failed call into buf: why, or the first line of
+ * rndc's output that says what failed. Returns buf. */
+const char *rndc_reason(const struct rndc_call *c, char *buf, size_t size);
+
+#endif

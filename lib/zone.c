@@ -1,0 +1,1676 @@
+/* zone.c -- zone names and zone texts: validation and normalisation */
+/* SPDX-License-Identifier: ISC */
+/*
+ * A zone text is checked in one pass. Our own lexer splits it into
+ * records the way NSD's zlexer does (parentheses, quotes, comments,
+ * directives only in column 0, a leading blank meaning "previous owner"),
+ * so every error carries the line of the offending token. Directives are
+ * handled here; each record is handed to ldns_rr_new_frm_str() as one
+ * flat line, with the zone (or the current $ORIGIN) as origin. What ldns
+ * lets through silently -- wrapped integers, out-of-zone owners, a second
+ * SOA, CNAME beside other data, unterminated quotes -- is checked here.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#include "zone.h"
+
+#define DEFAULT_TTL	300		/* $TTL prepended when absent */
+#define TTL_MAX		2147483647U	/* RFC 2181 section 8 */
+#define FLAT_MAX	65000		/* one record as a single line */
+#define SHOW_MAX	64		/* bytes of a token quoted in errors */
+
+struct tok {
+	const char	*p;		/* first byte, the quote if quoted */
+	size_t		 len;		/* quotes included */
+	unsigned	 line;
+	int		 quoted;
+	int		 glued;		/* no separator before it */
+};
+
+struct lex {
+	const char	*p, *end;
+	unsigned	 line;		/* line of *p, from 1 */
+	struct tok	*tok;
+	size_t		 ntok, captok;
+	const char	*rstart;	/* first byte of the record */
+	unsigned	 rline;		/* first line of the record */
+	int		 indented;	/* starts with a blank: previous owner */
+	int		 directive;	/* first token is $WORD in column 0 */
+};
+
+struct buf {
+	char		*p;
+	size_t		 len, cap;
+};
+
+/* One record's owner, for check_names() after the pass. */
+struct own {
+	size_t		 off;		/* into the names arena */
+	const uint8_t	*name;		/* see name_key() */
+	uint16_t	 len;
+	uint16_t	 type;
+	unsigned	 line;
+};
+
+struct prep {
+	char		*err;
+	size_t		 errlen;
+	ldns_rdf	*zone;		/* the apex */
+	uint8_t		 zkey[256];	/* apex, see name_key() */
+	size_t		 zklen;
+	ldns_rdf	*origin;	/* current $ORIGIN */
+	ldns_rdf	*prev;		/* previous owner, kept by ldns */
+	int		 have_prev;
+	uint32_t	 ttl;		/* current $TTL */
+	int		 has_ttl, has_origin;
+	struct buf	 flat;
+	struct buf	 names;
+	struct own	*own;
+	size_t		 nown, capown;
+	size_t		 ncname, ndname;
+	unsigned	 soa_line;
+	uint32_t	 serial;
+};
+
+static int
+fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	if (line > 0) {
+		n = snprintf(err, errlen, "line %u: ", line);
+		if (n < 0 || (size_t)n >= errlen)
+			return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+isdig(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The message for a byte not allowed in a zone name. */
+static const char *
+badchar(unsigned char c)
+{
+	switch (c) {
+	case ' ':	return "invalid character ' ' in name";
+	case '!':	return "invalid character '!' in name";
+	case '"':	return "invalid character '\"' in name";
+	case '#':	return "invalid character '#' in name";
+	case '$':	return "invalid character '$' in name";
+	case '%':	return "invalid character '%' in name";
+	case '&':	return "invalid character '&' in name";
+	case '\'':	return "invalid character ''' in name";
+	case '(':	return "invalid character '(' in name";
+	case ')':	return "invalid character ')' in name";
+	case '*':	return "invalid character '*' in name";
+	case '+':	return "invalid character '+' in name";
+	case ',':	return "invalid character ',' in name";
+	case '/':	return "invalid character '/' in name";
+	case ':':	return "invalid character ':' in name";
+	case ';':	return "invalid character ';' in name";
+	case '<':	return "invalid character '<' in name";
+	case '=':	return "invalid character '=' in name";
+	case '>':	return "invalid character '>' in name";
+	case '?':	return "invalid character '?' in name";
+	case '@':	return "invalid character '@' in name";
+	case '[':	return "invalid character '[' in name";
+	case '\\':	return "invalid character '\\' in name";
+	case ']':	return "invalid character ']' in name";
+	case '^':	return "invalid character '^' in name";
+	case '`':	return "invalid character '`' in name";
+	case '{':	return "invalid character '{' in name";
+	case '|':	return "invalid character '|' in name";
+	case '}':	return "invalid character '}' in name";
+	case '~':	return "invalid character '~' in name";
+	}
+	if (c >= 0x80)
+		return "non-ASCII byte in name";
+	return "control character in name";
+}
+
+int
+zone_name_norm(const char *in, char out[ZONE_NAME_MAX + 1], const char **why)
+{
+	size_t len, i, label = 0;
+	unsigned char c;
+
+	len = strlen(in);
+	if (len == 0) {
+		*why = "empty name";
+		return -1;
+	}
+	if (len == 1 && in[0] == '.') {
+		*why = "the root zone is not accepted";
+		return -1;
+	}
+	if (in[len - 1] == '.')
+		len--;
+	if (len > ZONE_NAME_MAX) {
+		*why = "name longer than 253 octets";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c == '.') {
+			if (label == 0) {
+				*why = "empty label in name";
+				return -1;
+			}
+			if (out[i - 1] == '-') {
+				*why = "label ends with a hyphen";
+				return -1;
+			}
+			label = 0;
+			out[i] = '.';
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		else if (!(c >= 'a' && c <= 'z') && !isdig(c) && c != '-' &&
+		    c != '_') {
+			*why = badchar(c);
+			return -1;
+		}
+		if (c == '-' && label == 0) {
+			*why = "label begins with a hyphen";
+			return -1;
+		}
+		if (++label > 63) {
+			*why = "label longer than 63 octets";
+			return -1;
+		}
+		out[i] = c;
+	}
+	if (label == 0) {
+		*why = "empty label in name";
+		return -1;
+	}
+	if (out[len - 1] == '-') {
+		*why = "label ends with a hyphen";
+		return -1;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+const char *
+zone_parent(const char *name)
+{
+	const char *dot;
+
+	dot = strchr(name, '.');
+	return dot != NULL && dot[1] != '\0' ? dot + 1 : NULL;
+}
+
+int
+zone_serial_cmp(uint32_t a, uint32_t b)
+{
+	uint32_t d = a - b;
+
+	if (d == 0)
+		return 0;
+	if (d < 0x80000000U)
+		return 1;
+	if (d > 0x80000000U)
+		return -1;
+	/*
+	 * RFC 1982 leaves a distance of exactly 2^31 undefined. Ordering
+	 * by plain value keeps the answer antisymmetric, so two peers
+	 * never both see the other's serial as newer.
+	 */
+	return a > b ? 1 : -1;
+}
+
+static int
+buf_grow(struct buf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (buf_grow(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* A token in printable form for a message: at most SHOW_MAX bytes, other
+ * bytes as \DDD. */
+static const char *
+show(char *dst, size_t size, const char *p, size_t n)
+{
+	size_t i, j = 0;
+	unsigned char c;
+
+	for (i = 0; i < n && j + 8 < size; i++) {
+		if (i == SHOW_MAX) {
+			memcpy(dst + j, "...", 3);
+			j += 3;
+			break;
+		}
+		c = (unsigned char)p[i];
+		if (c < 0x20 || c >= 0x7f)
+			j += snprintf(dst + j, size - j, "\\%03u", c);
+		else
+			dst[j++] = c;
+	}
+	dst[j] = '\0';
+	return dst;
+}
+
+#define SHOWBUF	(SHOW_MAX * 4 + 8)
+
+static int
+lex_push(struct lex *lx, const char *p, size_t len, unsigned line,
+    int quoted)
+{
+	struct tok *t;
+	size_t cap;
+	int glued;
+
+	if (lx->ntok == lx->captok) {
+		cap = lx->captok ? lx->captok * 2 : 32;
+		if ((t = reallocarray(lx->tok, cap, sizeof(*t))) == NULL)
+			return -1;
+		lx->tok = t;
+		lx->captok = cap;
+	}
+	glued = lx->ntok > 0 &&
+	    lx->tok[lx->ntok - 1].p + lx->tok[lx->ntok - 1].len == p;
+	t = &lx->tok[lx->ntok++];
+	t->glued = glued;
+	t->p = p;
+	t->len = len;
+	t->line = line;
+	t->quoted = quoted;
+	return 0;
+}
+
+/*
+ * Read the next record that has tokens. Returns 1, 0 at the end of the
+ * text, or -1 with err set.
+ */
+static int
+lex_record(struct lex *lx, char *err, size_t errlen)
+{
+	const char *p, *start, *end = lx->end;
+	unsigned pline = 0, qline;
+	int paren, bol;
+
+next:
+	p = lx->p;
+	if (p == end)
+		return 0;
+	lx->ntok = 0;
+	lx->rstart = p;
+	lx->rline = lx->line;
+	lx->indented = *p == ' ' || *p == '\t';
+	lx->directive = 0;
+	paren = 0;
+	bol = 1;
+	while (p < end) {
+		if (bol && paren && *p == '$')
+			return fail(err, errlen, lx->line,
+			    "directive inside parentheses");
+		bol = 0;
+		switch (*p) {
+		case '\n':
+			lx->line++;
+			p++;
+			bol = 1;
+			if (!paren)
+				goto done;
+			continue;
+		case '\r':
+			if (p + 1 < end && p[1] == '\n') {
+				p++;
+				continue;
+			}
+			return fail(err, errlen, lx->line,
+			    "carriage return without line feed");
+		case ' ':
+		case '\t':
+			p++;
+			continue;
+		case ';':
+			while (p < end && *p != '\n' && *p != '\r')
+				p++;
+			continue;
+		case '(':
+			if (paren)
+				return fail(err, errlen, lx->line,
+				    "nested parentheses");
+			paren = 1;
+			pline = lx->line;
+			p++;
+			continue;
+		case ')':
+			if (!paren)
+				return fail(err, errlen, lx->line,
+				    "')' without '('");
+			paren = 0;
+			p++;
+			continue;
+		case '"':
+			start = p++;
+			qline = lx->line;
+			for (;;) {
+				/* A quoted string ends on its own line (BIND
+				 * rejects it otherwise; ldns would silently
+				 * close it at the end of the line). */
+				if (p == end || *p == '\n' || *p == '\r' ||
+				    (*p == '\\' && (p + 1 == end ||
+				    p[1] == '\n' || p[1] == '\r')))
+					return fail(err, errlen, qline,
+					    "unterminated quoted string");
+				if (*p == '\\')
+					p += 2;
+				else if (*p++ == '"')
+					break;
+			}
+			if (lex_push(lx, start, p - start, qline, 1) == -1)
+				return fail(err, errlen, 0, "out of memory");
+			continue;
+		default:
+			start = p;
+			while (p < end && *p != ' ' && *p != '\t' &&
+			    *p != '\n' && *p != '\r' && *p != ';' &&
+			    *p != '(' && *p != ')' && *p != '"') {
+				if (*p == '\\') {
+					if (p + 1 == end || p[1] == '\n' ||
+					    p[1] == '\r')
+						return fail(err, errlen,
+						    lx->line,
+						    "backslash at end of line");
+					p += 2;
+				} else
+					p++;
+			}
+			/* NSD knows '$' at the start of a word only as a
+			 * directive in column 0. */
+			if (*start == '$') {
+				if (start != lx->rstart)
+					return fail(err, errlen, lx->line,
+					    "unexpected '$' (directives "
+					    "start in column 0)");
+				lx->directive = 1;
+			}
+			if (lex_push(lx, start, p - start, lx->line, 0) == -1)
+				return fail(err, errlen, 0, "out of memory");
+			continue;
+		}
+	}
+	if (paren)
+		return fail(err, errlen, pline, "'(' not closed");
+done:
+	lx->p = p;
+	if (lx->ntok == 0)
+		goto next;
+	return 1;
+}
+
+static int
+tok_is(const struct tok *t, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !t->quoted && t->len == n && memcmp(t->p, word, n) == 0;
+}
+
+static int
+tok_ieq(const struct tok *t, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !t->quoted && t->len == n && strncasecmp(t->p, word, n) == 0;
+}
+
+/*
+ * Parse a TTL or period: groups of digits each with an optional unit
+ * (s, m, h, d, w), as in 3600 or 1h30m. Returns 0 with *v set, -1 when
+ * the token is not such a number, -2 when its value is over max.
+ */
+static int
+parse_period(const char *s, size_t n, uint64_t max, uint32_t *v)
+{
+	uint64_t total = 0, num, mult;
+	size_t i = 0;
+	int over = 0;
+
+	if (n == 0)
+		return -1;
+	while (i < n) {
+		if (!isdig(s[i]))
+			return -1;
+		num = 0;
+		while (i < n && isdig(s[i])) {
+			if (num <= max)
+				num = num * 10 + (s[i] - '0');
+			i++;
+		}
+		mult = 1;
+		if (i < n) {
+			switch (lower(s[i])) {
+			case 's': mult = 1; break;
+			case 'm': mult = 60; break;
+			case 'h': mult = 3600; break;
+			case 'd': mult = 86400; break;
+			case 'w': mult = 604800; break;
+			default: return -1;
+			}
+			i++;
+		}
+		if (num > max || (total += num * mult) > max)
+			over = 1;
+	}
+	if (over)
+		return -2;
+	*v = (uint32_t)total;
+	return 0;
+}
+
+/* Plain decimal digits only. Same returns as parse_period(). */
+static int
+parse_uint(const char *s, size_t n, uint64_t max, uint32_t *v)
+{
+	uint64_t num = 0;
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isdig(s[i]))
+			return -1;
+		if (num <= max)
+			num = num * 10 + (s[i] - '0');
+	}
+	if (num > max)
+		return -2;
+	*v = (uint32_t)num;
+	return 0;
+}
+
+/* The RR type a token names, or 0. The common names are looked up here:
+ * ldns_get_rr_type_by_name() scans its whole table with strlen() and
+ * would cost more than the rest of the parse. TYPEnnn is parsed here
+ * too because ldns wraps numbers over 65535. */
+static uint16_t
+tok_type(const struct tok *t)
+{
+	static const struct {
+		const char	*name;
+		uint16_t	 type;
+	} common[] = {
+		{ "A", LDNS_RR_TYPE_A }, { "NS", LDNS_RR_TYPE_NS },
+		{ "CNAME", LDNS_RR_TYPE_CNAME }, { "SOA", LDNS_RR_TYPE_SOA },
+		{ "PTR", LDNS_RR_TYPE_PTR }, { "MX", LDNS_RR_TYPE_MX },
+		{ "TXT", LDNS_RR_TYPE_TXT }, { "AAAA", LDNS_RR_TYPE_AAAA },
+		{ "SRV", LDNS_RR_TYPE_SRV }, { "CAA", LDNS_RR_TYPE_CAA },
+		{ "NAPTR", LDNS_RR_TYPE_NAPTR }, { "DS", LDNS_RR_TYPE_DS },
+		{ "TLSA", LDNS_RR_TYPE_TLSA }, { "SSHFP", LDNS_RR_TYPE_SSHFP },
+		{ "HTTPS", LDNS_RR_TYPE_HTTPS }, { "SVCB", LDNS_RR_TYPE_SVCB },
+		{ "SPF", LDNS_RR_TYPE_SPF }, { "DNAME", LDNS_RR_TYPE_DNAME },
+	};
+	char word[24];
+	uint32_t v;
+	size_t i;
+
+	if (t->quoted || t->len < 1 || t->len >= sizeof(word) ||
+	    isdig(t->p[0]))
+		return 0;
+	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (tok_ieq(t, common[i].name))
+			return common[i].type;
+	if (t->len > 4 && strncasecmp(t->p, "TYPE", 4) == 0) {
+		if (parse_uint(t->p + 4, t->len - 4, 65535, &v) != 0)
+			return 0;
+		return (uint16_t)v;
+	}
+	if (tok_ieq(t, "IN"))
+		return 0;
+	memcpy(word, t->p, t->len);
+	word[t->len] = '\0';
+	return (uint16_t)ldns_get_rr_type_by_name(word);
+}
+
+/* Why type may not appear in a zone handed to NSD, or NULL. */
+static const char *
+type_refused(uint16_t type, const struct tok *t)
+{
+	switch (type) {
+	case 0:
+	case LDNS_RR_TYPE_OPT:
+	case LDNS_RR_TYPE_TKEY:
+	case LDNS_RR_TYPE_TSIG:
+	case LDNS_RR_TYPE_IXFR:
+	case LDNS_RR_TYPE_AXFR:
+	case LDNS_RR_TYPE_MAILB:
+	case LDNS_RR_TYPE_MAILA:
+	case LDNS_RR_TYPE_ANY:
+		return "is not allowed in a zone";
+	}
+	/* Mnemonics NSD 4 does not know (TYPEnnn works for them). */
+	if (t->len > 4 && strncasecmp(t->p, "TYPE", 4) == 0)
+		return NULL;
+	switch (type) {
+	case LDNS_RR_TYPE_NSAP_PTR:
+	case LDNS_RR_TYPE_GPOS:
+	case LDNS_RR_TYPE_EID:
+	case LDNS_RR_TYPE_NIMLOC:
+	case LDNS_RR_TYPE_ATMA:
+	case LDNS_RR_TYPE_A6:
+	case LDNS_RR_TYPE_SINK:
+	case LDNS_RR_TYPE_HIP:
+	case LDNS_RR_TYPE_TALINK:
+		return "is not supported by NSD (write it as TYPEnnn)";
+	}
+	return NULL;
+}
+
+/* The name of rdata field i of type, for messages, or NULL. */
+static const char *
+field_name(uint16_t type, size_t i)
+{
+	static const char *soa[] = { "primary name server", "mailbox",
+	    "serial", "refresh", "retry", "expire", "minimum" };
+	static const char *srv[] = { "priority", "weight", "port", "target" };
+	static const char *naptr[] = { "order", "preference" };
+	static const char *ds[] = { "key tag", "algorithm", "digest type" };
+	static const char *dnskey[] = { "flags", "protocol", "algorithm" };
+	static const char *tlsa[] = { "usage", "selector", "matching type" };
+	static const char *sshfp[] = { "algorithm", "fingerprint type" };
+	static const char *caa[] = { "flags", "tag" };
+	static const char *cert[] = { "type", "key tag", "algorithm" };
+	static const char *mx[] = { "preference", "exchange" };
+	static const char *rrsig[] = { "type covered", "algorithm",
+	    "labels", "original TTL", "expiration", "inception", "key tag",
+	    "signer" };
+
+#define PICK(a)	return i < sizeof(a) / sizeof(a[0]) ? a[i] : NULL
+	switch (type) {
+	case LDNS_RR_TYPE_SOA:		PICK(soa);
+	case LDNS_RR_TYPE_SRV:		PICK(srv);
+	case LDNS_RR_TYPE_NAPTR:	PICK(naptr);
+	case LDNS_RR_TYPE_DS:
+	case LDNS_RR_TYPE_CDS:
+	case LDNS_RR_TYPE_DLV:		PICK(ds);
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_CDNSKEY:
+	case LDNS_RR_TYPE_KEY:		PICK(dnskey);
+	case LDNS_RR_TYPE_TLSA:
+	case LDNS_RR_TYPE_SMIMEA:	PICK(tlsa);
+	case LDNS_RR_TYPE_SSHFP:	PICK(sshfp);
+	case LDNS_RR_TYPE_CAA:		PICK(caa);
+	case LDNS_RR_TYPE_CERT:		PICK(cert);
+	case LDNS_RR_TYPE_RRSIG:
+	case LDNS_RR_TYPE_SIG:		PICK(rrsig);
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_KX:
+	case LDNS_RR_TYPE_AFSDB:
+	case LDNS_RR_TYPE_RT:		PICK(mx);
+	}
+#undef PICK
+	return NULL;
+}
+
+/* Fields that are always exactly one token in presentation form. */
+static int
+one_token(ldns_rdf_type ft)
+{
+	switch (ft) {
+	case LDNS_RDF_TYPE_DNAME:
+	case LDNS_RDF_TYPE_INT8:
+	case LDNS_RDF_TYPE_INT16:
+	case LDNS_RDF_TYPE_INT32:
+	case LDNS_RDF_TYPE_A:
+	case LDNS_RDF_TYPE_AAAA:
+	case LDNS_RDF_TYPE_STR:
+	case LDNS_RDF_TYPE_TYPE:
+	case LDNS_RDF_TYPE_CLASS:
+	case LDNS_RDF_TYPE_CERT_ALG:
+	case LDNS_RDF_TYPE_ALG:
+	case LDNS_RDF_TYPE_TIME:
+	case LDNS_RDF_TYPE_PERIOD:
+	case LDNS_RDF_TYPE_TAG:
+	case LDNS_RDF_TYPE_LONG_STR:
+	case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+	case LDNS_RDF_TYPE_SELECTOR:
+	case LDNS_RDF_TYPE_MATCHING_TYPE:
+	case LDNS_RDF_TYPE_ILNP64:
+	case LDNS_RDF_TYPE_EUI48:
+	case LDNS_RDF_TYPE_EUI64:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* What a field holds, for "invalid ..." messages. */
+static const char *
+field_kind(ldns_rdf_type ft)
+{
+	switch (ft) {
+	case LDNS_RDF_TYPE_DNAME:	return "domain name";
+	case LDNS_RDF_TYPE_A:		return "IPv4 address";
+	case LDNS_RDF_TYPE_AAAA:	return "IPv6 address";
+	case LDNS_RDF_TYPE_STR:
+	case LDNS_RDF_TYPE_LONG_STR:	return "text";
+	case LDNS_RDF_TYPE_PERIOD:	return "time value";
+	case LDNS_RDF_TYPE_TYPE:	return "record type";
+	case LDNS_RDF_TYPE_TIME:	return "timestamp";
+	case LDNS_RDF_TYPE_TAG:		return "tag";
+	default:			return "number";
+	}
+}
+
+/* "line N: invalid MX preference 'x'" or "... out of range (0-max)". */
+static int
+field_fail(struct prep *pp, const ldns_rr_descriptor *desc, uint16_t type,
+    size_t i, const struct tok *t, int r, uint64_t max)
+{
+	const char *fname;
+	char sb[SHOWBUF], what[64];
+
+	if ((fname = field_name(type, i)) != NULL)
+		snprintf(what, sizeof(what), "%s %s", desc->_name, fname);
+	else
+		snprintf(what, sizeof(what), "%s field %zu", desc->_name,
+		    i + 1);
+	show(sb, sizeof(sb), t->p, t->len);
+	if (r == -2)
+		return fail(pp->err, pp->errlen, t->line,
+		    "%s out of range (0-%llu): %s", what,
+		    (unsigned long long)max, sb);
+	return fail(pp->err, pp->errlen, t->line, "invalid %s '%s'", what,
+	    sb);
+}
+
+static int
+ishex(int c)
+{
+	return isdig(c) || (lower(c) >= 'a' && lower(c) <= 'f');
+}
+
+static int
+isalpha_(int c)
+{
+	return lower(c) >= 'a' && lower(c) <= 'z';
+}
+
+/* RFC 3597 data, "\# length hex...": the length must match the digits
+ * (ldns reads the length with atoi() and trusts it). */
+static int
+check_generic(struct prep *pp, const struct tok *rd, size_t nrd)
+{
+	uint32_t n;
+	size_t j, k, digits = 0;
+
+	if (nrd < 2 || rd[1].quoted ||
+	    parse_uint(rd[1].p, rd[1].len, 65535, &n) != 0)
+		return fail(pp->err, pp->errlen, rd[0].line,
+		    "generic data (\\#) needs a length of 0-65535");
+	for (j = 2; j < nrd; j++) {
+		for (k = 0; k < rd[j].len; k++)
+			if (rd[j].quoted || !ishex(rd[j].p[k]))
+				return fail(pp->err, pp->errlen, rd[j].line,
+				    "generic data (\\#) must be hex digits");
+		digits += rd[j].len;
+	}
+	if (digits != 2 * (size_t)n)
+		return fail(pp->err, pp->errlen, rd[0].line,
+		    "generic data (\\#) of %u bytes has %zu hex digits", n,
+		    digits);
+	return 0;
+}
+
+/*
+ * IPSECKEY (precedence, gateway type, algorithm, gateway, key) and
+ * AMTRELAY (precedence, discovery bit, type, relay): ldns reads the
+ * numbers with atoi() and leaks memory on extra fields, so the shape is
+ * checked here.
+ */
+static int
+check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
+    ldns_rdf_type ft, const struct tok *rd, size_t nrd)
+{
+	static const uint32_t ipseckey[] = { 255, 3, 255 };
+	static const uint32_t amtrelay[] = { 255, 1, 3 };
+	const uint32_t *max = ft == LDNS_RDF_TYPE_IPSECKEY ? ipseckey :
+	    amtrelay;
+	size_t want = ft == LDNS_RDF_TYPE_IPSECKEY ? 5 : 4, j;
+	uint32_t v;
+
+	if (nrd != want)
+		return fail(pp->err, pp->errlen, rd[0].line,
+		    "%s record needs %zu fields, not %zu", desc->_name, want,
+		    nrd);
+	for (j = 0; j < nrd; j++) {
+		if (rd[j].quoted)
+			return fail(pp->err, pp->errlen, rd[j].line,
+			    "unexpected quoted string in %s record",
+			    desc->_name);
+		if (j < 3 && parse_uint(rd[j].p, rd[j].len, max[j], &v) != 0)
+			return fail(pp->err, pp->errlen, rd[j].line,
+			    "%s field %zu must be a number of 0-%u",
+			    desc->_name, j + 1, max[j]);
+	}
+	return 0;
+}
+
+/*
+ * Check rdata against the raw text where ldns is laxer than NSD:
+ * integers must be plain decimal and in range (ldns wraps them), only
+ * text fields may be quoted, timestamps are YYYYMMDDHHmmSS, type names
+ * exist, hex data has an even number of digits. Returns 0 or -1 with
+ * err set.
+ */
+static int
+check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
+    size_t nrd)
+{
+	const ldns_rr_descriptor *desc;
+	char sb[SHOWBUF];
+	uint64_t max = 0;
+	uint32_t v;
+	size_t i, j, k, nmax, digits;
+	int r;
+	ldns_rdf_type ft;
+
+	if (nrd > 0 && tok_is(&rd[0], "\\#"))
+		return check_generic(pp, rd, nrd);
+	if ((desc = ldns_rr_descript(type)) == NULL || desc->_name == NULL)
+		return 0;
+	nmax = ldns_rr_descriptor_maximum(desc);
+	for (i = 0; i < nrd && i < nmax; i++) {
+		ft = ldns_rr_descriptor_field_type(desc, i);
+		if (!one_token(ft))
+			break;
+		if (rd[i].quoted) {
+			if (ft == LDNS_RDF_TYPE_STR ||
+			    ft == LDNS_RDF_TYPE_LONG_STR)
+				continue;
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "unexpected quoted string %s",
+			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
+		}
+		switch (ft) {
+		case LDNS_RDF_TYPE_INT8:
+			max = 255;
+			r = parse_uint(rd[i].p, rd[i].len, max, &v);
+			break;
+		case LDNS_RDF_TYPE_INT16:
+			max = 65535;
+			r = parse_uint(rd[i].p, rd[i].len, max, &v);
+			break;
+		case LDNS_RDF_TYPE_CERT_ALG:
+			if (isalpha_(rd[i].p[0]))
+				continue;
+			/* ldns leaks its rdf when refusing type 0. */
+			max = 65535;
+			if ((r = parse_uint(rd[i].p, rd[i].len, max, &v)) == 0 &&
+			    v == 0)
+				r = -1;
+			break;
+		case LDNS_RDF_TYPE_INT32:
+			max = 4294967295U;
+			r = parse_uint(rd[i].p, rd[i].len, max, &v);
+			break;
+		case LDNS_RDF_TYPE_PERIOD:
+			max = 4294967295U;
+			r = parse_period(rd[i].p, rd[i].len, max, &v);
+			break;
+		case LDNS_RDF_TYPE_ALG:
+		case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+		case LDNS_RDF_TYPE_SELECTOR:
+		case LDNS_RDF_TYPE_MATCHING_TYPE:
+			/* Mnemonics are ldns's business; numbers wrap. */
+			if (isalpha_(rd[i].p[0]))
+				continue;
+			max = 255;
+			r = parse_uint(rd[i].p, rd[i].len, max, &v);
+			break;
+		case LDNS_RDF_TYPE_TIME:
+			/* NSD takes only the 14-digit form. */
+			r = rd[i].len == 14 &&
+			    parse_uint(rd[i].p, 14, UINT64_MAX / 10, &v) != -1 ?
+			    0 : -1;
+			break;
+		case LDNS_RDF_TYPE_TYPE:
+			r = tok_type(&rd[i]) != 0 ? 0 : -1;
+			break;
+		default:
+			continue;
+		}
+		if (r != 0)
+			return field_fail(pp, desc, type, i, &rd[i], r, max);
+	}
+	if (i >= nrd || i >= nmax)
+		return 0;
+	ft = ldns_rr_descriptor_field_type(desc, i);
+	if (ft == LDNS_RDF_TYPE_HEX && i == nmax - 1) {
+		/* ldns pads an odd digit; NSD refuses it. */
+		for (digits = 0, j = i; j < nrd; j++) {
+			for (k = 0; k < rd[j].len; k++)
+				if (!ishex(rd[j].p[k]))
+					return 0;	/* ldns's to report */
+			digits += rd[j].len;
+		}
+		if (digits % 2)
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "odd number of hex digits in %s record",
+			    desc->_name);
+	}
+	if (ft == LDNS_RDF_TYPE_IPSECKEY || ft == LDNS_RDF_TYPE_AMTRELAY)
+		return check_gateway(pp, desc, ft, rd + i, nrd - i);
+	if (ft == LDNS_RDF_TYPE_NSEC) {
+		for (j = i; j < nrd; j++)
+			if (rd[j].quoted || tok_type(&rd[j]) == 0)
+				return fail(pp->err, pp->errlen, rd[j].line,
+				    "unknown record type '%s' in %s record",
+				    show(sb, sizeof(sb), rd[j].p, rd[j].len),
+				    desc->_name);
+	}
+	return 0;
+}
+
+/* Parse one token as rdata field type ft; return ldns's status. */
+static ldns_status
+str2rdf(ldns_rdf_type ft, const char *s)
+{
+	ldns_rdf *r = NULL;
+	ldns_status st;
+
+	switch (ft) {
+	case LDNS_RDF_TYPE_DNAME:
+		st = ldns_str2rdf_dname(&r, s);
+		break;
+	case LDNS_RDF_TYPE_A:
+		st = ldns_str2rdf_a(&r, s);
+		break;
+	case LDNS_RDF_TYPE_AAAA:
+		st = ldns_str2rdf_aaaa(&r, s);
+		break;
+	case LDNS_RDF_TYPE_STR:
+		st = ldns_str2rdf_str(&r, s);
+		break;
+	case LDNS_RDF_TYPE_LONG_STR:
+		st = ldns_str2rdf_long_str(&r, s);
+		break;
+	case LDNS_RDF_TYPE_TYPE:
+		st = ldns_str2rdf_type(&r, s);
+		break;
+	case LDNS_RDF_TYPE_TIME:
+		st = ldns_str2rdf_time(&r, s);
+		break;
+	case LDNS_RDF_TYPE_TAG:
+		st = ldns_str2rdf_tag(&r, s);
+		break;
+	case LDNS_RDF_TYPE_ALG:
+		st = ldns_str2rdf_alg(&r, s);
+		break;
+	case LDNS_RDF_TYPE_CERT_ALG:
+		st = ldns_str2rdf_cert_alg(&r, s);
+		break;
+	case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+		st = ldns_str2rdf_certificate_usage(&r, s);
+		break;
+	case LDNS_RDF_TYPE_SELECTOR:
+		st = ldns_str2rdf_selector(&r, s);
+		break;
+	case LDNS_RDF_TYPE_MATCHING_TYPE:
+		st = ldns_str2rdf_matching_type(&r, s);
+		break;
+	case LDNS_RDF_TYPE_ILNP64:
+		st = ldns_str2rdf_ilnp64(&r, s);
+		break;
+	case LDNS_RDF_TYPE_EUI48:
+		st = ldns_str2rdf_eui48(&r, s);
+		break;
+	case LDNS_RDF_TYPE_EUI64:
+		st = ldns_str2rdf_eui64(&r, s);
+		break;
+	default:
+		return LDNS_STATUS_OK;	/* checked by check_fields() */
+	}
+	ldns_rdf_deep_free(r);
+	return st;
+}
+
+/* A token as a C string for ldns (quotes stripped); NULL when too long. */
+static const char *
+tok_cstr(char *dst, size_t size, const struct tok *t)
+{
+	const char *p = t->p;
+	size_t n = t->len;
+
+	if (t->quoted) {
+		p++;
+		n -= 2;
+	}
+	if (n >= size)
+		return NULL;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return dst;
+}
+
+/*
+ * ldns refused a record: find the token at fault to name it and its
+ * line. owner is NULL when the record has none of its own.
+ */
+static int
+diagnose(struct prep *pp, unsigned rline, const struct tok *owner,
+    uint16_t type, const struct tok *rd, size_t nrd, ldns_status st)
+{
+	const ldns_rr_descriptor *desc;
+	char s[LDNS_MAX_DOMAINLEN * 4 + 1], sb[SHOWBUF], tname[16];
+	ldns_status fst;
+	ldns_rdf_type ft;
+	size_t i;
+
+	if (owner != NULL) {
+		show(sb, sizeof(sb), owner->p, owner->len);
+		if (tok_cstr(s, sizeof(s), owner) == NULL)
+			return fail(pp->err, pp->errlen, owner->line,
+			    "invalid owner name '%s': name too long", sb);
+		if (!tok_is(owner, "@") &&
+		    (fst = str2rdf(LDNS_RDF_TYPE_DNAME, s)) != LDNS_STATUS_OK)
+			return fail(pp->err, pp->errlen, owner->line,
+			    "invalid owner name '%s': %s", sb,
+			    ldns_get_errorstr_by_id(fst));
+	}
+	desc = ldns_rr_descript(type);
+	if (desc != NULL && desc->_name != NULL)
+		snprintf(tname, sizeof(tname), "%s", desc->_name);
+	else
+		snprintf(tname, sizeof(tname), "TYPE%u", type);
+	if (desc != NULL && !(nrd > 0 && tok_is(&rd[0], "\\#"))) {
+		for (i = 0; i < nrd && i < ldns_rr_descriptor_maximum(desc);
+		    i++) {
+			ft = ldns_rr_descriptor_field_type(desc, i);
+			if (!one_token(ft))
+				break;
+			show(sb, sizeof(sb), rd[i].p, rd[i].len);
+			if (tok_cstr(s, sizeof(s), &rd[i]) == NULL)
+				fst = LDNS_STATUS_INVALID_STR;
+			else if ((fst = str2rdf(ft, s)) == LDNS_STATUS_OK)
+				continue;
+			if (ft == LDNS_RDF_TYPE_STR &&
+			    fst == LDNS_STATUS_INVALID_STR)
+				return fail(pp->err, pp->errlen, rd[i].line,
+				    "text string longer than 255 bytes "
+				    "(split it into several quoted strings)");
+			if (fst == LDNS_STATUS_INVALID_STR)
+				return fail(pp->err, pp->errlen, rd[i].line,
+				    "invalid %s in %s record: '%s' is too "
+				    "long", field_kind(ft), tname, sb);
+			if (ft == LDNS_RDF_TYPE_A ||
+			    ft == LDNS_RDF_TYPE_AAAA)
+				return fail(pp->err, pp->errlen, rd[i].line,
+				    "invalid %s '%s'", field_kind(ft), sb);
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "invalid %s '%s' in %s record: %s",
+			    field_kind(ft), sb, tname,
+			    ldns_get_errorstr_by_id(fst));
+		}
+	}
+	if (st == LDNS_STATUS_SYNTAX_SUPERFLUOUS_TEXT_ERR && desc != NULL &&
+	    desc->_variable == LDNS_RDF_TYPE_NONE &&
+	    nrd > ldns_rr_descriptor_maximum(desc)) {
+		i = ldns_rr_descriptor_maximum(desc);
+		return fail(pp->err, pp->errlen, rd[i].line,
+		    "%s record: superfluous text '%s'", tname,
+		    show(sb, sizeof(sb), rd[i].p, rd[i].len));
+	}
+	if (st == LDNS_STATUS_SYNTAX_MISSING_VALUE_ERR || nrd == 0)
+		return fail(pp->err, pp->errlen, rline,
+		    "%s record: data missing", tname);
+	return fail(pp->err, pp->errlen, rline, "%s record: %s", tname,
+	    ldns_get_errorstr_by_id(st));
+}
+
+/*
+ * The sort key of a wire name: its labels from the top down, each with
+ * its length byte, lower-cased, without the root. A name's descendants
+ * are exactly the keys that start with its key, so they sort right after
+ * it. Returns the key's length (the wire length less one).
+ */
+static size_t
+name_key(uint8_t *key, const uint8_t *w, size_t n)
+{
+	size_t off[128], nl = 0, pos = 0, k = 0, i, j;
+
+	while (pos < n && w[pos] != 0 && nl < 128) {
+		off[nl++] = pos;
+		pos += w[pos] + 1;
+	}
+	while (nl > 0) {
+		i = off[--nl];
+		key[k++] = w[i];
+		for (j = 1; j <= w[i]; j++)
+			key[k++] = lower(w[i + j]);
+	}
+	return k;
+}
+
+/* Print a name given by its key, for messages. */
+static const char *
+key_show(char *dst, size_t size, const uint8_t *key, size_t klen)
+{
+	uint8_t w[LDNS_MAX_DOMAINLEN + 1];
+	size_t off[128], nl = 0, pos = 0, k = 0, i;
+	ldns_rdf *d;
+	char *s;
+
+	while (pos < klen && nl < 128) {
+		off[nl++] = pos;
+		pos += key[pos] + 1;
+	}
+	while (nl > 0) {
+		i = off[--nl];
+		memcpy(w + k, key + i, key[i] + 1);
+		k += key[i] + 1;
+	}
+	w[k++] = 0;
+	d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, k, w);
+	if (d == NULL || (s = ldns_rdf2str(d)) == NULL) {
+		snprintf(dst, size, "?");
+	} else {
+		snprintf(dst, size, "%s", s);
+		LDNS_FREE(s);
+	}
+	ldns_rdf_deep_free(d);
+	return dst;
+}
+
+/* Is the name with this key the apex or below it? */
+static int
+in_zone(const struct prep *pp, const uint8_t *key, size_t klen)
+{
+	return klen >= pp->zklen && memcmp(key, pp->zkey, pp->zklen) == 0;
+}
+
+/* Presentation form of a wire name, for messages. */
+static const char *
+dname_show(char *dst, size_t size, ldns_rdf *d)
+{
+	char *s;
+
+	if ((s = ldns_rdf2str(d)) == NULL) {
+		snprintf(dst, size, "?");
+		return dst;
+	}
+	snprintf(dst, size, "%s", s);
+	LDNS_FREE(s);
+	return dst;
+}
+
+static int
+do_ttl(struct prep *pp, const struct lex *lx)
+{
+	const struct tok *t = lx->tok;
+	char sb[SHOWBUF];
+	int r;
+
+	if (lx->ntok != 2 || t[1].quoted)
+		return fail(pp->err, pp->errlen, t[0].line,
+		    "$TTL needs exactly one value");
+	r = parse_period(t[1].p, t[1].len, TTL_MAX, &pp->ttl);
+	show(sb, sizeof(sb), t[1].p, t[1].len);
+	if (r == -1)
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "invalid $TTL '%s'", sb);
+	if (r == -2)
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "$TTL out of range (0-%u): %s", TTL_MAX, sb);
+	pp->has_ttl = 1;
+	return 0;
+}
+
+static int
+do_origin(struct prep *pp, const struct lex *lx)
+{
+	const struct tok *t = lx->tok;
+	char s[LDNS_MAX_DOMAINLEN * 4 + 1], sb[SHOWBUF];
+	uint8_t w[LDNS_MAX_DOMAINLEN + 1];
+	ldns_rdf *d = NULL;
+	ldns_status st;
+
+	if (lx->ntok != 2 || t[1].quoted)
+		return fail(pp->err, pp->errlen, t[0].line,
+		    "$ORIGIN needs exactly one name");
+	show(sb, sizeof(sb), t[1].p, t[1].len);
+	if (tok_cstr(s, sizeof(s), &t[1]) == NULL || tok_is(&t[1], "@"))
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "invalid $ORIGIN '%s'", sb);
+	if ((st = ldns_str2rdf_dname(&d, s)) != LDNS_STATUS_OK)
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "invalid $ORIGIN '%s': %s", sb,
+		    ldns_get_errorstr_by_id(st));
+	/* NSD takes only absolute names here. */
+	if (!ldns_dname_str_absolute(s)) {
+		ldns_rdf_deep_free(d);
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "$ORIGIN needs an absolute name (ending in a dot): %s",
+		    sb);
+	}
+	if (!in_zone(pp, w, name_key(w, ldns_rdf_data(d),
+	    ldns_rdf_size(d)))) {
+		dname_show(s, sizeof(s), d);
+		ldns_rdf_deep_free(d);
+		return fail(pp->err, pp->errlen, t[1].line,
+		    "$ORIGIN outside the zone: %s", s);
+	}
+	ldns_rdf_deep_free(pp->origin);
+	pp->origin = d;
+	pp->has_origin = 1;
+	return 0;
+}
+
+static int
+do_directive(struct prep *pp, const struct lex *lx)
+{
+	const struct tok *t = lx->tok;
+	char sb[SHOWBUF];
+
+	if (tok_is(t, "$TTL"))
+		return do_ttl(pp, lx);
+	if (tok_is(t, "$ORIGIN"))
+		return do_origin(pp, lx);
+	if (tok_ieq(t, "$INCLUDE"))
+		return fail(pp->err, pp->errlen, t->line,
+		    "$INCLUDE is not allowed");
+	if (tok_ieq(t, "$GENERATE"))
+		return fail(pp->err, pp->errlen, t->line,
+		    "$GENERATE is not supported (NSD does not know it)");
+	return fail(pp->err, pp->errlen, t->line, "unknown directive '%s'",
+	    show(sb, sizeof(sb), t->p, t->len));
+}
+
+static int
+own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
+    unsigned line)
+{
+	struct own *o;
+	size_t cap;
+
+	if (pp->nown == pp->capown) {
+		cap = pp->capown ? pp->capown * 2 : 64;
+		if ((o = reallocarray(pp->own, cap, sizeof(*o))) == NULL)
+			return -1;
+		pp->own = o;
+		pp->capown = cap;
+	}
+	if (buf_add(&pp->names, key, klen) == -1)
+		return -1;
+	o = &pp->own[pp->nown++];
+	o->off = pp->names.len - klen;
+	o->len = (uint16_t)klen;
+	o->type = type;
+	o->line = line;
+	return 0;
+}
+
+/* Checks on a record ldns parsed: owner in the zone, one SOA at the
+ * apex, no CNAME there. Remembers the owner for check_names(). */
+static int
+check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
+{
+	ldns_rdf *owner = ldns_rr_owner(rr);
+	uint8_t key[LDNS_MAX_DOMAINLEN + 1];
+	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
+	uint16_t type = ldns_rr_get_type(rr);
+	size_t n = ldns_rdf_size(owner), klen;
+
+	if (n > sizeof(key))
+		return fail(pp->err, pp->errlen, line, "owner name too long");
+	klen = name_key(key, ldns_rdf_data(owner), n);
+	if (!in_zone(pp, key, klen))
+		return fail(pp->err, pp->errlen, line,
+		    "record outside the zone: %s",
+		    dname_show(s, sizeof(s), owner));
+	switch (type) {
+	case LDNS_RR_TYPE_SOA:
+		if (klen != pp->zklen)
+			return fail(pp->err, pp->errlen, line,
+			    "SOA record not at the zone apex: %s",
+			    dname_show(s, sizeof(s), owner));
+		if (pp->soa_line)
+			return fail(pp->err, pp->errlen, line,
+			    "second SOA record (the first is on line %u)",
+			    pp->soa_line);
+		pp->soa_line = line;
+		pp->serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+		break;
+	case LDNS_RR_TYPE_CNAME:
+		if (klen == pp->zklen)
+			return fail(pp->err, pp->errlen, line,
+			    "CNAME at the zone apex");
+		pp->ncname++;
+		break;
+	case LDNS_RR_TYPE_DNAME:
+		pp->ndname++;
+		break;
+	}
+	if (own_add(pp, key, klen, type, line) == -1)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	return 0;
+}
+
+static int
+own_cmp(const void *a, const void *b)
+{
+	const struct own *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c;
+
+	if ((c = memcmp(x->name, y->name, n)) != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+enum clash {
+	CLASH_CNAME2,		/* two CNAMEs at one name */
+	CLASH_CNAME,		/* CNAME and other data */
+	CLASH_DNAME		/* data below a DNAME */
+};
+
+/* Remember the conflict a reader meets first in the text. */
+static void
+conflict(unsigned *later, unsigned *earlier, const struct own **at,
+    enum clash *kind, unsigned l1, unsigned l2, const struct own *o,
+    enum clash k)
+{
+	unsigned hi = l1 > l2 ? l1 : l2, lo = l1 < l2 ? l1 : l2;
+
+	if (*later == 0 || hi < *later) {
+		*later = hi;
+		*earlier = lo;
+		*at = o;
+		*kind = k;
+	}
+}
+
+/*
+ * No CNAME beside other data (RRSIG and NSEC excepted), no two CNAMEs
+ * at one name, nothing below a DNAME. Sorted by name, so O(n log n).
+ */
+static int
+check_names(struct prep *pp)
+{
+	enum clash kind = CLASH_CNAME2;
+	const struct own *at = NULL, *o = pp->own;
+	unsigned cname, cname2, other, dname, later = 0, earlier = 0;
+	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
+	size_t i, j;
+
+	if (pp->ncname == 0 && pp->ndname == 0)
+		return 0;
+	for (i = 0; i < pp->nown; i++)
+		pp->own[i].name = (const uint8_t *)pp->names.p +
+		    pp->own[i].off;
+	qsort(pp->own, pp->nown, sizeof(*pp->own), own_cmp);
+	for (i = 0; i < pp->nown; i = j) {
+		cname = cname2 = other = dname = 0;
+		/* Lines ascend within a name, so the first of each kind is
+		 * the earliest. */
+		for (j = i; j < pp->nown && o[j].len == o[i].len &&
+		    memcmp(o[j].name, o[i].name, o[i].len) == 0; j++) {
+			switch (o[j].type) {
+			case LDNS_RR_TYPE_CNAME:
+				if (!cname)
+					cname = o[j].line;
+				else if (!cname2)
+					cname2 = o[j].line;
+				break;
+			case LDNS_RR_TYPE_RRSIG:
+			case LDNS_RR_TYPE_NSEC:
+				break;
+			case LDNS_RR_TYPE_DNAME:
+				if (!dname)
+					dname = o[j].line;
+				/* FALLTHROUGH */
+			default:
+				if (!other)
+					other = o[j].line;
+			}
+		}
+		if (cname && cname2)
+			conflict(&later, &earlier, &at, &kind, cname, cname2,
+			    &o[i], CLASH_CNAME2);
+		if (cname && other)
+			conflict(&later, &earlier, &at, &kind, cname, other,
+			    &o[i], CLASH_CNAME);
+		/* A descendant, if any, is the next name in the order. */
+		if (dname && j < pp->nown && o[j].len > o[i].len &&
+		    memcmp(o[j].name, o[i].name, o[i].len) == 0)
+			conflict(&later, &earlier, &at, &kind, dname, o[j].line,
+			    &o[i], CLASH_DNAME);
+	}
+	if (!later)
+		return 0;
+	key_show(s, sizeof(s), at->name, at->len);
+	switch (kind) {
+	case CLASH_CNAME2:
+		return fail(pp->err, pp->errlen, later,
+		    "second CNAME at %s (the first is on line %u)", s,
+		    earlier);
+	case CLASH_CNAME:
+		return fail(pp->err, pp->errlen, later,
+		    "CNAME and other data at %s (lines %u and %u)", s,
+		    earlier, later);
+	default:
+		return fail(pp->err, pp->errlen, later,
+		    "data below the DNAME at %s (lines %u and %u)", s,
+		    earlier, later);
+	}
+}
+
+/* One record: split owner, TTL, class and type, check, parse. */
+static int
+do_record(struct prep *pp, const struct lex *lx)
+{
+	const struct tok *t = lx->tok, *owner = NULL, *rd;
+	const ldns_rr_descriptor *desc;
+	const char *p;
+	char sb[SHOWBUF], num[16];
+	uint16_t type = 0;
+	uint32_t ttl = 0;
+	size_t i = 0, nrd;
+	int have_ttl = 0, have_class = 0, r, n;
+	ldns_rr *rr = NULL;
+	ldns_status st;
+	const char *why;
+
+	if (!lx->indented) {
+		owner = &t[0];
+		show(sb, sizeof(sb), owner->p, owner->len);
+		if (owner->quoted)
+			return fail(pp->err, pp->errlen, owner->line,
+			    "quoted owner name %s", sb);
+		/* ldns takes any owner starting with '@' for the origin;
+		 * NSD reads "@x" as a label. */
+		if (owner->p[0] == '@' && owner->len > 1)
+			return fail(pp->err, pp->errlen, owner->line,
+			    "invalid owner name '%s': '@' must stand alone",
+			    sb);
+		/* NSD ends the owner only at a blank. */
+		if (lx->ntok > 1 && owner->p[owner->len] != ' ' &&
+		    owner->p[owner->len] != '\t')
+			return fail(pp->err, pp->errlen, owner->line,
+			    "no blank after owner name '%s'", sb);
+		i = 1;
+	} else {
+		if (!pp->have_prev)
+			return fail(pp->err, pp->errlen, t[0].line,
+			    "record without an owner name (line starts "
+			    "with a blank)");
+		/* NSD wants the TTL, class or type right after the
+		 * blanks that stand for the owner. */
+		for (p = lx->rstart; p < t[0].p; p++)
+			if (*p != ' ' && *p != '\t')
+				return fail(pp->err, pp->errlen, t[0].line,
+				    "'(' before the first field of a record "
+				    "without owner name");
+	}
+	for (; i < lx->ntok; i++) {
+		show(sb, sizeof(sb), t[i].p, t[i].len);
+		if (t[i].glued)
+			return fail(pp->err, pp->errlen, t[i].line,
+			    "no blank before %s", sb);
+		if (t[i].quoted)
+			return fail(pp->err, pp->errlen, t[i].line,
+			    "unexpected quoted string %s", sb);
+		/* The order NSD tries: type, class, TTL. */
+		if ((type = tok_type(&t[i])) != 0) {
+			i++;
+			break;
+		}
+		if (tok_ieq(&t[i], "IN") || tok_ieq(&t[i], "CLASS1")) {
+			if (have_class++)
+				return fail(pp->err, pp->errlen, t[i].line,
+				    "two classes in one record");
+			continue;
+		}
+		if (!isdig(t[i].p[0]) && t[i].len < sizeof(num)) {
+			memcpy(num, t[i].p, t[i].len);
+			num[t[i].len] = '\0';
+			if (ldns_get_rr_class_by_name(num) != 0)
+				return fail(pp->err, pp->errlen, t[i].line,
+				    "class %s is not supported (only IN)",
+				    sb);
+		}
+		if (isdig(t[i].p[0])) {
+			if (have_ttl++)
+				return fail(pp->err, pp->errlen, t[i].line,
+				    "two TTLs in one record");
+			r = parse_period(t[i].p, t[i].len, TTL_MAX, &ttl);
+			if (r == -1)
+				return fail(pp->err, pp->errlen, t[i].line,
+				    "invalid TTL '%s'", sb);
+			if (r == -2)
+				return fail(pp->err, pp->errlen, t[i].line,
+				    "TTL out of range (0-%u): %s", TTL_MAX,
+				    sb);
+			continue;
+		}
+		return fail(pp->err, pp->errlen, t[i].line,
+		    "unknown record type '%s'", sb);
+	}
+	if (type == 0)
+		return fail(pp->err, pp->errlen, t[lx->ntok - 1].line,
+		    "record type missing");
+	if ((why = type_refused(type, &t[i - 1])) != NULL)
+		return fail(pp->err, pp->errlen, t[i - 1].line,
+		    "record type %s %s",
+		    show(sb, sizeof(sb), t[i - 1].p, t[i - 1].len), why);
+	rd = &t[i];
+	nrd = lx->ntok - i;
+	/* NSD wants blanks between rdata fields, except between the
+	 * strings of a TXT record. */
+	for (i = 0; i < nrd; i++)
+		if (rd[i].glued && (i == 0 || (type != LDNS_RR_TYPE_TXT &&
+		    type != LDNS_RR_TYPE_SPF)))
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "no blank before %s",
+			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
+	if (check_fields(pp, type, rd, nrd) == -1)
+		return -1;
+
+	/* The record as one line for ldns: owner (or nothing, so ldns
+	 * takes the previous one), TTL, type, rdata. The class is
+	 * left out: only IN gets here. */
+	pp->flat.len = 0;
+	if (owner != NULL && buf_add(&pp->flat, owner->p, owner->len) == -1)
+		goto nomem;
+	if (have_ttl) {
+		n = snprintf(num, sizeof(num), " %u", ttl);
+		if (buf_add(&pp->flat, num, n) == -1)
+			goto nomem;
+	}
+	/* TYPEnnn spares ldns its slow look-up of the name. */
+	n = snprintf(num, sizeof(num), " TYPE%u", type);
+	if (buf_add(&pp->flat, num, n) == -1)
+		goto nomem;
+	for (i = 0; i < nrd; i++) {
+		if (buf_add(&pp->flat, " ", 1) == -1 ||
+		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1)
+			goto nomem;
+		if (pp->flat.len > FLAT_MAX)
+			return fail(pp->err, pp->errlen, lx->rline,
+			    "record longer than %d bytes", FLAT_MAX);
+	}
+	if (buf_add(&pp->flat, "", 1) == -1)
+		goto nomem;
+	st = ldns_rr_new_frm_str(&rr, pp->flat.p, pp->ttl, pp->origin,
+	    &pp->prev);
+	if (st != LDNS_STATUS_OK)
+		return diagnose(pp, lx->rline, owner, type, rd, nrd, st);
+	/* Generic data of a known type must make a whole record. */
+	if ((desc = ldns_rr_descript(type)) != NULL &&
+	    ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
+		ldns_rr_free(rr);
+		return fail(pp->err, pp->errlen, lx->rline,
+		    "%s record: data missing", desc->_name);
+	}
+	pp->have_prev = 1;
+	r = check_rr(pp, rr, owner != NULL ? owner->line : lx->rline);
+	ldns_rr_free(rr);
+	return r;
+nomem:
+	return fail(pp->err, pp->errlen, 0, "out of memory");
+}
+
+static void
+prep_free(struct prep *pp)
+{
+	ldns_rdf_deep_free(pp->zone);
+	ldns_rdf_deep_free(pp->origin);
+	ldns_rdf_deep_free(pp->prev);
+	free(pp->flat.p);
+	free(pp->names.p);
+	free(pp->own);
+}
+
+int
+zone_prepare(const char *name, const char *text, size_t len, char **out,
+    size_t *outlen, struct zone_info *info, char *err, size_t errlen)
+{
+	struct prep pp;
+	struct lex lx;
+	char norm[ZONE_NAME_MAX + 1], apex[ZONE_NAME_MAX + 2], pre[300];
+	const char *why, *nul;
+	unsigned line;
+	size_t i, plen = 0;
+	char *o;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (zone_name_norm(name, norm, &why) == -1)
+		return fail(err, errlen, 0, "invalid zone name: %s", why);
+	if (strcmp(norm, name) != 0)
+		return fail(err, errlen, 0, "zone name not normalised: %s",
+		    name);
+	if (len > ZONE_TEXT_MAX)
+		return fail(err, errlen, 0,
+		    "zone text larger than %d bytes", ZONE_TEXT_MAX);
+	for (i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+		    text[i] != '\r')
+			break;
+	if (i == len)
+		return fail(err, errlen, 0, "empty zone text");
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		for (line = 1, i = 0; text + i < nul; i++)
+			line += text[i] == '\n';
+		return fail(err, errlen, line, "NUL byte in zone text");
+	}
+
+	memset(&pp, 0, sizeof(pp));
+	memset(&lx, 0, sizeof(lx));
+	pp.err = err;
+	pp.errlen = errlen;
+	pp.ttl = DEFAULT_TTL;
+	snprintf(apex, sizeof(apex), "%s.", norm);
+	if ((pp.zone = ldns_dname_new_frm_str(apex)) == NULL ||
+	    (pp.origin = ldns_rdf_clone(pp.zone)) == NULL) {
+		r = fail(err, errlen, 0, "out of memory");
+		goto done;
+	}
+	pp.zklen = name_key(pp.zkey, ldns_rdf_data(pp.zone),
+	    ldns_rdf_size(pp.zone));
+
+	lx.p = text;
+	lx.end = text + len;
+	lx.line = 1;
+	while ((r = lex_record(&lx, err, errlen)) == 1) {
+		if (lx.directive)
+			r = do_directive(&pp, &lx);
+		else
+			r = do_record(&pp, &lx);
+		if (r == -1)
+			goto done;
+	}
+	if (r == -1)
+		goto done;
+	if (!pp.soa_line) {
+		r = fail(err, errlen, 0, "no SOA record");
+		goto done;
+	}
+	if ((r = check_names(&pp)) == -1)
+		goto done;
+
+	/* Original order: $ORIGIN is prepended first, then $TTL before
+	 * it, so $TTL ends up on the first line. */
+	if (!pp.has_ttl)
+		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL %d\n",
+		    DEFAULT_TTL);
+	if (!pp.has_origin)
+		plen += snprintf(pre + plen, sizeof(pre) - plen,
+		    "$ORIGIN %s\n", apex);
+	if ((o = malloc(plen + len + 1)) == NULL) {
+		r = fail(err, errlen, 0, "out of memory");
+		goto done;
+	}
+	memcpy(o, pre, plen);
+	memcpy(o + plen, text, len);
+	o[plen + len] = '\0';
+	*out = o;
+	*outlen = plen + len;
+	if (info != NULL) {
+		info->serial = pp.serial;
+		info->nrr = (unsigned)pp.nown;
+	}
+	r = 0;
+done:
+	prep_free(&pp);
+	free(lx.tok);
+	return r;
+}

@@ -1,0 +1,567 @@
+#!/usr/bin/env bats
+# da-receive.bats -- the DirectAdmin API over real sockets: DirectAdmin's
+# own requests byte for byte, bad input, limits, TLS, /health, /status,
+# /metrics.
+
+load helper
+
+AUTH=$(printf 'directdnsonly:secret' | base64)
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	PORT=$(free_port)
+	SPOOL=$D/spool
+	DAR_PID=
+	write_config
+}
+
+teardown() {
+	stop_dar
+}
+
+# write_config [EXTRA_APP_LINES]: app.yml with one nsd backend (no NSD is
+# needed: nothing here runs the queue).
+write_config() {
+	cat >"$D/app.yml" <<-EOF
+	queue_location: $SPOOL
+	datastore:
+	  type: sqlite
+	  db_location: $D/store.db
+	app:
+	  auth_username: directdnsonly
+	  auth_password: secret
+	  listen_addr: 127.0.0.1
+	  listen_port: $PORT
+	${1:-}
+	peer_sync:
+	  auth_username: peersync
+	  auth_password: peersecret
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $D/zones
+	EOF
+}
+
+# start_dar: run da-receive in the background, wait for its readiness.
+start_dar() {
+	rm -f "$D/ready"
+	da-receive -c "$D/app.yml" -d 3 3>"$D/ready" 2>>"$D/log" &
+	DAR_PID=$!
+	wait_for 10 test -s "$D/ready" || { cat "$D/log" >&2; return 1; }
+}
+
+stop_dar() {
+	[ -n "${DAR_PID:-}" ] || return 0
+	kill "$DAR_PID" 2>/dev/null || true
+	wait "$DAR_PID" 2>/dev/null || true
+	DAR_PID=
+}
+
+# send FILE: the bytes of FILE as one request on a new connection; sets
+# STATUS, HEAD (status line and headers) and BODY.
+send() {
+	local out
+	out=$(timeout 20 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0" &&
+	    cat "$1" >&5 && cat <&5' "$PORT" "$1"; printf x)
+	out=${out%x}
+	HEAD=${out%%$'\r\n\r\n'*}
+	BODY=${out#*$'\r\n\r\n'}
+	STATUS=$(printf '%s\n' "$HEAD" | head -n 1 | cut -d ' ' -f 2)
+}
+
+# da METHOD TARGET [BODYFILE]: a request exactly as DirectAdmin sends it
+# (HTTP/1.0, upper-case HOST and AUTHORIZATION, no Content-Type, a
+# Content-Length only with a body); the bytes sent are left in $REQ.
+da() {
+	REQ=$D/req.$BASHPID
+	{
+		printf '%s %s HTTP/1.0\r\nHOST: ddo1.example.net\r\n' "$1" "$2"
+		printf 'AUTHORIZATION: Basic %s\r\n' "${DA_AUTH-$AUTH}"
+		if [ -n "${3:-}" ]; then
+			printf 'Content-Length: %d\r\n\r\n' "$(wc -c <"$3")"
+			cat "$3"
+		else
+			printf '\r\n'
+		fi
+	} >"$REQ"
+	send "$REQ"
+}
+
+# rawsave ZONE [QUERY_TAIL]: DirectAdmin's zone push of the sample zone.
+rawsave() {
+	da_zone "$1" "${3:-}" >"$D/zone.$BASHPID"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=$1${2:-&username=fred&hostname=s1.example.net}" "$D/zone.$BASHPID"
+}
+
+exists() {
+	da GET "/CMD_API_DNS_ADMIN?action=exists&domain=$1${2:-}"
+}
+
+jobs_in() {
+	ls "$SPOOL/nsd/${2:-new}" | grep -v '\.reason$' | grep -c "_$1\$" || true
+}
+
+total_jobs() {
+	ls "$SPOOL/nsd/new" | wc -l
+}
+
+# still_serving: the daemon is up and answers a good request.
+still_serving() {
+	kill -0 "$DAR_PID"
+	da GET /CMD_API_LOGIN_TEST
+	[ "$STATUS" = 200 ] && [ "$BODY" = "error=0&text=Login+OK" ]
+}
+
+@test "da-receive: -h prints the usage on stdout and exits 0; wrong usage exits 100" {
+	run --separate-stderr da-receive -h
+	assert_success
+	assert_line --index 0 "usage: da-receive [-c app.yml] [-d fd] [-v|-q]"
+	run --separate-stderr da-receive -x
+	assert_failure 100
+	assert_equal "$stderr" "da-receive: usage: da-receive [-c app.yml] [-d fd] [-v|-q]"
+	run --separate-stderr da-receive extra
+	assert_failure 100
+}
+
+@test "da-receive: refuses to start without a password (exit 100), naming the key" {
+	sed -i '/auth_password: secret/d' "$D/app.yml"
+	run --separate-stderr da-receive -c "$D/app.yml"
+	assert_failure 100
+	[[ $stderr == *app.auth_password* ]]
+	[[ $stderr == *DADNS_APP_AUTH_PASSWORD* ]]
+	DADNS_APP_AUTH_PASSWORD=fromenv run --separate-stderr timeout 1 \
+	    da-receive -c "$D/app.yml"
+	assert_failure 124	# started, killed by timeout
+}
+
+@test "da-receive: exits 111 when the port is taken, 0 on SIGTERM" {
+	start_dar
+	run --separate-stderr da-receive -c "$D/app.yml"
+	assert_failure 111
+	[[ $stderr == *"unable to bind"* ]]
+	kill -TERM "$DAR_PID"
+	rc=0
+	wait "$DAR_PID" || rc=$?
+	DAR_PID=
+	assert_equal "$rc" 0
+}
+
+@test "da-receive: DirectAdmin's login test, byte for byte" {
+	start_dar
+	printf 'GET /CMD_API_LOGIN_TEST HTTP/1.0\r\nHOST: ddo1.example.net\r\nAUTHORIZATION: Basic %s\r\n\r\n' "$AUTH" >"$D/req"
+	send "$D/req"
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0&text=Login+OK"
+	[[ $HEAD == *$'\r\nServer: dadns/'* ]]
+	[[ $HEAD == *$'\r\nContent-Type: text/html;charset=utf-8\r\n'* ]]
+	# Any parameters, any method: still OK (the original 404'd).
+	da GET "/CMD_API_LOGIN_TEST?json=yes&foo=bar"
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0&text=Login+OK"
+	printf 'a=b&c=d' >"$D/b"
+	da POST "/CMD_API_LOGIN_TEST?x=1" "$D/b"
+	assert_equal "$BODY" "error=0&text=Login+OK"
+	da GET /
+	assert_equal "$BODY" "DNS Admin API - Available endpoints: /CMD_API_DNS_ADMIN"
+}
+
+@test "da-receive: DirectAdmin's rawsave writes the store row and the job file, then answers error=0" {
+	start_dar
+	exists example.com
+	assert_equal "$BODY" "error=0&exists=0"
+	rawsave example.com
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0"
+	[[ $HEAD == *$'\r\nContent-Type: text/html;charset=utf-8\r\n'* ]]
+	assert_equal "$(jobs_in example.com)" 1
+	f=$(ls "$SPOOL"/nsd/new/*_example.com)
+	run sed -n '2,3p;6,8p' "$f"
+	assert_output $'a save\nz example.com\nh s1.example.net\nu fred\ns 2021082500'
+	# The zone text is DA's, with $ORIGIN added in front.
+	grep -q '^\$ORIGIN example.com.$' "$f"
+	grep -q 'v=spf1 a mx ip4:192.0.2.10 ~all' "$f"
+	exists example.com
+	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
+	if command -v sqlite3 >/dev/null; then
+		run sqlite3 "$D/store.db" "select name, hostname, username, serial, deleted_us from zones"
+		assert_output "example.com|s1.example.net|fred|2021082500|0"
+	fi
+}
+
+@test "da-receive: rawsave forms seen from DirectAdmin: named_reload=yes, and without username" {
+	start_dar
+	rawsave example.com "&named_reload=yes&username=fred&hostname=s1.example.net"
+	assert_equal "$BODY" "error=0"
+	rawsave test.com "&hostname=s23.webhostingservices.co.nz"
+	assert_equal "$BODY" "error=0"
+	assert_equal "$(jobs_in example.com)" 1
+	assert_equal "$(jobs_in test.com)" 1
+	run grep -c '^u ' "$(ls "$SPOOL"/nsd/new/*_test.com)"
+	assert_output 0
+	exists test.com
+	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s23.webhostingservices.co.nz"
+}
+
+@test "da-receive: exists answers 0, 1, 3 for any ancestor, and 2 when the cluster owner check is off" {
+	start_dar
+	rawsave example.com
+	exists shop.example.com
+	assert_equal "$BODY" "error=0&exists=0"
+	exists shop.example.com "&check_for_parent_domain=true"
+	assert_equal "$BODY" "error=0&exists=3&hostname=s1.example.net&username=fred"
+	# A grandparent counts too (the original checked one level only).
+	exists a.b.shop.example.com "&check_for_parent_domain=1"
+	assert_equal "$BODY" "error=0&exists=3&hostname=s1.example.net&username=fred"
+	# Names are compared lower-case, a trailing dot is fine.
+	exists EXAMPLE.com.
+	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
+	# check_for_parent_domain empty = off.
+	exists shop.example.com "&check_for_parent_domain="
+	assert_equal "$BODY" "error=0&exists=0"
+	# exists via POST (form body, as DirectSlave hook scripts send it).
+	printf 'action=exists&domain=example.com' >"$D/b"
+	da POST /CMD_API_DNS_ADMIN "$D/b"
+	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
+	stop_dar
+	DADNS_APP_CHECK_SUBDOMAIN_OWNER_IN_CLUSTER_DOMAINOWNERS=0 start_dar
+	exists shop.example.com "&check_for_parent_domain=true"
+	assert_equal "$BODY" "error=0&exists=2&details=Parent+Domain+exists+on+s1.example.net"
+	assert_equal "$(total_jobs)" 1
+}
+
+@test "da-receive: DirectAdmin's delete (parameters in the body, no Content-Type) queues a delete job" {
+	start_dar
+	rawsave test.com "&username=cheybugger&hostname=s23.webhostingservices.co.nz"
+	printf 'action=delete&cluster=yes&hostname=s23.webhostingservices.co.nz&select0=test.com' >"$D/del"
+	assert_equal "$(wc -c <"$D/del")" 80
+	da POST /CMD_API_DNS_ADMIN "$D/del"
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0"
+	[[ $(cat "$REQ") == *$'Content-Length: 80\r\n\r\naction=delete'* ]]
+	assert_equal "$(jobs_in test.com)" 2
+	f=$(ls "$SPOOL"/nsd/new/*_test.com | tail -n 1)
+	run sed -n '2,3p' "$f"
+	assert_output $'a delete\nz test.com'
+	exists test.com
+	assert_equal "$BODY" "error=0&exists=0"
+}
+
+@test "da-receive: a delete with several selectN (and the newer DA's username) queues one job per domain" {
+	start_dar
+	rawsave a.test "&hostname=s1.example.net"
+	rawsave b.test "&hostname=s1.example.net"
+	printf 'action=delete&cluster=yes&hostname=s1.example.net&select0=a.test&select1=b.test&select2=A.TEST&username=cheybugger' >"$D/del"
+	da POST /CMD_API_DNS_ADMIN "$D/del"
+	assert_equal "$BODY" "error=0"
+	assert_equal "$(jobs_in a.test)" 2
+	assert_equal "$(jobs_in b.test)" 2
+	# The query form and domain= work as well.
+	rawsave c.test "&hostname=s1.example.net"
+	da POST "/CMD_API_DNS_ADMIN?action=delete&domain=c.test&hostname=s1.example.net"
+	assert_equal "$BODY" "error=0"
+	assert_equal "$(jobs_in c.test)" 2
+}
+
+@test "da-receive: a delete from another DirectAdmin server than the owner is refused, nothing written" {
+	start_dar
+	rawsave example.com
+	printf 'action=delete&cluster=yes&hostname=s9.other.net&select0=example.com' >"$D/del"
+	da POST /CMD_API_DNS_ADMIN "$D/del"
+	assert_equal "$STATUS" 403
+	assert_equal "$BODY" "error=1&text=Delete+of+example.com+refused%3A+it+belongs+to+s1.example.net%2C+not+s9.other.net"
+	assert_equal "$(jobs_in example.com)" 1
+	exists example.com
+	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
+}
+
+@test "da-receive: no action is error=0&text=OK; unsupported actions and methods are refused" {
+	start_dar
+	da POST /CMD_API_DNS_ADMIN
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0&text=OK"
+	da POST "/CMD_API_DNS_ADMIN?action=frobnicate&domain=example.com"
+	assert_equal "$STATUS" 400
+	assert_equal "$BODY" "error=1&text=Unsupported+action%3A+frobnicate"
+	da GET "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com"
+	assert_equal "$STATUS" 400
+	assert_equal "$BODY" "error=1&text=Unsupported+GET+action%3A+rawsave"
+	da GET /CMD_API_DNS_ADMIN
+	assert_equal "$BODY" "error=1&text=Unsupported+GET+action%3A+None"
+	da PUT "/CMD_API_DNS_ADMIN?action=exists&domain=example.com"
+	assert_equal "$STATUS" 405
+	assert_equal "$BODY" "error=1&text=Method+not+allowed"
+	da HEAD "/CMD_API_DNS_ADMIN?action=exists&domain=example.com"
+	assert_equal "$STATUS" 405
+	da GET "/CMD_API_DNS_ADMIN?action=exists"
+	assert_equal "$STATUS" 400
+	assert_equal "$BODY" "error=1&text=Missing+%27domain%27+parameter"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com"
+	assert_equal "$STATUS" 400
+	assert_equal "$BODY" "error=1&text=Missing+zone+file+content"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave"
+	assert_equal "$BODY" "error=1&text=Missing+%27domain%27+parameter"
+	da GET /nothing/here
+	assert_equal "$STATUS" 404
+	assert_equal "$(total_jobs)" 0
+}
+
+@test "da-receive: the zone may come as text/plain or as a zone_file form field" {
+	start_dar
+	da_zone plain.test >"$D/z"
+	curl -sS --http1.0 -u directdnsonly:secret -H 'Content-Type: text/plain' \
+	    --data-binary @"$D/z" -o "$D/out" -w '%{http_code}' \
+	    "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=plain.test&hostname=s1.example.net" >"$D/code"
+	assert_equal "$(cat "$D/code")" 200
+	assert_equal "$(cat "$D/out")" "error=0"
+	da_zone form.test >"$D/z"
+	curl -sS -u directdnsonly:secret --data-urlencode zone_file@"$D/z" \
+	    -o "$D/out" "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=form.test"
+	assert_equal "$(cat "$D/out")" "error=0"
+	assert_equal "$(jobs_in plain.test)" 1
+	assert_equal "$(jobs_in form.test)" 1
+	grep -q 'ftp	3600	IN	A	192.0.2.10' "$(ls "$SPOOL"/nsd/new/*_form.test)"
+}
+
+@test "da-receive: wrong or missing credentials get 401 with the realm, nothing written" {
+	start_dar
+	da_zone example.com >"$D/z"
+	for cred in "" "$(printf 'directdnsonly:wrong' | base64)" \
+	    "$(printf 'someone:secret' | base64)" \
+	    "$(printf 'peersync:peersecret' | base64)" "%%%notbase64"; do
+		DA_AUTH=$cred da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+		assert_equal "$STATUS" 401
+		assert_equal "$BODY" "error=1&text=Unauthorized"
+		[[ $HEAD == *$'\r\nWWW-Authenticate: Basic realm="dadns", charset="UTF-8"'* ]]
+	done
+	printf 'GET /CMD_API_LOGIN_TEST HTTP/1.0\r\n\r\n' >"$D/req"
+	send "$D/req"
+	assert_equal "$STATUS" 401
+	# DirectAdmin's credentials never open the peer API.
+	da GET /internal/zones
+	assert_equal "$STATUS" 401
+	DA_AUTH=$(printf 'peersync:peersecret' | base64) da GET /internal/zones
+	assert_equal "$STATUS" 404
+	assert_equal "$(total_jobs)" 0
+	still_serving
+}
+
+@test "da-receive: malformed zones and records of another zone are refused with the reason, nothing written" {
+	start_dar
+	printf '$TTL 3600\n@ IN SOA ns1.example.net. hostmaster.example.com. ( 1 2 3 4 5 )\n@ IN NS ns1.example.net.\nwww IN A 999.1.2.3\n' >"$D/z"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+	assert_equal "$STATUS" 400
+	[[ $BODY == "error=1&text=Invalid+zone+data%3A+"* ]]
+	printf '$TTL 3600\n@ IN SOA ns1.example.net. hostmaster.example.com. ( 1 2 3 4 5 )\n@ IN NS ns1.example.net.\nwww.evil.org. IN A 192.0.2.1\n' >"$D/z"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+	assert_equal "$STATUS" 400
+	[[ $BODY == "error=1&text=Invalid+zone+data%3A+"* ]]
+	printf 'just some text\n' >"$D/z"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+	assert_equal "$STATUS" 400
+	[[ $BODY == "error=1&text=Invalid+zone+data%3A+"* ]]
+	printf '$TTL 3600\n$INCLUDE /etc/passwd\n' >"$D/z"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+	assert_equal "$STATUS" 400
+	printf '$TTL 3600\n@ IN SOA ns1.example.net. h.example.com. ( 1 2 3 4 5 )\n\0\n' >"$D/z"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
+	assert_equal "$STATUS" 400
+	assert_equal "$(total_jobs)" 0
+	exists example.com
+	assert_equal "$BODY" "error=0&exists=0"
+	still_serving
+}
+
+@test "da-receive: hostile names (../x, a/b.test, x;DROP, 300-char labels) are refused, nothing written" {
+	start_dar
+	da_zone example.com >"$D/z"
+	long=$(printf 'a%.0s' $(seq 300))
+	for name in ../x a/b.test 'x;DROP' "$long.com" "a.$long" "${long:0:64}.com" \
+	    "%2Fetc%2Fcron.d%2Fx" "ex%20ample.com" "-bad.com" "a..b" "%00x"; do
+		da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=$name&hostname=s1.example.net" "$D/z"
+		assert_equal "$STATUS" 400
+		[[ $BODY == "error=1&text=Invalid+domain+name%3A+"* || $BODY == "error=1&text=Invalid+query+string%3A+"* ]]
+		da GET "/CMD_API_DNS_ADMIN?action=exists&domain=$name"
+		assert_equal "$STATUS" 400
+		printf 'action=delete&hostname=s1.example.net&select0=%s' "$name" >"$D/del"
+		da POST /CMD_API_DNS_ADMIN "$D/del"
+		assert_equal "$STATUS" 400
+	done
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=ok.test&hostname=bad%0Ahost" "$D/z"
+	assert_equal "$BODY" "error=1&text=Invalid+hostname"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=ok.test&hostname=a%zzb" "$D/z"
+	assert_equal "$BODY" "error=1&text=Invalid+query+string%3A+bad+percent+escape"
+	assert_equal "$(total_jobs)" 0
+	[ -z "$(ls "$SPOOL/tmp")" ]
+	still_serving
+}
+
+@test "da-receive: a 10 MiB body gets 413, nothing written, the daemon keeps serving" {
+	write_config "  max_body: 1048576"
+	start_dar
+	head -c 10485760 /dev/zero | tr '\0' 'a' >"$D/big"
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/big"
+	assert_equal "$STATUS" 413
+	assert_equal "$BODY" "error=1&text=Request+body+larger+than+1048576+bytes"
+	# Chunked, without a Content-Length: refused while reading.
+	curl -sS -u directdnsonly:secret -H 'Transfer-Encoding: chunked' \
+	    --data-binary @"$D/big" -o "$D/out" -w '%{http_code}' \
+	    "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" >"$D/code" || true
+	assert_equal "$(cat "$D/code")" 413
+	assert_equal "$(total_jobs)" 0
+	# Headers past the memory limit are refused by libmicrohttpd.
+	{
+		printf 'GET /CMD_API_LOGIN_TEST HTTP/1.0\r\nAUTHORIZATION: Basic %s\r\n' "$AUTH"
+		printf 'X-Big: %s\r\n\r\n' "$(head -c 65536 /dev/zero | tr '\0' 'b')"
+	} >"$D/req"
+	send "$D/req"
+	[ "$STATUS" != 200 ]
+	still_serving
+}
+
+@test "da-receive: a client trickling its request slower than the timeout is dropped while others are served" {
+	DADNS_APP_REQUEST_TIMEOUT=1 start_dar
+	# One byte every 0.3 s: within the idle timeout, not the deadline.
+	(
+		exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+		for c in P O S T ' ' / C M D _ A P I; do
+			printf '%s' "$c" >&6 || exit 0
+			sleep 0.3
+		done
+		echo "not dropped" >"$D/slow"
+	) &
+	slow=$!
+	sleep 0.5
+	still_serving
+	rawsave example.com
+	assert_equal "$BODY" "error=0"
+	wait "$slow" || true
+	[ ! -e "$D/slow" ]
+	grep -q 'dropped a slow client' "$D/log"
+	still_serving
+}
+
+@test "da-receive: 20 concurrent rawsaves all succeed, each durable in new/" {
+	start_dar
+	for i in $(seq 20); do
+		( rawsave "z$i.test"; printf '%s %s\n' "$STATUS" "$BODY" >"$D/r$i" ) &
+	done
+	wait
+	for i in $(seq 20); do
+		assert_equal "$(cat "$D/r$i")" "200 error=0"
+		assert_equal "$(jobs_in "z$i.test")" 1
+	done
+	assert_equal "$(total_jobs)" 20
+}
+
+@test "da-receive: /health needs no credentials unless app.health_auth" {
+	start_dar
+	run curl -sS -i "http://127.0.0.1:$PORT/health"
+	assert_output --partial "200 OK"
+	assert_line --partial "ok"
+	stop_dar
+	DADNS_APP_HEALTH_AUTH=true start_dar
+	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health"
+	assert_output 401
+	run curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/health"
+	assert_output ok
+}
+
+@test "da-receive: /status reports queue depths, runners, dead letters with their reason, zones" {
+	start_dar
+	rawsave example.com
+	rawsave test.com
+	printf 'action=delete&hostname=s1.example.net&select0=test.com' >"$D/del"
+	da POST /CMD_API_DNS_ADMIN "$D/del"
+	run curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/status"
+	assert_success
+	# No runner listens on the queue: error, as the original's dead worker.
+	assert_output --partial '{"status":"error",'
+	assert_output --partial '"queues":{"save":2,"delete":1,"retry":0,"dead_letters":0,"backends":{"nsd":{"new":3,"fail":0,"runner":false,"last_error":null}}}'
+	assert_output --partial '"workers":{"save":false,"delete":false,"retry_drain":false}'
+	assert_output --partial '"zones":{"total":1,"tombstones":1}'
+	curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/status/" | grep -q '"zones":{"total":1'
+	# A runner (anything holding the trigger FIFO open) and a dead letter.
+	exec 7<>"$SPOOL/nsd/trigger"
+	printf 'x' >"$SPOOL/nsd/fail/0000000000000099_bad.test"
+	printf 'nsd-checkzone: bad.test: syntax error\n' >"$SPOOL/nsd/fail/0000000000000099_bad.test.reason"
+	run curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/status"
+	exec 7<&-
+	assert_output --partial '{"status":"degraded",'
+	assert_output --partial '"dead_letters":1,'
+	assert_output --partial '"runner":true,"last_error":{"at":"'
+	assert_output --partial '"job":"0000000000000099_bad.test","reason":"nsd-checkzone: bad.test: syntax error"}'
+	rm "$SPOOL"/nsd/fail/*
+	exec 7<>"$SPOOL/nsd/trigger"
+	run curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/status"
+	exec 7<&-
+	assert_output --partial '{"status":"ok",'
+	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/status"
+	assert_output 401
+}
+
+@test "da-receive: /metrics is Prometheus text with requests, acks, rejects, commits, queues, zones" {
+	start_dar
+	rawsave example.com
+	exists ../x
+	run curl -sS -i -u directdnsonly:secret "http://127.0.0.1:$PORT/metrics"
+	assert_success
+	assert_line --partial "Content-Type: text/plain; version=0.0.4"
+	assert_line 'dadns_http_requests_total{endpoint="dns_admin",code="200"} 1'
+	assert_line 'dadns_http_requests_total{endpoint="dns_admin",code="400"} 1'
+	assert_line 'dadns_acks_total{action="save"} 1'
+	assert_line 'dadns_rejects_total{reason="bad_name"} 1'
+	assert_line 'dadns_commit_batch_jobs_count 1'
+	assert_line 'dadns_commit_seconds_bucket{le="+Inf"} 1'
+	assert_line 'dadns_queue_depth{backend="nsd"} 1'
+	assert_line 'dadns_dead_letters{backend="nsd"} 0'
+	assert_line 'dadns_runner_up{backend="nsd"} 0'
+	assert_line 'dadns_zones{state="live"} 1'
+}
+
+@test "da-receive: TLS with a certificate, its key and the chain" {
+	cd "$D"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=root.test \
+	    -keyout root.key -out root.pem 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n' >ca.ext
+	openssl req -newkey rsa:2048 -nodes -subj /CN=inter.test \
+	    -keyout inter.key -out inter.csr 2>/dev/null
+	openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key \
+	    -CAcreateserial -days 2 -extfile ca.ext -out inter.pem 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >leaf.ext
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+	    -keyout leaf.key -out leaf.csr 2>/dev/null
+	openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key \
+	    -CAcreateserial -days 2 -extfile leaf.ext -out leaf.pem 2>/dev/null
+	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s\n  ssl_bundle: %s' \
+	    "$D/leaf.pem" "$D/leaf.key" "$D/inter.pem")"
+	start_dar
+	# Verifies only when the server sends the intermediate.
+	run curl -sS --cacert root.pem -u directdnsonly:secret \
+	    "https://127.0.0.1:$PORT/CMD_API_LOGIN_TEST"
+	assert_success
+	assert_output "error=0&text=Login+OK"
+	da_zone example.com >z
+	run curl -sS --http1.0 --cacert root.pem -u directdnsonly:secret \
+	    --data-binary @z \
+	    "https://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com&hostname=s1.example.net"
+	assert_output "error=0"
+	assert_equal "$(jobs_in example.com)" 1
+	stop_dar
+	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
+	    "$D/missing.pem" "$D/leaf.key")"
+	run --separate-stderr da-receive -c "$D/app.yml"
+	assert_failure 100
+	[[ $stderr == *app.ssl_cert* ]]
+}
+
+@test "da-receive: logs one line per request without secrets or zone text" {
+	start_dar
+	rawsave example.com
+	stop_dar
+	grep -q 'info: POST /CMD_API_DNS_ADMIN status=200 action=rawsave zone=example.com ms=' "$D/log"
+	run grep -e secret -e "$AUTH" -e 'v=spf1' -e 'SOA' "$D/log"
+	assert_failure
+}

@@ -1,0 +1,462 @@
+#!/usr/bin/env bats
+# dns-proxy.bats -- the DNS frontend against real backends on loopback:
+# NSD (pool auth, zone own.test) and two unbound (pool rec, local data and
+# a stub zone), all started here and stopped by PID.
+
+load helper
+
+FIX=$BATS_TEST_DIRNAME/fixtures/dns-proxy
+
+# unbound_start NAME: an unbound on 127.0.0.1:$<NAME>_PORT with local data
+# naming itself (who.rec.test TXT NAME) and a stub zone to our NSD.
+unbound_start() {
+	local name=$1 port dir=$W/$1
+	port=$(free_port)
+	mkdir -p "$dir"
+	cat >"$dir/unbound.conf" <<-CONF
+	server:
+		interface: 127.0.0.1
+		port: $port
+		do-ip6: no
+		username: ""
+		chroot: ""
+		directory: "$dir"
+		pidfile: "$dir/unbound.pid"
+		use-syslog: no
+		logfile: "$dir/unbound.log"
+		verbosity: 0
+		num-threads: 1
+		so-reuseport: no
+		access-control: 127.0.0.0/8 allow
+		module-config: "iterator"
+		do-not-query-localhost: no
+		auto-trust-anchor-file: ""
+		ratelimit: 0
+		local-zone: "test." nodefault
+		local-zone: "rec.test." static
+		local-data: "www.rec.test. 300 IN A 192.0.2.80"
+		local-data: 'who.rec.test. 300 IN TXT "$name"'
+	stub-zone:
+		name: "stub.test"
+		stub-addr: 127.0.0.1@$NSD_PORT
+	remote-control:
+		control-enable: no
+	CONF
+	unbound -d -c "$dir/unbound.conf" >"$dir/stderr" 2>&1 &
+	echo $! >"$dir/pid"
+	wait_for 10 sh -c "dig +short +time=1 +tries=1 -p $port @127.0.0.1 www.rec.test A | grep -q 192.0.2.80" || return 1
+	eval "${name^^}_PORT=$port"
+	export "${name^^}_PORT"
+}
+
+# stop_pid FILE: stop the process whose PID FILE holds, and wait.
+stop_pid() {
+	local pid i=0
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# write_conf [QPS [QPSACTION [RECPOLICY]]]: $W/app.yml from the template.
+write_conf() {
+	sed -e "s/@PORT@/$PORT/g" -e "s/@NSD@/$NSD_PORT/g" \
+	    -e "s/@REC1@/$REC1_PORT/g" -e "s/@REC2@/$REC2_PORT/g" \
+	    -e "s/@METRICS@/$MPORT/g" -e "s|@DIR@|$W|g" \
+	    -e "s/@QPS@/${1:-0}/g" -e "s/@QPSACTION@/${2:-drop}/g" \
+	    -e "s/@RECPOLICY@/${3:-leastOutstanding}/g" \
+	    "$FIX/app.yml.in" >"$W/app.yml.tmp"
+	mv "$W/app.yml.tmp" "$W/app.yml"
+}
+
+proxy_start() {
+	: >"$W/ready"
+	dns-proxy -c "$W/app.yml" -d 3 3>"$W/ready" 2>>"$W/proxy.log" &
+	echo $! >"$W/proxy.pid"
+	wait_for 10 test -s "$W/ready"
+}
+
+# reload_proxy: SIGHUP and wait until the reload is logged.
+reload_proxy() {
+	local n
+	n=$(grep -c 'info: reloaded' "$W/proxy.log" || true)
+	kill -HUP "$(cat "$W/proxy.pid")"
+	wait_for 10 sh -c "[ \$(grep -c 'info: reloaded' '$W/proxy.log') -gt $n ]"
+}
+
+q() { # dig through the proxy
+	dig +time=2 +tries=1 -p "$PORT" @127.0.0.1 "$@"
+}
+
+metric() { # metric NAME{labels} -> value (0 when absent)
+	curl -s "http://127.0.0.1:$MPORT/metrics" |
+	    awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+
+# Tests that change app.yml mark it; the next test starts from the default.
+setup() {
+	if [ -e "$W/dirty" ]; then
+		rm -f "$W/dirty"
+		write_conf
+		reload_proxy
+	fi
+}
+
+setup_file() {
+	# A directory the unprivileged proxy (user nobody) can read for
+	# SIGHUP reloads.
+	W=$(mktemp -d /tmp/dns-proxy-test.XXXXXX)
+	chmod 755 "$W"
+	export W
+	nsd_start "$W/nsd"
+	cp "$FIX/own.test.zone" "$NSD_DIR/zones/own.test.db"
+	cp "$FIX/stub.test.zone" "$NSD_DIR/zones/stub.test.db"
+	nsd-control -c "$NSD_CONF" addzone own.test da >/dev/null
+	nsd-control -c "$NSD_CONF" addzone stub.test da >/dev/null
+	wait_for 10 sh -c "dig +short -p $NSD_PORT @127.0.0.1 www.own.test | grep -q 192.0.2.10"
+	echo "$NSD_PID" >"$W/nsd.pid"
+	unbound_start rec1
+	unbound_start rec2
+	PORT=$(free_port)
+	MPORT=$(free_port)
+	export PORT MPORT
+	write_conf
+	proxy_start
+	wait_for 10 sh -c "curl -s http://127.0.0.1:$MPORT/metrics | grep -q 'backend_up{backend=\"rec2\",pool=\"rec\"} 1'"
+}
+
+teardown_file() {
+	stop_pid "$W/proxy.pid"
+	stop_pid "$W/proxy2.pid"
+	stop_pid "$W/rec1/pid"
+	stop_pid "$W/rec2/pid"
+	stop_pid "$W/nsd.pid"
+	if [ -n "${DNS_PROXY_KEEP:-}" ]; then
+		echo "kept $W" >&3
+	else
+		rm -rf "$W"
+	fi
+}
+
+@test "dns-proxy: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr dns-proxy -h
+	assert_success
+	[[ "${lines[0]}" == "usage: dns-proxy "* ]]
+	[ -z "$stderr" ]
+}
+
+@test "dns-proxy: wrong usage exits 100 with the usage line" {
+	run --separate-stderr dns-proxy -x
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"dns-proxy: usage: dns-proxy "* ]]
+	run --separate-stderr dns-proxy ctl
+	[ "$status" -eq 100 ]
+}
+
+@test "dns-proxy: a bad config value exits 100 naming file, line and key" {
+	sed 's/policy: leastOutstanding/policy: fastest/' "$W/app.yml" >"$BATS_TEST_TMPDIR/bad.yml"
+	run --separate-stderr dns-proxy -n -c "$BATS_TEST_TMPDIR/bad.yml"
+	[ "$status" -eq 100 ]
+	line=$(grep -n 'policy: fastest' "$BATS_TEST_TMPDIR/bad.yml" | head -1 | cut -d: -f1)
+	assert_equal "$stderr" "dns-proxy: fatal: $BATS_TEST_TMPDIR/bad.yml:$line: dns_proxy.pools.auth.policy: unknown policy \"fastest\""
+	run --separate-stderr env DADNS_DNS_PROXY_QPS_ACTION=maybe dns-proxy -n -c "$W/app.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS_DNS_PROXY_QPS_ACTION: unknown action \"maybe\""* ]]
+	run --separate-stderr dns-proxy -n -c "$W/app.yml"
+	assert_success
+	[[ "$output" == *"ok: listen=2 pools=2 backends=3 routes=1"* ]]
+}
+
+@test "dns-proxy: own zone answered by NSD with aa, others by unbound with ra" {
+	run q www.own.test A
+	assert_success
+	[[ "$output" == *"status: NOERROR"* ]]
+	[[ "$output" == *"flags: qr aa rd;"* ]]
+	[[ "$output" == *"192.0.2.10"* ]]
+	# unbound's local data: recursion available (ra)
+	run q www.rec.test A
+	[[ "$output" == *"status: NOERROR"* ]]
+	[[ "$output" == *"flags: qr aa rd ra;"* ]]
+	[[ "$output" == *"192.0.2.80"* ]]
+	# stub.test is not routed to auth: unbound recurses to NSD for it,
+	# and its answer is not authoritative.
+	run q www.stub.test A
+	[[ "$output" == *"flags: qr rd ra;"* ]]
+	[[ "$output" == *"192.0.2.20"* ]]
+	# Suffix match is by label and case-insensitive.
+	run q WWW.OWN.TEST A
+	[[ "$output" == *"flags: qr aa rd;"* ]]
+	run q www.notown.test A
+	[[ "$output" != *" aa "* ]]
+}
+
+@test "dns-proxy: answers on IPv6 and over TCP" {
+	run dig +time=2 +tries=1 -p "$PORT" @::1 www.own.test A
+	[[ "$output" == *"192.0.2.10"* ]]
+	run q +tcp www.rec.test A
+	[[ "$output" == *"192.0.2.80"* ]]
+	[[ "$output" == *"(TCP)"* ]]
+	run q +tcp www.own.test A
+	[[ "$output" == *"flags: qr aa rd;"* ]]
+	[ "$(metric 'dns_proxy_queries_total{proto="tcp"}')" -ge 2 ]
+}
+
+@test "dns-proxy: cache hits are counted, keep the client's ID and spelling, and age TTLs" {
+	h0=$(metric 'dns_proxy_cache_hits_total{pool="auth"}')
+	m0=$(metric 'dns_proxy_cache_misses_total{pool="auth"}')
+	run q ww2.own.test A
+	run q www2.own.test A
+	[[ "$output" == *"192.0.2.11"* ]]
+	sleep 1.2
+	run q wWw2.OwN.tEsT A
+	[[ "$output" == *"192.0.2.11"* ]]
+	# the question comes back spelt as asked, the TTL has aged
+	printf '%s\n' "$output" | grep -q '^wWw2.OwN.tEsT\.[[:space:]]*3[0-9][0-9][0-9][[:space:]]'
+	ttl=$(printf '%s\n' "$output" | awk '$1 == "wWw2.OwN.tEsT." && $4 == "A" { print $2 }')
+	[ "$ttl" -lt 3600 ]
+	[ "$(metric 'dns_proxy_cache_hits_total{pool="auth"}')" -ge $((h0 + 1)) ]
+	[ "$(metric 'dns_proxy_cache_misses_total{pool="auth"}')" -ge $((m0 + 2)) ]
+	# NXDOMAIN is cached too (negative caching, SOA minimum 300)
+	run q nothere.own.test A
+	[[ "$output" == *"status: NXDOMAIN"* ]]
+	h1=$(metric 'dns_proxy_cache_hits_total{pool="auth"}')
+	run q nothere.own.test A
+	[[ "$output" == *"status: NXDOMAIN"* ]]
+	[[ "$output" == *"flags: qr aa rd;"* ]]
+	[ "$(metric 'dns_proxy_cache_hits_total{pool="auth"}')" -eq $((h1 + 1)) ]
+	run dns-proxy ctl -c "$W/app.yml" show cache
+	assert_success
+	[[ "$output" == *"auth"* ]]
+}
+
+@test "dns-proxy: ANY and CHAOS queries are dropped and counted" {
+	a0=$(metric 'dns_proxy_drops_total{reason="any"}')
+	c0=$(metric 'dns_proxy_drops_total{reason="chaos"}')
+	run q +time=1 own.test ANY
+	[[ "$output" == *"timed out"* || "$output" == *"no servers could be reached"* ]]
+	run q +time=1 version.bind TXT CH
+	[[ "$output" == *"timed out"* || "$output" == *"no servers could be reached"* ]]
+	[ "$(metric 'dns_proxy_drops_total{reason="any"}')" -eq $((a0 + 1)) ]
+	[ "$(metric 'dns_proxy_drops_total{reason="chaos"}')" -eq $((c0 + 1)) ]
+}
+
+@test "dns-proxy: clients outside the ACL get REFUSED" {
+	r0=$(metric 'dns_proxy_refused_total{reason="acl"}')
+	run q -b 127.0.0.2 www.own.test A
+	[[ "$output" == *"status: REFUSED"* ]]
+	[[ "$output" != *"192.0.2.10"* ]]
+	[ "$(metric 'dns_proxy_refused_total{reason="acl"}')" -eq $((r0 + 1)) ]
+}
+
+@test "dns-proxy: truncated answers pass through and the client retries over TCP" {
+	run q +noedns +ignore big.own.test TXT
+	[[ "$output" == *"flags: qr aa tc rd;"* ]]
+	run q +noedns big.own.test TXT
+	[[ "$output" == *"Truncated, retrying in TCP mode"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c '^big.own.test.*TXT')" -eq 8 ]
+	[ "$(metric 'dns_proxy_truncated_total{reason="backend"}')" -ge 1 ]
+}
+
+@test "dns-proxy: TCP pipelining, per-client connection limit and idle timeout" {
+	# Three queries in one write (IDs 1, 2, 3); the answers come back on
+	# the same connection, which the proxy closes after its 2 s idle time
+	# (timeout(1) would exit 124).
+	i0=$(metric dns_proxy_tcp_idle_closed_total)
+	run timeout 8 bash -c '
+	qry() { printf "\000\036\000$1\001\000\000\001\000\000\000\000\000\000\003www\003own\004test\000\000\001\000\001"; }
+	exec 6<>/dev/tcp/127.0.0.1/$0
+	{ qry "\001"; qry "\002"; qry "\003"; } >&6
+	od -An -tx1 <&6' "$PORT"
+	assert_success
+	answers=$(printf '%s' "$output" | tr -d ' \n' | grep -o 'c000020a' | wc -l)
+	[ "$answers" -eq 3 ]
+	[ "$(metric dns_proxy_tcp_idle_closed_total)" -eq $((i0 + 1)) ]
+	# max_connections_per_client is 4: the fifth is closed at once.
+	p0=$(metric 'dns_proxy_tcp_rejected_total{reason="per_client"}')
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
+	exec 7<>"/dev/tcp/127.0.0.1/$PORT" 8<>"/dev/tcp/127.0.0.1/$PORT"
+	exec 9<>"/dev/tcp/127.0.0.1/$PORT"
+	run timeout 3 cat <&9
+	[ "$status" -eq 0 ]
+	exec 5<&- 6<&- 7<&- 8<&- 9<&-
+	[ "$(metric 'dns_proxy_tcp_rejected_total{reason="per_client"}')" -eq $((p0 + 1)) ]
+}
+
+@test "dns-proxy: the per-client QPS limit answers TC=1 past its rate" {
+	touch "$W/dirty"
+	write_conf 5 truncate
+	reload_proxy
+	names=$(for i in $(seq 40); do printf 'x%d.w.own.test ' "$i"; done)
+	run q +ignore $names
+	tc=$(printf '%s\n' "$output" | grep -c 'flags: qr tc rd;' || true)
+	ok=$(printf '%s\n' "$output" | grep -c '198.19.0.1' || true)
+	[ "$tc" -ge 20 ]
+	[ "$ok" -ge 5 ]
+	[ "$(metric 'dns_proxy_truncated_total{reason="qps"}')" -ge 20 ]
+	write_conf 5 drop
+	reload_proxy
+	d0=$(metric 'dns_proxy_drops_total{reason="qps"}')
+	run q +time=1 $names
+	[ "$(metric 'dns_proxy_drops_total{reason="qps"}')" -gt "$d0" ]
+	write_conf
+	reload_proxy
+}
+
+@test "dns-proxy: policies firstAvailable, chashed and wrandom spread the rec pool as documented" {
+	touch "$W/dirty"
+	write_conf 0 drop firstAvailable
+	reload_proxy
+	for i in 1 2 3 4 5; do
+		[ "$(q +short who.rec.test TXT)" = '"rec1"' ]
+	done
+	write_conf 0 drop chashed
+	reload_proxy
+	first=$(q +short who.rec.test TXT)
+	for i in 1 2 3 4 5; do
+		[ "$(q +short who.rec.test TXT)" = "$first" ]
+	done
+	write_conf 0 drop wrandom
+	reload_proxy
+	seen=$(for i in $(seq 30); do q +short who.rec.test TXT; done | sort -u | wc -l)
+	[ "$seen" -eq 2 ]
+	write_conf
+	reload_proxy
+}
+
+@test "dns-proxy: ctl shows servers and pools and sets a backend down and back" {
+	run dns-proxy ctl -s "$W/ctl.sock" show servers
+	assert_success
+	[[ "$output" == *"rec1"*"up"* ]]
+	[[ "$output" == *"nsd "*"auth"* ]]
+	run dns-proxy ctl -s "$W/ctl.sock" show pools
+	[[ "$output" == *"leastOutstanding"*"rec1 rec2"* ]]
+	run dns-proxy ctl -s "$W/ctl.sock" set backend rec1 down
+	assert_success
+	for i in 1 2 3 4 5 6; do
+		[ "$(q +short who.rec.test TXT)" = '"rec2"' ]
+	done
+	[ "$(metric 'dns_proxy_backend_up{backend="rec1",pool="rec"}')" -eq 0 ]
+	run dns-proxy ctl -s "$W/ctl.sock" set backend rec1 auto
+	assert_success
+	[ "$(metric 'dns_proxy_backend_up{backend="rec1",pool="rec"}')" -eq 1 ]
+	run --separate-stderr dns-proxy ctl -s "$W/ctl.sock" set backend nosuch down
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == "error: no backend nosuch"* ]]
+}
+
+@test "dns-proxy: bad packets are answered FORMERR or dropped while valid queries keep being answered" {
+	f0=$(metric 'dns_proxy_answers_total{rcode="formerr"}')
+	m0=$(metric 'dns_proxy_drops_total{reason="malformed"}')
+	for i in $(seq 20); do
+		# truncated header, garbage, a question name that points at itself,
+		# a question cut in the middle, an oversized datagram
+		printf '\001\002\003\004\005' >"/dev/udp/127.0.0.1/$PORT"
+		head -c 300 /dev/urandom >"/dev/udp/127.0.0.1/$PORT"
+		printf '\000\007\001\000\000\001\000\000\000\000\000\000\300\014\000\001\000\001' >"/dev/udp/127.0.0.1/$PORT"
+		printf '\000\010\001\000\000\001\000\000\000\000\000\000\003www\003ow' >"/dev/udp/127.0.0.1/$PORT"
+		dd if=/dev/zero bs=5000 count=1 status=none >"/dev/udp/127.0.0.1/$PORT"
+		[ "$(q +short www.own.test A)" = 192.0.2.10 ]
+	done
+	kill -0 "$(cat "$W/proxy.pid")"
+	[ "$(metric 'dns_proxy_answers_total{rcode="formerr"}')" -ge $((f0 + 40)) ]
+	[ "$(metric 'dns_proxy_drops_total{reason="malformed"}')" -ge $((m0 + 20)) ]
+}
+
+@test "dns-proxy: SIGHUP reloads routes under load without losing a query" {
+	run q www.stub.test A
+	[[ "$output" == *"flags: qr rd ra;"* ]]
+	names=$(for i in $(seq 60); do printf 'www.rec.test who.rec.test/TXT '; done | sed 's|/TXT| TXT|g')
+	(
+		for b in 1 2 3 4; do
+			dig +time=3 +tries=1 -p "$PORT" @127.0.0.1 $names
+		done >"$BATS_TEST_TMPDIR/load.out" 2>&1
+	) &
+	load=$!
+	touch "$W/dirty"
+	sed 's/^    own.test: auth$/    own.test: auth\n    stub.test: auth/' "$W/app.yml" >"$W/app.yml.tmp"
+	mv "$W/app.yml.tmp" "$W/app.yml"
+	for i in 1 2 3; do
+		reload_proxy
+	done
+	wait "$load"
+	[ "$(grep -c 'status: NOERROR' "$BATS_TEST_TMPDIR/load.out")" -eq 480 ]
+	! grep -q 'timed out' "$BATS_TEST_TMPDIR/load.out"
+	run q www.stub.test A
+	[[ "$output" == *"flags: qr aa rd;"* ]]
+	[ "$(metric 'dns_proxy_reloads_total{result="ok"}')" -ge 3 ]
+	write_conf
+	reload_proxy
+}
+
+@test "dns-proxy: a failed reload keeps the running configuration" {
+	touch "$W/dirty"
+	cp "$W/app.yml" "$W/good.yml"
+	printf 'dns_proxy: [not, a, mapping\n' >"$W/app.yml"
+	kill -HUP "$(cat "$W/proxy.pid")"
+	wait_for 10 grep -q 'reload failed' "$W/proxy.log"
+	run q www.own.test A
+	[[ "$output" == *"192.0.2.10"* ]]
+	[ "$(metric 'dns_proxy_reloads_total{result="failed"}')" -ge 1 ]
+	mv "$W/good.yml" "$W/app.yml"
+}
+
+@test "dns-proxy: runs as the configured user after binding" {
+	uid=$(awk '/^Uid:/ { print $3 }' "/proc/$(cat "$W/proxy.pid")/status")
+	[ "$uid" -eq "$(id -u nobody)" ]
+}
+
+@test "dns-proxy: two workers share the port and sum their metrics" {
+	P2=$(free_port)
+	M2=$(free_port)
+	sed -e "s/127.0.0.1:$PORT/127.0.0.1:$P2/" -e "s/\[::1\]:$PORT/[::1]:$P2/" \
+	    -e "s/127.0.0.1:$MPORT/127.0.0.1:$M2/" -e "s|$W/ctl.sock|$W/ctl2.sock|" \
+	    "$W/app.yml" >"$W/app2.yml"
+	: >"$W/ready2"
+	dns-proxy -w 2 -c "$W/app2.yml" -d 3 3>"$W/ready2" 2>>"$W/proxy2.log" &
+	echo $! >"$W/proxy2.pid"
+	wait_for 10 test -s "$W/ready2"
+	[ "$(pgrep -P "$(cat "$W/proxy2.pid")" | wc -l)" -eq 1 ]
+	names=$(for i in $(seq 30); do printf 'www.rec.test '; done)
+	run dig +time=2 +tries=1 -p "$P2" @127.0.0.1 $names
+	[ "$(printf '%s\n' "$output" | grep -c 'status: NOERROR')" -eq 30 ]
+	n=$(curl -s "http://127.0.0.1:$M2/metrics" | awk '$1 == "dns_proxy_queries_total{proto=\"udp\"}" { print $2 }')
+	[ "$n" -eq 30 ]
+	[ "$(curl -s "http://127.0.0.1:$M2/metrics" | awk '$1 == "dns_proxy_workers" { print $2 }')" -eq 2 ]
+	stop_pid "$W/proxy2.pid"
+}
+
+@test "dns-proxy: a stopped unbound is marked down and the other answers" {
+	stop_pid "$W/rec1/pid"
+	wait_for 10 sh -c "curl -s http://127.0.0.1:$MPORT/metrics | grep -q 'backend_up{backend=\"rec1\",pool=\"rec\"} 0'"
+	for i in $(seq 10); do
+		run q www.rec.test A
+		[[ "$output" == *"status: NOERROR"* ]]
+		[[ "$output" == *"192.0.2.80"* ]]
+	done
+	run dns-proxy ctl -s "$W/ctl.sock" show servers
+	[[ "$output" == *"rec1 "*"down"* ]]
+	grep -q 'warning: backend down backend=rec1' "$W/proxy.log"
+}
+
+@test "dns-proxy: with NSD stopped only the own domains fail" {
+	stop_pid "$W/nsd.pid"
+	wait_for 10 sh -c "curl -s http://127.0.0.1:$MPORT/metrics | grep -q 'backend_up{backend=\"nsd\",pool=\"auth\"} 0'"
+	run q x99.w.own.test A
+	[[ "$output" == *"status: SERVFAIL"* ]]
+	run q nocache.stub.test A
+	[[ "$output" == *"status: SERVFAIL"* ]]	# unbound asks NSD too
+	run q www.rec.test A
+	[[ "$output" == *"status: NOERROR"* ]]
+	[[ "$output" == *" ra;"* ]]
+	[ "$(metric 'dns_proxy_servfail_total{reason="no_backend"}')" -ge 1 ]
+}
+
+@test "dns-proxy: SIGTERM stops it cleanly" {
+	pid=$(cat "$W/proxy.pid")
+	kill -TERM "$pid"
+	wait_for 10 sh -c "! kill -0 $pid"
+	grep -q 'info: stopped' "$W/proxy.log"
+}

@@ -1,0 +1,180 @@
+/* zone.c -- unit driver for lib/zone.c: names, zone texts, serials */
+/* SPDX-License-Identifier: ISC */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zone.h"
+
+#define USAGE "zone [-b] [-n count] name NAME | parent NAME | " \
+	"prepare ZONE | info ZONE | cmp A B | -b ZONE"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "zone: usage: %s\n", USAGE);
+	exit(100);
+}
+
+/* All of stdin, up to one byte more than zone_prepare() accepts. */
+static char *
+slurp(size_t *lenp)
+{
+	size_t len = 0, cap = 65536, n;
+	char *buf, *p;
+
+	if ((buf = malloc(cap)) == NULL)
+		goto fail;
+	for (;;) {
+		if (len == cap) {
+			if (cap > ZONE_TEXT_MAX)
+				break;
+			cap *= 2;
+			if ((p = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = p;
+		}
+		n = fread(buf + len, 1, cap - len, stdin);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(stdin))
+		goto fail;
+	*lenp = len;
+	return buf;
+fail:
+	fprintf(stderr, "zone: fatal: unable to read stdin\n");
+	exit(111);
+}
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int
+bench(const char *zone, long count)
+{
+	struct zone_info info;
+	char err[512], *out, norm[ZONE_NAME_MAX + 1];
+	const char *why;
+	size_t len, outlen;
+	double t0, t1;
+	char *text;
+	long i;
+
+	text = slurp(&len);
+	if (zone_prepare(zone, text, len, &out, &outlen, &info, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "zone: %s\n", err);
+		return 100;
+	}
+	free(out);
+	t0 = now_us();
+	for (i = 0; i < count; i++) {
+		if (zone_prepare(zone, text, len, &out, &outlen, &info, err,
+		    sizeof(err)) == -1)
+			return 111;
+		free(out);
+	}
+	t1 = now_us();
+	printf("zone_prepare: %.1f us/call (%ld calls, %zu bytes, "
+	    "%u records)\n", (t1 - t0) / count, count, len, info.nrr);
+	t0 = now_us();
+	for (i = 0; i < count * 10; i++)
+		if (zone_name_norm("Mail.Example-Shop.CO.UK.", norm, &why) == -1)
+			return 111;
+	t1 = now_us();
+	printf("zone_name_norm: %.3f us/call\n", (t1 - t0) / (count * 10));
+	free(text);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct zone_info info;
+	char norm[ZONE_NAME_MAX + 1], err[1024], *text, *out, *end;
+	const char *why, *p;
+	size_t len, outlen;
+	long count = 2000;
+	int c, bflag = 0, r;
+	unsigned long a, b;
+
+	while ((c = getopt(argc, argv, "bn:")) != -1) {
+		switch (c) {
+		case 'b':
+			bflag = 1;
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end != '\0' || count < 1)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (bflag) {
+		if (argc != 1)
+			usage();
+		return bench(argv[0], count);
+	}
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[0], "name") == 0 && argc == 2) {
+		if (zone_name_norm(argv[1], norm, &why) == -1) {
+			fprintf(stderr, "zone: %s\n", why);
+			return 100;
+		}
+		printf("%s\n", norm);
+		return 0;
+	}
+	if (strcmp(argv[0], "parent") == 0 && argc == 2) {
+		if ((p = zone_parent(argv[1])) == NULL)
+			return 1;
+		printf("%s\n", p);
+		return 0;
+	}
+	if (strcmp(argv[0], "cmp") == 0 && argc == 3) {
+		a = strtoul(argv[1], &end, 10);
+		if (*end != '\0' || a > UINT32_MAX)
+			usage();
+		b = strtoul(argv[2], &end, 10);
+		if (*end != '\0' || b > UINT32_MAX)
+			usage();
+		r = zone_serial_cmp((uint32_t)a, (uint32_t)b);
+		printf("%d\n", r < 0 ? -1 : r > 0);
+		return 0;
+	}
+	if ((strcmp(argv[0], "prepare") == 0 || strcmp(argv[0], "info") == 0)
+	    && argc == 2) {
+		text = slurp(&len);
+		if (zone_prepare(argv[1], text, len, &out, &outlen, &info, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "zone: %s\n", err);
+			free(text);
+			return 100;
+		}
+		if (argv[0][0] == 'p')
+			fwrite(out, 1, outlen, stdout);
+		else
+			printf("serial=%u records=%u\n", info.serial,
+			    info.nrr);
+		free(out);
+		free(text);
+		return fflush(stdout) == 0 ? 0 : 111;
+	}
+	usage();
+	return 100;
+}

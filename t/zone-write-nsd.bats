@@ -1,0 +1,340 @@
+#!/usr/bin/env bats
+# zone-write-nsd.bats -- the NSD writer against a real NSD on loopback:
+# one-shot save/delete, the queue runner, retries while NSD is down.
+
+load helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	nsd_start "$D/nsd" || fail "NSD did not start"
+	write_config
+	export DADNS_CONFIG=$D/app.yml
+	RUNNER_PID=
+}
+
+teardown() {
+	local started=${RUNNER_PID:-}
+	stop_runner
+	nsd_stop
+	# A runner stops with 0 on SIGTERM (sanitizer reports make it fail).
+	if [ -n "$started" ] && [ "$RUNNER_STATUS" -ne 0 ]; then
+		cat "$D/run.log" >&2
+		return 1
+	fi
+}
+
+# write_config [control_socket]: app.yml for the NSD of this test; an
+# empty argument leaves control_socket out (nsd-control is exec'd).
+write_config() {
+	local sock=${1-$NSD_DIR/nsd.ctl}
+	cat >"$D/app.yml" <<-YML
+	queue_location: $D/spool
+	datastore: {db_location: $D/store.db}
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $NSD_DIR/zones
+	      nsd_conf: $NSD_CONF
+	      pattern: da
+	      verify: "127.0.0.1@$NSD_PORT"
+	YML
+	if [ -n "$sock" ]; then
+		printf '      control_socket: %s\n' "$sock" >>"$D/app.yml"
+	fi
+}
+
+# start_runner: zone-write-nsd run in the background, waiting for its
+# readiness line on fd 3. Its stderr goes to $D/run.log.
+start_runner() {
+	rm -f "$D/ready"
+	mkfifo "$D/ready"
+	zone-write-nsd -v -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
+	RUNNER_PID=$!
+	local line
+	read -r -t 10 line <"$D/ready" || fail "runner not ready"
+}
+
+stop_runner() {
+	[ -n "${RUNNER_PID:-}" ] || return 0
+	kill "$RUNNER_PID" 2>/dev/null || true
+	wait "$RUNNER_PID" 2>/dev/null
+	RUNNER_STATUS=$?
+	RUNNER_PID=
+}
+
+# served ZONE SERIAL: NSD answers ZONE's SOA with SERIAL.
+served() {
+	[ "$(soa_serial "$1")" = "$2" ]
+}
+
+jobs_in() {
+	ls "$D/spool/nsd/$1" 2>/dev/null | grep -vc '\.reason$'
+}
+
+# count_is DIR N: DIR (new or fail) of the queue holds N jobs.
+count_is() {
+	[ "$(jobs_in "$1")" = "$2" ]
+}
+
+# failed ZONE: a job of ZONE is in fail/ with its reason.
+failed() {
+	ls "$D/spool/nsd/fail/" | grep -q "_$1\.reason\$"
+}
+
+# push save|delete ZONE [SERIAL]: a job through queue-push.
+push() {
+	if [ "$1" = save ]; then
+		queue-push save "$2" < <(da_zone "$2" "$3") >/dev/null
+	else
+		queue-push delete "$2" >/dev/null
+	fi
+}
+
+@test "zone-write-nsd: -h prints the usage that README.md documents" {
+	run --separate-stderr zone-write-nsd -h
+	assert_success
+	[[ "${lines[0]}" == "usage: zone-write-nsd "* ]]
+	grep -q '^## zone-write-nsd' "$TOP/README.md" ||
+	    skip "README.md has no zone-write-nsd section yet"
+	grep -qF -- "${lines[0]#usage: }" "$TOP/README.md"
+}
+
+@test "zone-write-nsd: wrong usage exits 100 with the usage line" {
+	run --separate-stderr zone-write-nsd frobnicate a.test
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == "zone-write-nsd: usage: "* ]]
+	run --separate-stderr zone-write-nsd save
+	[ "$status" -eq 100 ]
+	run --separate-stderr zone-write-nsd run extra
+	[ "$status" -eq 100 ]
+}
+
+@test "zone-write-nsd: save serves a new zone authoritatively with its serial" {
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 2024010101)
+	assert_success
+	[[ "$stderr" == *"applied zone=example.com serial=2024010101 action=save"* ]]
+	[ "$(soa_serial example.com)" = 2024010101 ]
+	run dig +norec +time=1 -p "$NSD_PORT" @127.0.0.1 www.example.com A
+	[[ "$output" == *"flags: qr aa;"* ]]
+	[[ "$output" == *"192.0.2.10"* ]]
+	[ -f "$NSD_DIR/zones/example.com.db" ]
+	grep -q '^add example.com da' "$NSD_DIR/zone.list"
+	[ -z "$(ls -A "$NSD_DIR/zones" | grep '^\.')" ]
+}
+
+@test "zone-write-nsd: a second save changes the served serial" {
+	zone-write-nsd -q save example.com < <(da_zone example.com 1)
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 2)
+	assert_success
+	[ "$(soa_serial example.com)" = 2 ]
+	# Many rewrites within one clock tick are all picked up.
+	for s in 3 4 5 6; do
+		zone-write-nsd -q save example.com < <(da_zone example.com "$s")
+		[ "$(soa_serial example.com)" = "$s" ]
+	done
+}
+
+@test "zone-write-nsd: a rewritten zone file gets a newer mtime than the one it replaces" {
+	zone-write-nsd -q save example.com < <(da_zone example.com 1)
+	touch -d '+1 hour' "$NSD_DIR/zones/example.com.db"
+	old=$(stat -c %Y "$NSD_DIR/zones/example.com.db")
+	zone-write-nsd -q save example.com < <(da_zone example.com 2)
+	new=$(stat -c %Y "$NSD_DIR/zones/example.com.db")
+	[ "$new" -ge "$old" ]
+	[ "$(soa_serial example.com)" = 2 ]
+}
+
+@test "zone-write-nsd: delete makes NSD refuse the zone and removes its file" {
+	zone-write-nsd -q save example.com < <(da_zone example.com 1)
+	run --separate-stderr zone-write-nsd delete example.com
+	assert_success
+	[[ "$stderr" == *"applied zone=example.com action=delete"* ]]
+	[ "$(soa_serial example.com)" = REFUSED ]
+	[ ! -e "$NSD_DIR/zones/example.com.db" ]
+	run grep -c '^add example.com ' "$NSD_DIR/zone.list"
+	[ "$output" = 0 ]
+}
+
+@test "zone-write-nsd: delete of a zone NSD does not have succeeds" {
+	run --separate-stderr zone-write-nsd delete absent.example
+	assert_success
+	[ "$(soa_serial absent.example)" = REFUSED ]
+}
+
+@test "zone-write-nsd: invalid zone text exits 100, writes nothing, keeps the old zone" {
+	zone-write-nsd -q save example.com < <(da_zone example.com 7)
+	cp "$NSD_DIR/zones/example.com.db" "$D/before"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 8 | sed 's/192\.0\.2\.10/192.0.2.999/')
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"invalid zone data for example.com"* ]]
+	cmp "$D/before" "$NSD_DIR/zones/example.com.db"
+	[ "$(soa_serial example.com)" = 7 ]
+	run --separate-stderr zone-write-nsd save new.example < <(printf 'www 300 IN A 192.0.2.1\n')
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"no SOA"* ]]
+	[ ! -e "$NSD_DIR/zones/new.example.db" ]
+	[ "$(soa_serial new.example)" = REFUSED ]
+	[ -z "$(ls -A "$NSD_DIR/zones" | grep '^\.')" ]
+}
+
+@test "zone-write-nsd: an invalid zone name exits 100" {
+	run --separate-stderr zone-write-nsd save ../etc < <(da_zone x.test 1)
+	[ "$status" -eq 100 ]
+	[ ! -e "$NSD_DIR/etc.db" ]
+}
+
+@test "zone-write-nsd: without control_socket it drives NSD through nsd-control" {
+	write_config ""
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	assert_success
+	[ "$(soa_serial example.com)" = 3 ]
+	run --separate-stderr zone-write-nsd delete example.com
+	assert_success
+	[ "$(soa_serial example.com)" = REFUSED ]
+}
+
+@test "zone-write-nsd: a failing nsd-control is a temporary failure (111), and deferred in run" {
+	write_config ""
+	mkdir -p "$D/stub"
+	printf '#!/bin/sh\necho "error: injected failure"\nexit 1\n' >"$D/stub/nsd-control"
+	chmod +x "$D/stub/nsd-control"
+	PATH="$D/stub:$PATH" run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"injected failure"* ]]
+	push save example.com 4
+	PATH="$D/stub:$PATH" DADNS_RETRY_SCHEDULE=60 start_runner
+	wait_for 10 grep -q 'deferred zone=example.com action=save' "$D/run.log"
+	grep -q 'injected failure' "$D/run.log"
+	[ "$(jobs_in new)" = 1 ]
+	[ "$(soa_serial example.com)" = REFUSED ]
+}
+
+@test "zone-write-nsd: run applies queued jobs and only the newest job of a zone" {
+	push save a.example 1
+	push save a.example 2
+	push save a.example 3
+	push save b.example 10
+	[ "$(jobs_in new)" = 4 ]
+	start_runner
+	wait_for 10 served a.example 3
+	wait_for 10 served b.example 10
+	wait_for 10 count_is new 0
+	run grep -c 'applied zone=a.example' "$D/run.log"
+	[ "$output" = 1 ]
+	grep -q 'applied zone=a.example serial=3 action=save' "$D/run.log"
+	[ "$(jobs_in fail)" = 0 ]
+	run sqlite3 "$D/store.db" "SELECT backend, name, hash <> '' FROM applied ORDER BY name"
+	assert_output "$(printf 'nsd|a.example|1\nnsd|b.example|1')"
+}
+
+@test "zone-write-nsd: run applies batches two at a time, each job once" {
+	for i in 1 2 3 4 5 6; do push save "p$i.example" "$i"; done
+	push delete p2.example
+	DADNS_BATCH_MAX=2 start_runner
+	for i in 1 3 4 5 6; do
+		wait_for 10 served "p$i.example" "$i"
+	done
+	wait_for 10 count_is new 0
+	[ "$(soa_serial p2.example)" = REFUSED ]
+	[ "$(grep -c 'info: batch jobs=' "$D/run.log")" = 3 ]
+	[ "$(grep -c 'info: applied zone=' "$D/run.log")" = 6 ]
+	[ "$(jobs_in fail)" = 0 ]
+}
+
+@test "zone-write-nsd: save, delete, save of one zone ends served, queued or live" {
+	push save c.example 1
+	push delete c.example
+	push save c.example 2
+	start_runner
+	wait_for 10 served c.example 2
+	push save d.example 1
+	push delete d.example
+	push save d.example 5
+	wait_for 10 served d.example 5
+	push delete d.example
+	wait_for 10 served d.example REFUSED
+	wait_for 10 count_is new 0
+	[ ! -e "$NSD_DIR/zones/d.example.db" ]
+	run sqlite3 "$D/store.db" "SELECT hash FROM applied WHERE name = 'd.example'"
+	assert_output ""
+}
+
+@test "zone-write-nsd: with NSD stopped jobs wait and retry, then apply; none is lost" {
+	nsd_stop
+	for i in 1 2 3 4 5; do push save "z$i.example" "$i"; done
+	push delete gone.example
+	DADNS_RETRY_SCHEDULE=1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 start_runner
+	wait_for 10 grep -q 'deferred zone=z5.example' "$D/run.log"
+	[ "$(jobs_in new)" = 6 ]
+	sleep 2
+	[ "$(jobs_in new)" = 6 ]
+	[ "$(grep -c 'deferred zone=z1.example' "$D/run.log")" -ge 2 ]
+	nsd_start "$NSD_DIR"
+	for i in 1 2 3 4 5; do
+		wait_for 20 served "z$i.example" "$i"
+	done
+	wait_for 10 count_is new 0
+	[ "$(jobs_in fail)" = 0 ]
+	grep -q 'applied zone=gone.example action=delete' "$D/run.log"
+}
+
+@test "zone-write-nsd: after the last retry a job moves to fail/ with its reason" {
+	nsd_stop
+	push save late.example 1
+	DADNS_RETRY_SCHEDULE=1,1 start_runner
+	wait_for 15 failed late.example
+	[ "$(jobs_in new)" = 0 ]
+	[ "$(jobs_in fail)" = 1 ]
+	run cat "$D/spool/nsd/fail/"*_late.example.reason
+	[[ "$output" == "gave up after 3 attempts: "* ]]
+	[[ "$output" == *"nsd.ctl"* ]]
+	[ "$(grep -c 'deferred zone=late.example' "$D/run.log")" = 2 ]
+}
+
+@test "zone-write-nsd: a malformed or invalid job goes to fail/ at once" {
+	mkdir -p "$D/spool/nsd/new" "$D/spool/nsd/fail" "$D/spool/tmp"
+	printf 'v 1\na frob\nz bad.example\n\n' >"$D/spool/nsd/new/0000000000000001_bad.example"
+	text=$(da_zone worse.example 1 | sed 's/IN\tA\t192.0.2.10/IN\tA\tnot-an-address/')
+	printf 'v 1\na save\nz worse.example\nq 2\nt 1\ns 1\nl %d\n\n%s' \
+	    "$(printf '%s' "$text" | wc -c)" "$text" \
+	    >"$D/spool/nsd/new/0000000000000002_worse.example"
+	start_runner
+	wait_for 10 failed bad.example
+	wait_for 10 failed worse.example
+	[ "$(jobs_in new)" = 0 ]
+	[ "$(jobs_in fail)" = 2 ]
+	grep -q 'unparsable job: unknown action' "$D/spool/nsd/fail/0000000000000001_bad.example.reason"
+	grep -q 'invalid zone data' "$D/spool/nsd/fail/0000000000000002_worse.example.reason"
+	[ ! -e "$NSD_DIR/zones/worse.example.db" ]
+}
+
+@test "zone-write-nsd: run removes stale tmp/ files, and SIGTERM stops it with 0" {
+	mkdir -p "$D/spool/tmp"
+	touch -d '-2 days' "$D/spool/tmp/0000000000000009_old.example"
+	touch "$D/spool/tmp/0000000000000010_fresh.example"
+	start_runner
+	[ ! -e "$D/spool/tmp/0000000000000009_old.example" ]
+	[ -e "$D/spool/tmp/0000000000000010_fresh.example" ]
+	stop_runner
+	[ "$RUNNER_STATUS" -eq 0 ]
+	grep -q 'stopped' "$D/run.log"
+}
+
+@test "zone-write-nsd: a bad config exits 100 naming the key" {
+	printf 'dns: {backends: {nsd: {type: nsd, enabled: true, verify: "nope"}}}\n' >"$D/bad.yml"
+	run --separate-stderr zone-write-nsd -c "$D/bad.yml" delete a.example
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *verify* ]]
+	run --separate-stderr zone-write-nsd -b nosuch delete a.example
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"no backend named nosuch"* ]]
+}
+
+@test "zone-write-nsd: the DNS answer parser passes its unit checks" {
+	[ -x "$TOP/t/unit/dnsq" ] || skip "t/unit/dnsq not built (make)"
+	run --separate-stderr "$TOP/t/unit/dnsq"
+	assert_success
+	assert_output "ok"
+}
