@@ -44,22 +44,24 @@
 #define DADNS_VERSION	"0.1.0"
 #endif
 #define SERVER		"dadns/" DADNS_VERSION
-#define CT_DA		"text/html;charset=utf-8"	/* as CherryPy sends */
+/* DirectAdmin replies carry CherryPy's default type, as the original. */
+#define CT_DA		"text/html;charset=utf-8"
 #define CT_JSON		"application/json"
 #define CT_PROM		"text/plain; version=0.0.4; charset=utf-8"
 #define REALM_HDR	"Basic realm=\"dadns\", charset=\"UTF-8\""
-#define ROOT_TEXT	"DNS Admin API - Available endpoints: /CMD_API_DNS_ADMIN"
+#define ROOT_TEXT	"DNS Admin API - Available endpoints: " \
+	"/CMD_API_DNS_ADMIN"
 
-#define DRAIN_MAX	(16 * 1024 * 1024)	/* read and dropped past max_body */
+#define DRAIN_MAX	(16 * 1024 * 1024)	/* dropped past max_body */
 #define STACK_SIZE	(512 * 1024)	/* per connection thread */
-#define MEM_LIMIT	(32 * 1024)	/* per connection: headers, buffer */
+#define MEM_LIMIT	(32 * 1024)	/* per connection: headers */
 #define REPLY_MAX	2048
 #define ECHO_MAX	64	/* longest user value quoted in a reply */
 #define ERRORS_KEPT	8	/* last errors shown by /status */
 #define RETRY_AGE	30	/* pending longer than this = retrying */
-#define CLASSIFY_MAX	20000	/* pending jobs /status reads at most */
+#define CLASSIFY_MAX	20000	/* pending jobs /status reads */
 #define TICK_MS		250	/* watchdog period */
-#define TRIM_IDLE_MS	2000	/* give memory back after this much quiet */
+#define TRIM_IDLE_MS	2000	/* quiet before memory goes back */
 
 enum ep {
 	EP_ROOT, EP_LOGIN, EP_ADMIN, EP_STATUS, EP_METRICS, EP_HEALTH,
@@ -102,14 +104,14 @@ static struct {
 	unsigned long long batches, batch_jobs;
 	unsigned long long lat_bucket[NLAT + 1];
 	double		 lat_sum;
-	unsigned long long dropped;		/* cut by the request deadline */
+	unsigned long long dropped;	/* cut by the request deadline */
 	struct {
 		long long	 at_us;
 		char		 msg[240];
 	} errors[ERRORS_KEPT];
 	unsigned	 nerrors;		/* total ever recorded */
 	long long	 last_ms;		/* last request finished */
-	int		 trim;			/* memory to give back */
+	int		 trim;		/* memory to give back */
 } stats = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* A connection, watched for the request deadline. The list lock is held
@@ -119,7 +121,7 @@ static struct {
 struct conn {
 	int		 fd;
 	long long	 start_ms;	/* current request began */
-	int		 busy;		/* request read, being answered */
+	int		 busy;		/* request read, answering */
 	int		 dropped;
 	char		 ip[INET6_ADDRSTRLEN];
 	struct conn	*prev, *next;
@@ -129,8 +131,8 @@ static struct conn *conns;
 
 /* One request. */
 struct req {
-	char		*uri;		/* raw request target, query included */
-	struct conn	*conn;
+	char		*uri;		/* raw target with the query */
+	char		 ip[INET6_ADDRSTRLEN];
 	long long	 t0_us;
 	int		 started;	/* first handler call done */
 	enum ep		 ep;
@@ -667,7 +669,13 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 		textlen = 0;
 	}
 	if (textlen == 0) {
-		ret = reply_err(r, mc, 400, R_PARAM, "Missing zone file content");
+		ret = reply_err(r, mc, 400, R_PARAM,
+		    "Missing zone file content");
+		goto out;
+	}
+	if (textlen > ZONE_TEXT_MAX) {
+		ret = reply_err(r, mc, 413, R_SIZE,
+		    "Zone text larger than %d bytes", ZONE_TEXT_MAX);
 		goto out;
 	}
 	if (memchr(text, '\0', textlen) != NULL) {
@@ -689,8 +697,8 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	job->textlen = outlen;
 	if (commit_jobs(job, 1, err, sizeof(err)) < 0) {
 		note_error("unable to queue zone %s: %s", name, err);
-		ret = reply_err(r, mc, 500, R_COMMIT, "Unable to queue zone: %s",
-		    err);
+		ret = reply_err(r, mc, 500, R_COMMIT,
+		    "Unable to queue zone: %s", err);
 		goto out;
 	}
 	pthread_mutex_lock(&stats.mu);
@@ -1226,7 +1234,8 @@ do_report(struct req *r, struct MHD_Connection *mc)
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
 		count_reject(R_METHOD);
-		return reply_json(r, mc, 405, "{\"error\":\"method not allowed\"}");
+		return reply_json(r, mc, 405,
+		    "{\"error\":\"method not allowed\"}");
 	}
 	if (r->ep == EP_STATUS)
 		status_json(&sb);
@@ -1287,6 +1296,15 @@ auth_ok(struct MHD_Connection *mc, const char *user, const char *pass)
 	if (u != NULL)
 		MHD_free(u);
 	return ok;
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
 }
 
 /* The first call for a request: route, authenticate, size check. */
@@ -1362,11 +1380,12 @@ req_body(struct req *r, const char *data, size_t n)
 static enum MHD_Result
 req_finish(struct req *r, struct MHD_Connection *mc)
 {
-	if (r->conn != NULL) {
-		pthread_mutex_lock(&conn_mu);
-		r->conn->busy = 1;
-		pthread_mutex_unlock(&conn_mu);
-	}
+	struct conn *c;
+
+	pthread_mutex_lock(&conn_mu);
+	if ((c = conn_of(mc)) != NULL)
+		c->busy = 1;
+	pthread_mutex_unlock(&conn_mu);
 	if (r->reject == 401)
 		return reply_err(r, mc, 401, R_AUTH, "Unauthorized");
 	if (r->reject == 404)
@@ -1402,7 +1421,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	(void)cls;
 	(void)version;
 	if (r == NULL)
-		return MHD_NO;	/* no context: out of memory at the start */
+		return MHD_NO;	/* no context: out of memory */
 	if (!r->started) {
 		r->started = 1;
 		req_start(r, mc, url, method);
@@ -1419,20 +1438,13 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	return req_finish(r, mc);
 }
 
-static struct conn *
-conn_of(struct MHD_Connection *mc)
-{
-	const union MHD_ConnectionInfo *ci;
-
-	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
 
 /* The request line arrived: make the request's context, keeping the raw
  * target for our own query parser. */
 static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 {
+	struct conn *c;
 	struct req *r;
 
 	(void)cls;
@@ -1443,7 +1455,10 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 		return NULL;
 	}
 	r->t0_us = io_now_us();
-	r->conn = conn_of(mc);
+	pthread_mutex_lock(&conn_mu);
+	c = conn_of(mc);
+	snprintf(r->ip, sizeof(r->ip), "%s", c ? c->ip : "-");
+	pthread_mutex_unlock(&conn_mu);
 	return r;
 }
 
@@ -1453,9 +1468,9 @@ completed_cb(void *cls, struct MHD_Connection *mc, void **req_cls,
 {
 	struct req *r = *req_cls;
 	char path[72], status[16], *q;
+	struct conn *c;
 
 	(void)cls;
-	(void)mc;
 	if (r == NULL)
 		return;
 	*req_cls = NULL;
@@ -1473,23 +1488,26 @@ completed_cb(void *cls, struct MHD_Connection *mc, void **req_cls,
 		    r->action[0] ? r->action : "-",
 		    r->zone[0] ? r->zone : "-",
 		    (io_now_us() - r->t0_us) / 1000.0,
-		    r->conn ? r->conn->ip : "-",
+		    r->ip,
 		    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" :
 		    toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "aborted" :
 		    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown" :
-		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "error");
+		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
+		    "error");
 	else
 		log_info("%s %s status=%s action=%s zone=%s ms=%.1f ip=%s",
 		    r->method, path, status, r->action[0] ? r->action : "-",
 		    r->zone[0] ? r->zone : "-",
 		    (io_now_us() - r->t0_us) / 1000.0,
-		    r->conn ? r->conn->ip : "-");
-	if (r->conn != NULL) {
-		pthread_mutex_lock(&conn_mu);
-		r->conn->busy = 0;
-		r->conn->start_ms = io_mono_ms();	/* next request */
-		pthread_mutex_unlock(&conn_mu);
+		    r->ip);
+	/* The connection may be gone already (closed before the request
+	 * was reported complete): look it up, never keep a pointer. */
+	pthread_mutex_lock(&conn_mu);
+	if ((c = conn_of(mc)) != NULL) {
+		c->busy = 0;
+		c->start_ms = io_mono_ms();	/* the next request's */
 	}
+	pthread_mutex_unlock(&conn_mu);
 	pthread_mutex_lock(&stats.mu);
 	stats.last_ms = io_mono_ms();
 	stats.trim = 1;
@@ -1801,8 +1819,8 @@ main(int argc, char *argv[])
 	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (d == NULL) {
 		if (cfg->app.ssl_enable)
-			die(EXIT_USAGE, "unable to start the HTTPS server: check"
-			    " app.ssl_cert %s and app.ssl_key %s",
+			die(EXIT_USAGE, "unable to start the HTTPS server:"
+			    " check app.ssl_cert %s and app.ssl_key %s",
 			    cfg->app.ssl_cert, cfg->app.ssl_key);
 		die(EXIT_TEMP, "unable to start the HTTP server");
 	}

@@ -23,7 +23,7 @@
 #include "zone.h"
 
 #define BATCH_MAX	1000	/* jobs per batch in run mode */
-#define TX_ZONES	250	/* zones per transaction */
+#define TX_ZONES	1000	/* zones per transaction */
 #define TIMEOUT_S	30	/* connect, read, write */
 #define WAIT_MIN_MS	250	/* first pause before reconnecting */
 #define WAIT_MAX_MS	5000	/* longest pause between attempts */

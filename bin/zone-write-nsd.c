@@ -28,8 +28,11 @@
 #define BATCH_MAX	1000	/* jobs per batch in run mode */
 #define CTL_TIMEOUT_MS	30000	/* one control command */
 #define VERIFY_MS	10000	/* until a change must be served */
-#define VERIFY_ROUND_MS	100	/* wait for the answers of one round */
+#define VERIFY_ROUND_MS	100	/* waiting for one round's answers */
 #define RELOAD_EACH_MAX	64	/* more changed zones: one "reload" */
+#define SYNC_EACH_MAX	16	/* bigger batches: one syncfs() */
+#define DOWN_MS		2000	/* NSD unreachable: later batches of a pass
+				 * fail without writing files */
 #define TMP_STALE_S	3600	/* leftover temporary zone files */
 #define FILE_NAME_MAX	255
 
@@ -41,14 +44,16 @@ struct nsd {
 	struct dnsq_server srv;
 	int		 verify;	/* srv is set */
 	int		 zfd;		/* zones_dir */
+	long long	 down_ms;	/* when NSD was last unreachable */
+	char		 down_why[NSDCTL_WHY_MAX];
 };
 
 /* Per-item state of one batch. */
 struct work {
-	char		*text;		/* prepared zone text (save) */
+	char		*text;		/* prepared zone text */
 	size_t		 len;
-	char		 tmp[64];	/* temporary file name, "" when none */
-	int		 ctl;		/* index into the nsdctl list, -1 */
+	char		 tmp[64];	/* temporary file, "" when none */
+	int		 ctl;		/* in the nsdctl list, or -1 */
 	int		 reload;	/* the zone existed: reload it */
 	int		 pending;	/* waiting to be seen served */
 };
@@ -117,11 +122,12 @@ item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
 }
 
 /*
- * Write the prepared text of it into a temporary file of zones_dir. It is
- * made durable later, for the whole batch at once.
+ * Write the prepared text of it into a temporary file of zones_dir. With
+ * sync set the file is made durable here; otherwise later, for the whole
+ * batch at once.
  */
 static int
-write_tmp(struct nsd *nsd, struct runner_item *it, struct work *w)
+write_tmp(struct nsd *nsd, struct runner_item *it, struct work *w, int sync)
 {
 	static unsigned long seq;
 	int fd, saved;
@@ -133,6 +139,12 @@ write_tmp(struct nsd *nsd, struct runner_item *it, struct work *w)
 	if (fd < 0)
 		goto fail;
 	if (io_write_all(fd, w->text, w->len) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (sync && fdatasync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -191,33 +203,49 @@ install(struct nsd *nsd, struct runner_item *it, struct work *w)
 	return 0;
 }
 
-/* Reload the zones marked in w: one by one when few, else all at once. */
-static void
+/*
+ * Reload the zones marked in w: one by one when few, else all at once.
+ * Once NSD cannot be reached the rest fail with the same reason instead of
+ * waiting for it again. Returns -1 when NSD could not be reached.
+ */
+static int
 reload(struct nsd *nsd, struct runner_item *it, struct work *w, size_t n,
-    size_t nreload)
+    size_t nreload, char *down, size_t downlen)
 {
 	char err[NSDCTL_WHY_MAX];
 	size_t i;
+	int rc;
 
 	if (nreload == 0)
-		return;
+		return 0;
 	if (nreload > RELOAD_EACH_MAX) {
-		if (nsdctl_reload(&nsd->ctl, NULL, err, sizeof(err)) == 0)
-			return;
+		if ((rc = nsdctl_reload(&nsd->ctl, NULL, err,
+		    sizeof(err))) == 0)
+			return 0;
 		for (i = 0; i < n; i++)
 			if (w[i].reload && it[i].result == RUNNER_OK)
 				item_fail(&it[i], RUNNER_TEMP, "reload: %s",
 				    err);
-		return;
+		if (rc < 0)
+			snprintf(down, downlen, "%s", err);
+		return rc < 0 ? -1 : 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (!w[i].reload || it[i].result != RUNNER_OK)
 			continue;
-		if (nsdctl_reload(&nsd->ctl, it[i].job.zone, err,
-		    sizeof(err)) < 0)
+		if (down[0] != '\0') {
+			item_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
+			    it[i].job.zone, down);
+			continue;
+		}
+		if ((rc = nsdctl_reload(&nsd->ctl, it[i].job.zone, err,
+		    sizeof(err))) != 0)
 			item_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
 			    it[i].job.zone, err);
+		if (rc < 0)
+			snprintf(down, downlen, "%s", err);
 	}
+	return down[0] != '\0' ? -1 : 0;
 }
 
 /*
@@ -318,7 +346,7 @@ verify(struct nsd *nsd, struct runner_item *it, struct work *w, size_t n)
 struct pending {
 	struct work	*w;
 	size_t		 ns, nd, nadded, nreload;
-	long long	 t0, t1, t2;	/* µs: start, files done, NSD told */
+	long long	 t0, t1, t2;	/* µs: start, files, NSD told */
 };
 
 /*
@@ -336,7 +364,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	struct work *w;
 	struct nsdctl_zone *zs = NULL, *zd = NULL;
 	struct zone_info info;
-	char err[512];
+	char err[512], down[NSDCTL_WHY_MAX] = "";
 	size_t i, nwritten = 0;
 
 	p = calloc(1, sizeof(*p));
@@ -354,6 +382,15 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	}
 	p->w = w;
 	p->t0 = mono_us();
+	if (nsd->down_ms != 0 && io_mono_ms() - nsd->down_ms < DOWN_MS) {
+		/* The batch before found NSD unreachable a moment ago: do
+		 * not rewrite every zone file of a backlog for nothing. */
+		for (i = 0; i < n; i++)
+			item_fail(&it[i], RUNNER_TEMP, "%s", nsd->down_why);
+		free(zs);
+		free(zd);
+		return p;
+	}
 	for (i = 0; i < n; i++) {
 		it[i].result = RUNNER_OK;
 		it[i].reason[0] = '\0';
@@ -374,13 +411,15 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			continue;
 		}
 		it[i].job.serial = info.serial;
-		if (write_tmp(nsd, &it[i], &w[i]) == 0)
+		if (write_tmp(nsd, &it[i], &w[i], n <= SYNC_EACH_MAX) == 0)
 			nwritten++;
 	}
 
-	/* One sync makes every temporary file durable before any of them
-	 * replaces a zone file; one directory sync keeps the renames. */
-	if (nwritten > 0 && syncfs(nsd->zfd) < 0) {
+	/* Every temporary file is durable before it replaces a zone file:
+	 * a small batch syncs each file (cheap, and blind to what others
+	 * write on the file system), a big one syncs the file system once.
+	 * One directory sync keeps the renames. */
+	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(nsd->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
 				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
@@ -407,10 +446,11 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	}
 	p->t1 = mono_us();
 
-	/* Register every saved zone: NSD says which it had already. */
-	if (p->ns > 0)
-		nsdctl_addzones(&nsd->ctl, nsd->be->pattern, zs, p->ns, err,
-		    sizeof(err));
+	/* Register every saved zone: NSD says which it had already. An
+	 * unreachable NSD is not asked again within the batch. */
+	if (p->ns > 0 && nsdctl_addzones(&nsd->ctl, nsd->be->pattern, zs,
+	    p->ns, down, sizeof(down)) < 0 && down[0] == '\0')
+		snprintf(down, sizeof(down), "NSD did not answer");
 	for (i = 0; i < n; i++) {
 		if (w[i].ctl < 0 || it[i].result != RUNNER_OK)
 			continue;
@@ -428,7 +468,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			break;
 		}
 	}
-	reload(nsd, it, w, n, p->nreload);
+	reload(nsd, it, w, n, p->nreload, down, sizeof(down));
 
 	for (i = 0; i < n; i++) {
 		if (it[i].job.action != JOB_DELETE ||
@@ -437,8 +477,11 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		zd[p->nd].zone = it[i].job.zone;
 		w[i].ctl = (int)p->nd++;
 	}
-	if (p->nd > 0)
-		nsdctl_delzones(&nsd->ctl, zd, p->nd, err, sizeof(err));
+	if (p->nd > 0 && down[0] != '\0') {
+		for (i = 0; i < p->nd; i++)
+			snprintf(zd[i].why, sizeof(zd[i].why), "%s", down);
+	} else if (p->nd > 0)
+		nsdctl_delzones(&nsd->ctl, zd, p->nd, down, sizeof(down));
 	for (i = 0; i < n; i++) {
 		if (it[i].job.action != JOB_DELETE || w[i].ctl < 0)
 			continue;
@@ -448,6 +491,11 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			    zd[w[i].ctl].why);
 	}
 	p->t2 = mono_us();
+	if (down[0] != '\0') {
+		nsd->down_ms = io_mono_ms();
+		snprintf(nsd->down_why, sizeof(nsd->down_why), "%s", down);
+	} else
+		nsd->down_ms = 0;
 	free(zs);
 	free(zd);
 	return p;

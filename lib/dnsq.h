@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define DNSQ_PKT_MAX	4096	/* largest answer read (no EDNS is sent) */
+#define DNSQ_PKT_MAX	4096	/* largest answer read (no EDNS) */
 
 /* What one SOA query learnt. */
 enum dnsq_status {
@@ -18,8 +18,8 @@ enum dnsq_status {
 
 struct dnsq_result {
 	enum dnsq_status status;
-	int		 rcode;		/* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN,
-					 * 5 REFUSED... (DNSQ_SOA, DNSQ_OTHER) */
+	int		 rcode;		/* 0 NOERROR, 2 SERVFAIL,
+					 * 3 NXDOMAIN, 5 REFUSED... */
 	int		 aa;		/* the AA bit of the answer */
 	uint32_t	 serial;	/* the SOA serial (DNSQ_SOA) */
 };

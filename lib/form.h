@@ -10,14 +10,14 @@
 
 struct form_pair {
 	const char	*key;		/* decoded, NUL-terminated */
-	const char	*val;		/* decoded, NUL-terminated, may be "" */
+	const char	*val;		/* decoded, NUL-terminated */
 	size_t		 vallen;
 };
 
 struct form {
 	struct form_pair *pairs;
 	size_t		 n;
-	char		*buf;		/* holds every decoded key and value */
+	char		*buf;		/* the decoded keys, values */
 };
 
 /*

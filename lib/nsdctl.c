@@ -16,7 +16,7 @@
 
 #include "nsdctl.h"
 
-#define OUT_MAX		(16 * 1024 * 1024)	/* longest answer kept */
+#define OUT_MAX		(16 * 1024 * 1024)	/* longest answer */
 #define ARGS_MAX	16
 
 struct buf {
@@ -383,9 +383,8 @@ has_prefix(const char *s, const char *prefix)
  * "error for input line 'Z'", and at the end "added N zones" / "deleted N
  * zones".
  */
-static int
-list_parse(char *out, int add, struct nsdctl_zone *z, size_t n, char *err,
-    size_t errlen)
+static void
+list_parse(char *out, int add, struct nsdctl_zone *z, size_t n)
 {
 	char msg[NSDCTL_WHY_MAX] = "", why[NSDCTL_WHY_MAX] = "";
 	char *line, *next, *name, *q;
@@ -435,7 +434,7 @@ list_parse(char *out, int add, struct nsdctl_zone *z, size_t n, char *err,
 			snprintf(msg, sizeof(msg), "%s", line);
 	}
 	if (i == n)
-		return 0;	/* every zone answered (a missing summary line
+		return;		/* every zone answered (a missing summary line
 				 * changes nothing) */
 	if (why[0] == '\0') {
 		/* No answer for the rest: the last message says why (a
@@ -449,12 +448,10 @@ list_parse(char *out, int add, struct nsdctl_zone *z, size_t n, char *err,
 			snprintf(why, sizeof(why), "NSD's answer ended before "
 			    "the zone %s", z[i].zone);
 	}
-	seterr(err, errlen, "%s", why);
 	for (k = i; k < n; k++) {
 		z[k].state = NSDCTL_FAILED;
 		snprintf(z[k].why, sizeof(z[k].why), "%s", why);
 	}
-	return -1;
 }
 
 static int
@@ -503,9 +500,9 @@ list_cmd(const struct nsdctl *c, const char *pattern, struct nsdctl_zone *z,
 		seterr(err, errlen, "%s", e);
 		return -1;
 	}
-	rc = list_parse(out, pattern != NULL, z, n, err, errlen);
+	list_parse(out, pattern != NULL, z, n);
 	free(out);
-	return rc;
+	return 0;
 nomem:
 	seterr(err, errlen, "out of memory");
 	for (i = 0; i < n; i++)
@@ -542,5 +539,5 @@ nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
 	}
 	first_line(err, errlen, out);
 	free(out);
-	return -1;
+	return 1;
 }

@@ -14,9 +14,9 @@
  * SIGPIPE.
  */
 struct nsdctl {
-	const char	*socket;	/* unix socket path, NULL or "" = exec */
-	const char	*conf;		/* nsd.conf for nsd-control, "" = its
-					 * default */
+	const char	*socket;	/* unix socket, NULL or "": exec */
+	const char	*conf;		/* nsd.conf for nsd-control,
+					 * "" for its default */
 	int		 timeout_ms;	/* for one whole command */
 };
 
@@ -32,7 +32,7 @@ enum nsdctl_state {
 struct nsdctl_zone {
 	const char	*zone;			/* in */
 	enum nsdctl_state state;		/* out */
-	char		 why[NSDCTL_WHY_MAX];	/* out, when NSDCTL_FAILED */
+	char		 why[NSDCTL_WHY_MAX];	/* out, with FAILED */
 };
 
 /*
@@ -50,8 +50,9 @@ int nsdctl_cmd(const struct nsdctl *c, const char *const argv[],
 /*
  * Configure the n zones z[i].zone with pattern in one addzones command and
  * fill each z[i].state (NSDCTL_ADDED, NSDCTL_EXISTED or NSDCTL_FAILED with
- * z[i].why). Returns 0 when NSD answered for every zone, -1 with a message
- * in err otherwise (the zones without an answer are NSDCTL_FAILED).
+ * z[i].why; a zone NSD's answer does not cover failed). Returns 0 when NSD
+ * answered, or -1 with a message in err (and every zone failed with it)
+ * when it could not be reached or did not answer in time.
  */
 int nsdctl_addzones(const struct nsdctl *c, const char *pattern,
     struct nsdctl_zone *z, size_t n, char *err, size_t errlen);
@@ -63,8 +64,9 @@ int nsdctl_delzones(const struct nsdctl *c, struct nsdctl_zone *z, size_t n,
     char *err, size_t errlen);
 
 /* Ask NSD to re-read zone's file (every zone file when zone is NULL) if
- * its mtime changed. Returns 0 on "ok", -1 with NSD's answer or the
- * failure in err. */
+ * its mtime changed. Returns 0 on "ok", 1 with NSD's other answer in err,
+ * or -1 with a message in err when NSD could not be reached or did not
+ * answer in time. */
 int nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
     size_t errlen);
 

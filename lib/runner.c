@@ -24,9 +24,9 @@
 #include "store.h"
 #include "zone.h"
 
-#define RESCAN_MS	(60 * 1000)	/* look at new/ at least this often */
+#define RESCAN_MS	(60 * 1000)	/* look at new/ this often */
 #define CLEAN_MS	(3600 * 1000)	/* tmp/ clean-up interval */
-#define TMP_MAX_AGE	(36 * 3600)	/* maildir: tmp/ files are stale */
+#define TMP_MAX_AGE	(36 * 3600)	/* maildir: tmp/ file stale */
 #define PATHLEN		4096
 
 /* A job that failed temporarily, waiting for its next attempt. */
@@ -35,7 +35,7 @@ struct retry {
 	char		*reason;	/* the last failure */
 	unsigned	 fails;
 	long long	 due_ms;	/* monotonic */
-	int		 seen;		/* still in new/ at the last scan */
+	int		 seen;		/* in new/ at the last scan */
 };
 
 struct run {
@@ -44,7 +44,7 @@ struct run {
 	struct store	*st;
 	struct retry	*rt;
 	size_t		 nrt, caprt;
-	size_t		 nsorted;	/* rt[0..nsorted) is sorted by name */
+	size_t		 nsorted;	/* rt[0..nsorted) by name */
 	int		 notified;
 };
 

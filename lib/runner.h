@@ -18,20 +18,20 @@ enum runner_result {
 
 /* One job handed to a backend. */
 struct runner_item {
-	struct job	 job;		/* parsed; text points into a buffer
-					 * the runner owns */
-	const char	*name;		/* file name in new/, "" when none */
+	struct job	 job;		/* parsed; text points into a
+					 * buffer the runner owns */
+	const char	*name;		/* file name in new/, or "" */
 	enum runner_result result;	/* set by the backend */
-	char		 reason[RUNNER_REASON_MAX];	/* with TEMP, PERM */
-	long long	 applied_us;	/* set by the backend with OK: when the
-					 * change was seen served (0 = now) */
+	char		 reason[RUNNER_REASON_MAX];	/* TEMP, PERM */
+	long long	 applied_us;	/* with OK: when the change was
+					 * seen served (0: now) */
 	char		*mem_;		/* private to the runner */
 };
 
 /* What a writer plugs into the runner. */
 struct runner_backend {
-	const char	*name;		/* backend instance: queue name and the
-					 * store's backend key */
+	const char	*name;		/* backend instance: the queue
+					 * and the store's backend key */
 	void		*ctx;
 	/* Apply items[0..n), at most one job per zone, in arrival order;
 	 * set every item's result (and reason unless RUNNER_OK). */
@@ -51,7 +51,7 @@ struct runner_backend {
 };
 
 struct runner_opts {
-	const char	*spool;		/* the spool (queue_location) */
+	const char	*spool;		/* queue_location */
 	const char	*store;		/* the store (db_location) */
 	int		 notify_fd;	/* readiness fd, -1 for none */
 	const unsigned	*schedule;	/* retry delays in seconds */
@@ -67,18 +67,19 @@ int runner_schedule_parse(const char *s, unsigned sched[], size_t max,
 
 /*
  * Consume the backend's queue until SIGTERM or SIGINT (handlers are
- * installed here; the batch in progress is finished first). Each pass:
+ * installed here; the batches in progress are finished first). Each pass:
  * scan new/, drop all but the newest job of each zone, parse it (an
  * unparsable job goes to fail/ at once), prefer the store's state when the
  * store holds a newer change than the job, hand due jobs to the backend in
- * batches (two in flight with start/finish), then record applied ones in the store and remove them, move
- * permanent failures to fail/ with their reason, and keep temporary ones
- * for the next retry; after the last delay of the schedule a job goes to
- * fail/. Retry counts live in memory: a restart retries every job at once.
- * Between passes it sleeps on the queue's trigger with a 60 s rescan.
- * Writes "\n" to o->notify_fd (then closes it) once the spool and store are
- * open and the first scan is done. Returns 0 after a signal, or -1 with a
- * message in err when the spool or the store cannot be used.
+ * batches (two in flight with start/finish), then record applied ones in
+ * the store and remove them, move permanent failures to fail/ with their
+ * reason, and keep temporary ones for the next retry; after the last delay
+ * of the schedule a job goes to fail/. Retry counts live in memory: a
+ * restart retries every job at once. Between passes it sleeps on the
+ * queue's trigger with a 60 s rescan. Writes "\n" to o->notify_fd (then
+ * closes it) once the spool and store are open and the first scan is done.
+ * Returns 0 after a signal, or -1 with a message in err when the spool or
+ * the store cannot be used.
  */
 int runner_run(const struct runner_opts *o, const struct runner_backend *b,
     char *err, size_t errlen);

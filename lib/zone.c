@@ -765,11 +765,14 @@ check_generic(struct prep *pp, const struct tok *rd, size_t nrd)
 	return 0;
 }
 
+static ldns_status str2rdf(ldns_rdf_type, const char *);
+static const char *tok_cstr(char *, size_t, const struct tok *);
+
 /*
  * IPSECKEY (precedence, gateway type, algorithm, gateway, key) and
  * AMTRELAY (precedence, discovery bit, type, relay): ldns reads the
- * numbers with atoi() and leaks memory on extra fields, so the shape is
- * checked here.
+ * numbers with atoi() and leaks memory when a field is wrong, so every
+ * field is checked here first.
  */
 static int
 check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
@@ -777,10 +780,14 @@ check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
 {
 	static const uint32_t ipseckey[] = { 255, 3, 255 };
 	static const uint32_t amtrelay[] = { 255, 1, 3 };
+	static const ldns_rdf_type gw[] = { LDNS_RDF_TYPE_NONE,
+	    LDNS_RDF_TYPE_A, LDNS_RDF_TYPE_AAAA, LDNS_RDF_TYPE_DNAME };
 	const uint32_t *max = ft == LDNS_RDF_TYPE_IPSECKEY ? ipseckey :
 	    amtrelay;
 	size_t want = ft == LDNS_RDF_TYPE_IPSECKEY ? 5 : 4, j;
-	uint32_t v;
+	uint32_t v, gwtype = 0;
+	char s[LDNS_MAX_DOMAINLEN * 4 + 1], sb[SHOWBUF], *key;
+	ldns_status st;
 
 	if (nrd != want)
 		return fail(pp->err, pp->errlen, rd[0].line,
@@ -795,7 +802,27 @@ check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
 			return fail(pp->err, pp->errlen, rd[j].line,
 			    "%s field %zu must be a number of 0-%u",
 			    desc->_name, j + 1, max[j]);
+		if (j == (ft == LDNS_RDF_TYPE_IPSECKEY ? 1 : 2))
+			gwtype = v;
 	}
+	show(sb, sizeof(sb), rd[3].p, rd[3].len);
+	if (tok_cstr(s, sizeof(s), &rd[3]) == NULL ||
+	    (gwtype == 0 ? !tok_is(&rd[3], ".") :
+	    str2rdf(gw[gwtype], s) != LDNS_STATUS_OK))
+		return fail(pp->err, pp->errlen, rd[3].line,
+		    "invalid %s gateway '%s'", desc->_name, sb);
+	if (want == 4)
+		return 0;
+	if ((key = malloc(rd[4].len + 1)) == NULL)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	memcpy(key, rd[4].p, rd[4].len);
+	key[rd[4].len] = '\0';
+	st = str2rdf(LDNS_RDF_TYPE_B64, key);
+	free(key);
+	if (st != LDNS_STATUS_OK)
+		return fail(pp->err, pp->errlen, rd[4].line,
+		    "invalid %s public key '%s'", desc->_name,
+		    show(sb, sizeof(sb), rd[4].p, rd[4].len));
 	return 0;
 }
 
@@ -970,6 +997,9 @@ str2rdf(ldns_rdf_type ft, const char *s)
 		break;
 	case LDNS_RDF_TYPE_EUI64:
 		st = ldns_str2rdf_eui64(&r, s);
+		break;
+	case LDNS_RDF_TYPE_B64:
+		st = ldns_str2rdf_b64(&r, s);
 		break;
 	default:
 		return LDNS_STATUS_OK;	/* checked by check_fields() */

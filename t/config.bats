@@ -806,3 +806,86 @@ no_system_config() {
 	assert_failure 100
 	[[ $stderr == *"too complex"* ]]
 }
+
+@test "config: coredns_mysql TLS, socket and zones_table keys have defaults and take values" {
+	write app.yml <<-'YML'
+	dns:
+	  backends:
+	    coredns_dc1: {type: coredns_mysql, enabled: true}
+	    coredns_dc2:
+	      type: coredns_mysql
+	      enabled: true
+	      socket: /run/mysqld/mysqld.sock
+	      zones_table: dns_zones
+	      table_name: dns_records
+	      tls: true
+	      tls_verify: false
+	      tls_ca: /etc/ssl/db-ca.pem
+	      tls_cert: /etc/ssl/db-client.pem
+	      tls_key: /etc/ssl/db-client.key
+	YML
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.coredns_dc1.zones_table=zones"
+	assert_line "dns.backends.coredns_dc1.socket="
+	assert_line "dns.backends.coredns_dc1.tls=false"
+	assert_line "dns.backends.coredns_dc1.tls_verify=true"
+	assert_line "dns.backends.coredns_dc1.tls_ca="
+	assert_line "dns.backends.coredns_dc2.socket=/run/mysqld/mysqld.sock"
+	assert_line "dns.backends.coredns_dc2.zones_table=dns_zones"
+	assert_line "dns.backends.coredns_dc2.table_name=dns_records"
+	assert_line "dns.backends.coredns_dc2.tls=true"
+	assert_line "dns.backends.coredns_dc2.tls_verify=false"
+	assert_line "dns.backends.coredns_dc2.tls_ca=/etc/ssl/db-ca.pem"
+	assert_line "dns.backends.coredns_dc2.tls_cert=/etc/ssl/db-client.pem"
+	assert_line "dns.backends.coredns_dc2.tls_key=/etc/ssl/db-client.key"
+}
+
+@test "config: coredns_mysql TLS keys and the password file come from the environment" {
+	printf 'db-secret\n' >pw
+	cfg DADNS_DNS_BACKENDS_COREDNS_DC1_TLS=true \
+	    DADNS_DNS_BACKENDS_COREDNS_DC1_TLS_VERIFY=no \
+	    DADNS_DNS_BACKENDS_COREDNS_DC1_TLS_CA=/ca.pem \
+	    DADNS_DNS_BACKENDS_COREDNS_DC1_ZONES_TABLE=z2 \
+	    DADNS_DNS_BACKENDS_COREDNS_DC1_PASSWORD_FILE="$BATS_TEST_TMPDIR/pw"
+	assert_success
+	assert_line "dns.backends.coredns_dc1.type=coredns_mysql"
+	assert_line "dns.backends.coredns_dc1.tls=true"
+	assert_line "dns.backends.coredns_dc1.tls_verify=false"
+	assert_line "dns.backends.coredns_dc1.tls_ca=/ca.pem"
+	assert_line "dns.backends.coredns_dc1.zones_table=z2"
+	assert_line "dns.backends.coredns_dc1.password=db-secret"
+}
+
+@test "config: coredns_mysql TLS files without tls, a lone tls_cert and bad table names are refused" {
+	write a.yml <<-'YML'
+	dns: {backends: {coredns_dc1: {type: coredns_mysql, tls_ca: /ca.pem}}}
+	YML
+	cfg -c a.yml
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"dns.backends.coredns_dc1.tls_ca: set, but tls is false"* ]]
+	write b.yml <<-'YML'
+	dns: {backends: {coredns_dc1: {type: coredns_mysql, tls: true, tls_cert: /c.pem}}}
+	YML
+	cfg -c b.yml
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"dns.backends.coredns_dc1.tls_key: tls_cert and tls_key go together"* ]]
+	write c.yml <<-'YML'
+	dns: {backends: {coredns_dc1: {type: coredns_mysql, zones_table: "zones`; DROP"}}}
+	YML
+	cfg -c c.yml
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"zones_table: invalid table name"* ]]
+	write d.yml <<-'YML'
+	dns: {backends: {coredns_dc1: {type: coredns_mysql, zones_table: records}}}
+	YML
+	cfg -c d.yml
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"zones_table: must differ from table_name"* ]]
+	write e.yml <<-'YML'
+	dns: {backends: {coredns_dc1: {type: coredns_mysql, tls: maybe}}}
+	YML
+	cfg -c e.yml
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"dns.backends.coredns_dc1.tls"* ]]
+}

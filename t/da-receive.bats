@@ -320,8 +320,14 @@ still_serving() {
 	curl -sS -u directdnsonly:secret --data-urlencode zone_file@"$D/z" \
 	    -o "$D/out" "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=form.test"
 	assert_equal "$(cat "$D/out")" "error=0"
+	# curl's default form Content-Type on a raw zone: still zone text.
+	da_zone curl.test >"$D/z"
+	curl -sS -u directdnsonly:secret --data-binary @"$D/z" -o "$D/out" \
+	    "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=curl.test"
+	assert_equal "$(cat "$D/out")" "error=0"
 	assert_equal "$(jobs_in plain.test)" 1
 	assert_equal "$(jobs_in form.test)" 1
+	assert_equal "$(jobs_in curl.test)" 1
 	grep -q 'ftp	3600	IN	A	192.0.2.10' "$(ls "$SPOOL"/nsd/new/*_form.test)"
 }
 
@@ -417,7 +423,16 @@ still_serving() {
 		printf 'X-Big: %s\r\n\r\n' "$(head -c 65536 /dev/zero | tr '\0' 'b')"
 	} >"$D/req"
 	send "$D/req"
-	[ "$STATUS" != 200 ]
+	assert_equal "$STATUS" 431
+	still_serving
+	# With the default max_body (16 MiB) the zone text limit refuses it.
+	stop_dar
+	write_config
+	start_dar
+	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/big"
+	assert_equal "$STATUS" 413
+	assert_equal "$BODY" "error=1&text=Zone+text+larger+than+8388608+bytes"
+	assert_equal "$(total_jobs)" 0
 	still_serving
 }
 
@@ -445,10 +460,12 @@ still_serving() {
 
 @test "da-receive: 20 concurrent rawsaves all succeed, each durable in new/" {
 	start_dar
+	pids=
 	for i in $(seq 20); do
 		( rawsave "z$i.test"; printf '%s %s\n' "$STATUS" "$BODY" >"$D/r$i" ) &
+		pids="$pids $!"
 	done
-	wait
+	wait $pids
 	for i in $(seq 20); do
 		assert_equal "$(cat "$D/r$i")" "200 error=0"
 		assert_equal "$(jobs_in "z$i.test")" 1

@@ -338,3 +338,10 @@ push() {
 	assert_success
 	assert_output "ok"
 }
+
+@test "zone-write-nsd: the NSD control client passes its unit checks" {
+	[ -x "$TOP/t/unit/nsdctl" ] || skip "t/unit/nsdctl not built (make)"
+	run --separate-stderr "$TOP/t/unit/nsdctl"
+	assert_success
+	assert_output "ok"
+}

@@ -1,0 +1,222 @@
+/* push-load.c -- DirectAdmin rawsave load for bench/push: HTTP/1.0, a new
+ * connection per request, as DirectAdmin pushes zones */
+/* SPDX-License-Identifier: ISC */
+#define USAGE "push-load [-c clients] [-n requests] [-p port] [-u user:pass]" \
+	" [-z prefix]"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned port = 2222, nreq = 1000, nclients = 1;
+static const char *prefix = "z";
+static char auth[256];
+static double *lat;		/* ms, one per request */
+static unsigned next_req, failures;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void
+base64(const char *in, char *out)
+{
+	size_t n = strlen(in), i;
+	unsigned v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
+		    (unsigned char)in[i + 2];
+		*out++ = b64[v >> 18 & 63];
+		*out++ = b64[v >> 12 & 63];
+		*out++ = b64[v >> 6 & 63];
+		*out++ = b64[v & 63];
+	}
+	if (n - i == 1) {
+		v = (unsigned char)in[i] << 16;
+		*out++ = b64[v >> 18 & 63];
+		*out++ = b64[v >> 12 & 63];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (n - i == 2) {
+		v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+		*out++ = b64[v >> 18 & 63];
+		*out++ = b64[v >> 12 & 63];
+		*out++ = b64[v >> 6 & 63];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* DirectAdmin's zone layout, 27 records: SOA, 2 NS, MX, TXT, 22 A. */
+static int
+zone_text(char *buf, size_t size, const char *z, unsigned serial)
+{
+	int n, k, i;
+
+	n = snprintf(buf, size, "\n\n\n\n\n\n\n\n\n\n\n\n\n$TTL 3600\n"
+	    "@       IN      SOA     ns1.example.net.      hostmaster.%s. (\n"
+	    "\t\t\t\t\t\t%u\n\t\t\t\t\t\t3600\n\t\t\t\t\t\t3600\n"
+	    "\t\t\t\t\t\t1209600\n\t\t\t\t\t\t86400 )\n\n"
+	    "%s.\t3600\tIN\tNS\tns1.example.net.\n"
+	    "%s.\t3600\tIN\tNS\tns2.example.net.\n\n"
+	    "%s.\t3600\tIN\tMX\t10 mail\n"
+	    "%s.\t3600\tIN\tTXT\t\"v=spf1 a mx ip4:192.0.2.10 ~all\"\n",
+	    z, serial, z, z, z, z);
+	for (i = 0; i < 22 && n > 0 && (size_t)n < size; i++) {
+		k = snprintf(buf + n, size - n,
+		    "host%d\t3600\tIN\tA\t192.0.2.%d\n", i, i + 1);
+		n += k;
+	}
+	return (size_t)n < size ? n : -1;
+}
+
+static int
+one(unsigned id, double *ms)
+{
+	struct sockaddr_in sa;
+	char zone[128], body[8192], req[10240], resp[4096];
+	int fd, n, blen, one_ = 1;
+	size_t got = 0;
+	ssize_t k;
+	double t0;
+
+	snprintf(zone, sizeof(zone), "%s%u.bench", prefix, id);
+	if ((blen = zone_text(body, sizeof(body), zone, 2024010100 + id)) < 0)
+		return -1;
+	n = snprintf(req, sizeof(req), "POST /CMD_API_DNS_ADMIN?action=rawsave"
+	    "&domain=%s&username=bench&hostname=da.bench HTTP/1.0\r\n"
+	    "HOST: 127.0.0.1\r\nAUTHORIZATION: Basic %s\r\n"
+	    "Content-Length: %d\r\n\r\n%s", zone, auth, blen, body);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t0 = now_ms();
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof(one_));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, n) != n) {
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(resp) - 1 &&
+	    (k = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += k;
+	close(fd);
+	*ms = now_ms() - t0;
+	resp[got] = '\0';
+	if (strncmp(resp, "HTTP/1.1 200", 12) != 0 &&
+	    strncmp(resp, "HTTP/1.0 200", 12) != 0)
+		return -1;
+	if (got < 11 || strcmp(resp + got - 11, "\r\n\r\nerror=0") != 0)
+		return -1;
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	unsigned i;
+	double ms;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		i = next_req++;
+		pthread_mutex_unlock(&mu);
+		if (i >= nreq)
+			return NULL;
+		if (one(i, &ms) < 0) {
+			pthread_mutex_lock(&mu);
+			failures++;
+			pthread_mutex_unlock(&mu);
+			ms = -1;
+		}
+		lat[i] = ms;
+	}
+}
+
+static int
+dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char *argv[])
+{
+	pthread_t th[256];
+	const char *up = "directdnsonly:secret";
+	double t0, secs;
+	unsigned i, ok = 0;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:n:p:u:z:")) != -1) {
+		switch (c) {
+		case 'c':
+			nclients = atoi(optarg);
+			break;
+		case 'n':
+			nreq = atoi(optarg);
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'u':
+			up = optarg;
+			break;
+		case 'z':
+			prefix = optarg;
+			break;
+		default:
+			fprintf(stderr, "push-load: usage: %s\n", USAGE);
+			return 100;
+		}
+	}
+	if (nclients < 1 || nclients > 256 || nreq < 1 || strlen(up) > 180) {
+		fprintf(stderr, "push-load: usage: %s\n", USAGE);
+		return 100;
+	}
+	base64(up, auth);
+	if ((lat = calloc(nreq, sizeof(*lat))) == NULL)
+		return 111;
+	t0 = now_ms();
+	for (i = 0; i < nclients; i++)
+		pthread_create(&th[i], NULL, worker, NULL);
+	for (i = 0; i < nclients; i++)
+		pthread_join(th[i], NULL);
+	secs = (now_ms() - t0) / 1e3;
+	for (i = 0; i < nreq; i++)
+		if (lat[i] >= 0)
+			lat[ok++] = lat[i];
+	qsort(lat, ok, sizeof(*lat), dcmp);
+	/* acks/s p50_ms p99_ms failures */
+	printf("%.1f %.2f %.2f %u\n", ok / secs,
+	    ok ? lat[ok / 2] : 0, ok ? lat[(size_t)(ok * 0.99)] : 0,
+	    failures);
+	return failures ? 1 : 0;
+}
