@@ -111,9 +111,19 @@ start() {
 	setsid s6-svscan "$RUN/scan" </dev/null >"$RUN/svscan.log" 2>&1 &
 	echo $! >"$RUN/svscan.pid"
 
-	# Ready = every service reported readiness (or is up, for nsd).
-	if ! s6-svwait -t 20000 -U "$RUN/scan/da-receive" "$RUN/scan/zone-write-nsd" ||
-	    ! s6-svwait -t 20000 -u "$RUN/scan/nsd"; then
+	# s6-svscan needs a moment to start a supervisor per service.
+	i=0
+	for svc in nsd zone-write-nsd da-receive; do
+		while ! s6-svok "$RUN/scan/$svc" 2>/dev/null ||
+		    [ ! -e "$RUN/scan/$svc/supervise/status" ]; do
+			i=$((i + 1))
+			[ $i -gt 200 ] && break
+			sleep 0.05
+		done
+	done
+	# Ready = every service reported readiness.
+	if ! s6-svwait -t 20000 -U "$RUN/scan/nsd" "$RUN/scan/da-receive" \
+	    "$RUN/scan/zone-write-nsd"; then
 		echo "dadns: services did not become ready; logs in $RUN/scan/*/log/main" >&2
 		stop
 		exit 111

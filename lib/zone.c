@@ -43,6 +43,7 @@ struct lex {
 	unsigned	 rline;		/* first line of the record */
 	int		 indented;	/* starts with a blank: previous owner */
 	int		 directive;	/* first token is $WORD in column 0 */
+	int		 refused;	/* ... and not $TTL or $ORIGIN */
 };
 
 struct buf {
@@ -337,7 +338,7 @@ lex_record(struct lex *lx, char *err, size_t errlen)
 {
 	const char *p, *start, *end = lx->end;
 	unsigned pline = 0, qline;
-	int paren, bol;
+	int paren, bol, dot;
 
 next:
 	p = lx->p;
@@ -348,6 +349,7 @@ next:
 	lx->rline = lx->line;
 	lx->indented = *p == ' ' || *p == '\t';
 	lx->directive = 0;
+	lx->refused = 0;
 	paren = 0;
 	bol = 1;
 	while (p < end) {
@@ -415,6 +417,7 @@ next:
 			continue;
 		default:
 			start = p;
+			dot = 0;
 			while (p < end && *p != ' ' && *p != '\t' &&
 			    *p != '\n' && *p != '\r' && *p != ';' &&
 			    *p != '(' && *p != ')' && *p != '"') {
@@ -425,17 +428,31 @@ next:
 						    lx->line,
 						    "backslash at end of line");
 					p += 2;
-				} else
-					p++;
+					dot = 0;
+					continue;
+				}
+				/* NSD reads '.' as a word of its own, so a
+				 * '$' after it starts a word too. */
+				if (*p == '$' && dot && !lx->refused)
+					return fail(err, errlen, lx->line,
+					    "unexpected '$' at the start of a "
+					    "label");
+				dot = *p++ == '.';
 			}
 			/* NSD knows '$' at the start of a word only as a
 			 * directive in column 0. */
-			if (*start == '$') {
+			if (*start == '$' && !lx->refused) {
 				if (start != lx->rstart)
 					return fail(err, errlen, lx->line,
 					    "unexpected '$' (directives "
 					    "start in column 0)");
 				lx->directive = 1;
+				/* The rest of $GENERATE and the like is not
+				 * zone syntax; do_directive() refuses it. */
+				lx->refused = !(p - start == 4 &&
+				    memcmp(start, "$TTL", 4) == 0) &&
+				    !(p - start == 7 &&
+				    memcmp(start, "$ORIGIN", 7) == 0);
 			}
 			if (lex_push(lx, start, p - start, lx->line, 0) == -1)
 				return fail(err, errlen, 0, "out of memory");

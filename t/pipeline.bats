@@ -89,7 +89,7 @@ svc_pid() {
 	(
 		end=$(( $(date +%s) + 60 ))
 		while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$BATS_TEST_TMPDIR/done" ]; do
-			sleep "0.$(( RANDOM % 5 + 1 ))"
+			sleep "$(( RANDOM % 2 )).$(( RANDOM % 10 ))"
 			if [ $(( RANDOM % 2 )) -eq 0 ]; then svc=da-receive; else svc=zone-write-nsd; fi
 			pid=$(s6-svstat -p "$DADNS_RUN_DIR/scan/$svc" 2>/dev/null)
 			[ -n "$pid" ] && [ "$pid" -gt 0 ] && kill -9 "$pid" 2>/dev/null &&
@@ -113,7 +113,7 @@ svc_pid() {
 	acks=$(grep -c '^ack' "$log")
 	echo "# $acks of 1000 pushes acknowledged, $kills daemons killed" >&3
 	[ "$kills" -ge 5 ]
-	[ "$acks" -ge 500 ]
+	[ "$acks" -ge 300 ]
 
 	# Every acknowledged zone must end up served with its last acknowledged
 	# serial, or a later one that was attempted (a push can be committed
@@ -136,7 +136,7 @@ svc_pid() {
 	wait_for 90 check_all || true
 	bad=$(cat "$BATS_TEST_TMPDIR/bad")
 	echo "# $zones acknowledged zones checked, $bad not served as acknowledged" >&3
-	[ "$zones" -ge 200 ]
+	[ "$zones" -ge 150 ]
 	[ "$bad" -eq 0 ]
 	# Nothing went to the dead letters.
 	[ "$(ls "$DADNS_RUN_DIR/data/queues/nsd/fail" | wc -l)" -eq 0 ]

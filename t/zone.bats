@@ -297,6 +297,7 @@ $ORIGIN example.com.\n\tIN\tMX\t10 mail.example.com.'
 	rejects 'www\tCH\tA\t192.0.2.1' 'line 10: class CH is not supported (only IN)'
 	rejects 'a..b\tIN\tA\t192.0.2.1' "line 10: invalid owner name 'a..b': Empty label"
 	rejects '@x\tIN\tA\t192.0.2.1' "line 10: invalid owner name '@x': '@' must stand alone"
+	rejects 'www\tIN\tNS\tns1.$x.example.net.' "line 10: unexpected '\$' at the start of a label"
 	rejects 'www\tIN\tA' 'line 10: A record: data missing'
 	rejects 'www\tIN\tA\t192.0.2.1 192.0.2.2' "line 10: A record: superfluous text '192.0.2.2'"
 }
