@@ -1683,7 +1683,7 @@ main(int argc, char *argv[])
 	struct MHD_OptionItem ops[20];
 	struct MHD_Daemon *d;
 	const char *cpath = NULL;
-	char err[1024], *cert = NULL, *key = NULL, *chain, *full, *slash;
+	char err[1024], *cert = NULL, *key = NULL, *chain, *full, *slash, *end;
 	char dbdir[CONFIG_PATH_MAX];
 	unsigned flags;
 	size_t no = 0;
@@ -1703,8 +1703,10 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			notify = atoi(optarg);
-			if (notify < 0 || fcntl(notify, F_GETFD) < 0)
+			/* Not 0-2: readiness must not land in stdio. */
+			notify = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || notify < 3 ||
+			    fcntl(notify, F_GETFD) < 0)
 				die(EXIT_USAGE, "invalid notification fd: %s",
 				    optarg);
 			break;

@@ -505,7 +505,7 @@ pend_add(struct pend *p, uint8_t *buf, size_t len, const union netaddr_sa *to,
 		h->msg_namelen = to->sa.sa_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	}
-	if (p->pktinfo && dst != NULL && p->ctl != NULL) {
+	if (p->pktinfo && dst != NULL && dst_family != 0 && p->ctl != NULL) {
 		memset(p->ctl[i], 0, CTLSZ);
 		h->msg_control = p->ctl[i];
 		cm = (struct cmsghdr *)p->ctl[i];
@@ -618,7 +618,7 @@ backend_usable(const struct backend *b)
 }
 
 static struct backend *
-pick(struct pool *p, uint64_t namehash)
+pick(struct pool *p, const uint8_t *name, size_t nlen)
 {
 	struct backend *best = NULL, *b;
 	uint64_t total = 0, r;
@@ -665,7 +665,9 @@ pick(struct pool *p, uint64_t namehash)
 	case PROXYCONF_CHASHED:
 		if (p->nring == 0)
 			return NULL;
-		point = (uint32_t)(namehash >> 32);
+		/* The case-folded name alone: type and flags do not move
+		 * a name to another backend. */
+		point = (uint32_t)(dnsmsg_hash(name, nlen, 0) >> 32);
 		lo = 0;
 		hi = p->nring;
 		while (lo < hi) {
@@ -863,7 +865,7 @@ process(const uint8_t *pkt, size_t len, const union netaddr_sa *client,
 		}
 		qc->pool->st->c[N_MISSES]++;
 	}
-	if ((qc->b = pick(qc->pool, qc->hash)) == NULL) {
+	if ((qc->b = pick(qc->pool, qc->key, m->qname_len)) == NULL) {
 		ws->c[C_SF_NOBACKEND]++;
 		*outlen = reply(pkt, m, out, DNSMSG_SERVFAIL, 0);
 		return V_ANSWER;
@@ -1081,6 +1083,41 @@ backend_answer(struct backend *b, uint8_t *pkt, size_t len)
 	slot_free(b, s);
 }
 
+/* An answer larger than our buffers: tell the client to use TCP. */
+static void
+backend_oversized(struct backend *b, uint8_t *pkt, size_t len)
+{
+	struct listener *l;
+	struct slot *s;
+	uint16_t idx;
+	size_t n;
+
+	if (len < DNSMSG_HDR || (idx = b->idmap[get16(pkt)]) == 0) {
+		ws->c[C_BACKEND_UNEXPECTED]++;
+		return;
+	}
+	s = &b->slot[idx - 1];
+	if (len < DNSMSG_HDR + (size_t)s->qlen ||
+	    memcmp(pkt + DNSMSG_HDR, s->q, s->qlen) != 0) {
+		ws->c[C_BACKEND_UNEXPECTED]++;
+		return;
+	}
+	b->st->c[N_RESPONSES]++;
+	ws->c[C_TC_SIZE]++;
+	l = &listeners[s->listener];
+	if (l->used && l->gen == s->lgen && !l->tcp) {
+		put16(pkt, s->cid);
+		pkt[2] |= (DNSMSG_TC >> 8);
+		put16(pkt + 6, 0);
+		put16(pkt + 8, 0);
+		put16(pkt + 10, 0);
+		n = DNSMSG_HDR + s->qlen;
+		count_rcode(pkt);
+		pend_add(l->pend, pkt, n, &s->client, &s->dst, s->pktinfo);
+	}
+	slot_free(b, s);
+}
+
 static void
 backend_read(struct bsock *bs)
 {
@@ -1093,7 +1130,12 @@ backend_read(struct bsock *bs)
 			break;
 		clock_update();
 		for (i = 0; i < n; i++)
-			backend_answer(bs->b, rb.buf[i], rb.m[i].msg_len);
+			if (rb.m[i].msg_hdr.msg_flags & MSG_TRUNC)
+				backend_oversized(bs->b, rb.buf[i],
+				    rb.m[i].msg_len);
+			else
+				backend_answer(bs->b, rb.buf[i],
+				    rb.m[i].msg_len);
 		flush_all();
 		if (n < BATCH)
 			break;
@@ -2572,7 +2614,6 @@ static int
 apply(struct proxyconf *nc, int initial)
 {
 	struct proxyconf *old = conf;
-	struct listener nl[LMAX];
 	int keep[LMAX], opened[LMAX];
 	struct backend **nb, *b;
 	struct pool *np;
@@ -2617,7 +2658,6 @@ apply(struct proxyconf *nc, int initial)
 			    listeners[j].addr, listeners[j].tcp ? "tcp" : "udp");
 			listener_close(&listeners[j]);
 		}
-	(void)nl;
 
 	/* 2. Backends: reuse those with the same name, address and sizes
 	 * (their queries in flight still get answered); drain the rest. */

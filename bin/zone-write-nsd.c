@@ -352,8 +352,8 @@ struct pending {
 /*
  * The backend, first half: make NSD take the saves of a batch and drop
  * its deletes. Saves: validate (ldns, NSD's rules), write temporary files,
- * one file system sync, rename them in place, one addzones for all (it
- * tells which zones NSD had already: those get a reload). Deletes: one
+ * make them durable, rename them in place, one addzones for all (it tells
+ * which zones NSD had already: those get a reload). Deletes: one
  * delzones. NSD applies all this asynchronously.
  */
 static void *
@@ -418,7 +418,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	/* Every temporary file is durable before it replaces a zone file:
 	 * a small batch syncs each file (cheap, and blind to what others
 	 * write on the file system), a big one syncs the file system once.
-	 * One directory sync keeps the renames. */
+	 * The renames are made durable by nsd_finish(), while NSD reloads. */
 	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(nsd->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
@@ -435,14 +435,6 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			continue;
 		zs[p->ns].zone = it[i].job.zone;
 		w[i].ctl = (int)p->ns++;
-	}
-	if (p->ns > 0 && fsync(nsd->zfd) < 0) {
-		for (i = 0; i < n; i++)
-			if (w[i].ctl >= 0)
-				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
-				    "%s: %s", nsd->be->zones_dir,
-				    strerror(errno));
-		p->ns = 0;
 	}
 	p->t1 = mono_us();
 
@@ -502,8 +494,9 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 }
 
 /*
- * The second half: when a verify address is set, wait until NSD serves
- * the result; then remove the zone files of deleted zones.
+ * The second half: sync the zone directory, wait until NSD serves the
+ * result when a verify address is set, then remove the zone files of
+ * deleted zones.
  */
 static void
 nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
@@ -518,6 +511,15 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 	if (p == NULL)
 		return;
 	w = p->w;
+	/* The renames must be durable before the jobs are removed. */
+	if (p->ns > 0 && fsync(nsd->zfd) < 0) {
+		for (i = 0; i < n; i++)
+			if (it[i].job.action == JOB_SAVE &&
+			    it[i].result == RUNNER_OK)
+				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
+				    "%s: %s", nsd->be->zones_dir,
+				    strerror(errno));
+	}
 	if (nsd->verify) {
 		for (i = 0; i < n; i++)
 			w[i].pending = it[i].result == RUNNER_OK;

@@ -86,6 +86,7 @@ start() {
 		xfrdir: "$RUN/nsd"
 		logfile: ""
 		cookie-secret-file: "$RUN/nsd/cookie"
+		rrl-ratelimit: 0
 		server-count: 1
 		verbosity: 1
 	remote-control:

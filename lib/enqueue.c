@@ -4,31 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "enqueue.h"
 #include "job.h"
 #include "spool.h"
 #include "store.h"
 
-/* Does the store's file system differ from the spool's? Then syncing the
- * spool does not cover the store and it needs its own sync. */
-static int
-same_fs(struct store *st, const char *dir)
-{
-	struct stat sb;
-
-	if (stat(dir, &sb) < 0)
-		return 0;
-	return (unsigned long long)sb.st_dev == store_device(st);
-}
-
 int
 enqueue_commit(struct store *st, const char *spool_path,
     char *const queues[], size_t nq, struct job *jobs, size_t n,
     char *err, size_t errlen)
 {
-	char **names = NULL, **bufs = NULL, tmp[4096];
+	char **names = NULL, **bufs = NULL;
 	size_t *lens = NULL, i;
 	int rc = -1;
 
@@ -53,10 +40,8 @@ enqueue_commit(struct store *st, const char *spool_path,
 		store_rollback(st);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/tmp", spool_path);
-	/* With no backend queue, or a store elsewhere, the store needs a
-	 * sync of its own before the reply. */
-	if ((nq == 0 || !same_fs(st, tmp)) && store_sync(st) < 0) {
+	/* The store row is durable before any job file can be. */
+	if (store_sync(st) < 0) {
 		snprintf(err, errlen, "unable to sync the store: %s",
 		    strerror(errno));
 		return -1;

@@ -76,8 +76,9 @@ netaddr_parse(const char *s, unsigned dflt_port, union netaddr_sa *sa)
 }
 
 int
-netaddr_net_parse(const char *s, struct netaddr_net *n)
+netaddr_net_parse(const char *s, struct netaddr_net *out)
 {
+	struct netaddr_net tmp, *n = &tmp;
 	char host[INET6_ADDRSTRLEN + 1], *end;
 	const char *slash = strchr(s, '/');
 	size_t len = slash ? (size_t)(slash - s) : strlen(s), i;
@@ -112,6 +113,7 @@ netaddr_net_parse(const char *s, struct netaddr_net *n)
 		else if (i * 8 + 8 > plen)
 			n->addr[i] &= (uint8_t)(0xff << (8 - (plen - i * 8)));
 	}
+	*out = tmp;	/* untouched on failure */
 	return 0;
 }
 

@@ -668,7 +668,7 @@ parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
 					    &pl->copts.max_neg_ttl) < 0)
 						return -1;
 				} else if (strcmp(key, "max_size") == 0) {
-					if (parse_u(c, scalar(cv), 512, 65535,
+					if (parse_u(c, scalar(cv), 512, 4096,
 					    &pl->copts.max_size) < 0)
 						return -1;
 				} else

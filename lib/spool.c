@@ -62,12 +62,10 @@ spool_init(const char *path, char *const queues[], size_t nq)
 	return 0;
 }
 
-/* Make everything written to the file system holding dirfd durable. */
-static int
-sync_fs(int dirfd)
-{
-	return syncfs(dirfd);
-}
+/* Up to this many jobs are synced one file at a time; a bigger batch is
+ * cheaper with one syncfs(), which flushes the whole file system. */
+#define SYNC_EACH_MAX	8
+
 
 int
 spool_commit(const char *path, char *const queues[], size_t nq,
@@ -94,7 +92,8 @@ spool_commit(const char *path, char *const queues[], size_t nq,
 		if (fd < 0)
 			goto fail;
 		written = i + 1;
-		if (io_write_all(fd, bufs[i], lens[i]) < 0) {
+		if (io_write_all(fd, bufs[i], lens[i]) < 0 ||
+		    (n <= SYNC_EACH_MAX && fdatasync(fd) < 0)) {
 			saved = errno;
 			close(fd);
 			errno = saved;
@@ -103,9 +102,9 @@ spool_commit(const char *path, char *const queues[], size_t nq,
 		if (close(fd) < 0)
 			goto fail;
 	}
-	/* File contents (and the store's WAL on the same file system) are
-	 * durable before any job becomes visible in a new/ directory. */
-	if (sync_fs(tmpfd) < 0)
+	/* File contents are durable before any job becomes visible in a
+	 * new/ directory. */
+	if (n > SYNC_EACH_MAX && syncfs(tmpfd) < 0)
 		goto fail;
 	for (q = 0; q < nq; q++) {
 		for (i = 0; i < n; i++) {
@@ -123,8 +122,16 @@ spool_commit(const char *path, char *const queues[], size_t nq,
 		linked_i = 0;
 		linked_q = q + 1;
 	}
-	if (sync_fs(tmpfd) < 0)
-		goto unlink_links;
+	if (n > SYNC_EACH_MAX) {
+		if (syncfs(tmpfd) < 0)
+			goto unlink_links;
+	} else {
+		for (q = 0; q < nq; q++) {
+			if (io_fmt(dst, sizeof(dst), "%s/%s/new", path,
+			    queues[q]) < 0 || io_fsync_dir(dst) < 0)
+				goto unlink_links;
+		}
+	}
 	for (i = 0; i < n; i++)
 		unlinkat(tmpfd, names[i], 0);
 	close(tmpfd);

@@ -24,8 +24,9 @@ int spool_queue_name_ok(const char *name);
 
 /*
  * Durably put n job files into every one of the nq queues: write each to
- * tmp/, sync the file system, link each into every <queue>/new/, sync
- * again, unlink the tmp/ files, then pull each queue's trigger. names[i]
+ * tmp/ and sync it, link each into every <queue>/new/, sync those
+ * directories, unlink the tmp/ files, then pull each queue's trigger
+ * (a batch of more than a few jobs is synced with syncfs() instead). names[i]
  * and bufs[i]/lens[i] describe job i. Returns 0 when every link is durable;
  * on failure returns -1 with errno set, after removing what it created.
  */

@@ -38,8 +38,9 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
-/* Make committed transactions durable (WAL is run with synchronous=NORMAL;
- * this syncs the file system holding the database). Returns 0 or -1. */
+/* Make committed transactions durable (WAL is run with synchronous=NORMAL,
+ * commits do not sync; this syncs the write-ahead log once for all of them).
+ * Returns 0 or -1 with errno set. */
 int store_sync(struct store *st);
 
 /*
@@ -66,9 +67,6 @@ int store_count(struct store *st, long long *live, long long *tombstones);
  * delete) at when_us. Returns 0 or -1. */
 int store_applied_set(struct store *st, const char *backend,
     const char *zone, const char *hash, long long when_us);
-
-/* The device number of the file system holding the store (st_dev). */
-unsigned long long store_device(struct store *st);
 
 /* The message of the last sqlite error on st. */
 const char *store_errmsg(struct store *st);

@@ -336,7 +336,7 @@ lex_push(struct lex *lx, const char *p, size_t len, unsigned line,
 static int
 lex_record(struct lex *lx, char *err, size_t errlen)
 {
-	const char *p, *start, *end = lx->end;
+	const char *p, *start, *label, *end = lx->end;
 	unsigned pline = 0, qline;
 	int paren, bol, dot;
 
@@ -416,7 +416,7 @@ next:
 				return fail(err, errlen, 0, "out of memory");
 			continue;
 		default:
-			start = p;
+			start = label = p;
 			dot = 0;
 			while (p < end && *p != ' ' && *p != '\t' &&
 			    *p != '\n' && *p != '\r' && *p != ';' &&
@@ -437,8 +437,19 @@ next:
 					return fail(err, errlen, lx->line,
 					    "unexpected '$' at the start of a "
 					    "label");
-				dot = *p++ == '.';
+				/* NSD reads a lone '@' as the origin even
+				 * between dots. */
+				if (*p == '.' && p - label == 1 &&
+				    *label == '@' && !lx->refused)
+					return fail(err, errlen, lx->line,
+					    "'@' must stand alone");
+				if ((dot = *p++ == '.'))
+					label = p;
 			}
+			if (p - label == 1 && *label == '@' && label != start &&
+			    !lx->refused)
+				return fail(err, errlen, lx->line,
+				    "'@' must stand alone");
 			/* NSD knows '$' at the start of a word only as a
 			 * directive in column 0. */
 			if (*start == '$' && !lx->refused) {
@@ -923,6 +934,15 @@ check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
 			break;
 		case LDNS_RDF_TYPE_TYPE:
 			r = tok_type(&rd[i]) != 0 ? 0 : -1;
+			break;
+		case LDNS_RDF_TYPE_TAG:
+			/* RFC 8659: 1-15 letters and digits; NSD takes
+			 * lower case only. */
+			r = rd[i].len <= 15 ? 0 : -1;
+			for (j = 0; r == 0 && j < rd[i].len; j++)
+				if (!isdig(rd[i].p[j]) &&
+				    !(rd[i].p[j] >= 'a' && rd[i].p[j] <= 'z'))
+					r = -1;
 			break;
 		default:
 			continue;

@@ -124,6 +124,9 @@ still_serving() {
 	assert_equal "$stderr" "da-receive: usage: da-receive [-c app.yml] [-d fd] [-v|-q]"
 	run --separate-stderr da-receive extra
 	assert_failure 100
+	run --separate-stderr da-receive -d 1
+	assert_failure 100
+	assert_equal "$stderr" "da-receive: fatal: invalid notification fd: 1"
 }
 
 @test "da-receive: refuses to start without a password (exit 100), naming the key" {

@@ -131,6 +131,7 @@ setup_file() {
 teardown_file() {
 	stop_pid "$W/proxy.pid"
 	stop_pid "$W/proxy2.pid"
+	stop_pid "$W/supervise.pid"
 	stop_pid "$W/rec1/pid"
 	stop_pid "$W/rec2/pid"
 	stop_pid "$W/nsd.pid"
@@ -154,6 +155,12 @@ teardown_file() {
 	[[ "$stderr" == *"dns-proxy: usage: dns-proxy "* ]]
 	run --separate-stderr dns-proxy ctl
 	[ "$status" -eq 100 ]
+}
+
+@test "dns-proxy: packet parser, cache, rate limiter and ACLs pass their unit checks" {
+	run --separate-stderr "$TOP/t/unit/dnsproxy"
+	assert_success
+	assert_output "ok"
 }
 
 @test "dns-proxy: a bad config value exits 100 naming file, line and key" {
@@ -428,6 +435,30 @@ teardown_file() {
 	stop_pid "$W/proxy2.pid"
 }
 
+@test "dns-proxy: runs under s6-supervise with readiness, and finish stops restarts after exit 100" {
+	S=$W/svc/dns-proxy
+	mkdir -p "$W/svc"
+	cp -r "$TOP/service/dns-proxy" "$S"
+	P3=$(free_port)
+	sed -e "s/127.0.0.1:$PORT/127.0.0.1:$P3/" -e "s/\[::1\]:$PORT/[::1]:$P3/" \
+	    -e "/metrics_listen/d" -e "/control_socket/d" "$W/app.yml" >"$W/app3.yml"
+	mkdir -p "$S/env"
+	echo "$W/app3.yml" >"$S/env/DADNS_CONFIG"
+	s6-supervise "$S" >"$W/svc.log" 2>&1 &
+	echo $! >"$W/supervise.pid"
+	run s6-svwait -U -t 10000 "$S"
+	assert_success
+	[ "$(dig +short +time=2 +tries=1 -p "$P3" @127.0.0.1 www.own.test A)" = 192.0.2.10 ]
+	s6-svc -d "$S"
+	s6-svwait -D -t 10000 "$S"
+	s6-svc -x "$S"
+	wait_for 10 sh -c "! kill -0 $(cat "$W/supervise.pid")"
+	run sh "$S/finish" 100
+	[ "$status" -eq 125 ]
+	run sh "$S/finish" 111
+	[ "$status" -eq 0 ]
+}
+
 @test "dns-proxy: a stopped unbound is marked down and the other answers" {
 	stop_pid "$W/rec1/pid"
 	wait_for 10 sh -c "curl -s http://127.0.0.1:$MPORT/metrics | grep -q 'backend_up{backend=\"rec1\",pool=\"rec\"} 0'"
@@ -439,6 +470,16 @@ teardown_file() {
 	run dns-proxy ctl -s "$W/ctl.sock" show servers
 	[[ "$output" == *"rec1 "*"down"* ]]
 	grep -q 'warning: backend down backend=rec1' "$W/proxy.log"
+	# Forced up while it is gone: its queries time out into SERVFAIL.
+	t0=$(metric 'dns_proxy_servfail_total{reason="timeout"}')
+	dns-proxy ctl -s "$W/ctl.sock" set backend rec1 up
+	dns-proxy ctl -s "$W/ctl.sock" set backend rec2 down
+	run q +time=3 www.rec.test A
+	[[ "$output" == *"status: SERVFAIL"* ]]
+	dns-proxy ctl -s "$W/ctl.sock" set backend rec1 auto
+	dns-proxy ctl -s "$W/ctl.sock" set backend rec2 auto
+	[ "$(metric 'dns_proxy_servfail_total{reason="timeout"}')" -eq $((t0 + 1)) ]
+	[ "$(metric 'dns_proxy_backend_timeouts_total{backend="rec1",pool="rec"}')" -ge 1 ]
 }
 
 @test "dns-proxy: with NSD stopped only the own domains fail" {

@@ -280,6 +280,18 @@ push() {
 	grep -q 'applied zone=gone.example action=delete' "$D/run.log"
 }
 
+@test "zone-write-nsd: once NSD is found down, the next batches are deferred without writing" {
+	nsd_stop
+	push save e1.example 1
+	push save e2.example 1
+	push save e3.example 1
+	DADNS_BATCH_MAX=1 DADNS_RETRY_SCHEDULE=60 start_runner
+	wait_for 10 grep -q 'deferred zone=e3.example' "$D/run.log"
+	[ "$(grep -c 'deferred zone=e' "$D/run.log")" = 3 ]
+	[ "$(ls "$NSD_DIR/zones" | grep -c '^e.\.example\.db$')" = 1 ]
+	[ "$(jobs_in new)" = 3 ]
+}
+
 @test "zone-write-nsd: after the last retry a job moves to fail/ with its reason" {
 	nsd_stop
 	push save late.example 1

@@ -298,6 +298,8 @@ $ORIGIN example.com.\n\tIN\tMX\t10 mail.example.com.'
 	rejects 'a..b\tIN\tA\t192.0.2.1' "line 10: invalid owner name 'a..b': Empty label"
 	rejects '@x\tIN\tA\t192.0.2.1' "line 10: invalid owner name '@x': '@' must stand alone"
 	rejects 'www\tIN\tNS\tns1.$x.example.net.' "line 10: unexpected '\$' at the start of a label"
+	rejects 'www.@\tIN\tA\t192.0.2.1' "line 10: '@' must stand alone"
+	rejects '@\tIN\tCAA\t0 Issue "letsencrypt.org"' "line 10: invalid CAA tag 'Issue'"
 	rejects 'www\tIN\tA' 'line 10: A record: data missing'
 	rejects 'www\tIN\tA\t192.0.2.1 192.0.2.2' "line 10: A record: superfluous text '192.0.2.2'"
 }
