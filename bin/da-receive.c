@@ -171,8 +171,23 @@ static struct {
 static pthread_mutex_t rd_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct store *rd;
 
-static struct config *cfg;
-static char *queues[CONFIG_BACKENDS_MAX];
+/* What the running server needs of app.yml: the whole struct config
+ * (200 KiB, all of it touched) is freed once the server is up. */
+static struct {
+	char		 user[CONFIG_STR_MAX], pass[CONFIG_STR_MAX];
+	char		 peer_user[CONFIG_STR_MAX];
+	char		 peer_pass[CONFIG_STR_MAX];
+	int		 check_subdomain_owner, health_auth;
+	size_t		 max_body;
+	unsigned	 request_timeout;
+	char		 spool[CONFIG_PATH_MAX];
+	int		 rec_enabled, rec_dry_run, peer_enabled;
+	unsigned	 rec_interval, peer_interval;
+	char		 peer_url[CONFIG_PEERS_MAX][CONFIG_STR_MAX];
+	size_t		 npeers;
+	char		 queue[CONFIG_BACKENDS_MAX][SPOOL_QUEUE_MAX];
+} set;
+static char *queues[CONFIG_BACKENDS_MAX];	/* into set.queue */
 static size_t nq;
 static long long started_us;
 
@@ -447,7 +462,7 @@ commit_list(struct pending *list)
 			o += p->n;
 		}
 		t0 = io_now_us();
-		rc = enqueue_commit(gc.st, cfg->queue_location, queues, nq,
+		rc = enqueue_commit(gc.st, set.spool, queues, nq,
 		    all, total, err, sizeof(err));
 		observe_commit(total, io_now_us() - t0);
 		free(all);
@@ -461,7 +476,7 @@ commit_list(struct pending *list)
 	}
 	for (p = list; p != NULL; p = p->next) {
 		t0 = io_now_us();
-		p->rc = enqueue_commit(gc.st, cfg->queue_location, queues, nq,
+		p->rc = enqueue_commit(gc.st, set.spool, queues, nq,
 		    p->jobs, p->n, p->err, sizeof(p->err));
 		observe_commit(p->n, io_now_us() - t0);
 	}
@@ -600,7 +615,7 @@ do_exists(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 				goto fail;
 			if (rc == 0)
 				continue;
-			if (cfg->app.check_subdomain_owner)
+			if (set.check_subdomain_owner)
 				form_reply(buf, sizeof(buf), "error", "0",
 				    "exists", "3", "hostname", z.hostname,
 				    "username", z.username, (char *)NULL);
@@ -910,7 +925,7 @@ runner_alive(const char *queue)
 	char p[PATH_MAX];
 	int fd;
 
-	if (io_fmt(p, sizeof(p), "%s/%s/trigger", cfg->queue_location,
+	if (io_fmt(p, sizeof(p), "%s/%s/trigger", set.spool,
 	    queue) < 0)
 		return 0;
 	if ((fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
@@ -930,7 +945,7 @@ last_failure(const char *queue, struct qstate *qs)
 	size_t len, tl;
 	DIR *d;
 
-	if (io_fmt(dir, sizeof(dir), "%s/%s/fail", cfg->queue_location,
+	if (io_fmt(dir, sizeof(dir), "%s/%s/fail", set.spool,
 	    queue) < 0 || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
@@ -989,7 +1004,7 @@ classify(long *save, long *del, long *retry)
 
 	*save = *del = *retry = 0;
 	for (q = 0; q < nq; q++) {
-		if ((c = spool_scan(cfg->queue_location, queues[q], &e)) <= 0)
+		if ((c = spool_scan(set.spool, queues[q], &e)) <= 0)
 			continue;
 		if ((n = realloc(all, (total + c) * sizeof(*all))) == NULL) {
 			free(e);
@@ -1016,7 +1031,7 @@ classify(long *save, long *del, long *retry)
 			(*save)++;
 			continue;
 		}
-		if (io_fmt(p, sizeof(p), "%s/%s/new/%s", cfg->queue_location,
+		if (io_fmt(p, sizeof(p), "%s/%s/new/%s", set.spool,
 		    all[i].zone, all[i].name) < 0 ||
 		    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
@@ -1046,9 +1061,9 @@ status_json(struct sbuf *sb)
 
 	memset(qs, 0, sizeof(qs));
 	for (q = 0; q < nq; q++) {
-		qs[q].n_new = spool_count(cfg->queue_location, queues[q],
+		qs[q].n_new = spool_count(set.spool, queues[q],
 		    "new");
-		qs[q].n_fail = spool_count(cfg->queue_location, queues[q],
+		qs[q].n_fail = spool_count(set.spool, queues[q],
 		    "fail");
 		qs[q].runner = runner_alive(queues[q]);
 		if (!qs[q].runner)
@@ -1095,21 +1110,21 @@ status_json(struct sbuf *sb)
 	 * processes: unknown here, so null rather than a guess. */
 	sb_add(sb, "\"reconciler\":{\"enabled\":%s,\"alive\":null,"
 	    "\"dry_run\":%s,\"interval_minutes\":%u,\"last_run\":{}},",
-	    cfg->reconciliation.enabled ? "true" : "false",
-	    cfg->reconciliation.dry_run ? "true" : "false",
-	    cfg->reconciliation.interval_minutes);
+	    set.rec_enabled ? "true" : "false",
+	    set.rec_dry_run ? "true" : "false",
+	    set.rec_interval);
 	sb_add(sb, "\"peer_sync\":{\"enabled\":%s,\"alive\":null,"
 	    "\"interval_minutes\":%u,\"peers\":[",
-	    cfg->peer_sync.enabled ? "true" : "false",
-	    cfg->peer_sync.interval_minutes);
-	for (q = 0; q < cfg->peer_sync.npeers; q++) {
+	    set.peer_enabled ? "true" : "false",
+	    set.peer_interval);
+	for (q = 0; q < set.npeers; q++) {
 		sb_add(sb, "%s{\"url\":", q ? "," : "");
-		sb_json(sb, cfg->peer_sync.peers[q].url);
+		sb_json(sb, set.peer_url[q]);
 		sb_add(sb, ",\"healthy\":null,\"consecutive_failures\":null,"
 		    "\"last_seen\":null}");
 	}
 	sb_add(sb, "],\"total\":%zu,\"healthy\":null,\"degraded\":null},",
-	    cfg->peer_sync.npeers);
+	    set.npeers);
 	sb_add(sb, "\"zones\":{\"total\":%lld,\"tombstones\":%lld},",
 	    live < 0 ? 0 : live, tomb < 0 ? 0 : tomb);
 	pthread_mutex_lock(&stats.mu);
@@ -1197,14 +1212,14 @@ metrics_text(struct sbuf *sb)
 	sb_add(sb, "# HELP dadns_queue_depth Jobs waiting in a backend's"
 	    " queue (new/).\n# TYPE dadns_queue_depth gauge\n");
 	for (q = 0; q < nq; q++)
-		if ((c = spool_count(cfg->queue_location, queues[q], "new")) >=
+		if ((c = spool_count(set.spool, queues[q], "new")) >=
 		    0)
 			sb_add(sb, "dadns_queue_depth{backend=\"%s\"} %ld\n",
 			    queues[q], c);
 	sb_add(sb, "# HELP dadns_dead_letters Jobs a backend gave up on"
 	    " (fail/).\n# TYPE dadns_dead_letters gauge\n");
 	for (q = 0; q < nq; q++)
-		if ((c = spool_count(cfg->queue_location, queues[q], "fail")) >=
+		if ((c = spool_count(set.spool, queues[q], "fail")) >=
 		    0)
 			sb_add(sb, "dadns_dead_letters{backend=\"%s\"} %ld\n",
 			    queues[q], c);
@@ -1321,14 +1336,14 @@ req_start(struct req *r, struct MHD_Connection *mc, const char *url,
 	if (r->ep == EP_INTERNAL) {
 		/* The peer API is served by peer credentials only, never
 		 * the DirectAdmin ones; it is not built yet. */
-		if (!auth_ok(mc, cfg->peer_sync.auth_username,
-		    cfg->peer_sync.auth_password))
+		if (!auth_ok(mc, set.peer_user,
+		    set.peer_pass))
 			r->reject = 401;
 		else
 			r->reject = 404;
-	} else if (r->ep != EP_HEALTH || cfg->app.health_auth) {
-		if (!auth_ok(mc, cfg->app.auth_username,
-		    cfg->app.auth_password))
+	} else if (r->ep != EP_HEALTH || set.health_auth) {
+		if (!auth_ok(mc, set.user,
+		    set.pass))
 			r->reject = 401;
 	}
 	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
@@ -1336,7 +1351,7 @@ req_start(struct req *r, struct MHD_Connection *mc, const char *url,
 	if (cl != NULL) {
 		errno = 0;
 		len = strtoull(cl, &end, 10);
-		if (errno != 0 || end == cl || len > cfg->app.max_body)
+		if (errno != 0 || end == cl || len > set.max_body)
 			r->too_big = 1;
 	}
 	r->keep = r->ep == EP_ADMIN && r->reject == 0 && !r->too_big;
@@ -1350,9 +1365,9 @@ req_body(struct req *r, const char *data, size_t n)
 	char *nb;
 
 	r->seen += n;
-	if (r->seen > cfg->app.max_body + DRAIN_MAX)
+	if (r->seen > set.max_body + DRAIN_MAX)
 		return -1;
-	if (r->seen > cfg->app.max_body) {
+	if (r->seen > set.max_body) {
 		r->too_big = 1;
 		r->keep = 0;
 	}
@@ -1392,7 +1407,7 @@ req_finish(struct req *r, struct MHD_Connection *mc)
 		return reply_json(r, mc, 404, "{\"error\": \"not found\"}");
 	if (r->too_big)
 		return reply_err(r, mc, 413, R_SIZE,
-		    "Request body larger than %zu bytes", cfg->app.max_body);
+		    "Request body larger than %zu bytes", set.max_body);
 	switch (r->ep) {
 	case EP_ROOT:
 		return reply_str(r, mc, 200, ROOT_TEXT);
@@ -1593,7 +1608,7 @@ watchdog(void)
 	long long now = io_mono_ms(), limit;
 	struct conn *c;
 
-	limit = (long long)cfg->app.request_timeout * 1000;
+	limit = (long long)set.request_timeout * 1000;
 	if (limit <= 0)
 		return;
 	pthread_mutex_lock(&conn_mu);
@@ -1677,17 +1692,51 @@ read_pem(const char *path, const char *key)
 	return buf;
 }
 
+
+/* Copy what the server needs at run time out of cfg. */
+static void
+keep_settings(const struct config *cfg)
+{
+	size_t i;
+
+	snprintf(set.user, sizeof(set.user), "%s", cfg->app.auth_username);
+	snprintf(set.pass, sizeof(set.pass), "%s", cfg->app.auth_password);
+	snprintf(set.peer_user, sizeof(set.peer_user), "%s",
+	    cfg->peer_sync.auth_username);
+	snprintf(set.peer_pass, sizeof(set.peer_pass), "%s",
+	    cfg->peer_sync.auth_password);
+	set.check_subdomain_owner = cfg->app.check_subdomain_owner;
+	set.health_auth = cfg->app.health_auth;
+	set.max_body = cfg->app.max_body;
+	set.request_timeout = cfg->app.request_timeout;
+	snprintf(set.spool, sizeof(set.spool), "%s", cfg->queue_location);
+	set.rec_enabled = cfg->reconciliation.enabled;
+	set.rec_dry_run = cfg->reconciliation.dry_run;
+	set.rec_interval = cfg->reconciliation.interval_minutes;
+	set.peer_enabled = cfg->peer_sync.enabled;
+	set.peer_interval = cfg->peer_sync.interval_minutes;
+	for (i = 0; i < cfg->peer_sync.npeers && i < CONFIG_PEERS_MAX; i++)
+		snprintf(set.peer_url[i], sizeof(set.peer_url[i]), "%s",
+		    cfg->peer_sync.peers[i].url);
+	set.npeers = i;
+	for (i = 0; i < nq; i++) {
+		snprintf(set.queue[i], sizeof(set.queue[i]), "%s", queues[i]);
+		queues[i] = set.queue[i];
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct MHD_OptionItem ops[20];
 	struct MHD_Daemon *d;
+	struct config *cfg;
 	const char *cpath = NULL;
 	char err[1024], *cert = NULL, *key = NULL, *chain, *full, *slash, *end;
 	char dbdir[CONFIG_PATH_MAX];
 	unsigned flags;
 	size_t no = 0;
-	sigset_t set;
+	sigset_t sigs;
 	struct timespec tick;
 	int c, level = -1, notify = -1, lfd, family, sig;
 
@@ -1740,6 +1789,7 @@ main(int argc, char *argv[])
 		die(EXIT_USAGE, "no user configured: set app.auth_username"
 		    " in app.yml or DADNS_APP_AUTH_USERNAME");
 	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
+	keep_settings(cfg);
 	if (nq == 0)
 		log_warn("no backend enabled: zones are stored, not written"
 		    " anywhere");
@@ -1782,13 +1832,13 @@ main(int argc, char *argv[])
 		    0, key };
 	}
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	/* Blocked before any thread starts, so only sigtimedwait() below
 	 * sees them. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	lfd = listen_on(cfg->app.listen_addr, cfg->app.listen_port, &family);
@@ -1832,6 +1882,11 @@ main(int argc, char *argv[])
 	    cfg->app.listen_addr[0] ? cfg->app.listen_addr : "*",
 	    cfg->app.listen_port, cfg->app.ssl_enable ? " with TLS" : "", nq,
 	    cfg->db_location);
+	explicit_bzero(cfg, sizeof(*cfg));
+	free(cfg);
+	/* What start-up parsed and freed goes back after the first quiet
+	 * spell. */
+	stats.trim = 1;
 	if (notify >= 0) {
 		if (write(notify, "\n", 1) != 1)
 			log_warn("unable to notify readiness on fd %d: %s",
@@ -1842,7 +1897,7 @@ main(int argc, char *argv[])
 	tick.tv_sec = 0;
 	tick.tv_nsec = TICK_MS * 1000000L;
 	for (;;) {
-		sig = sigtimedwait(&set, NULL, &tick);
+		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP)
@@ -1856,6 +1911,5 @@ main(int argc, char *argv[])
 	store_close(rd);
 	free(cert);
 	free(key);
-	free(cfg);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -291,6 +292,7 @@ static const char *cfg_path;
 static pid_t children[64];
 static struct pend *dirty[LMAX + PROXYCONF_BACKENDS_MAX * 64];
 static size_t ndirty;
+static int accept_paused;
 
 /* One receive batch, shared by every UDP socket (handled one at a time). */
 static struct {
@@ -1754,8 +1756,17 @@ tcp_accept(struct listener *l)
 		plen = sizeof(peer);
 		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK |
 		    SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors: stop listening until the next
+			 * tick rather than spin on a readable socket. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				ep_mod(l->fd, 0, &l->ev);
+				accept_paused = 1;
+				ws->c[C_TCP_REJ_LIMIT]++;
+			}
 			return;
+		}
 		ws->c[C_TCP_CONNS]++;
 		if (ntconn >= conf->tcp_max_connections) {
 			ws->c[C_TCP_REJ_LIMIT]++;
@@ -2914,6 +2925,13 @@ tick(void)
 	tcp_tick();
 	hconn_tick();
 	flush_all();
+	if (accept_paused) {
+		accept_paused = 0;
+		for (i = 0; i < LMAX; i++)
+			if (listeners[i].used && listeners[i].tcp)
+				ep_mod(listeners[i].fd, EPOLLIN,
+				    &listeners[i].ev);
+	}
 }
 
 static void
@@ -3222,6 +3240,16 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	conf = pc;
+	{
+		/* Each TCP query to a backend takes a descriptor. */
+		struct rlimit lim;
+
+		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+		    lim.rlim_cur < lim.rlim_max) {
+			lim.rlim_cur = lim.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &lim);
+		}
+	}
 
 	/* Counters live in shared memory so that worker 0 can publish the
 	 * sum of all workers. */

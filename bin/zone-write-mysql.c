@@ -618,7 +618,8 @@ main(int argc, char *argv[])
 	 * database is waited for when the first jobs come. */
 	w.oneshot = 1;
 	if (ensure(&w, err, sizeof(err)) < 0) {
-		log_warn("database %s unreachable: %s", where(w.be), err);
+		log_warn("database %s unreachable, holding the queue until it "
+		    "answers: %s", where(w.be), err);
 		w.down = 1;
 	}
 	w.oneshot = 0;

@@ -539,93 +539,78 @@ need(const struct columns *c, const char *table, const char *name,
 	return 0;
 }
 
-/*
- * The two tables: create whichever is missing, then check that both are
- * InnoDB, have the plugin's columns with usable types, no other column
- * we cannot fill, and a unique key on zone_name alone.
- */
+/* Read what the database holds of our two tables into t and c. */
 static int
-schema(struct mysqldb *db, char *err, size_t errlen)
+schema_read(struct mysqldb *db, struct tables *t, struct columns *c,
+    char *err, size_t errlen)
 {
-	static const char *known_z[] = { "id", "zone_name" };
-	static const char *known_r[] = { "id", "zone_id", "hostname", "type",
-	    "data", "ttl", "online" };
-	struct tables t;
-	struct columns *c;
-	struct count cnt;
-	const char *params[2] = { db->zones, db->records }, *tn;
-	char why[512];
-	size_t i, j, nknown;
-	const char **known;
-	int r, created = 0, ok;
+	const char *params[2] = { db->zones, db->records };
+	int r;
 
-	memset(&t, 0, sizeof(t));
-	t.names[0] = db->zones;
-	t.names[1] = db->records;
+	memset(t, 0, sizeof(*t));
+	t->names[0] = db->zones;
+	t->names[1] = db->records;
+	memset(c, 0, sizeof(*c));
 	if ((r = query(db, "SELECT TABLE_NAME, ENGINE FROM "
 	    "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
-	    "TABLE_NAME IN (?, ?)", params, 2, 2, table_row, &t, err,
+	    "TABLE_NAME IN (?, ?)", params, 2, 2, table_row, t, err,
 	    errlen)) != MYSQLDB_OK)
 		return r;
-	if (!t.found[0] || !t.found[1]) {
-		if ((r = create_tables(db, &t, err, errlen)) != MYSQLDB_OK)
-			return r;
-		created = 1;
-		memset(&t, 0, sizeof(t));
-		t.names[0] = db->zones;
-		t.names[1] = db->records;
-		if ((r = query(db, "SELECT TABLE_NAME, ENGINE FROM "
-		    "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-		    "AND TABLE_NAME IN (?, ?)", params, 2, 2, table_row, &t,
-		    err, errlen)) != MYSQLDB_OK)
-			return r;
-	}
-	for (i = 0; i < 2; i++) {
-		if (!t.found[i]) {
-			say(err, errlen, "database %s: table %s is missing "
-			    "after CREATE TABLE", db->database, t.names[i]);
-			return MYSQLDB_SCHEMA;
-		}
-		if (strcasecmp(t.engine[i], "InnoDB") != 0) {
-			say(err, errlen, "database %s: table %s uses the %s "
-			    "engine; zone writes need InnoDB transactions",
-			    db->database, t.names[i], t.engine[i]);
-			return MYSQLDB_SCHEMA;
-		}
-	}
-
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		say(err, errlen, "out of memory");
-		return MYSQLDB_TEMP;
-	}
-	r = query(db, "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, "
+	return query(db, "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, "
 	    "CHARACTER_MAXIMUM_LENGTH, IS_NULLABLE, COLUMN_DEFAULT, EXTRA "
 	    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
 	    "AND TABLE_NAME IN (?, ?)", params, 2, 7, column_row, c, err,
 	    errlen);
-	if (r != MYSQLDB_OK) {
-		free(c);
-		return r;
+}
+
+/*
+ * Check the tables present: InnoDB, the plugin's columns with usable
+ * types, no other column we cannot fill, a unique key on zone_name
+ * alone. Returns MYSQLDB_OK, MYSQLDB_SCHEMA with why set, or another
+ * status with err set.
+ */
+static int
+schema_check(struct mysqldb *db, const struct tables *t,
+    const struct columns *c, char *why, size_t whylen, char *err,
+    size_t errlen)
+{
+	static const char *known_z[] = { "id", "zone_name" };
+	static const char *known_r[] = { "id", "zone_id", "hostname", "type",
+	    "data", "ttl", "online" };
+	struct count cnt;
+	const char **known, *tn;
+	size_t i, j, nknown;
+	int r;
+
+	for (i = 0; i < 2; i++) {
+		if (t->found[i] && strcasecmp(t->engine[i], "InnoDB") != 0) {
+			snprintf(why, whylen, "table %s uses the %s engine; "
+			    "zone writes need InnoDB transactions",
+			    t->names[i], t->engine[i]);
+			return MYSQLDB_SCHEMA;
+		}
 	}
-	ok = need(c, db->zones, "id", 0, 0, 1, NULL, why, sizeof(why)) == 0 &&
-	    need(c, db->zones, "zone_name", 1, MIN_ZONE_NAME, 0,
-	    &db->zone_name_max, why, sizeof(why)) == 0 &&
-	    need(c, db->records, "id", 0, 0, 1, NULL, why, sizeof(why)) == 0 &&
-	    need(c, db->records, "zone_id", 0, 0, 0, NULL, why,
-	    sizeof(why)) == 0 &&
-	    need(c, db->records, "hostname", 1, MIN_HOSTNAME, 0,
-	    &db->lim.hostname, why, sizeof(why)) == 0 &&
-	    need(c, db->records, "type", 1, MIN_TYPE, 0, &db->lim.type, why,
-	    sizeof(why)) == 0 &&
+	if (t->found[0] && (need(c, db->zones, "id", 0, 0, 1, NULL, why,
+	    whylen) < 0 || need(c, db->zones, "zone_name", 1, MIN_ZONE_NAME,
+	    0, &db->zone_name_max, why, whylen) < 0))
+		return MYSQLDB_SCHEMA;
+	if (t->found[1] && (need(c, db->records, "id", 0, 0, 1, NULL, why,
+	    whylen) < 0 || need(c, db->records, "zone_id", 0, 0, 0, NULL, why,
+	    whylen) < 0 || need(c, db->records, "hostname", 1, MIN_HOSTNAME, 0,
+	    &db->lim.hostname, why, whylen) < 0 || need(c, db->records,
+	    "type", 1, MIN_TYPE, 0, &db->lim.type, why, whylen) < 0 ||
 	    need(c, db->records, "data", 1, MIN_DATA, 0, &db->lim.data, why,
-	    sizeof(why)) == 0 &&
-	    need(c, db->records, "ttl", 0, 0, 0, NULL, why,
-	    sizeof(why)) == 0 &&
-	    need(c, db->records, "online", 0, 0, 0, NULL, why,
-	    sizeof(why)) == 0;
+	    whylen) < 0 || need(c, db->records, "ttl", 0, 0, 0, NULL, why,
+	    whylen) < 0 || need(c, db->records, "online", 0, 0, 0, NULL, why,
+	    whylen) < 0))
+		return MYSQLDB_SCHEMA;
+	if (c->more > 0) {
+		snprintf(why, whylen, "more columns than we can check");
+		return MYSQLDB_SCHEMA;
+	}
 	/* Another column must take its default (or be generated). */
-	for (i = 0; ok && i < c->n; i++) {
-		struct colinfo *ci = &c->col[i];
+	for (i = 0; i < c->n; i++) {
+		const struct colinfo *ci = &c->col[i];
 
 		if (strcmp(ci->table, db->zones) == 0) {
 			known = known_z;
@@ -640,18 +625,12 @@ schema(struct mysqldb *db, char *err, size_t errlen)
 		if (j < nknown || !ci->notnull || !ci->nodefault ||
 		    ci->autoinc || ci->generated)
 			continue;
-		snprintf(why, sizeof(why), "column %s.%s is NOT NULL without "
-		    "a default, so rows cannot be added", ci->table, ci->name);
-		ok = 0;
-	}
-	free(c);
-	if (!ok) {
-		say(err, errlen, "database %s does not hold the CoreDNS mysql "
-		    "plugin's schema (etc/coredns_mysql.sql): %s",
-		    db->database, why);
+		snprintf(why, whylen, "column %s.%s is NOT NULL without a "
+		    "default, so rows cannot be added", ci->table, ci->name);
 		return MYSQLDB_SCHEMA;
 	}
-
+	if (!t->found[0])
+		return MYSQLDB_OK;
 	memset(&cnt, 0, sizeof(cnt));
 	tn = db->zones;
 	if ((r = query(db, "SELECT COUNT(*) FROM information_schema.STATISTICS "
@@ -664,12 +643,53 @@ schema(struct mysqldb *db, char *err, size_t errlen)
 	    count_row, &cnt, err, errlen)) != MYSQLDB_OK)
 		return r;
 	if (cnt.n < 1) {
-		say(err, errlen, "database %s does not hold the CoreDNS mysql "
-		    "plugin's schema (etc/coredns_mysql.sql): column "
-		    "%s.zone_name has no UNIQUE key of its own", db->database,
-		    db->zones);
+		snprintf(why, whylen, "column %s.zone_name has no UNIQUE key of "
+		    "its own", db->zones);
 		return MYSQLDB_SCHEMA;
 	}
+	return MYSQLDB_OK;
+}
+
+/*
+ * The two tables: check those present, create whichever is missing (the
+ * DDL of etc/coredns_mysql.sql), check again.
+ */
+static int
+schema(struct mysqldb *db, char *err, size_t errlen)
+{
+	struct tables t;
+	struct columns *c;
+	char why[512];
+	int r, pass;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		say(err, errlen, "out of memory");
+		return MYSQLDB_TEMP;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		if ((r = schema_read(db, &t, c, err, errlen)) != MYSQLDB_OK)
+			break;
+		why[0] = '\0';
+		r = schema_check(db, &t, c, why, sizeof(why), err, errlen);
+		if (r == MYSQLDB_SCHEMA)
+			say(err, errlen, "database %s does not hold the "
+			    "CoreDNS mysql plugin's schema "
+			    "(etc/coredns_mysql.sql): %s", db->database, why);
+		if (r != MYSQLDB_OK || (t.found[0] && t.found[1]))
+			break;
+		if (pass == 1) {
+			say(err, errlen, "database %s: table %s is missing "
+			    "after CREATE TABLE", db->database,
+			    t.found[0] ? db->records : db->zones);
+			r = MYSQLDB_SCHEMA;
+			break;
+		}
+		if ((r = create_tables(db, &t, err, errlen)) != MYSQLDB_OK)
+			break;
+	}
+	free(c);
+	if (r != MYSQLDB_OK)
+		return r;
 	/* Values longer than our fetch buffers never come back intact;
 	 * larger columns are used up to a sane size. */
 	if (db->lim.hostname > 65535)
@@ -680,7 +700,6 @@ schema(struct mysqldb *db, char *err, size_t errlen)
 		db->lim.data = 65535;
 	if (db->zone_name_max > 65535)
 		db->zone_name_max = 65535;
-	(void)created;
 	return MYSQLDB_OK;
 }
 

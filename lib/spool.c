@@ -64,7 +64,7 @@ spool_init(const char *path, char *const queues[], size_t nq)
 
 /* Up to this many jobs are synced one file at a time; a bigger batch is
  * cheaper with one syncfs(), which flushes the whole file system. */
-#define SYNC_EACH_MAX	8
+#define SYNC_EACH_MAX	1
 
 
 int

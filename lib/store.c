@@ -348,3 +348,286 @@ store_errmsg(struct store *st)
 {
 	return sqlite3_errmsg(st->db);
 }
+
+/* ------------------------------------------------------------------ */
+/* Streaming, owners, reconcile's state */
+
+#define ITER_PAGE	512
+
+struct store_iter {
+	struct store	*st;
+	sqlite3_stmt	*stmt;
+	int		 with_text;
+	size_t		 page;
+	struct store_zone *rows;	/* the current page */
+	size_t		 nrows, next;
+	int		 done;		/* the last page is loaded */
+	char		 after[JOB_NAME_MAX + 1];
+};
+
+static const char sql_iter[] =
+    "SELECT name, hostname, username, serial, updated_us, deleted_us, seq,"
+    " hash, CASE WHEN ?3 THEN text END FROM zones WHERE name > ?1"
+    " ORDER BY name LIMIT ?2";
+
+static void
+iter_clear(struct store_iter *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->nrows; i++)
+		store_zone_free(&it->rows[i]);
+	it->nrows = it->next = 0;
+}
+
+/* Load the page after it->after; the statement is reset before return. */
+static int
+iter_load(struct store_iter *it)
+{
+	struct store_zone *z;
+	const void *text;
+	int rc = SQLITE_DONE, n;
+
+	iter_clear(it);
+	sqlite3_bind_text(it->stmt, 1, it->after, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(it->stmt, 2, (sqlite3_int64)it->page);
+	sqlite3_bind_int(it->stmt, 3, it->with_text);
+	while (it->nrows < it->page &&
+	    (rc = sqlite3_step(it->stmt)) == SQLITE_ROW) {
+		z = &it->rows[it->nrows];
+		memset(z, 0, sizeof(*z));
+		column_copy(it->stmt, 0, z->name, sizeof(z->name));
+		column_copy(it->stmt, 1, z->hostname, sizeof(z->hostname));
+		column_copy(it->stmt, 2, z->username, sizeof(z->username));
+		z->serial = (uint32_t)sqlite3_column_int64(it->stmt, 3);
+		z->updated_us = sqlite3_column_int64(it->stmt, 4);
+		z->deleted_us = sqlite3_column_int64(it->stmt, 5);
+		z->seq = (uint64_t)sqlite3_column_int64(it->stmt, 6);
+		column_copy(it->stmt, 7, z->hash, sizeof(z->hash));
+		if (it->with_text &&
+		    (text = sqlite3_column_blob(it->stmt, 8)) != NULL) {
+			n = sqlite3_column_bytes(it->stmt, 8);
+			if ((z->text = malloc(n + 1)) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			memcpy(z->text, text, n);
+			z->text[n] = '\0';
+			z->textlen = n;
+		}
+		it->nrows++;
+	}
+	sqlite3_reset(it->stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		iter_clear(it);
+		return -1;
+	}
+	if (it->nrows < it->page)
+		it->done = 1;
+	if (it->nrows > 0)
+		memcpy(it->after, it->rows[it->nrows - 1].name,
+		    sizeof(it->after));
+	return 0;
+}
+
+struct store_iter *
+store_iter_begin(struct store *st, const char *after, size_t page,
+    int with_text)
+{
+	struct store_iter *it;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return NULL;
+	it->st = st;
+	it->with_text = with_text != 0;
+	it->page = page > 0 ? page : ITER_PAGE;
+	snprintf(it->after, sizeof(it->after), "%s", after ? after : "");
+	if ((it->rows = calloc(it->page, sizeof(*it->rows))) == NULL ||
+	    sqlite3_prepare_v3(st->db, sql_iter, -1,
+	    SQLITE_PREPARE_PERSISTENT, &it->stmt, NULL) != SQLITE_OK) {
+		free(it->rows);
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+int
+store_iter_next(struct store_iter *it, struct store_zone *out)
+{
+	if (it->next == it->nrows) {
+		if (it->done) {
+			iter_clear(it);
+			return 0;
+		}
+		if (iter_load(it) < 0)
+			return -1;
+		if (it->nrows == 0)
+			return 0;
+	}
+	*out = it->rows[it->next++];
+	return 1;
+}
+
+void
+store_iter_end(struct store_iter *it)
+{
+	if (it == NULL)
+		return;
+	iter_clear(it);
+	sqlite3_finalize(it->stmt);
+	free(it->rows);
+	free(it);
+}
+
+/* Run one statement with text and integer parameters ("t" and "i" in
+ * types, bound in order); returns sqlite's step result, or -1. With row
+ * set, the first row's first column is stored there. */
+static int
+exec1(struct store *st, const char *sql, const char *types,
+    const char *const s[], const long long n[], long long *row)
+{
+	sqlite3_stmt *stmt;
+	int rc, i, si = 0, ni = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; types[i] != '\0'; i++) {
+		if (types[i] == 't')
+			sqlite3_bind_text(stmt, i + 1, s[si++], -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(stmt, i + 1, n[ni++]);
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && row != NULL)
+		*row = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+store_owner_set(struct store *st, const char *zone, const char *hostname)
+{
+	const char *s[2] = { hostname, zone };
+
+	if (exec1(st, "UPDATE zones SET hostname = ?1 WHERE name = ?2 AND"
+	    " hostname <> ?1", "tt", s, NULL, NULL) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+static const char recon_schema[] =
+    "CREATE TABLE IF NOT EXISTS reconcile_orphans ("
+    " name TEXT PRIMARY KEY, hostname TEXT NOT NULL,"
+    " first_pass INTEGER NOT NULL, last_pass INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS reconcile_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " pass INTEGER NOT NULL DEFAULT 0,"
+    " started_us INTEGER NOT NULL DEFAULT 0,"
+    " finished_us INTEGER NOT NULL DEFAULT 0,"
+    " ok INTEGER NOT NULL DEFAULT 0, summary TEXT);"
+    "INSERT OR IGNORE INTO reconcile_state(id) VALUES (1);";
+
+static int
+recon_init(struct store *st)
+{
+	return sqlite3_exec(st->db, recon_schema, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+int
+store_orphan_pass(struct store *st, long long *pass)
+{
+	if (recon_init(st) < 0 || exec1(st, "SELECT pass + 1 FROM"
+	    " reconcile_state WHERE id = 1", "", NULL, NULL, pass) !=
+	    SQLITE_ROW)
+		return -1;
+	return 0;
+}
+
+int
+store_orphan_mark(struct store *st, const char *zone, const char *hostname,
+    long long pass, int mark)
+{
+	const char *s[2] = { zone, hostname };
+	long long n[1] = { pass - 1 }, seen = 0;
+	int rc;
+
+	/* Confirmed: the previous pass saw it, owned by the same server. */
+	rc = exec1(st, "SELECT count(*) FROM reconcile_orphans WHERE"
+	    " name = ?1 AND hostname = ?2 AND last_pass = ?3", "tti", s, n,
+	    &seen);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (mark) {
+		n[0] = pass;
+		if (exec1(st, "INSERT INTO reconcile_orphans(name, hostname,"
+		    " first_pass, last_pass) VALUES (?1, ?2, ?3, ?3)"
+		    " ON CONFLICT(name) DO UPDATE SET"
+		    " first_pass = CASE WHEN hostname = excluded.hostname AND"
+		    "  last_pass = excluded.last_pass - 1 THEN first_pass"
+		    "  ELSE excluded.first_pass END,"
+		    " hostname = excluded.hostname,"
+		    " last_pass = excluded.last_pass", "tti", s, n, NULL) !=
+		    SQLITE_DONE)
+			return -1;
+	}
+	return seen > 0 ? 1 : 0;
+}
+
+int
+store_orphan_prune(struct store *st, long long pass)
+{
+	long long n[1] = { pass };
+
+	if (exec1(st, "DELETE FROM reconcile_orphans WHERE last_pass <> ?1",
+	    "i", NULL, n, NULL) != SQLITE_DONE ||
+	    exec1(st, "UPDATE reconcile_state SET pass = ?1 WHERE id = 1",
+	    "i", NULL, n, NULL) != SQLITE_DONE)
+		return -1;
+	return 0;
+}
+
+int
+store_recon_last_set(struct store *st, long long started_us,
+    long long finished_us, int ok, const char *json)
+{
+	const char *s[1] = { json };
+	long long n[3] = { started_us, finished_us, ok != 0 };
+
+	if (recon_init(st) < 0)
+		return -1;
+	return exec1(st, "UPDATE reconcile_state SET started_us = ?1,"
+	    " finished_us = ?2, ok = ?3, summary = ?4 WHERE id = 1", "iiit",
+	    s, n, NULL) == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_recon_last_get(struct store *st, long long *started_us,
+    long long *finished_us, int *ok, char **json)
+{
+	sqlite3_stmt *stmt;
+	const unsigned char *v;
+	int rc;
+
+	*json = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT started_us, finished_us, ok,"
+	    " summary FROM reconcile_state WHERE id = 1 AND finished_us <> 0",
+	    -1, &stmt, NULL) != SQLITE_OK) {
+		/* No table: reconcile never ran on this store. */
+		return strstr(sqlite3_errmsg(st->db), "no such table") ? 0 :
+		    -1;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*started_us = sqlite3_column_int64(stmt, 0);
+		*finished_us = sqlite3_column_int64(stmt, 1);
+		*ok = sqlite3_column_int(stmt, 2);
+		v = sqlite3_column_text(stmt, 3);
+		if ((*json = strdup(v ? (const char *)v : "{}")) == NULL)
+			rc = SQLITE_NOMEM;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

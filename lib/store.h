@@ -71,4 +71,62 @@ int store_applied_set(struct store *st, const char *backend,
 /* The message of the last sqlite error on st. */
 const char *store_errmsg(struct store *st);
 
+/*
+ * Streaming over all zones (live and tombstoned) in name order, a page of
+ * rows at a time: no statement stays active between calls, so the caller
+ * may write to the store while iterating, and memory holds one page only.
+ */
+struct store_iter;
+
+/* Begin iterating after name after ("" or NULL: from the first), page
+ * rows per page (0: a default), texts included when with_text. Returns
+ * the iterator, or NULL (out of memory, or the statement failed: see
+ * store_errmsg()). */
+struct store_iter *store_iter_begin(struct store *st, const char *after,
+    size_t page, int with_text);
+
+/* The next zone into *out (its text, if asked for, stays owned by the
+ * iterator and valid until the next call). Returns 1, 0 at the end, or -1
+ * on a store error. */
+int store_iter_next(struct store_iter *it, struct store_zone *out);
+
+/* Free the iterator. */
+void store_iter_end(struct store_iter *it);
+
+/* Set zone's owner (DirectAdmin server name) without changing its text or
+ * change sequence. Returns 1 when a row changed, 0 when none did, -1. */
+int store_owner_set(struct store *st, const char *zone, const char *hostname);
+
+/*
+ * Reconcile's orphan candidates: each pass numbers itself with
+ * store_orphan_pass() (the previous pass's number + 1), marks every
+ * orphan it sees with store_orphan_mark(), which tells whether the same
+ * zone was marked by the previous pass too, and ends with
+ * store_orphan_prune(), forgetting candidates this pass did not see.
+ */
+
+/* The number of the next pass into *pass. Returns 0 or -1. */
+int store_orphan_pass(struct store *st, long long *pass);
+
+/* Peek (mark = 0) or mark (mark = 1) zone, owned by hostname, as an
+ * orphan candidate of pass. Returns 1 when the previous pass saw it as
+ * well (confirmed), 0 when not, -1 on error. */
+int store_orphan_mark(struct store *st, const char *zone,
+    const char *hostname, long long pass, int mark);
+
+/* Forget candidates not seen by pass and record pass as the last one.
+ * Returns 0 or -1. */
+int store_orphan_prune(struct store *st, long long pass);
+
+/* Record reconcile's last run: its start and end (µs since the epoch),
+ * whether it succeeded, and its summary as a JSON object. Returns 0 or
+ * -1. */
+int store_recon_last_set(struct store *st, long long started_us,
+    long long finished_us, int ok, const char *json);
+
+/* Read reconcile's last run; *json is malloc'd (the caller frees it).
+ * Returns 1 found, 0 no run recorded yet, -1 on error. */
+int store_recon_last_get(struct store *st, long long *started_us,
+    long long *finished_us, int *ok, char **json);
+
 #endif
