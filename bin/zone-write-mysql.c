@@ -27,6 +27,7 @@
 #define TIMEOUT_S	30	/* connect, read, write */
 #define WAIT_MIN_MS	250	/* first pause before reconnecting */
 #define WAIT_MAX_MS	5000	/* longest pause between attempts */
+#define AGAIN_MAX	8	/* runs of a transaction lost to a lock */
 
 static const unsigned default_schedule[] = { 30, 120, 300, 900, 1800 };
 
@@ -316,7 +317,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 {
 	char err[1024];
 	size_t bad, i;
-	int st, tries;
+	int st, tries, reconnected = 0;
 
 	for (tries = 0;; tries++) {
 		if (ensure(w, err, sizeof(err)) < 0)
@@ -326,6 +327,14 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 			applied(it, n);
 			return;
 		}
+		if (st == MYSQLDB_AGAIN && tries < AGAIN_MAX) {
+			/* Lost a lock race with another writer: the server
+			 * rolled back; go again after a short random pause. */
+			log_debug("database %s: %s: trying again", where(w->be),
+			    err);
+			(void)pause_ms(5 + random() % 50);
+			continue;
+		}
 		if (st != MYSQLDB_DOWN && st != MYSQLDB_SCHEMA)
 			break;
 		/* The connection went away, or the tables changed under
@@ -333,7 +342,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 		 * gets one more try. */
 		log_warn("database %s: %s", where(w->be), err);
 		mysqldb_disconnect(w->db);
-		if (tries > 0)
+		if (reconnected++ > 0)
 			goto temp;
 	}
 	if (n == 1) {
@@ -501,6 +510,7 @@ main(int argc, char *argv[])
 	char *end;
 
 	log_init("zone-write-mysql");
+	srandom((unsigned)getpid() ^ (unsigned)io_now_us());
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;

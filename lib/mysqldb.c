@@ -125,6 +125,10 @@ classify(unsigned e)
 	case ER_CONNECTION_KILLED:
 	case ER_QUERY_INTERRUPTED:
 		return MYSQLDB_DOWN;
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_DUP_ENTRY:
+		return MYSQLDB_AGAIN;
 	case ER_DATA_TOO_LONG:
 	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
 	case ER_WARN_DATA_OUT_OF_RANGE:
@@ -584,8 +588,8 @@ schema_check(struct mysqldb *db, const struct tables *t,
 
 	for (i = 0; i < 2; i++) {
 		if (t->found[i] && strcasecmp(t->engine[i], "InnoDB") != 0) {
-			snprintf(why, whylen, "table %s uses the %s engine; "
-			    "zone writes need InnoDB transactions",
+			snprintf(why, whylen, "table %.64s uses the %.64s "
+			    "engine; zone writes need InnoDB transactions",
 			    t->names[i], t->engine[i]);
 			return MYSQLDB_SCHEMA;
 		}
@@ -625,8 +629,8 @@ schema_check(struct mysqldb *db, const struct tables *t,
 		if (j < nknown || !ci->notnull || !ci->nodefault ||
 		    ci->autoinc || ci->generated)
 			continue;
-		snprintf(why, whylen, "column %s.%s is NOT NULL without a "
-		    "default, so rows cannot be added", ci->table, ci->name);
+		snprintf(why, whylen, "column %.64s.%.64s is NOT NULL without "
+		    "a default, so rows cannot be added", ci->table, ci->name);
 		return MYSQLDB_SCHEMA;
 	}
 	if (!t->found[0])

@@ -30,8 +30,11 @@ struct mysqldb_conf {
 enum mysqldb_status {
 	MYSQLDB_OK = 0,
 	MYSQLDB_DOWN,		/* no usable connection: reconnect later */
-	MYSQLDB_TEMP,		/* this attempt failed (lock, deadlock,
-				 * full disk, read-only): try again later */
+	MYSQLDB_AGAIN,		/* the server rolled the transaction back
+				 * (deadlock, lock wait timeout, a racing
+				 * insert): run it again now */
+	MYSQLDB_TEMP,		/* this attempt failed (full disk,
+				 * read-only server...): try again later */
 	MYSQLDB_PERM,		/* the server refused the data */
 	MYSQLDB_SCHEMA		/* the tables are not the plugin's schema */
 };
