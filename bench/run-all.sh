@@ -3,7 +3,8 @@
 # time, figures on stdout.
 cd "$(dirname "$0")/.." || exit 111
 rc=0
-for b in bench/push bench/nsd-apply; do
+for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/mysql-push \
+    bench/reconcile bench/peer-pull bench/dns-proxy bench/vrrp; do
 	[ -x "$b" ] || continue
 	echo "== $b"
 	"$b" || rc=1

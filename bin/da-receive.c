@@ -36,6 +36,7 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "peer.h"
 #include "spool.h"
 #include "store.h"
 #include "zone.h"
@@ -1267,6 +1268,206 @@ do_report(struct req *r, struct MHD_Connection *mc)
 }
 
 /*
+ * The peer API (/internal), peer credentials only: the original's
+ * /internal/zones, /internal/zones?domain= and /internal/peers, plus the
+ * incremental form /internal/zones?since=SEQ[&limit=N][&data=1] that
+ * peer-pull reads (tombstones included, in change order, with this
+ * store's instance id so a node can recognise itself).
+ */
+
+static char instance_id[STORE_ID_LEN + 1];
+
+/* Collects store_changes() rows into a JSON array. */
+struct chg {
+	struct peer_buf	*b;
+	size_t		 n, limit, text;
+	uint64_t	 last;
+	int		 live_only, more;
+};
+
+static int
+chg_add(void *arg, const struct store_zone *z)
+{
+	struct chg *c = arg;
+
+	/* One row past the limit, or past the text budget (never the
+	 * first row: a page always moves on): more to come. */
+	if ((c->limit > 0 && c->n == c->limit) ||
+	    (c->n > 0 && c->text + z->textlen > PEER_PAGE_TEXT_MAX)) {
+		c->more = 1;
+		return 1;
+	}
+	if (c->live_only && z->deleted_us != 0)
+		return 0;
+	if (c->n > 0)
+		peer_buf_add(c->b, ",", 1);
+	peer_json_zone(c->b, z);
+	c->text += z->textlen;
+	c->n++;
+	c->last = z->seq;
+	return 0;
+}
+
+/* A query parameter as an unsigned number within max. Returns 0 (absent:
+ * *out = dflt), or -1. */
+static int
+query_uint(const struct form *f, const char *key, uint64_t dflt,
+    uint64_t max, uint64_t *out)
+{
+	const char *v = form_get(f, key);
+	char *end;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return errno != 0 || *end != '\0' || *out > max ? -1 : 0;
+}
+
+static enum MHD_Result
+internal_zone(struct req *r, struct MHD_Connection *mc, const char *domain)
+{
+	struct peer_buf b = { NULL, 0, 0, 0 };
+	char name[ZONE_NAME_MAX + 1];
+	struct store_zone z;
+	enum MHD_Result ret;
+	const char *why;
+	int rc;
+
+	if (zone_name_norm(domain, name, &why) < 0)
+		return reply_json(r, mc, 404, "{\"error\": \"not found\"}");
+	log_copy(r->zone, sizeof(r->zone), name);
+	pthread_mutex_lock(&rd_mu);
+	rc = store_get(rd, name, &z, 1);
+	pthread_mutex_unlock(&rd_mu);
+	if (rc < 0) {
+		note_error("unable to read zone %s from the store", name);
+		return reply_json(r, mc, 500,
+		    "{\"error\": \"internal server error\"}");
+	}
+	if (rc == 0 || z.deleted_us != 0 || z.text == NULL) {
+		store_zone_free(&z);
+		return reply_json(r, mc, 404, "{\"error\": \"not found\"}");
+	}
+	peer_json_zone(&b, &z);
+	store_zone_free(&z);
+	if (b.oom) {
+		free(b.s);
+		return reply_json(r, mc, 500, "{\"error\":\"out of memory\"}");
+	}
+	ret = reply(r, mc, 200, CT_JSON, b.s, b.len);
+	free(b.s);
+	return ret;
+}
+
+static enum MHD_Result
+internal_zones(struct req *r, struct MHD_Connection *mc, const struct form *f)
+{
+	struct peer_buf b = { NULL, 0, 0, 0 };
+	struct chg c;
+	enum MHD_Result ret;
+	uint64_t since, limit, data;
+	const char *v;
+	char head[160];
+	long n;
+	int incremental;
+
+	if ((v = form_get(f, "domain")) != NULL)
+		return internal_zone(r, mc, v);
+	incremental = form_get(f, "since") != NULL;
+	if (query_uint(f, "since", 0, INT64_MAX, &since) < 0 ||
+	    query_uint(f, "limit", PEER_PAGE_DEFAULT, PEER_PAGE_MAX,
+	    &limit) < 0 || limit == 0 ||
+	    query_uint(f, "data", 0, 1, &data) < 0)
+		return reply_json(r, mc, 400,
+		    "{\"error\": \"invalid since, limit or data\"}");
+	memset(&c, 0, sizeof(c));
+	c.b = &b;
+	c.last = since;
+	if (incremental) {
+		c.limit = limit;
+		snprintf(head, sizeof(head), "{\"instance\":\"%s\","
+		    "\"since\":%" PRIu64 ",\"zones\":[", instance_id, since);
+	} else {
+		/* The original's list: every live zone, no texts. */
+		c.live_only = 1;
+		data = 0;
+		snprintf(head, sizeof(head), "[");
+	}
+	peer_buf_add(&b, head, strlen(head));
+	pthread_mutex_lock(&rd_mu);
+	n = store_changes(rd, since, incremental ? limit + 1 : 0, (int)data,
+	    chg_add, &c);
+	pthread_mutex_unlock(&rd_mu);
+	if (n < 0) {
+		free(b.s);
+		note_error("unable to list the store's zones");
+		return reply_json(r, mc, 500,
+		    "{\"error\": \"internal server error\"}");
+	}
+	if (incremental) {
+		snprintf(head, sizeof(head), "],\"seq\":%" PRIu64
+		    ",\"more\":%s}", c.last, c.more ? "true" : "false");
+		peer_buf_add(&b, head, strlen(head));
+	} else
+		peer_buf_add(&b, "]", 1);
+	if (b.oom) {
+		free(b.s);
+		return reply_json(r, mc, 500, "{\"error\":\"out of memory\"}");
+	}
+	ret = reply(r, mc, 200, CT_JSON, b.s, b.len);
+	free(b.s);
+	return ret;
+}
+
+static enum MHD_Result
+do_internal(struct req *r, struct MHD_Connection *mc)
+{
+	struct peer_buf b = { NULL, 0, 0, 0 };
+	struct form f;
+	enum MHD_Result ret;
+	const char *q, *why;
+	size_t plen, i;
+
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		count_reject(R_METHOD);
+		return reply_json(r, mc, 405,
+		    "{\"error\":\"method not allowed\"}");
+	}
+	q = strchr(r->uri, '?');
+	plen = q ? (size_t)(q - r->uri) : strlen(r->uri);
+	q = q ? q + 1 : "";
+	if (form_parse(&f, q, strlen(q), FORM_PAIRS_MAX, &why) < 0) {
+		count_reject(R_FORM);
+		return reply_json(r, mc, 400,
+		    "{\"error\": \"invalid query string\"}");
+	}
+	if (plen == 15 && strncmp(r->uri, "/internal/zones", plen) == 0)
+		ret = internal_zones(r, mc, &f);
+	else if (plen == 15 && strncmp(r->uri, "/internal/peers", plen) == 0) {
+		/* The configured peers' URLs, never their credentials. */
+		peer_buf_add(&b, "[", 1);
+		for (i = 0; i < set.npeers; i++) {
+			if (i > 0)
+				peer_buf_add(&b, ",", 1);
+			peer_buf_str(&b, set.peer_url[i],
+			    strlen(set.peer_url[i]));
+		}
+		peer_buf_add(&b, "]", 1);
+		ret = b.oom ? reply_json(r, mc, 500,
+		    "{\"error\":\"out of memory\"}") :
+		    reply(r, mc, 200, CT_JSON, b.s, b.len);
+		free(b.s);
+	} else
+		ret = reply_json(r, mc, 404, "{\"error\": \"not found\"}");
+	form_free(&f);
+	return ret;
+}
+
+/*
  * libmicrohttpd callbacks.
  */
 
@@ -1335,12 +1536,10 @@ req_start(struct req *r, struct MHD_Connection *mc, const char *url,
 	r->ep = route(url);
 	if (r->ep == EP_INTERNAL) {
 		/* The peer API is served by peer credentials only, never
-		 * the DirectAdmin ones; it is not built yet. */
+		 * the DirectAdmin ones. */
 		if (!auth_ok(mc, set.peer_user,
 		    set.peer_pass))
 			r->reject = 401;
-		else
-			r->reject = 404;
 	} else if (r->ep != EP_HEALTH || set.health_auth) {
 		if (!auth_ok(mc, set.user,
 		    set.pass))
@@ -1421,6 +1620,8 @@ req_finish(struct req *r, struct MHD_Connection *mc)
 		return do_report(r, mc);
 	case EP_HEALTH:
 		return reply(r, mc, 200, "text/plain", "ok", 2);
+	case EP_INTERNAL:
+		return do_internal(r, mc);
 	default:
 		return reply_err(r, mc, 404, R_PARAM, "Not found");
 	}
@@ -1807,6 +2008,9 @@ main(int argc, char *argv[])
 		die(EXIT_TEMP, "%s", err);
 	if ((rd = store_open(cfg->db_location, err, sizeof(err))) == NULL)
 		die(EXIT_TEMP, "%s", err);
+	if (store_instance_id(gc.st, instance_id) < 0)
+		die(EXIT_TEMP, "unable to read the instance id from %s: %s",
+		    cfg->db_location, store_errmsg(gc.st));
 
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
 	    | MHD_USE_POLL | MHD_USE_ERROR_LOG;

@@ -631,3 +631,162 @@ store_recon_last_get(struct store *st, long long *started_us,
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
+
+/* ------------------------------------------------------------------ */
+/* Peer sync: instance id, changes by sequence, peers' high-water marks */
+
+static const char peer_schema[] =
+    "CREATE TABLE IF NOT EXISTS peer_self ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), instance TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS peer_state ("
+    " url TEXT PRIMARY KEY, instance TEXT NOT NULL DEFAULT '',"
+    " since INTEGER NOT NULL DEFAULT 0,"
+    " ok_us INTEGER NOT NULL DEFAULT 0,"
+    " fail_us INTEGER NOT NULL DEFAULT 0,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '');";
+
+static int
+peer_init(struct store *st)
+{
+	return sqlite3_exec(st->db, peer_schema, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+int
+store_instance_id(struct store *st, char out[STORE_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[STORE_ID_LEN / 2];
+	char id[STORE_ID_LEN + 1];
+	sqlite3_stmt *stmt;
+	const unsigned char *v;
+	size_t i;
+	int rc;
+
+	if (getentropy(rnd, sizeof(rnd)) < 0)
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++) {
+		id[2 * i] = hex[rnd[i] >> 4];
+		id[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	id[STORE_ID_LEN] = '\0';
+	/* The first one to insert wins; every later call reads it back. */
+	if (peer_init(st) < 0 || sqlite3_prepare_v2(st->db,
+	    "INSERT OR IGNORE INTO peer_self(id, instance) VALUES (1, ?1)",
+	    -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(st->db,
+	    "SELECT instance FROM peer_self WHERE id = 1", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && (v = sqlite3_column_text(stmt, 0)) != NULL)
+		snprintf(out, STORE_ID_LEN + 1, "%s", (const char *)v);
+	else
+		rc = SQLITE_ERROR;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static const char sql_changes[] =
+    "SELECT name, hostname, username, serial, updated_us, deleted_us, seq,"
+    " hash, CASE WHEN ?3 THEN text END FROM zones WHERE seq > ?1"
+    " ORDER BY seq LIMIT ?2";
+
+long
+store_changes(struct store *st, uint64_t since, size_t limit, int with_text,
+    store_change_fn fn, void *arg)
+{
+	struct store_zone z;
+	sqlite3_stmt *stmt;
+	long n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql_changes, -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(stmt, 2, limit ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int(stmt, 3, with_text != 0);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&z, 0, sizeof(z));
+		column_copy(stmt, 0, z.name, sizeof(z.name));
+		column_copy(stmt, 1, z.hostname, sizeof(z.hostname));
+		column_copy(stmt, 2, z.username, sizeof(z.username));
+		z.serial = (uint32_t)sqlite3_column_int64(stmt, 3);
+		z.updated_us = sqlite3_column_int64(stmt, 4);
+		z.deleted_us = sqlite3_column_int64(stmt, 5);
+		z.seq = (uint64_t)sqlite3_column_int64(stmt, 6);
+		column_copy(stmt, 7, z.hash, sizeof(z.hash));
+		if (with_text && sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+			/* Points into sqlite's row, valid until the next
+			 * step: the callback must not keep it. */
+			z.text = (char *)sqlite3_column_blob(stmt, 8);
+			z.textlen = (size_t)sqlite3_column_bytes(stmt, 8);
+			if (z.text == NULL)
+				z.text = (char *)"";
+		}
+		n++;
+		if (fn(arg, &z) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+store_peer_get(struct store *st, const char *url, struct store_peer *p)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (peer_init(st) < 0 || sqlite3_prepare_v2(st->db,
+	    "SELECT instance, since, ok_us, fail_us, failures, error"
+	    " FROM peer_state WHERE url = ?1", -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		column_copy(stmt, 0, p->instance, sizeof(p->instance));
+		p->since = (uint64_t)sqlite3_column_int64(stmt, 1);
+		p->ok_us = sqlite3_column_int64(stmt, 2);
+		p->fail_us = sqlite3_column_int64(stmt, 3);
+		p->failures = (unsigned)sqlite3_column_int64(stmt, 4);
+		column_copy(stmt, 5, p->error, sizeof(p->error));
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_peer_set(struct store *st, const char *url, const struct store_peer *p)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (peer_init(st) < 0 || sqlite3_prepare_v2(st->db,
+	    "INSERT INTO peer_state(url, instance, since, ok_us, fail_us,"
+	    " failures, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT(url) DO UPDATE SET instance = excluded.instance,"
+	    " since = excluded.since, ok_us = excluded.ok_us,"
+	    " fail_us = excluded.fail_us, failures = excluded.failures,"
+	    " error = excluded.error", -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, p->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)p->since);
+	sqlite3_bind_int64(stmt, 4, p->ok_us);
+	sqlite3_bind_int64(stmt, 5, p->fail_us);
+	sqlite3_bind_int64(stmt, 6, p->failures);
+	sqlite3_bind_text(stmt, 7, p->error, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

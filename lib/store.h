@@ -129,4 +129,44 @@ int store_recon_last_set(struct store *st, long long started_us,
 int store_recon_last_get(struct store *st, long long *started_us,
     long long *finished_us, int *ok, char **json);
 
+/*
+ * Peer sync (peer-pull and da-receive's /internal API): this store's
+ * instance id, changes in sequence order, and per-peer high-water marks.
+ */
+
+#define STORE_ID_LEN	32	/* hex digits of an instance id */
+
+/* This store's instance id (created at random on first use) into out.
+ * Returns 0 or -1. */
+int store_instance_id(struct store *st, char out[STORE_ID_LEN + 1]);
+
+/* Called by store_changes() for each row; z->text (when asked for) is
+ * valid during the call only. A non-zero return stops the walk. */
+typedef int (*store_change_fn)(void *arg, const struct store_zone *z);
+
+/* Walk zones (live and tombstoned) changed after sequence since, in
+ * sequence order, at most limit rows (0: no limit), texts included when
+ * with_text. Returns the number of rows handed to fn (the one that
+ * stopped the walk included), or -1 on a store error. */
+long store_changes(struct store *st, uint64_t since, size_t limit,
+    int with_text, store_change_fn fn, void *arg);
+
+/* What this store knows of a peer, keyed by its URL. */
+struct store_peer {
+	char		 instance[STORE_ID_LEN + 1];	/* "" when unknown */
+	uint64_t	 since;		/* its sequence pulled up to */
+	long long	 ok_us;		/* last good pass, 0 never */
+	long long	 fail_us;	/* last failed pass, 0 never */
+	unsigned	 failures;	/* consecutive failed passes */
+	char		 error[256];	/* the last failure's reason */
+};
+
+/* Read the state of the peer at url into *p (zeroed when none). Returns
+ * 1 found, 0 not found, -1 on error. */
+int store_peer_get(struct store *st, const char *url, struct store_peer *p);
+
+/* Write the state of the peer at url. Returns 0 or -1. */
+int store_peer_set(struct store *st, const char *url,
+    const struct store_peer *p);
+
 #endif

@@ -322,7 +322,7 @@ full_zone() {
 	    >"$D/z2"
 	run --separate-stderr zone-write-mysql -v -b coredns_a save example.com <"$D/z2"
 	assert_success
-	[[ "$stderr" == *"rows inserted=2 updated=1 deleted=3 kept=15"* ]]
+	[[ "$stderr" == *"rows inserted=2 updated=1 deleted=3 kept=14"* ]]
 	[ "$(sql_a "SELECT id, hostname, type, data FROM records WHERE hostname = 'mail'")" = "$before" ]
 	[ "$(sql_a "SELECT id FROM records WHERE hostname = 'www'")" = "$id_www" ]
 	[ "$(sql_a "SELECT ttl FROM records WHERE hostname = 'sip'")" = 900 ]
@@ -437,7 +437,7 @@ full_zone() {
 	run --separate-stderr zwm save example.com < <(da_zone example.com 1)
 	assert_success
 	[ "$(sql_a "SELECT managed_by FROM zones")" = directadmin ]
-	run --separate-stderr zwm save example.com < <(da_zone example.com 2; printf 't 300 IN TXT "%0290d"\n' 1)
+	run --separate-stderr zwm save example.com < <(da_zone example.com 2; printf 't 300 IN TXT "%0150d" "%0150d"\n' 1 2)
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"does not fit the data column (300)"* ]]
 	[ "$(soa_a example.com)" = 1 ]
@@ -589,6 +589,33 @@ full_zone() {
 	run --separate-stderr zone-write-mysql delete a.example
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"several enabled coredns_mysql backends"* ]]
+}
+
+@test "zone-write-mysql: the s6 service, one copy per database, takes its backend from its name or env/" {
+	mkdir -p "$D/scan"
+	cp -R "$TOP/service/zone-write-mysql" "$D/scan/zone-write-mysql-coredns_a"
+	cp -R "$TOP/service/zone-write-mysql" "$D/scan/dc-b"
+	mkdir -p "$D/scan/dc-b/env"
+	printf 'coredns_b\n' >"$D/scan/dc-b/env/BACKEND"
+	push save svc.example 5
+	setsid s6-svscan "$D/scan" </dev/null >"$D/svscan.log" 2>&1 &
+	svscan=$!
+	wait_for 10 test -e "$D/scan/dc-b/supervise/status" -a \
+	    -e "$D/scan/zone-write-mysql-coredns_a/supervise/status"
+	s6-svwait -t 20000 -U "$D/scan/zone-write-mysql-coredns_a" "$D/scan/dc-b" ||
+	    { kill "$svscan"; fail "services not ready"; }
+	wait_for 20 test "$(soa_a svc.example)" = 5
+	wait_for 20 test "$(soa_b svc.example)" = 5
+	# Exit 100 (a foreign schema) makes finish stop the service.
+	sql_b "DROP TABLE records; DROP TABLE zones; CREATE TABLE zones (id INT PRIMARY KEY)"
+	s6-svc -r "$D/scan/dc-b"
+	wait_for 20 sh -c "s6-svstat '$D/scan/dc-b' | grep -q '^down'"
+	sleep 1
+	s6-svstat "$D/scan/dc-b" | grep -q '^down'
+	s6-svscanctl -t "$D/scan"
+	wait "$svscan" || true
+	grep -q "does not hold the CoreDNS mysql plugin's schema" "$D/scan/dc-b/log/main/current"
+	grep -q 'running queue=coredns_a' "$D/scan/zone-write-mysql-coredns_a/log/main/current"
 }
 
 @test "zone-write-mysql: zone text to rows passes its unit checks" {

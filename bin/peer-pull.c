@@ -1,0 +1,624 @@
+/* peer-pull.c -- one pass of peer sync: pull newer zones and tombstones
+ * from every peer's /internal API and commit them like queue-push */
+/* SPDX-License-Identifier: ISC */
+#define USAGE "peer-pull [-c app.yml] [-n] [-w] [-p url]... [-v|-q]"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "io.h"
+#include "job.h"
+#include "json.h"
+#include "log.h"
+#include "peer.h"
+#include "spool.h"
+#include "store.h"
+#include "zone.h"
+
+#define BODY_MAX	(64 * 1024 * 1024)	/* one answer */
+#define BULK_MIN	16	/* this many texts wanted: fetch the page's */
+#define PAGES_MAX	1000000	/* pages followed in one pass at most */
+#define TIMEOUT_MS	120000L	/* one request */
+#define CONNECT_MS	10000L
+
+/* What the pass needs, for every peer. */
+static struct config *cfg;
+static struct store *st;
+static char self[STORE_ID_LEN + 1];
+static char *queues[CONFIG_BACKENDS_MAX];
+static size_t nq;
+static int dry_run;
+
+/* One peer's pass. */
+struct pull {
+	const struct config_peer *peer;
+	char		 base[CONFIG_STR_MAX];	/* url without trailing '/' */
+	CURL		*h;
+	struct store_peer state;
+	unsigned long	 saved, deleted, current, invalid, planned;
+	char		 err[512];
+};
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  -c FILE  app.yml to read (default: $DADNS_CONFIG or the usual"
+	    " places)\n"
+	    "  -n       dry run: print what would change on stdout, change"
+	    " nothing;\n"
+	    "           exit 1 when something would\n"
+	    "  -w       after the pass, wait peer_sync.interval_minutes"
+	    " (s6 service)\n"
+	    "  -p URL   only the configured peer with this URL (repeatable;"
+	    " runs\n"
+	    "           even when peer_sync.enabled is false)\n"
+	    "  -v       log debug messages\n"
+	    "  -q       log warnings and errors only\n"
+	    "Pulls zones and tombstones newer than this store's from each"
+	    " peer's /internal\nAPI and queues them for every enabled"
+	    " backend.\n", USAGE);
+}
+
+static size_t
+collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct peer_buf *b = arg;
+
+	if (b->len + size * n > BODY_MAX)
+		return 0;	/* too large: the transfer fails */
+	peer_buf_add(b, data, size * n);
+	return b->oom ? 0 : size * n;
+}
+
+/*
+ * GET path (with its query) from the peer. Returns the HTTP status with
+ * the body in *b (the caller frees b->s), or -1 with p->err set when
+ * nothing usable came back.
+ */
+static long
+get(struct pull *p, const char *path, struct peer_buf *b)
+{
+	char url[CONFIG_STR_MAX + 512], cerr[CURL_ERROR_SIZE];
+	long status = 0;
+	CURLcode rc;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(url, sizeof(url), "%s%s", p->base, path);
+	cerr[0] = '\0';
+	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, b);
+	rc = curl_easy_perform(p->h);
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, NULL);
+	if (rc != CURLE_OK) {
+		snprintf(p->err, sizeof(p->err), "unable to GET %s: %s", path,
+		    b->oom ? "out of memory" : b->len + 1 > BODY_MAX ?
+		    "answer too large" : cerr[0] ? cerr :
+		    curl_easy_strerror(rc));
+		free(b->s);
+		memset(b, 0, sizeof(*b));
+		return -1;
+	}
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	if (b->s == NULL)
+		peer_buf_add(b, "", 0);
+	return status;
+}
+
+/* A status that is not 200 (or an allowed 404) fails the peer. */
+static void
+bad_status(struct pull *p, const char *path, long status)
+{
+	if (status == 401 || status == 403)
+		snprintf(p->err, sizeof(p->err), "the peer refused our"
+		    " credentials (HTTP %ld) for %s: check its"
+		    " peer_sync.auth_* and our peer's username/password",
+		    status, path);
+	else
+		snprintf(p->err, sizeof(p->err), "HTTP %ld for %s", status,
+		    path);
+}
+
+/* Fetch a page of changes after since. Returns 0 or -1 (p->err). */
+static int
+get_page(struct pull *p, uint64_t since, int data, struct peer_page *pg)
+{
+	struct peer_buf b;
+	char path[128], perr[256];
+	long status;
+	int rc;
+
+	snprintf(path, sizeof(path), "/internal/zones?since=%" PRIu64
+	    "&limit=%d%s", since, PEER_PAGE_DEFAULT, data ? "&data=1" : "");
+	if ((status = get(p, path, &b)) < 0)
+		return -1;
+	if (status != 200) {
+		bad_status(p, path, status);
+		free(b.s);
+		return -1;
+	}
+	rc = peer_page_parse(b.s, b.len, pg, perr, sizeof(perr));
+	free(b.s);
+	if (rc < 0) {
+		snprintf(p->err, sizeof(p->err), "invalid answer to %s: %s",
+		    path, perr);
+		return -1;
+	}
+	if (pg->since != since) {
+		snprintf(p->err, sizeof(p->err), "answer to %s is for since=%"
+		    PRIu64, path, pg->since);
+		peer_page_free(pg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Does the peer's copy z win over ours? Returns 1, 0, or -1 (p->err). */
+static int
+wins(struct pull *p, const struct store_zone *z)
+{
+	struct store_zone l;
+	int rc;
+
+	if ((rc = store_get(st, z->name, &l, 0)) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to read zone %s: %s",
+		    z->name, store_errmsg(st));
+		return -1;
+	}
+	return peer_wins(z, rc ? &l : NULL);
+}
+
+/* Jobs of one page, their texts owned here. */
+struct batch {
+	struct job	*jobs;
+	char		**texts;
+	size_t		 n;
+};
+
+static void
+batch_free(struct batch *bt)
+{
+	size_t i;
+
+	for (i = 0; i < bt->n; i++)
+		free(bt->texts[i]);
+	free(bt->jobs);
+	free(bt->texts);
+	memset(bt, 0, sizeof(*bt));
+}
+
+/* Add the peer's copy z to the batch, or skip it (logged, counted) when
+ * it is invalid. */
+static void
+batch_add(struct pull *p, struct batch *bt, const struct store_zone *z)
+{
+	char jerr[512];
+
+	if (peer_job(z, &bt->jobs[bt->n], &bt->texts[bt->n], jerr,
+	    sizeof(jerr)) < 0) {
+		log_warn("peer %s: skipped %s", p->base, jerr);
+		p->invalid++;
+		return;
+	}
+	bt->n++;
+}
+
+/* Commit the batch and the peer's new mark. Returns 0 or -1 (p->err). */
+static int
+batch_commit(struct pull *p, struct batch *bt, uint64_t seq)
+{
+	char *won = NULL, cerr[512];
+	long k;
+	size_t i;
+
+	p->state.since = seq;
+	if (bt->n > 0 && (won = malloc(bt->n)) == NULL) {
+		snprintf(p->err, sizeof(p->err), "out of memory");
+		return -1;
+	}
+	k = peer_commit(st, cfg->queue_location, queues, nq, bt->jobs, bt->n,
+	    p->base, &p->state, won, cerr, sizeof(cerr));
+	if (k < 0) {
+		snprintf(p->err, sizeof(p->err), "%s", cerr);
+		free(won);
+		return -1;
+	}
+	for (i = 0; i < bt->n; i++) {
+		if (!won[i]) {
+			p->current++;
+			continue;
+		}
+		if (bt->jobs[i].action == JOB_SAVE)
+			p->saved++;
+		else
+			p->deleted++;
+		log_debug("pulled %s zone=%s serial=%" PRIu32 " peer=%s",
+		    bt->jobs[i].action == JOB_SAVE ? "save" : "delete",
+		    bt->jobs[i].zone, bt->jobs[i].serial, p->base);
+	}
+	free(won);
+	return 0;
+}
+
+/*
+ * One page: decide which of the peer's copies win, fetch their texts
+ * (the whole page's with data=1 when many are wanted, else one by one),
+ * commit. *next and *more say where the next page starts. Returns 0,
+ * 1 when the peer is this instance itself, or -1 (p->err).
+ */
+static int
+pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
+{
+	struct peer_page pg, full;
+	struct store_zone z;
+	struct batch bt;
+	struct peer_buf b;
+	struct json *tree;
+	char path[ZONE_NAME_MAX + 64], perr[256];
+	size_t i, want = 0, texts = 0;
+	unsigned long current0 = p->current;
+	long status;
+	int w, rc = -1;
+
+	memset(&bt, 0, sizeof(bt));
+	memset(&full, 0, sizeof(full));
+	if (get_page(p, since, 0, &pg) < 0)
+		return -1;
+	if (strcmp(pg.instance, self) == 0) {
+		peer_page_free(&pg);
+		return 1;
+	}
+	if (p->state.instance[0] != '\0' &&
+	    strcmp(p->state.instance, pg.instance) != 0 && since != 0) {
+		/* Another store answers at this URL now: its sequence
+		 * numbers mean nothing here, start over. */
+		log_info("peer %s has a new store (instance %s, was %s):"
+		    " pulling everything", p->base, pg.instance,
+		    p->state.instance);
+		memcpy(p->state.instance, pg.instance, sizeof(pg.instance));
+		peer_page_free(&pg);
+		*next = 0;
+		*more = 1;
+		return 0;
+	}
+	memcpy(p->state.instance, pg.instance, sizeof(pg.instance));
+	*next = pg.seq;
+	*more = pg.more;
+	if ((bt.jobs = calloc(pg.n + 1, sizeof(*bt.jobs))) == NULL ||
+	    (bt.texts = calloc(pg.n + 1, sizeof(*bt.texts))) == NULL) {
+		snprintf(p->err, sizeof(p->err), "out of memory");
+		goto out;
+	}
+	/* Which copies win (decided again inside the commit). */
+	for (i = 0; i < pg.n; i++) {
+		if ((w = wins(p, &pg.zones[i])) < 0)
+			goto out;
+		pg.zones[i].seq = w;	/* reused as the mark */
+		if (!w) {
+			p->current++;
+			continue;
+		}
+		want++;
+		if (pg.zones[i].deleted_us == 0)
+			texts++;
+		if (dry_run) {
+			if (pg.zones[i].deleted_us != 0)
+				printf("delete %s %s\n", pg.zones[i].name,
+				    p->base);
+			else
+				printf("save %s %" PRIu32 " %s\n",
+				    pg.zones[i].name, pg.zones[i].serial,
+				    p->base);
+			p->planned++;
+		}
+	}
+	if (dry_run || want == 0) {
+		if (!dry_run && pg.seq != p->state.since &&
+		    batch_commit(p, &bt, pg.seq) < 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	if (texts >= BULK_MIN) {
+		/* Many texts: the page again with them. It may reach further
+		 * than the first (changes since): it is the page now. */
+		if (get_page(p, since, 1, &full) < 0)
+			goto out;
+		if (strcmp(full.instance, pg.instance) != 0) {
+			snprintf(p->err, sizeof(p->err), "the instance"
+			    " changed during the pass");
+			goto out;
+		}
+		free(bt.jobs);
+		free(bt.texts);
+		p->current = current0;	/* decided again, page and all */
+		bt.jobs = calloc(full.n + 1, sizeof(*bt.jobs));
+		bt.texts = calloc(full.n + 1, sizeof(*bt.texts));
+		if (bt.jobs == NULL || bt.texts == NULL) {
+			snprintf(p->err, sizeof(p->err), "out of memory");
+			goto out;
+		}
+		for (i = 0; i < full.n; i++) {
+			if ((w = wins(p, &full.zones[i])) < 0)
+				goto out;
+			if (w)
+				batch_add(p, &bt, &full.zones[i]);
+			else
+				p->current++;
+		}
+		*next = full.seq;
+		*more = full.more;
+		rc = batch_commit(p, &bt, full.seq);
+		goto out;
+	}
+	for (i = 0; i < pg.n; i++) {
+		if (!pg.zones[i].seq)
+			continue;
+		if (pg.zones[i].deleted_us != 0) {
+			batch_add(p, &bt, &pg.zones[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/internal/zones?domain=%s",
+		    pg.zones[i].name);
+		if ((status = get(p, path, &b)) < 0)
+			goto out;
+		if (status == 404) {
+			/* Deleted since the list: its tombstone follows. */
+			free(b.s);
+			continue;
+		}
+		if (status != 200) {
+			bad_status(p, path, status);
+			free(b.s);
+			goto out;
+		}
+		if (peer_zone_parse(b.s, b.len, &z, &tree, perr,
+		    sizeof(perr)) < 0 || strcmp(z.name, pg.zones[i].name)) {
+			log_warn("peer %s: skipped zone %s: invalid answer: %s",
+			    p->base, pg.zones[i].name, tree ? "another zone" :
+			    perr);
+			json_free(tree);
+			free(b.s);
+			p->invalid++;
+			continue;
+		}
+		/* The zone as it is now (maybe changed since the list). */
+		if ((w = wins(p, &z)) == 1)
+			batch_add(p, &bt, &z);
+		else if (w == 0)
+			p->current++;
+		json_free(tree);
+		free(b.s);
+		if (w < 0)
+			goto out;
+	}
+	rc = batch_commit(p, &bt, pg.seq);
+out:
+	batch_free(&bt);
+	peer_page_free(&pg);
+	peer_page_free(&full);
+	return rc;
+}
+
+/* One peer's pass. Returns 0, 1 when it is this instance, -1 failed. */
+static int
+pull_peer(struct pull *p)
+{
+	const struct config_peer *pe = p->peer;
+	uint64_t since, next;
+	size_t n;
+	int more = 1, rc = 0, pages;
+
+	snprintf(p->base, sizeof(p->base), "%s", pe->url);
+	n = strlen(p->base);
+	while (n > 0 && p->base[n - 1] == '/')
+		p->base[--n] = '\0';
+	if (store_peer_get(st, p->base, &p->state) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to read the state"
+		    " of peer %s: %s", p->base, store_errmsg(st));
+		return -1;
+	}
+	if ((p->h = curl_easy_init()) == NULL) {
+		snprintf(p->err, sizeof(p->err), "unable to set up libcurl");
+		return -1;
+	}
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	/* A redirect would carry this peer's credentials elsewhere. */
+	curl_easy_setopt(p->h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(p->h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(p->h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+	curl_easy_setopt(p->h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
+	curl_easy_setopt(p->h, CURLOPT_USERAGENT, "dadns-peer-pull");
+	curl_easy_setopt(p->h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, collect);
+	/* This peer's own credentials, on this peer's handle only. */
+	if (pe->username[0] != '\0') {
+		curl_easy_setopt(p->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(p->h, CURLOPT_USERNAME, pe->username);
+		curl_easy_setopt(p->h, CURLOPT_PASSWORD, pe->password);
+	}
+	since = p->state.since;
+	for (pages = 0; more && pages < PAGES_MAX; pages++) {
+		if ((rc = pull_page(p, since, &next, &more)) != 0)
+			break;
+		since = next;
+	}
+	curl_easy_cleanup(p->h);
+	p->h = NULL;
+	return rc;
+}
+
+/* Record the end of a peer's pass (its mark is already committed). */
+static void
+record(struct pull *p, int ok)
+{
+	struct store_peer now;
+
+	if (dry_run || store_peer_get(st, p->base, &now) < 0)
+		return;
+	if (ok) {
+		now.ok_us = io_now_us();
+		now.failures = 0;
+		now.error[0] = '\0';
+	} else {
+		now.fail_us = io_now_us();
+		now.failures++;
+		snprintf(now.error, sizeof(now.error), "%.*s",
+		    (int)sizeof(now.error) - 1, p->err);
+	}
+	if (store_peer_set(st, p->base, &now) < 0)
+		log_warn("unable to record the state of peer %s: %s", p->base,
+		    store_errmsg(st));
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pull p;
+	const char *cpath = NULL, *only[CONFIG_PEERS_MAX];
+	char err[1024];
+	size_t nonly = 0, i, j, failed = 0, done = 0;
+	unsigned long planned = 0;
+	struct timespec ts;
+	int c, level = -1, wait = 0, rc;
+
+	log_init("peer-pull");
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		help();
+		return 0;
+	}
+	while ((c = getopt(argc, argv, "c:hnp:qvw")) != -1) {
+		switch (c) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'p':
+			if (nonly == CONFIG_PEERS_MAX)
+				die(EXIT_USAGE, "too many -p options");
+			only[nonly++] = optarg;
+			break;
+		case 'q':
+			level = LOG_WARN;
+			break;
+		case 'v':
+			level = LOG_DEBUG;
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		default:
+			die_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage(USAGE);
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	log_set_level(level >= 0 ? level : cfg->log_level);
+	for (i = 0; i < nonly; i++) {
+		for (j = 0; j < cfg->peer_sync.npeers; j++)
+			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
+				break;
+		if (j == cfg->peer_sync.npeers)
+			die(EXIT_USAGE, "no configured peer has the URL %s",
+			    only[i]);
+	}
+	for (j = 0; j < cfg->peer_sync.npeers; j++)
+		if (strncmp(cfg->peer_sync.peers[j].url, "http://", 7) != 0 &&
+		    strncmp(cfg->peer_sync.peers[j].url, "https://", 8) != 0)
+			die(EXIT_USAGE, "invalid peer_sync.peers[%zu].url %s:"
+			    " not http:// or https://", j,
+			    cfg->peer_sync.peers[j].url);
+	rc = 0;
+	if (nonly == 0 && !cfg->peer_sync.enabled) {
+		log_info("peer sync is disabled (peer_sync.enabled)");
+		goto wait;
+	}
+	if (cfg->peer_sync.npeers == 0) {
+		log_info("no peers configured (peer_sync.peers)");
+		goto wait;
+	}
+
+	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
+	if (spool_init(cfg->queue_location, queues, nq) < 0)
+		die_sys(EXIT_TEMP, "unable to set up the spool %s",
+		    cfg->queue_location);
+	if ((st = store_open(cfg->db_location, err, sizeof(err))) == NULL)
+		die(EXIT_TEMP, "%s", err);
+	if (store_instance_id(st, self) < 0)
+		die(EXIT_TEMP, "unable to read the instance id from %s: %s",
+		    cfg->db_location, store_errmsg(st));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EXIT_TEMP, "unable to initialise libcurl");
+
+	for (j = 0; j < cfg->peer_sync.npeers; j++) {
+		for (i = 0; i < nonly; i++)
+			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
+				break;
+		if (nonly > 0 && i == nonly)
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.peer = &cfg->peer_sync.peers[j];
+		rc = pull_peer(&p);
+		if (rc == 1) {
+			log_info("peer %s is this instance itself (instance"
+			    " %s): skipped", p.base, self);
+			continue;
+		}
+		record(&p, rc == 0);
+		if (rc < 0) {
+			failed++;
+			log_warn("peer %s failed: %s (not trusted this pass;"
+			    " %lu saved, %lu deleted before)", p.base, p.err,
+			    p.saved, p.deleted);
+			continue;
+		}
+		done++;
+		planned += p.planned;
+		if (dry_run)
+			log_info("peer %s: would pull %lu zone(s), %lu"
+			    " current, %lu invalid", p.base, p.planned,
+			    p.current, p.invalid);
+		else
+			log_info("peer %s: saved %lu deleted %lu current %lu"
+			    " invalid %lu seq=%" PRIu64, p.base, p.saved,
+			    p.deleted, p.current, p.invalid, p.state.since);
+	}
+	curl_global_cleanup();
+	store_close(st);
+	if (fflush(stdout) != 0)
+		die_sys(EXIT_TEMP, "unable to write to stdout");
+	rc = failed > 0 ? EXIT_TEMP : dry_run && planned > 0 ? EXIT_NO : 0;
+wait:
+	if (wait) {
+		ts.tv_sec = (time_t)cfg->peer_sync.interval_minutes * 60;
+		ts.tv_nsec = 0;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	free(cfg);
+	return rc;
+}

@@ -1,0 +1,1429 @@
+/* reconcile.c -- orphans against DirectAdmin, backends against the store */
+/* SPDX-License-Identifier: ISC */
+#define USAGE "reconcile [-c app.yml] [-n] [-f] [-l] [-m percent] [-v|-q]"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <mariadb/mysql.h>
+
+#include "config.h"
+#include "coredns.h"
+#include "daclient.h"
+#include "dnsq.h"
+#include "enqueue.h"
+#include "hash.h"
+#include "io.h"
+#include "job.h"
+#include "log.h"
+#include "spool.h"
+#include "store.h"
+#include "zone.h"
+
+#define PAGE		512	/* zones checked per round */
+#define SOA_MS		2000	/* one round of SOA queries */
+#define LOG_EACH_MAX	100	/* actions logged one by one per backend */
+#define MYSQL_TIMEOUT	30	/* seconds */
+#define PCT_DEFAULT	10	/* orphans deleted per server and pass, % */
+#define JOBS_MAX	256	/* heal jobs committed at once */
+
+/* ------------------------------------------------------------------ */
+/* A set of names, each with a bit mask (which DA servers listed it). */
+
+struct nset {
+	char		**name;
+	uint32_t	*mask;
+	size_t		 cap, n;
+};
+
+static uint64_t
+fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static size_t
+nset_slot(const struct nset *s, const char *name)
+{
+	size_t i = fnv(name) & (s->cap - 1);
+
+	while (s->name[i] != NULL && strcmp(s->name[i], name) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Add name with bits; returns 0 or -1 (out of memory). */
+static int
+nset_add(struct nset *s, const char *name, uint32_t bits)
+{
+	size_t i, j, cap;
+	char **nn;
+	uint32_t *nm;
+
+	if (2 * (s->n + 1) > s->cap) {
+		cap = s->cap ? s->cap * 2 : 1024;
+		if ((nn = calloc(cap, sizeof(*nn))) == NULL ||
+		    (nm = calloc(cap, sizeof(*nm))) == NULL) {
+			free(nn);
+			return -1;
+		}
+		for (i = 0; i < s->cap; i++) {
+			if (s->name[i] == NULL)
+				continue;
+			j = fnv(s->name[i]) & (cap - 1);
+			while (nn[j] != NULL)
+				j = (j + 1) & (cap - 1);
+			nn[j] = s->name[i];
+			nm[j] = s->mask[i];
+		}
+		free(s->name);
+		free(s->mask);
+		s->name = nn;
+		s->mask = nm;
+		s->cap = cap;
+	}
+	i = nset_slot(s, name);
+	if (s->name[i] == NULL) {
+		if ((s->name[i] = strdup(name)) == NULL)
+			return -1;
+		s->n++;
+	}
+	s->mask[i] |= bits;
+	return 0;
+}
+
+/* The bits of name, 0 when absent. */
+static uint32_t
+nset_get(const struct nset *s, const char *name)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return 0;
+	i = nset_slot(s, name);
+	return s->name[i] != NULL ? s->mask[i] : 0;
+}
+
+static void
+nset_free(struct nset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->name[i]);
+	free(s->name);
+	free(s->mask);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------------ */
+/* One pass */
+
+struct server {
+	const struct config_da_server *cfg;
+	int		 ok;		/* answered its whole list */
+	int		 usable;	/* ok and not empty */
+	unsigned long	 listed;
+	long long	 owned;		/* live zones it owns in the store */
+	char		**cand;		/* orphan candidates of this pass */
+	size_t		 ncand, capcand;
+	size_t		 confirmed, deleted, held;
+};
+
+struct bstat {
+	const struct config_backend *be;
+	int		 ok;		/* every check could be made */
+	long long	 checked, healed, removed, pending, unchecked;
+	long long	 logged;
+	char		 why[256];	/* when not ok */
+	char		*names[JOBS_MAX], *bufs[JOBS_MAX];	/* to commit */
+	size_t		 lens[JOBS_MAX], njobs;
+};
+
+struct pass {
+	struct config	*cfg;
+	struct store	*st;
+	int		 dry, force, loop;
+	unsigned	 pct;
+	char		*queues[CONFIG_BACKENDS_MAX];
+	size_t		 nq;
+	struct server	 srv[CONFIG_SERVERS_MAX];
+	size_t		 nsrv;
+	struct nset	 listed;
+	long long	 backfilled, migrated, orphans, confirmed, deleted, held;
+	struct bstat	 bs[CONFIG_BACKENDS_MAX];
+	size_t		 nbs;
+	int		 drift;		/* something differs */
+	int		 failed;	/* something could not be checked */
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
+	    " places)\n"
+	    "  -n          dry run: print what would be done, change nothing;"
+	    " exit 1 on drift\n"
+	    "  -f          (--force) delete confirmed orphans even when they"
+	    " are more than\n"
+	    "              the -m share of their server's zones\n"
+	    "  -l          loop: a pass every reconciliation.interval_minutes"
+	    " (after\n"
+	    "              initial_delay_minutes) until SIGTERM\n"
+	    "  -m PERCENT  orphans deleted per server and pass at most"
+	    " (default %d)\n"
+	    "  -v          debug messages\n"
+	    "  -q          warnings and errors only\n"
+	    "A pass lists the domains of every reconciliation.directadmin_"
+	    "servers entry\n(when reconciliation.enabled), queues deletes of"
+	    " orphans seen on two passes\nin a row, then compares every"
+	    " enabled backend with the store and re-queues\nwhat differs.\n",
+	    USAGE, PCT_DEFAULT);
+}
+
+/* Print a dry-run line on stdout, or log the action. */
+static void
+act(struct pass *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+act(struct pass *p, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (p->dry)
+		printf("%s\n", line);
+	else
+		log_info("%s", line);
+}
+
+/* Case-insensitive owner match, a trailing dot ignored. */
+static int
+name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+}
+
+/* The index of the configured server named owner, or -1. */
+static int
+server_of(const struct pass *p, const char *owner)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsrv; i++)
+		if (name_eq(p->srv[i].cfg->name, owner))
+			return (int)i;
+	return -1;
+}
+
+struct listing {
+	struct pass	*p;
+	uint32_t	 bit;
+};
+
+static int
+on_domain(void *arg, const char *domain)
+{
+	struct listing *l = arg;
+
+	return nset_add(&l->p->listed, domain, l->bit);
+}
+
+static void
+list_servers(struct pass *p)
+{
+	const struct config *cfg = p->cfg;
+	struct daclient_server ds;
+	struct daclient_opts o;
+	struct daclient_stats stats;
+	struct listing l;
+	char err[512];
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	o.verify_ssl = cfg->reconciliation.verify_ssl;
+	o.ipp = cfg->reconciliation.ipp;
+	for (i = 0; i < p->nsrv && !stop; i++) {
+		struct server *s = &p->srv[i];
+
+		ds.hostname = s->cfg->hostname;
+		ds.port = s->cfg->port;
+		ds.username = s->cfg->username;
+		ds.password = s->cfg->password;
+		ds.ssl = s->cfg->ssl;
+		l.p = p;
+		l.bit = 1U << i;
+		if (daclient_list(&ds, &o, on_domain, &l, &stats, err,
+		    sizeof(err)) < 0) {
+			log_warn("server %s failed, none of its zones is "
+			    "deleted: %s server=%s address=%s:%u", s->cfg->name,
+			    err, s->cfg->name, s->cfg->hostname, s->cfg->port);
+			p->failed = 1;
+			continue;
+		}
+		s->ok = 1;
+		s->listed = stats.domains;
+		if (stats.invalid > 0)
+			log_warn("server %s listed %lu invalid names, ignored "
+			    "server=%s", s->cfg->name, stats.invalid,
+			    s->cfg->name);
+		if (stats.domains == 0) {
+			log_warn("server %s answered an empty list, none of "
+			    "its zones is deleted server=%s", s->cfg->name,
+			    s->cfg->name);
+			continue;
+		}
+		s->usable = 1;
+		log_info("listed server=%s domains=%lu pages=%lu%s%s",
+		    s->cfg->name, stats.domains, stats.pages,
+		    stats.login ? " login=cookie" : "",
+		    stats.legacy ? " form=legacy" : "");
+	}
+}
+
+static int
+cand_add(struct server *s, const char *name)
+{
+	char **n;
+
+	if (s->ncand == s->capcand) {
+		size_t cap = s->capcand ? s->capcand * 2 : 64;
+
+		if ((n = reallocarray(s->cand, cap, sizeof(*n))) == NULL)
+			return -1;
+		s->cand = n;
+		s->capcand = cap;
+	}
+	if ((s->cand[s->ncand] = strdup(name)) == NULL)
+		return -1;
+	s->ncand++;
+	return 0;
+}
+
+/*
+ * One streaming pass over the store: owners to fill in or move (a zone
+ * listed by a server other than its stored owner), orphan candidates (a
+ * live zone owned by a server that listed something, absent from every
+ * answer) and each server's count of owned zones.
+ */
+static int
+scan_owners(struct pass *p)
+{
+	struct store_iter *it;
+	struct store_zone z;
+	uint32_t mask;
+	int rc, j, last;
+	size_t i;
+
+	if ((it = store_iter_begin(p->st, NULL, 0, 0)) == NULL)
+		return -1;
+	while ((rc = store_iter_next(it, &z)) == 1) {
+		if (z.deleted_us != 0)
+			continue;
+		j = server_of(p, z.hostname);
+		if (j >= 0)
+			p->srv[j].owned++;
+		mask = nset_get(&p->listed, z.name);
+		if (mask != 0) {
+			if (j >= 0 && (mask & (1U << j)))
+				continue;
+			/* Listed by another server: fill in a missing owner,
+			 * move it from a configured server that answered
+			 * without it; an unknown owner, or one that failed,
+			 * keeps it (its DirectAdmin may still send deletes).
+			 * The last listing server wins (directdnsonly). */
+			if (z.hostname[0] != '\0' && (j < 0 ||
+			    !p->srv[j].usable))
+				continue;
+			for (last = -1, i = 0; i < p->nsrv; i++)
+				if (mask & (1U << i))
+					last = (int)i;
+			p->drift = 1;
+			if (z.hostname[0] == '\0')
+				p->backfilled++;
+			else
+				p->migrated++;
+			act(p, "%s zone=%s owner=%s was=%s", p->dry ?
+			    "would-set-owner" : "set owner", z.name,
+			    p->srv[last].cfg->name, z.hostname[0] ?
+			    z.hostname : "(none)");
+			if (!p->dry && store_owner_set(p->st, z.name,
+			    p->srv[last].cfg->name) < 0)
+				goto fail;
+			continue;
+		}
+		if (j < 0 || !p->srv[j].usable)
+			continue;
+		/* Owned by a server that answered, listed by none. */
+		if (cand_add(&p->srv[j], z.name) < 0)
+			goto fail;
+	}
+	store_iter_end(it);
+	return rc;
+fail:
+	store_iter_end(it);
+	return -1;
+}
+
+/* Orphans: confirm over two passes, guard the share, queue deletes. */
+static int
+orphans(struct pass *p)
+{
+	struct job *jobs = NULL;
+	struct store_zone z;
+	long long pass, limit;
+	size_t i, k, nj;
+	char err[512];
+	int c;
+
+	if (store_orphan_pass(p->st, &pass) < 0)
+		return -1;
+	for (i = 0; i < p->nsrv; i++) {
+		struct server *s = &p->srv[i];
+		char **conf;
+
+		if (s->ncand == 0)
+			continue;
+		p->drift = 1;
+		p->orphans += s->ncand;
+		if ((conf = calloc(s->ncand, sizeof(*conf))) == NULL)
+			return -1;
+		for (k = 0; k < s->ncand; k++) {
+			if ((c = store_orphan_mark(p->st, s->cand[k],
+			    s->cfg->name, pass, !p->dry)) < 0) {
+				free(conf);
+				return -1;
+			}
+			if (c == 1)
+				conf[s->confirmed++] = s->cand[k];
+			else
+				act(p, "%s zone=%s server=%s", p->dry ?
+				    "orphan-first-seen" : "orphan first seen, "
+				    "deleted if still absent next pass",
+				    s->cand[k], s->cfg->name);
+		}
+		p->confirmed += s->confirmed;
+		/* At least one, at most pct % of the server's zones. */
+		limit = (s->owned * p->pct + 99) / 100;
+		if (s->confirmed > (size_t)limit && !p->force) {
+			s->held = s->confirmed;
+			p->held += s->held;
+			log_warn("server %s: %zu orphans confirmed, more than "
+			    "%u %% of its %lld zones: none deleted (-f to "
+			    "delete) server=%s", s->cfg->name, s->confirmed,
+			    p->pct, s->owned, s->cfg->name);
+			if (p->dry)
+				printf("would-hold server=%s orphans=%zu "
+				    "zones=%lld\n", s->cfg->name,
+				    s->confirmed, s->owned);
+			free(conf);
+			continue;
+		}
+		if (s->confirmed == 0) {
+			free(conf);
+			continue;
+		}
+		if ((jobs = calloc(s->confirmed, sizeof(*jobs))) == NULL) {
+			free(conf);
+			return -1;
+		}
+		for (nj = 0, k = 0; k < s->confirmed; k++) {
+			/* The owner is the stored one: the delete passes
+			 * the same ownership checks as DirectAdmin's. */
+			if (store_get(p->st, conf[k], &z, 0) != 1 ||
+			    z.deleted_us != 0)
+				continue;
+			if (p->dry) {
+				printf("would-delete zone=%s server=%s\n",
+				    conf[k], s->cfg->name);
+				continue;
+			}
+			jobs[nj].action = JOB_DELETE;
+			snprintf(jobs[nj].zone, sizeof(jobs[nj].zone), "%s",
+			    z.name);
+			snprintf(jobs[nj].hostname, sizeof(jobs[nj].hostname),
+			    "%s", z.hostname);
+			snprintf(jobs[nj].username, sizeof(jobs[nj].username),
+			    "%s", z.username);
+			jobs[nj].pushed_us = io_now_us();
+			nj++;
+		}
+		if (nj > 0 && enqueue_commit(p->st, p->cfg->queue_location,
+		    p->queues, p->nq, jobs, nj, err, sizeof(err)) < 0) {
+			log_warn("unable to queue orphan deletes of server %s: "
+			    "%s", s->cfg->name, err);
+			p->failed = 1;
+			nj = 0;
+		}
+		for (k = 0; k < nj; k++)
+			log_info("deleted orphan zone=%s server=%s",
+			    jobs[k].zone, s->cfg->name);
+		s->deleted = nj;
+		p->deleted += nj;
+		free(jobs);
+		jobs = NULL;
+		free(conf);
+	}
+	if (!p->dry && store_orphan_prune(p->st, pass) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Healing */
+
+enum need { N_OK = 0, N_SAVE, N_DELETE };
+
+struct item {
+	char		 name[JOB_NAME_MAX + 1];
+	char		 hash[HASH_HEX_LEN + 1];
+	uint64_t	 seq;
+	uint32_t	 serial;
+	int		 deleted;
+	int		 pending;	/* a job waits in the queue */
+	enum need	 need;
+	char		 why[96];
+};
+
+/* A page of zones under check. */
+struct batch {
+	struct item	 it[PAGE];
+	size_t		 n;
+};
+
+static void
+item_set(struct item *it, const struct store_zone *z)
+{
+	memset(it, 0, sizeof(*it));
+	snprintf(it->name, sizeof(it->name), "%s", z->name);
+	memcpy(it->hash, z->hash, sizeof(it->hash));
+	it->seq = z->seq;
+	it->serial = z->serial;
+	it->deleted = z->deleted_us != 0;
+}
+
+static void
+need(struct item *it, enum need n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+need(struct item *it, enum need n, const char *fmt, ...)
+{
+	va_list ap;
+
+	it->need = n;
+	va_start(ap, fmt);
+	vsnprintf(it->why, sizeof(it->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Write the collected job files into the backend's queue at once. */
+static void
+commit(struct pass *p, struct bstat *b)
+{
+	char *q[1];
+	size_t i;
+
+	q[0] = (char *)b->be->name;
+	if (b->njobs > 0 && spool_commit(p->cfg->queue_location, q, 1,
+	    b->names, b->bufs, b->lens, b->njobs) < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to queue into %s: %s",
+		    b->be->name, strerror(errno));
+		b->ok = 0;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		free(b->names[i]);
+		free(b->bufs[i]);
+	}
+	b->njobs = 0;
+}
+
+/*
+ * Collect a job with the store's current state for every item of the
+ * page that needs one, for the backend's queue only; commit them when
+ * JOBS_MAX are collected (and at the end, commit()). The job carries the
+ * store row's own change sequence: the store is not written (no new
+ * change for peers to pull, no race with a DirectAdmin push in between),
+ * and the runner applies the store's state if a newer one arrives.
+ */
+static void
+flush(struct pass *p, struct bstat *b, struct batch *bt)
+{
+	struct store_zone z;
+	struct job job;
+	size_t i, n;
+
+	for (i = 0; i < bt->n; i++) {
+		struct item *it = &bt->it[i];
+
+		if (it->need == N_OK)
+			continue;
+		p->drift = 1;
+		if (it->need == N_SAVE)
+			b->healed++;
+		else
+			b->removed++;
+		if (p->dry) {
+			printf("would-%s backend=%s zone=%s reason=\"%s\"\n",
+			    it->need == N_SAVE ? "heal" : "remove",
+			    b->be->name, it->name, it->why);
+			continue;
+		}
+		if (store_get(p->st, it->name, &z, 1) != 1) {
+			store_zone_free(&z);
+			continue;
+		}
+		memset(&job, 0, sizeof(job));
+		snprintf(job.zone, sizeof(job.zone), "%s", z.name);
+		snprintf(job.hostname, sizeof(job.hostname), "%s", z.hostname);
+		snprintf(job.username, sizeof(job.username), "%s", z.username);
+		job.seq = z.seq;
+		if (z.deleted_us != 0 || z.text == NULL) {
+			job.action = JOB_DELETE;
+			job.pushed_us = z.deleted_us;
+		} else {
+			job.action = JOB_SAVE;
+			job.pushed_us = z.updated_us;
+			job.serial = z.serial;
+			job.text = z.text;
+			job.textlen = z.textlen;
+		}
+		n = b->njobs;
+		b->names[n] = malloc(320);
+		b->bufs[n] = b->names[n] && job_name(&job, b->names[n], 320) ==
+		    0 ? job_format(&job, &b->lens[n]) : NULL;
+		store_zone_free(&z);
+		if (b->bufs[n] == NULL) {
+			free(b->names[n]);
+			snprintf(b->why, sizeof(b->why), "unable to format a job "
+			    "for zone %s", it->name);
+			b->ok = 0;
+			continue;
+		}
+		if (b->logged++ < LOG_EACH_MAX)
+			log_info("%s backend=%s zone=%s reason=\"%s\"",
+			    it->need == N_SAVE ? "heal" : "remove", b->be->name,
+			    it->name, it->why);
+		if (++b->njobs == JOBS_MAX)
+			commit(p, b);
+	}
+	bt->n = 0;
+}
+
+/* The zones with a job waiting in the backend's queue. */
+static int
+pending_set(struct pass *p, const char *queue, struct nset *set)
+{
+	struct spool_entry *ent;
+	long n, i;
+
+	if ((n = spool_scan(p->cfg->queue_location, queue, &ent)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (i = 0; i < n; i++)
+		if (nset_add(set, ent[i].zone, 1) < 0) {
+			free(ent);
+			return -1;
+		}
+	free(ent);
+	return 0;
+}
+
+struct filebe {
+	int		 zfd;
+	struct dnsq_server srv;
+	int		 verify;	/* srv set and answering */
+	int		 answered;	/* some query got an answer */
+};
+
+/* Zone files: the store's text byte for byte, none for tombstones. */
+static void
+check_files(struct filebe *f, struct batch *bt)
+{
+	char fn[ZONE_NAME_MAX + 8], h[HASH_HEX_LEN + 1], *buf;
+	size_t i, len;
+
+	for (i = 0; i < bt->n; i++) {
+		struct item *it = &bt->it[i];
+
+		if (it->pending)
+			continue;
+		snprintf(fn, sizeof(fn), "%s.db", it->name);
+		if (it->deleted) {
+			if (faccessat(f->zfd, fn, F_OK, 0) == 0)
+				need(it, N_DELETE, "zone file of a deleted "
+				    "zone present");
+			continue;
+		}
+		if (io_read_file(f->zfd, fn, ZONE_TEXT_MAX + 1024, &buf,
+		    &len) < 0) {
+			if (errno == ENOENT)
+				need(it, N_SAVE, "zone file missing");
+			else
+				need(it, N_SAVE, "zone file unreadable: %s",
+				    strerror(errno));
+			continue;
+		}
+		hash_hex(buf, len, h);
+		free(buf);
+		if (strcmp(h, it->hash) != 0)
+			need(it, N_SAVE, "zone file differs from the store");
+	}
+}
+
+/* Served state: the store's serial for live zones, nothing for
+ * tombstones. Returns -1 when the server answered nothing at all. */
+static int
+check_served(struct filebe *f, struct batch *bt, struct bstat *b)
+{
+	const char *zones[PAGE];
+	struct dnsq_result res[PAGE];
+	size_t map[PAGE], n, i, k, got;
+	int round;
+
+	for (i = 0, n = 0; i < bt->n; i++)
+		if (!bt->it[i].pending && bt->it[i].need == N_OK) {
+			zones[n] = bt->it[i].name;
+			map[n++] = i;
+		}
+	/* Two rounds: the second asks again what the first lost. */
+	for (round = 0; round < 2 && n > 0; round++) {
+		if (dnsq_soa(&f->srv, zones, n, SOA_MS, res) < 0) {
+			snprintf(b->why, sizeof(b->why), "unable to query "
+			    "%s: %s", b->be->verify, strerror(errno));
+			return -1;
+		}
+		for (got = 0, k = 0; k < n; k++) {
+			struct item *it = &bt->it[map[k]];
+
+			if (res[k].status == DNSQ_NONE)
+				continue;
+			got++;
+			if (it->deleted) {
+				if (res[k].status == DNSQ_SOA)
+					need(it, N_DELETE, "deleted zone "
+					    "still served");
+			} else if (res[k].status != DNSQ_SOA)
+				need(it, N_SAVE, "not served (rcode %d%s)",
+				    res[k].rcode, res[k].aa ? "" :
+				    ", no AA");
+			else if (res[k].serial != it->serial)
+				need(it, N_SAVE, "serves serial %" PRIu32
+				    ", store %" PRIu32, res[k].serial,
+				    it->serial);
+		}
+		if (got > 0)
+			f->answered = 1;
+		/* Keep the unanswered ones for the next round. */
+		for (i = 0, k = 0; k < n; k++)
+			if (res[k].status == DNSQ_NONE) {
+				zones[i] = zones[k];
+				map[i++] = map[k];
+			}
+		if (got == 0 && !f->answered) {
+			snprintf(b->why, sizeof(b->why), "no answer from %s",
+			    b->be->verify);
+			return -1;
+		}
+		n = i;
+	}
+	b->unchecked += n;
+	return 0;
+}
+
+static void
+heal_files(struct pass *p, struct bstat *b)
+{
+	const struct config_backend *be = b->be;
+	struct filebe f;
+	struct nset pend = { 0 };
+	struct store_iter *it;
+	struct store_zone z;
+	struct batch *bt;
+	const char *why;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if ((bt = calloc(1, sizeof(*bt))) == NULL) {
+		snprintf(b->why, sizeof(b->why), "out of memory");
+		return;
+	}
+	if ((f.zfd = open(be->zones_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to open %s: %s",
+		    be->zones_dir, strerror(errno));
+		free(bt);
+		return;
+	}
+	if (be->verify[0] != '\0') {
+		if (dnsq_server_parse(be->verify, &f.srv, &why) < 0) {
+			snprintf(b->why, sizeof(b->why), "invalid verify %s: %s",
+			    be->verify, why);
+			close(f.zfd);
+			free(bt);
+			return;
+		}
+		f.verify = 1;
+	} else
+		log_debug("backend %s has no verify address: zone files "
+		    "only backend=%s", be->name, be->name);
+	if (pending_set(p, be->name, &pend) < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to scan queue %s: %s",
+		    be->name, strerror(errno));
+		goto out;
+	}
+	if ((it = store_iter_begin(p->st, NULL, PAGE, 0)) == NULL) {
+		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",
+		    store_errmsg(p->st));
+		goto out;
+	}
+	b->ok = 1;
+	for (;;) {
+		rc = store_iter_next(it, &z);
+		if (rc == 1) {
+			struct item *x = &bt->it[bt->n++];
+
+			item_set(x, &z);
+			x->pending = nset_get(&pend, x->name) != 0;
+			b->checked++;
+			b->pending += x->pending;
+			if (bt->n < PAGE)
+				continue;
+		}
+		if (bt->n > 0) {
+			check_files(&f, bt);
+			if (f.verify && check_served(&f, bt, b) < 0) {
+				log_warn("backend %s: served zones not checked:"
+				    " %s backend=%s", be->name, b->why,
+				    be->name);
+				f.verify = 0;
+				b->ok = 0;
+				p->failed = 1;
+			}
+			flush(p, b, bt);
+		}
+		if (rc != 1 || stop)
+			break;
+	}
+	if (rc < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",
+		    store_errmsg(p->st));
+		b->ok = 0;
+	}
+	store_iter_end(it);
+out:
+	nset_free(&pend);
+	close(f.zfd);
+	free(bt);
+}
+
+/* An order-independent digest of a zone's rows: count and two sums. */
+struct digest {
+	uint64_t	 n, a, b;
+};
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static void
+digest_row(struct digest *d, const char *host, const char *type,
+    const char *data, unsigned long long ttl, int online)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char num[48];
+	const char *parts[4] = { host, type, data, num };
+	const char *s;
+	int i;
+
+	snprintf(num, sizeof(num), "%llu/%d", ttl, online != 0);
+	for (i = 0; i < 4; i++) {
+		for (s = parts[i]; *s != '\0'; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	d->n++;
+	d->a += mix(h);
+	d->b += mix(h ^ 0x9e3779b97f4a7c15ULL);
+}
+
+/* The rows zone-write-mysql would write for the zone's text. */
+static int
+digest_want(const struct store_zone *z, struct digest *d, char *err,
+    size_t errlen)
+{
+	struct coredns_zone cz;
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	if (coredns_zone_parse(&cz, z->name, z->text, z->textlen, NULL, err,
+	    errlen) < 0)
+		return -1;
+	for (i = 0; i < cz.nrows; i++)
+		digest_row(d, cz.rows[i].hostname, cz.rows[i].type,
+		    cz.rows[i].data, cz.rows[i].ttl, 1);
+	coredns_zone_free(&cz);
+	return 0;
+}
+
+/* The database's side of the merge: one zone and its rows' digest. */
+struct dbcur {
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;		/* the look-ahead row, NULL at end */
+	char		 name[ZONE_NAME_MAX + 2];	/* without the dot */
+	struct digest	 d;
+	int		 have;		/* name and d are a zone */
+};
+
+static void
+db_name(const char *fq, char *out, size_t size)
+{
+	size_t n = strlen(fq);
+
+	if (n > 0 && fq[n - 1] == '.')
+		n--;
+	snprintf(out, size, "%.*s", (int)n, fq);
+}
+
+/* Read the next zone with all its rows. */
+static void
+db_next(struct dbcur *c)
+{
+	char name[ZONE_NAME_MAX + 2];
+
+	c->have = 0;
+	if (c->row == NULL)
+		return;
+	db_name(c->row[0], c->name, sizeof(c->name));
+	memset(&c->d, 0, sizeof(c->d));
+	c->have = 1;
+	do {
+		if (c->row[1] != NULL)
+			digest_row(&c->d, c->row[1], c->row[2] ? c->row[2] :
+			    "", c->row[3] ? c->row[3] : "",
+			    c->row[4] ? strtoull(c->row[4], NULL, 10) : 0,
+			    c->row[5] ? atoi(c->row[5]) : 0);
+		if ((c->row = mysql_fetch_row(c->res)) == NULL)
+			break;
+		db_name(c->row[0], name, sizeof(name));
+	} while (strcmp(name, c->name) == 0);
+}
+
+static MYSQL *
+db_connect(const struct config_backend *be, char *err, size_t errlen)
+{
+	unsigned int t = MYSQL_TIMEOUT;
+	my_bool on = 1, verify = be->tls_verify ? 1 : 0;
+	const char *host, *sock;
+	MYSQL *my;
+
+	if ((my = mysql_init(NULL)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+	mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &t);
+	mysql_optionsv(my, MYSQL_OPT_WRITE_TIMEOUT, &t);
+	mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (be->tls) {
+		mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+		if (be->tls_ca[0] != '\0')
+			mysql_optionsv(my, MYSQL_OPT_SSL_CA, be->tls_ca);
+		if (be->tls_cert[0] != '\0')
+			mysql_optionsv(my, MYSQL_OPT_SSL_CERT, be->tls_cert);
+		if (be->tls_key[0] != '\0')
+			mysql_optionsv(my, MYSQL_OPT_SSL_KEY, be->tls_key);
+	}
+	host = be->host[0] != '\0' ? be->host : NULL;
+	sock = be->socket[0] != '\0' ? be->socket : NULL;
+	if (sock != NULL)
+		host = "localhost";
+	if (mysql_real_connect(my, host, be->username, be->password,
+	    be->database, be->port, sock, 0) == NULL) {
+		snprintf(err, errlen, "unable to connect to %s as %s: %s",
+		    sock ? sock : be->host, be->username, mysql_error(my));
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+static void
+heal_mysql(struct pass *p, struct bstat *b)
+{
+	const struct config_backend *be = b->be;
+	struct nset pend = { 0 };
+	struct store_iter *it = NULL;
+	struct store_zone z;
+	struct batch *bt = NULL;
+	struct dbcur c;
+	struct digest want;
+	char sql[512], err[512];
+	MYSQL *my = NULL;
+	int rc, cmp;
+
+	memset(&c, 0, sizeof(c));
+	if (!coredns_ident_ok(be->zones_table) ||
+	    !coredns_ident_ok(be->table_name)) {
+		snprintf(b->why, sizeof(b->why), "invalid table name");
+		return;
+	}
+	if ((bt = calloc(1, sizeof(*bt))) == NULL) {
+		snprintf(b->why, sizeof(b->why), "out of memory");
+		return;
+	}
+	if (pending_set(p, be->name, &pend) < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to scan queue %s: %s",
+		    be->name, strerror(errno));
+		goto out;
+	}
+	if ((my = db_connect(be, b->why, sizeof(b->why))) == NULL)
+		goto out;
+	/* Zone names in byte order without their dot: the store's order. */
+	snprintf(sql, sizeof(sql), "SELECT z.zone_name, r.hostname, r.type,"
+	    " r.data, r.ttl, r.online FROM `%s` z LEFT JOIN `%s` r ON"
+	    " r.zone_id = z.id ORDER BY CAST(TRIM(TRAILING '.' FROM"
+	    " z.zone_name) AS BINARY)", be->zones_table, be->table_name);
+	if (mysql_query(my, sql) != 0 ||
+	    (c.res = mysql_use_result(my)) == NULL) {
+		snprintf(b->why, sizeof(b->why), "unable to read %s.%s: %s",
+		    be->database, be->table_name, mysql_error(my));
+		goto out;
+	}
+	c.row = mysql_fetch_row(c.res);
+	db_next(&c);
+	if ((it = store_iter_begin(p->st, NULL, PAGE, 1)) == NULL) {
+		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",
+		    store_errmsg(p->st));
+		goto out;
+	}
+	b->ok = 1;
+	for (;;) {
+		rc = store_iter_next(it, &z);
+		if (rc == 1) {
+			struct item *x = &bt->it[bt->n++];
+
+			item_set(x, &z);
+			x->pending = nset_get(&pend, x->name) != 0;
+			b->checked++;
+			b->pending += x->pending;
+			/* The database's zones before this one are not the
+			 * store's: not ours to touch. */
+			while (c.have && strcmp(c.name, z.name) < 0)
+				db_next(&c);
+			cmp = c.have ? strcmp(c.name, z.name) : 1;
+			if (x->pending)
+				;
+			else if (x->deleted) {
+				if (cmp == 0)
+					need(x, N_DELETE, "deleted zone still "
+					    "in the database");
+			} else if (cmp != 0)
+				need(x, N_SAVE, "zone missing in the database");
+			else if (digest_want(&z, &want, err, sizeof(err)) < 0)
+				log_debug("zone %s not comparable: %s",
+				    z.name, err);
+			else if (want.n != c.d.n || want.a != c.d.a ||
+			    want.b != c.d.b)
+				need(x, N_SAVE, "records differ (%" PRIu64
+				    " rows, want %" PRIu64 ")", c.d.n, want.n);
+			if (bt->n < PAGE)
+				continue;
+		}
+		if (bt->n > 0)
+			flush(p, b, bt);
+		if (rc != 1 || stop)
+			break;
+	}
+	if (rc < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",
+		    store_errmsg(p->st));
+		b->ok = 0;
+	}
+	/* Read what is left: the connection must be drained. */
+	while (c.row != NULL)
+		c.row = mysql_fetch_row(c.res);
+	if (mysql_errno(my) != 0) {
+		snprintf(b->why, sizeof(b->why), "unable to read %s: %s",
+		    be->database, mysql_error(my));
+		b->ok = 0;
+	}
+out:
+	store_iter_end(it);
+	if (c.res != NULL)
+		mysql_free_result(c.res);
+	if (my != NULL)
+		mysql_close(my);
+	nset_free(&pend);
+	free(bt);
+}
+
+static void
+heal(struct pass *p)
+{
+	const struct config *cfg = p->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->nbackends && !stop; i++) {
+		struct bstat *b;
+
+		if (!cfg->backends[i].enabled)
+			continue;
+		b = &p->bs[p->nbs++];
+		b->be = &cfg->backends[i];
+		if (b->be->type == BACKEND_COREDNS_MYSQL)
+			heal_mysql(p, b);
+		else
+			heal_files(p, b);
+		commit(p, b);
+		if (!b->ok || b->why[0] != '\0') {
+			b->ok = 0;
+			p->failed = 1;
+			log_warn("backend %s not fully checked: %s backend=%s",
+			    b->be->name, b->why, b->be->name);
+		}
+		log_info("checked backend=%s zones=%lld healed=%lld "
+		    "removed=%lld pending=%lld unchecked=%lld", b->be->name,
+		    b->checked, b->healed, b->removed, b->pending,
+		    b->unchecked);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+summary(struct pass *p, long long t0, char *line, size_t size, char *json,
+    size_t jsize)
+{
+	long long healed = 0, removed = 0, unchecked = 0, checked = 0;
+	size_t i, answered = 0, failed = 0, empty = 0, o = 0;
+
+	for (i = 0; i < p->nsrv; i++) {
+		if (p->srv[i].usable)
+			answered++;
+		else if (p->srv[i].ok)
+			empty++;
+		else if (p->cfg->reconciliation.enabled)
+			failed++;
+	}
+	for (i = 0; i < p->nbs; i++) {
+		healed += p->bs[i].healed;
+		removed += p->bs[i].removed;
+		unchecked += p->bs[i].unchecked;
+		checked += p->bs[i].checked;
+	}
+	snprintf(line, size, "servers=%zu answered=%zu empty=%zu failed=%zu "
+	    "listed=%zu backfilled=%lld migrated=%lld orphans=%lld "
+	    "confirmed=%lld deleted=%lld held=%lld backends=%zu "
+	    "checked=%lld healed=%lld removed=%lld unchecked=%lld "
+	    "dry_run=%d status=%s ms=%lld",
+	    p->cfg->reconciliation.enabled ? p->nsrv : 0, answered, empty,
+	    failed, p->listed.n, p->backfilled, p->migrated, p->orphans,
+	    p->confirmed, p->deleted, p->held, p->nbs, checked, healed,
+	    removed, unchecked, p->dry, stop ? "interrupted" : p->failed ?
+	    "incomplete" : p->drift ? (p->dry ? "drift" : "repaired") : "ok",
+	    io_mono_ms() - t0);
+	o += snprintf(json + o, jsize - o, "{\"dry_run\":%s,\"status\":\"%s\","
+	    "\"servers\":[", p->dry ? "true" : "false", stop ? "interrupted" :
+	    p->failed ? "incomplete" : p->drift ? (p->dry ? "drift" :
+	    "repaired") : "ok");
+	for (i = 0; i < p->nsrv && p->cfg->reconciliation.enabled &&
+	    o < jsize; i++) {
+		struct server *s = &p->srv[i];
+
+		/* Server names are host names: no quoting needed beyond
+		 * what zone_name_norm-like names carry; escape anyway. */
+		o += snprintf(json + o, jsize - o, "%s{\"name\":\"", i ? "," :
+		    "");
+		for (const char *c = s->cfg->name; *c && o + 8 < jsize; c++)
+			o += *c == '"' || *c == '\\' ? snprintf(json + o,
+			    jsize - o, "\\%c", *c) : (unsigned char)*c < 0x20 ?
+			    snprintf(json + o, jsize - o, "\\u%04x", *c) :
+			    snprintf(json + o, jsize - o, "%c", *c);
+		if (o < jsize)
+			o += snprintf(json + o, jsize - o, "\",\"state\":\"%s\","
+			    "\"listed\":%lu,\"zones\":%lld,\"orphans\":%zu,"
+			    "\"confirmed\":%zu,\"deleted\":%zu,\"held\":%zu}",
+			    s->usable ? "ok" : s->ok ? "empty" : "failed",
+			    s->listed, s->owned, s->ncand, s->confirmed,
+			    s->deleted, s->held);
+	}
+	if (o < jsize)
+		o += snprintf(json + o, jsize - o, "],\"backends\":[");
+	for (i = 0; i < p->nbs && o < jsize; i++) {
+		struct bstat *b = &p->bs[i];
+
+		o += snprintf(json + o, jsize - o, "%s{\"name\":\"%s\","
+		    "\"ok\":%s,\"checked\":%lld,\"healed\":%lld,"
+		    "\"removed\":%lld,\"pending\":%lld,\"unchecked\":%lld}",
+		    i ? "," : "", b->be->name, b->ok ? "true" : "false",
+		    b->checked, b->healed, b->removed, b->pending,
+		    b->unchecked);
+	}
+	if (o < jsize)
+		o += snprintf(json + o, jsize - o, "],\"backfilled\":%lld,"
+		    "\"migrated\":%lld,\"ms\":%lld}", p->backfilled,
+		    p->migrated, io_mono_ms() - t0);
+	if (o >= jsize)
+		snprintf(json, jsize, "{\"status\":\"%s\"}", p->failed ?
+		    "incomplete" : "ok");
+}
+
+/* The process's peak resident size in KiB (Linux: VmHWM), or -1. */
+static long
+peak_rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * One pass. Returns 0 (done, nothing failed; with dry, no drift), 1
+ * (dry: drift) or 111 (something could not be checked or done).
+ */
+static int
+one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
+{
+	struct pass *p;
+	char err[1024], line[1024], json[8192];
+	long long t0 = io_mono_ms(), started = io_now_us();
+	size_t i;
+	int rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("unable to allocate: %s", strerror(errno));
+		return EXIT_TEMP;
+	}
+	p->cfg = cfg;
+	p->dry = dry;
+	p->force = force;
+	p->pct = pct;
+	p->loop = loop;
+	p->nq = config_queues(cfg, p->queues, CONFIG_BACKENDS_MAX);
+	if (cfg->reconciliation.enabled) {
+		p->nsrv = cfg->reconciliation.nservers;
+		for (i = 0; i < p->nsrv; i++)
+			p->srv[i].cfg = &cfg->reconciliation.servers[i];
+	}
+	rc = EXIT_TEMP;
+	if (!dry && spool_init(cfg->queue_location, p->queues, p->nq) < 0) {
+		log_warn("unable to set up the spool %s: %s",
+		    cfg->queue_location, strerror(errno));
+		goto out;
+	}
+	if ((p->st = store_open(cfg->db_location, err, sizeof(err))) == NULL) {
+		log_warn("%s", err);
+		goto out;
+	}
+	if (p->nsrv > 0) {
+		list_servers(p);
+		if (!stop && scan_owners(p) < 0) {
+			log_warn("unable to read the store: %s",
+			    store_errmsg(p->st));
+			goto out;
+		}
+		if (!stop && orphans(p) < 0) {
+			log_warn("unable to record orphans in the store: %s",
+			    store_errmsg(p->st));
+			goto out;
+		}
+	} else
+		log_debug("no DirectAdmin server to list (reconciliation."
+		    "enabled %s, %zu servers)", cfg->reconciliation.enabled ?
+		    "true" : "false", cfg->reconciliation.nservers);
+	if (!stop)
+		heal(p);
+	summary(p, t0, line, sizeof(line), json, sizeof(json));
+	if (loop)
+		log_info("%s", line);
+	else
+		printf("%s\n", line);
+	if (store_recon_last_set(p->st, started, io_now_us(), !p->failed &&
+	    !stop, json) < 0)
+		log_warn("unable to record the run in the store: %s",
+		    store_errmsg(p->st));
+	rc = p->failed || stop ? EXIT_TEMP : dry && p->drift ? EXIT_NO : 0;
+	log_debug("pass done peak_rss_kib=%ld", peak_rss_kib());
+out:
+	if (fflush(stdout) != 0)
+		rc = EXIT_TEMP;
+	for (i = 0; i < p->nsrv; i++) {
+		size_t k;
+
+		for (k = 0; k < p->srv[i].ncand; k++)
+			free(p->srv[i].cand[k]);
+		free(p->srv[i].cand);
+	}
+	nset_free(&p->listed);
+	store_close(p->st);
+	free(p);
+	return rc;
+}
+
+/* Sleep up to ms, or until a signal. */
+static void
+nap(long long ms)
+{
+	long long end = io_mono_ms() + ms, left;
+	struct timespec ts;
+
+	while (!stop && (left = end - io_mono_ms()) > 0) {
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config *cfg;
+	struct sigaction sa;
+	const char *cpath = NULL;
+	char err[1024], *end;
+	int c, i, level = -1, dry = 0, force = 0, loop = 0, rc;
+	unsigned pct = PCT_DEFAULT;
+	long v;
+
+	log_init("reconcile");
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			help();
+			return 0;
+		}
+		if (strcmp(argv[i], "--force") == 0)
+			argv[i] = "-f";
+	}
+	while ((c = getopt(argc, argv, "c:fhlm:nqv")) != -1) {
+		switch (c) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'l':
+			loop = 1;
+			break;
+		case 'm':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    v < 0 || v > 100)
+				die(EXIT_USAGE, "invalid -m %s: a percentage "
+				    "0-100 expected", optarg);
+			pct = (unsigned)v;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'q':
+			level = LOG_WARN;
+			break;
+		case 'v':
+			level = LOG_DEBUG;
+			break;
+		default:
+			die_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage(USAGE);
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	log_set_level(level >= 0 ? (enum log_level)level :
+	    (enum log_level)cfg->log_level);
+	if (cfg->nunknown > 0)
+		log_warn("ignored unknown setting %s%s", cfg->unknown,
+		    cfg->nunknown > 1 ? " (and more)" : "");
+	if (cfg->reconciliation.dry_run)
+		dry = 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EXIT_TEMP, "unable to initialise libcurl");
+	signal(SIGPIPE, SIG_IGN);
+	if (loop) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+
+	if (!loop) {
+		rc = one_pass(cfg, dry, force, pct, 0);
+	} else {
+		log_info("looping interval_minutes=%u initial_delay_minutes=%u"
+		    " directadmin=%s servers=%zu dry_run=%d",
+		    cfg->reconciliation.interval_minutes,
+		    cfg->reconciliation.initial_delay_minutes,
+		    cfg->reconciliation.enabled ? "on" : "off",
+		    cfg->reconciliation.nservers, dry);
+		nap(cfg->reconciliation.initial_delay_minutes * 60000LL);
+		while (!stop) {
+			one_pass(cfg, dry, force, pct, 1);
+			nap(cfg->reconciliation.interval_minutes * 60000LL);
+		}
+		log_info("stopped");
+		rc = 0;
+	}
+	curl_global_cleanup();
+	mysql_library_end();
+	free(cfg);
+	return rc;
+}
