@@ -250,11 +250,22 @@ write_tx(struct zwm *w, struct runner_item *it, struct work *wk, size_t n,
 {
 	struct mysqldb_counts c, sum;
 	char fqdn[ZONE_NAME_MAX + 2];
-	size_t i, nz = 0;
+	const char *names[TX_ZONES];
+	size_t i, nz = 0, nn = 0;
 	long long t0 = io_mono_ms();
 	int st, existed;
 
 	memset(&sum, 0, sizeof(sum));
+	/* The saved zones' ids and rows in a few statements. */
+	for (i = 0; i < n; i++)
+		if (it[i].result == RUNNER_OK && it[i].job.action == JOB_SAVE)
+			names[nn++] = wk[i].zone.name;
+	*bad = n;
+	if (nn > 1 && (st = mysqldb_prefetch(w->db, names, nn, err,
+	    errlen)) != MYSQLDB_OK) {
+		mysqldb_rollback(w->db);
+		return st;
+	}
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
 			continue;

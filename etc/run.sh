@@ -100,7 +100,7 @@ start() {
 	# A fresh scan directory from the service templates.
 	rm -rf "$RUN/scan"
 	mkdir -p "$RUN/scan"
-	for svc in nsd zone-write-nsd da-receive; do
+	for svc in nsd zone-write-nsd da-receive reconcile; do
 		cp -R "$top/service/$svc" "$RUN/scan/$svc"
 	done
 	DADNS_CONFIG=$RUN/etc/app.yml

@@ -42,8 +42,12 @@ enum {
 	S_REC_UPDATE,
 	S_ZONE_DEL_RECS,
 	S_ZONE_DEL,
+	S_ZIDS,			/* ids of IN_MAX zones, locked */
+	S_RECS,			/* rows of IN_MAX zone ids, locked */
 	S_MAX
 };
+
+#define IN_MAX		64	/* parameters of S_ZIDS and S_RECS */
 
 /* Deferred row changes of the open transaction, column-wise. */
 struct pend {
@@ -54,8 +58,17 @@ struct pend {
 	unsigned long	*lhost, *ltype, *ldata;
 };
 
+/* A zone read ahead: its id and its rows db->ex[lo..hi). */
+struct pz {
+	const char	*name;
+	long long	 id;
+	size_t		 lo, hi;
+	int		 created;
+};
+
 /* A row already in the table. */
 struct exrow {
+	long long	 zid;		/* its zone */
 	long long	 id;
 	long long	 ttl;
 	long long	 online;
@@ -81,6 +94,10 @@ struct mysqldb {
 	size_t		 nex, capex;
 	char		*exmem;
 	size_t		 exlen, excap;
+	/* zones read ahead by mysqldb_prefetch(), sorted by name */
+	struct pz	*pz;
+	size_t		 npz, cappz;
+	int		 cached;
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -218,6 +235,7 @@ mysqldb_free(struct mysqldb *db)
 	pend_free(&db->upd);
 	free(db->ex);
 	free(db->exmem);
+	free(db->pz);
 	if (db->password != NULL)
 		explicit_bzero(db->password, strlen(db->password));
 	free(db->host);
@@ -727,9 +745,12 @@ bulk_supported(struct mysqldb *db)
 static int
 prepare_all(struct mysqldb *db, char *err, size_t errlen)
 {
-	char sql[S_MAX][SQL_MAX];
+	char sql[S_MAX][SQL_MAX], qmarks[IN_MAX * 3 + 1];
 	size_t i;
 
+	strcpy(qmarks, "?");
+	for (i = 1; i < IN_MAX; i++)
+		strcat(qmarks, ", ?");
 	snprintf(sql[S_FIND], SQL_MAX, "SELECT z.id, r.id, r.hostname, "
 	    "r.type, r.data, r.ttl, r.online FROM `%s` z LEFT JOIN `%s` r ON "
 	    "r.zone_id = z.id WHERE z.zone_name = ? FOR UPDATE", db->zones,
@@ -748,6 +769,11 @@ prepare_all(struct mysqldb *db, char *err, size_t errlen)
 	    db->records, db->zones);
 	snprintf(sql[S_ZONE_DEL], SQL_MAX, "DELETE FROM `%s` WHERE "
 	    "zone_name = ?", db->zones);
+	snprintf(sql[S_ZIDS], SQL_MAX, "SELECT id, zone_name FROM `%s` WHERE "
+	    "zone_name IN (%s) FOR UPDATE", db->zones, qmarks);
+	snprintf(sql[S_RECS], SQL_MAX, "SELECT zone_id, id, hostname, type, "
+	    "data, ttl, online FROM `%s` WHERE zone_id IN (%s) FOR UPDATE",
+	    db->records, qmarks);
 	for (i = 0; i < S_MAX; i++) {
 		if ((db->st[i] = mysql_stmt_init(db->my)) == NULL)
 			return stmt_fail(db, NULL, "unable to allocate a "
@@ -1040,29 +1066,23 @@ ex_add(struct mysqldb *db, const struct exrow *e, const char *h,
 }
 
 /*
- * The zone's id (0 when it has no row) and its records into db->ex,
- * locking them. Returns a status.
+ * Execute st (parameters bound) and append the rows it returns -- zone
+ * id, record id (NULL for a zone without records), hostname, type, data,
+ * ttl, online -- to db->ex. *zid is set to the last zone id seen (0 when
+ * none). Returns a status.
  */
 static int
-find(struct mysqldb *db, const char *zone, long long *zid, char *err,
+fetch(struct mysqldb *db, MYSQL_STMT *st, long long *zid, char *err,
     size_t errlen)
 {
-	MYSQL_STMT *st = db->st[S_FIND];
-	MYSQL_BIND p[1], b[7];
-	unsigned long zl = (unsigned long)strlen(zone), hl, tl, dl;
+	MYSQL_BIND b[7];
+	unsigned long hl, tl, dl;
 	long long z, rid, ttl, online;
 	my_bool nrid, nh, nt, nd, nttl, non, eh, et, ed;
 	struct exrow e;
 	int rc, r;
 
 	*zid = 0;
-	db->nex = 0;
-	db->exlen = 0;
-	memset(p, 0, sizeof(p));
-	p[0].buffer_type = MYSQL_TYPE_STRING;
-	p[0].buffer = (void *)zone;
-	p[0].buffer_length = zl;
-	p[0].length = &zl;
 	memset(b, 0, sizeof(b));
 	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
 	b[0].buffer = &z;
@@ -1093,8 +1113,7 @@ find(struct mysqldb *db, const char *zone, long long *zid, char *err,
 	b[6].buffer_type = MYSQL_TYPE_LONGLONG;
 	b[6].buffer = &online;
 	b[6].is_null = &non;
-	if (mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, b) != 0)
+	if (mysql_stmt_execute(st) != 0 || mysql_stmt_bind_result(st, b) != 0)
 		return stmt_fail(db, st, "unable to read the zone's records",
 		    err, errlen);
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
@@ -1102,6 +1121,7 @@ find(struct mysqldb *db, const char *zone, long long *zid, char *err,
 		if (nrid)
 			continue;	/* a zone without records */
 		memset(&e, 0, sizeof(e));
+		e.zid = z;
 		e.id = rid;
 		e.ttl = nttl ? -1 : ttl;
 		e.online = non ? 0 : online;
@@ -1122,6 +1142,31 @@ find(struct mysqldb *db, const char *zone, long long *zid, char *err,
 		    errlen);
 	mysql_stmt_free_result(st);
 	return r;
+}
+
+/*
+ * The zone's id (0 when it has no row) and its records into db->ex,
+ * locking them. Returns a status.
+ */
+static int
+find(struct mysqldb *db, const char *zone, long long *zid, char *err,
+    size_t errlen)
+{
+	MYSQL_STMT *st = db->st[S_FIND];
+	MYSQL_BIND p[1];
+	unsigned long zl = (unsigned long)strlen(zone);
+
+	db->nex = 0;
+	db->exlen = 0;
+	memset(p, 0, sizeof(p));
+	p[0].buffer_type = MYSQL_TYPE_STRING;
+	p[0].buffer = (void *)zone;
+	p[0].buffer_length = zl;
+	p[0].length = &zl;
+	if (mysql_stmt_bind_param(st, p) != 0)
+		return stmt_fail(db, st, "unable to read the zone's records",
+		    err, errlen);
+	return fetch(db, st, zid, err, errlen);
 }
 
 static int
@@ -1153,6 +1198,8 @@ ex_cmp(const void *a, const void *b)
 	const char *m = sort_db->exmem;
 	int c;
 
+	if (x->zid != y->zid)
+		return x->zid < y->zid ? -1 : 1;
 	if (x->bad != y->bad)
 		return x->bad ? 1 : -1;
 	if ((c = strcmp(m + x->host, m + y->host)) != 0)
@@ -1181,13 +1228,212 @@ key_cmp(const struct coredns_row *r, const char *m, const struct exrow *e)
 	return strcmp(r->data, m + e->data);
 }
 
+static int
+pz_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pz *)a)->name,
+	    ((const struct pz *)b)->name);
+}
+
+/* Bind up to IN_MAX strings (padded with the first) to st. */
+static int
+bind_names(MYSQL_STMT *st, const char **names, size_t n,
+    unsigned long *len, MYSQL_BIND *p)
+{
+	size_t i, k;
+
+	memset(p, 0, IN_MAX * sizeof(*p));
+	for (i = 0; i < IN_MAX; i++) {
+		k = i < n ? i : 0;
+		len[i] = (unsigned long)strlen(names[k]);
+		p[i].buffer_type = MYSQL_TYPE_STRING;
+		p[i].buffer = (void *)names[k];
+		p[i].buffer_length = len[i];
+		p[i].length = &len[i];
+	}
+	return mysql_stmt_bind_param(st, p) == 0 ? 0 : -1;
+}
+
+/* The ids of the zones db->pz[from..to) that have one, locked. */
+static int
+read_ids(struct mysqldb *db, size_t from, size_t to, char *err,
+    size_t errlen)
+{
+	MYSQL_STMT *st = db->st[S_ZIDS];
+	MYSQL_BIND p[IN_MAX], b[2];
+	const char *names[IN_MAX];
+	unsigned long len[IN_MAX], nl;
+	char name[ZONE_NAME_MAX + 2];
+	long long id;
+	struct pz key, *hit;
+	size_t i, k, n;
+	int rc, r;
+
+	for (i = from; i < to; i += n) {
+		n = to - i < IN_MAX ? to - i : IN_MAX;
+		for (k = 0; k < n; k++)
+			names[k] = db->pz[i + k].name;
+		memset(b, 0, sizeof(b));
+		b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[0].buffer = &id;
+		b[1].buffer_type = MYSQL_TYPE_STRING;
+		b[1].buffer = name;
+		b[1].buffer_length = sizeof(name) - 1;
+		b[1].length = &nl;
+		if (bind_names(st, names, n, len, p) < 0 ||
+		    mysql_stmt_execute(st) != 0 ||
+		    mysql_stmt_bind_result(st, b) != 0)
+			return stmt_fail(db, st, "unable to read zone ids", err,
+			    errlen);
+		while ((rc = mysql_stmt_fetch(st)) == 0) {
+			name[nl < sizeof(name) ? nl : sizeof(name) - 1] = '\0';
+			/* The collation matched it: Example.COM. is ours. */
+			for (k = 0; name[k] != '\0'; k++)
+				if (name[k] >= 'A' && name[k] <= 'Z')
+					name[k] += 'a' - 'A';
+			key.name = name;
+			hit = bsearch(&key, db->pz + from, to - from,
+			    sizeof(*db->pz), pz_cmp);
+			if (hit != NULL)
+				hit->id = id;
+		}
+		r = rc == MYSQL_NO_DATA || rc == MYSQL_DATA_TRUNCATED ?
+		    MYSQLDB_OK : stmt_fail(db, st, "unable to read zone ids",
+		    err, errlen);
+		mysql_stmt_free_result(st);
+		if (r != MYSQLDB_OK)
+			return r;
+	}
+	return MYSQLDB_OK;
+}
+
+int
+mysqldb_prefetch(struct mysqldb *db, const char **names, size_t n,
+    char *err, size_t errlen)
+{
+	MYSQL_STMT *st;
+	MYSQL_BIND p[IN_MAX];
+	struct bcol c[1];
+	const char **missing = NULL;
+	long long ids[IN_MAX], zid;
+	unsigned long *ml;
+	size_t i, k, m, nm = 0;
+	int r;
+
+	db->cached = 0;
+	db->npz = 0;
+	db->nex = 0;
+	db->exlen = 0;
+	if (db->my == NULL) {
+		say(err, errlen, "not connected");
+		return MYSQLDB_DOWN;
+	}
+	if (n == 0)
+		return MYSQLDB_OK;
+	if (n > db->cappz) {
+		struct pz *np = reallocarray(db->pz, n, sizeof(*np));
+
+		if (np == NULL)
+			goto nomem;
+		db->pz = np;
+		db->cappz = n;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&db->pz[i], 0, sizeof(db->pz[i]));
+		db->pz[i].name = names[i];
+	}
+	db->npz = n;
+	qsort(db->pz, n, sizeof(*db->pz), pz_cmp);
+
+	/* Ids of the zones there, then add the others in one go. */
+	if ((r = read_ids(db, 0, n, err, errlen)) != MYSQLDB_OK)
+		goto fail;
+	if ((missing = calloc(n, sizeof(*missing))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (db->pz[i].id == 0 && strlen(db->pz[i].name) <=
+		    db->zone_name_max)
+			missing[nm++] = db->pz[i].name;
+	if (nm > 0) {
+		if ((ml = calloc(nm, sizeof(*ml))) == NULL)
+			goto nomem;
+		for (i = 0; i < nm; i++)
+			ml[i] = (unsigned long)strlen(missing[i]);
+		c[0] = (struct bcol){ 1, missing, ml };
+		r = bulk(db, db->st[S_ZONE_INSERT], c, 1, nm,
+		    "unable to add zones", err, errlen);
+		free(ml);
+		if (r != MYSQLDB_OK)
+			goto fail;
+		for (i = 0; i < n; i++)
+			if (db->pz[i].id == 0)
+				db->pz[i].created = 1;
+		if ((r = read_ids(db, 0, n, err, errlen)) != MYSQLDB_OK)
+			goto fail;
+	}
+
+	/* The rows of the zones that were there. */
+	st = db->st[S_RECS];
+	for (i = 0; i < n; ) {
+		for (m = 0; i < n && m < IN_MAX; i++)
+			if (db->pz[i].id != 0 && !db->pz[i].created)
+				ids[m++] = db->pz[i].id;
+		if (m == 0)
+			break;
+		memset(p, 0, sizeof(p));
+		for (k = 0; k < IN_MAX; k++) {
+			p[k].buffer_type = MYSQL_TYPE_LONGLONG;
+			p[k].buffer = &ids[k < m ? k : 0];
+		}
+		if (mysql_stmt_bind_param(st, p) != 0) {
+			r = stmt_fail(db, st, "unable to read records", err,
+			    errlen);
+			goto fail;
+		}
+		if ((r = fetch(db, st, &zid, err, errlen)) != MYSQLDB_OK)
+			goto fail;
+	}
+	sort_db = db;
+	if (db->nex > 1)
+		qsort(db->ex, db->nex, sizeof(*db->ex), ex_cmp);
+	for (i = 0; i < n; i++) {
+		/* db->pz is sorted by name, db->ex by zone id: search. */
+		size_t lo = 0, hi = db->nex, mid;
+
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (db->ex[mid].zid < db->pz[i].id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		db->pz[i].lo = lo;
+		for (hi = lo; hi < db->nex && db->ex[hi].zid == db->pz[i].id;
+		    hi++)
+			;
+		db->pz[i].hi = hi;
+	}
+	free(missing);
+	db->cached = 1;
+	return MYSQLDB_OK;
+nomem:
+	say(err, errlen, "out of memory");
+	r = MYSQLDB_TEMP;
+fail:
+	free(missing);
+	db->npz = 0;
+	db->nex = 0;
+	return r;
+}
+
 int
 mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
     struct mysqldb_counts *c, char *err, size_t errlen)
 {
 	struct mysqldb_counts cnt;
+	struct pz key, *hit;
 	long long zid;
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, end;
 	const char *m;
 	int r, k, tries;
 
@@ -1202,9 +1448,22 @@ mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
 		    db->zone_name_max);
 		return MYSQLDB_PERM;
 	}
-	for (tries = 0;; tries++) {
+	key.name = z->name;
+	if (db->cached && (hit = bsearch(&key, db->pz, db->npz,
+	    sizeof(*db->pz), pz_cmp)) != NULL && hit->id != 0) {
+		zid = hit->id;
+		cnt.created = hit->created;
+		j = hit->lo;
+		end = hit->hi;
+		hit->id = 0;	/* once per transaction */
+	} else for (tries = 0;; tries++) {
 		if ((r = find(db, z->name, &zid, err, errlen)) != MYSQLDB_OK)
 			return r;
+		sort_db = db;
+		if (db->nex > 1)
+			qsort(db->ex, db->nex, sizeof(*db->ex), ex_cmp);
+		j = 0;
+		end = db->nex;
 		if (zid != 0)
 			break;
 		r = zone_insert(db, z->name, &zid, err, errlen);
@@ -1218,13 +1477,11 @@ mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
 		break;
 	}
 
-	sort_db = db;
-	qsort(db->ex, db->nex, sizeof(*db->ex), ex_cmp);
 	m = db->exmem;
-	while (i < z->nrows || j < db->nex) {
+	while (i < z->nrows || j < end) {
 		const struct coredns_row *want = i < z->nrows ? &z->rows[i] :
 		    NULL;
-		const struct exrow *have = j < db->nex ? &db->ex[j] : NULL;
+		const struct exrow *have = j < end ? &db->ex[j] : NULL;
 
 		k = want == NULL ? 1 : have == NULL ? -1 :
 		    key_cmp(want, m, have);
@@ -1249,7 +1506,7 @@ mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
 		} else
 			cnt.kept++;
 		/* Duplicates of a kept row go. */
-		for (j++; j < db->nex && key_cmp(want, m, &db->ex[j]) == 0;
+		for (j++; j < end && key_cmp(want, m, &db->ex[j]) == 0;
 		    j++) {
 			if (pend_add(&db->del, db->ex[j].id, 0, NULL) < 0)
 				goto nomem;
@@ -1316,12 +1573,16 @@ mysqldb_commit(struct mysqldb *db, char *err, size_t errlen)
 		mysqldb_rollback(db);
 		return r;
 	}
+	db->cached = 0;
+	db->npz = 0;
 	return MYSQLDB_OK;
 }
 
 void
 mysqldb_rollback(struct mysqldb *db)
 {
+	db->cached = 0;
+	db->npz = 0;
 	db->ins.n = db->del.n = db->upd.n = 0;
 	if (db->my != NULL)
 		(void)mysql_rollback(db->my);

@@ -74,11 +74,22 @@ void mysqldb_limits(const struct mysqldb *db, struct coredns_limits *lim);
 const char *mysqldb_server(const struct mysqldb *db);
 
 /*
+ * Read ahead, in the open transaction, the n zones names[] (with the
+ * trailing dot, each once) for the mysqldb_zone_put() calls that follow:
+ * their ids and rows in a few statements, locked, and a row for each zone
+ * that has none. names must stay valid until the commit or rollback.
+ * Returns a status.
+ */
+int mysqldb_prefetch(struct mysqldb *db, const char **names, size_t n,
+    char *err, size_t errlen);
+
+/*
  * Make the zone's rows in the open transaction exactly z's rows: create
  * the zone row if missing, then keep equal rows, update TTL and online
  * of rows that differ only there, delete the rest and insert the new
  * ones. Row changes may be deferred until mysqldb_commit(), so z must
- * stay valid until then. Returns a status; err is set unless MYSQLDB_OK.
+ * stay valid until then; a zone is written at most once per transaction.
+ * Returns a status; err is set unless MYSQLDB_OK.
  */
 int mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
     struct mysqldb_counts *c, char *err, size_t errlen);
