@@ -2467,7 +2467,7 @@ listener_open(struct listener *l, const char *text, const union netaddr_sa *sa,
 		goto fail;
 	if (tcp && listen(fd, 1024) < 0)
 		goto fail;
-	if (!tcp && conf->workers > 1)
+	if (!tcp && conf->workers > 1 && !conf->steer_flow)
 		attach_steering(fd, sa->sa.sa_family);
 	if (!tcp) {
 		if ((l->pend = calloc(1, sizeof(*l->pend))) == NULL ||

@@ -191,16 +191,14 @@ main(int argc, char *argv[])
 	const char *cpath = NULL, *why, *dom, *text, *when;
 	size_t nq, nonly = 0, i, j, plen;
 	long long now, t;
-	int c, rc;
+	int c, rc, dry_run = 0;
 
 	log_init("import-directdnsonly");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
-	if ((im = calloc(1, sizeof(*im))) == NULL ||
-	    (cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
+	opterr = 0;
 	while ((c = getopt(argc, argv, "b:c:hn")) != -1) {
 		switch (c) {
 		case 'b':
@@ -215,7 +213,7 @@ main(int argc, char *argv[])
 			help();
 			return 0;
 		case 'n':
-			im->dry_run = 1;
+			dry_run = 1;
 			break;
 		default:
 			die_usage(USAGE);
@@ -225,6 +223,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		die_usage(USAGE);
+	if ((im = calloc(1, sizeof(*im))) == NULL ||
+	    (cfg = calloc(1, sizeof(*cfg))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	im->dry_run = dry_run;
 
 	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);

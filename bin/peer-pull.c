@@ -501,6 +501,7 @@ main(int argc, char *argv[])
 		help();
 		return 0;
 	}
+	opterr = 0;
 	while ((c = getopt(argc, argv, "c:hnp:qvw")) != -1) {
 		switch (c) {
 		case 'c':

@@ -24,7 +24,8 @@
 
 #define BATCH_MAX	1000	/* jobs per batch in run mode */
 #define TX_ZONES	1000	/* zones per transaction */
-#define TIMEOUT_S	30	/* connect, read, write */
+#define TIMEOUT_S	30	/* one read or write */
+#define CONNECT_S	5	/* one connection attempt */
 #define WAIT_MIN_MS	250	/* first pause before reconnecting */
 #define WAIT_MAX_MS	5000	/* longest pause between attempts */
 #define AGAIN_MAX	8	/* runs of a transaction lost to a lock */
@@ -598,6 +599,7 @@ main(int argc, char *argv[])
 	mc.tls_cert = w.be->tls_cert;
 	mc.tls_key = w.be->tls_key;
 	mc.timeout = TIMEOUT_S;
+	mc.connect_timeout = CONNECT_S;
 	if ((w.db = mysqldb_new(&mc)) == NULL)
 		die_sys(EXIT_TEMP, "unable to allocate");
 	/* The password lives on in w.db only. */

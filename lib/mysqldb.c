@@ -799,7 +799,8 @@ prepare_all(struct mysqldb *db, char *err, size_t errlen)
 int
 mysqldb_connect(struct mysqldb *db, char *err, size_t errlen)
 {
-	unsigned int t = db->c.timeout;
+	unsigned int t = db->c.timeout, ct = db->c.connect_timeout ?
+	    db->c.connect_timeout : db->c.timeout;
 	my_bool on = 1, off = 0, verify = db->c.tls_verify ? 1 : 0;
 	const char *host, *sock;
 	const char *v;
@@ -814,7 +815,7 @@ mysqldb_connect(struct mysqldb *db, char *err, size_t errlen)
 		say(err, errlen, "out of memory");
 		return MYSQLDB_TEMP;
 	}
-	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
 	mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &t);
 	mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &t);
 	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
@@ -941,6 +942,7 @@ bulk(struct mysqldb *db, MYSQL_STMT *st, const struct bcol *col,
 	MYSQL_BIND b[8];
 	unsigned int asz;
 	size_t off, k, j;
+	int r;
 
 	for (off = 0; off < n; off += k) {
 		memset(b, 0, sizeof(b));
@@ -978,9 +980,16 @@ bulk(struct mysqldb *db, MYSQL_STMT *st, const struct bcol *col,
 				}
 			}
 		}
-		if (mysql_stmt_bind_param(st, b) != 0 ||
-		    mysql_stmt_execute(st) != 0)
-			return stmt_fail(db, st, what, err, errlen);
+		r = mysql_stmt_bind_param(st, b) != 0 ||
+		    mysql_stmt_execute(st) != 0 ?
+		    stmt_fail(db, st, what, err, errlen) : MYSQLDB_OK;
+		if (db->bulk) {
+			/* Back to one row for the statement's other uses. */
+			asz = 0;
+			mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &asz);
+		}
+		if (r != MYSQLDB_OK)
+			return r;
 	}
 	return MYSQLDB_OK;
 }

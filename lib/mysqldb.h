@@ -24,7 +24,8 @@ struct mysqldb_conf {
 	int		 tls;		/* require TLS */
 	int		 tls_verify;	/* check the server's certificate */
 	const char	*tls_ca, *tls_cert, *tls_key;	/* files or "" */
-	unsigned	 timeout;	/* seconds for connect, read, write */
+	unsigned	 timeout;	/* seconds for a read or a write */
+	unsigned	 connect_timeout;	/* seconds, 0: timeout */
 };
 
 enum mysqldb_status {

@@ -337,6 +337,16 @@ set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 		    sizeof(pc->control_socket));
 	if (strcmp(k, "workers") == 0)
 		return parse_u(c, v, 1, 64, &pc->workers);
+	if (strcmp(k, "steering") == 0) {
+		if (strcasecmp(v, "client") == 0)
+			pc->steer_flow = 0;
+		else if (strcasecmp(v, "flow") == 0)
+			pc->steer_flow = 1;
+		else
+			return fail(c, "unknown steering \"%s\" (client or "
+			    "flow)", v);
+		return 0;
+	}
 	if (strcmp(k, "user") == 0)
 		return copy_str(c, v, pc->user, sizeof(pc->user));
 	if (strcmp(k, "tcp_max_connections") == 0)
@@ -355,7 +365,7 @@ static const char *const env_keys[] = {
 	"listen", "acl", "acl_action", "any_action", "chaos_action",
 	"qps_action", "qps_limit", "qps_burst", "qps_table_size",
 	"backend_timeout", "udp_buffer", "metrics_listen", "control_socket",
-	"workers", "user", "tcp_max_connections",
+	"workers", "steering", "user", "tcp_max_connections",
 	"tcp_max_connections_per_client", "tcp_idle_timeout",
 	"tcp_max_queries_per_connection", "default_pool", NULL
 };

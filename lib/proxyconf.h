@@ -74,6 +74,7 @@ struct proxyconf {
 	union netaddr_sa metrics_sa;
 	char		 control_socket[1024];
 	unsigned	 workers;
+	int		 steer_flow;	/* workers: 4-tuple hash, not client */
 	char		 user[64];
 	int		 default_pool;	/* -1: unrouted queries are refused */
 	size_t		 npools, nbackends, nroutes;

@@ -97,6 +97,45 @@ step_done(sqlite3_stmt *stmt)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Switch to WAL and create the schema. Two processes opening a new store
+ * at once can get SQLITE_BUSY without the busy handler being called (the
+ * change of journal mode needs an exclusive lock): try again a while. */
+static int
+setup(struct store *st, const char *path, char *errmsg, size_t errlen)
+{
+	int attempt, rc = SQLITE_OK;
+	const char *what = "set up";
+
+	for (attempt = 0; attempt < 200; attempt++) {
+		if (attempt > 0)
+			usleep(20000);
+		what = "set up";
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL;"
+		    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;"
+		    "PRAGMA foreign_keys=OFF;", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE;", NULL,
+			    NULL, NULL);
+		if (rc == SQLITE_OK) {
+			what = "create the schema in";
+			rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(st->db, "COMMIT;", NULL,
+				    NULL, NULL);
+			if (rc != SQLITE_OK)
+				sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL,
+				    NULL);
+		}
+		if (rc == SQLITE_OK)
+			return 0;
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+	}
+	snprintf(errmsg, errlen, "unable to %s %s: %s", what, path,
+	    sqlite3_errmsg(st->db));
+	return -1;
+}
+
 struct store *
 store_open(const char *path, char *errmsg, size_t errlen)
 {
@@ -117,28 +156,10 @@ store_open(const char *path, char *errmsg, size_t errlen)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	/* WAL with synchronous=NORMAL: commits do not fsync; store_sync()
-	 * syncs the file system once for a whole batch of commits. Small
-	 * page cache: the store is read by key, not scanned. */
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;"
-	    "PRAGMA foreign_keys=OFF;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		snprintf(errmsg, errlen, "unable to set up %s: %s", path,
-		    sqlite3_errmsg(st->db));
+	 * syncs the log once for a whole batch of commits. Small page cache:
+	 * the store is read by key, not scanned. */
+	if (setup(st, path, errmsg, errlen) < 0)
 		goto fail;
-	}
-	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(errmsg, errlen, "unable to create the schema in %s: %s",
-		    path, sqlite3_errmsg(st->db));
-		sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
-		goto fail;
-	}
-	if (sqlite3_exec(st->db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(errmsg, errlen, "unable to commit the schema in %s: %s",
-		    path, sqlite3_errmsg(st->db));
-		goto fail;
-	}
 	if (prepare(st, &st->begin, "BEGIN IMMEDIATE") < 0 ||
 	    prepare(st, &st->commit, "COMMIT") < 0 ||
 	    prepare(st, &st->rollback, "ROLLBACK") < 0 ||

@@ -30,6 +30,7 @@ teardown() {
 
 # bare NAME PEERPASS [PEER_URL PEER_PASSWORD]: app.yml and da-receive for
 # instance NAME in $D/NAME, peer API password PEERPASS; sets PORT_NAME.
+# peer_sync is the file's last block: a test may append "  peers:".
 bare() {
 	local n=$1 port
 	port=$(free_port)
@@ -45,20 +46,19 @@ bare() {
 	  auth_password: da-secret
 	  listen_addr: 127.0.0.1
 	  listen_port: $port
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: $2
 	dns:
 	  backends:
 	    nsd:
 	      type: nsd
 	      enabled: true
 	      zones_dir: $D/$n/zones
+	peer_sync:
+	  enabled: true
+	  auth_username: peersync
+	  auth_password: $2
 	EOF
 	if [ -n "${3:-}" ]; then
 		cat >>"$D/$n/app.yml" <<-EOF
-		peer_sync:
 		  peers:
 		    - url: $3
 		      username: peersync
@@ -177,7 +177,7 @@ delete gone.example http://127.0.0.1:$PORT_a"
 	assert_output ""
 	[[ $stderr == *"saved 2 deleted 1 current 2 invalid 0"* ]]
 	run zones b
-	assert_output "dead.example|2021082500|1
+	assert_output "dead.example|2024010101|1
 gone.example|2024010101|1
 mine.example|2024010105|0
 new.example|2024010101|0
@@ -190,9 +190,8 @@ upd.example|2024010102|0"
 	run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"saved 0 deleted 0 current 0 invalid 0"* ]]
-	grep -q "since=5&" "$D/a.log" || grep -q 'GET /internal/zones' "$D/a.log"
 	run sqlite3 "$D/b/store.db" "SELECT since FROM peer_state"
-	assert_output 7
+	assert_output 6
 
 	# a now pulls from b: b's tombstone of dead.example wins, a's
 	# tombstone of gone.example is not undone by b's older copy.
@@ -220,7 +219,6 @@ upd.example|2024010102|0"
 	wait_for 10 test -s "$D/standin/port"
 	bare b peer-b
 	cat >>"$D/b/app.yml" <<-EOF
-	peer_sync:
 	  peers:
 	    - url: http://127.0.0.1:$PORT_a
 	      username: peersync
@@ -262,7 +260,6 @@ upd.example|2024010102|0"
 	bare a peer-a
 	bare b peer-b
 	cat >>"$D/b/app.yml" <<-EOF
-	peer_sync:
 	  peers:
 	    - url: http://127.0.0.1:$PORT_b
 	      username: peersync
