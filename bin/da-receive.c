@@ -58,6 +58,8 @@
 #define MEM_LIMIT	(32 * 1024)	/* per connection: headers */
 #define REPLY_MAX	2048
 #define ECHO_MAX	64	/* longest user value quoted in a reply */
+/* Consecutive failed passes that make a peer unhealthy, as the original. */
+#define PEER_FAILURES_DEGRADED	3
 #define ERRORS_KEPT	8	/* last errors shown by /status */
 #define RETRY_AGE	30	/* pending longer than this = retrying */
 #define CLASSIFY_MAX	20000	/* pending jobs /status reads */
@@ -1057,6 +1059,11 @@ status_json(struct sbuf *sb)
 	long save, del, retry, dead = 0;
 	char t[32];
 	int runners_ok = 1, rc;
+	struct store_peer peers[CONFIG_PEERS_MAX];
+	long long rec_start = 0, rec_end = 0;
+	char *rec_json = NULL;
+	size_t peers_degraded = 0;
+	int rec_ok = 0;
 	unsigned i, k, n;
 	size_t q;
 
@@ -1077,11 +1084,24 @@ status_json(struct sbuf *sb)
 	classify(&save, &del, &retry);
 	pthread_mutex_lock(&rd_mu);
 	rc = store_count(rd, &live, &tomb);
+	/* reconcile and peer-pull are other processes: their liveness is
+	 * unknown here (null), their last runs are in the store. */
+	if (store_recon_last_get(rd, &rec_start, &rec_end, &rec_ok,
+	    &rec_json) != 1) {
+		free(rec_json);
+		rec_json = NULL;
+	}
+	for (q = 0; q < set.npeers; q++) {
+		if (store_peer_get(rd, set.peer_url[q], &peers[q]) < 0)
+			memset(&peers[q], 0, sizeof(peers[q]));
+		if (peers[q].failures >= PEER_FAILURES_DEGRADED)
+			peers_degraded++;
+	}
 	pthread_mutex_unlock(&rd_mu);
 
 	sb_add(sb, "{\"status\":\"%s\",",
 	    !runners_ok || rc < 0 ? "error" :
-	    retry > 0 || dead > 0 ? "degraded" : "ok");
+	    retry > 0 || dead > 0 || peers_degraded > 0 ? "degraded" : "ok");
 	sb_add(sb, "\"version\":\"%s\",\"uptime_seconds\":%lld,",
 	    DADNS_VERSION, (io_now_us() - started_us) / 1000000);
 	sb_add(sb, "\"queues\":{\"save\":%ld,\"delete\":%ld,\"retry\":%ld,"
@@ -1107,13 +1127,13 @@ status_json(struct sbuf *sb)
 	sb_add(sb, "\"workers\":{\"save\":%s,\"delete\":%s,"
 	    "\"retry_drain\":%s},", runners_ok ? "true" : "false",
 	    runners_ok ? "true" : "false", runners_ok ? "true" : "false");
-	/* Liveness and last runs of reconcile and peer-pull live in other
-	 * processes: unknown here, so null rather than a guess. */
 	sb_add(sb, "\"reconciler\":{\"enabled\":%s,\"alive\":null,"
-	    "\"dry_run\":%s,\"interval_minutes\":%u,\"last_run\":{}},",
+	    "\"dry_run\":%s,\"interval_minutes\":%u,\"last_run\":%s},",
 	    set.rec_enabled ? "true" : "false",
 	    set.rec_dry_run ? "true" : "false",
-	    set.rec_interval);
+	    set.rec_interval,
+	    rec_json != NULL && rec_json[0] == '{' ? rec_json : "{}");
+	free(rec_json);
 	sb_add(sb, "\"peer_sync\":{\"enabled\":%s,\"alive\":null,"
 	    "\"interval_minutes\":%u,\"peers\":[",
 	    set.peer_enabled ? "true" : "false",
@@ -1121,11 +1141,22 @@ status_json(struct sbuf *sb)
 	for (q = 0; q < set.npeers; q++) {
 		sb_add(sb, "%s{\"url\":", q ? "," : "");
 		sb_json(sb, set.peer_url[q]);
-		sb_add(sb, ",\"healthy\":null,\"consecutive_failures\":null,"
-		    "\"last_seen\":null}");
+		sb_add(sb, ",\"healthy\":%s,\"consecutive_failures\":%u,"
+		    "\"last_seen\":", peers[q].failures <
+		    PEER_FAILURES_DEGRADED ? "true" : "false",
+		    peers[q].failures);
+		if (peers[q].ok_us == 0)
+			sb_add(sb, "null");
+		else {
+			iso_time(peers[q].ok_us, t, sizeof(t));
+			sb_json(sb, t);
+		}
+		sb_add(sb, ",\"last_error\":");
+		sb_json(sb, peers[q].error[0] ? peers[q].error : NULL);
+		sb_add(sb, "}");
 	}
-	sb_add(sb, "],\"total\":%zu,\"healthy\":null,\"degraded\":null},",
-	    set.npeers);
+	sb_add(sb, "],\"total\":%zu,\"healthy\":%zu,\"degraded\":%zu},",
+	    set.npeers, set.npeers - peers_degraded, peers_degraded);
 	sb_add(sb, "\"zones\":{\"total\":%lld,\"tombstones\":%lld},",
 	    live < 0 ? 0 : live, tomb < 0 ? 0 : tomb);
 	pthread_mutex_lock(&stats.mu);

@@ -392,6 +392,9 @@ upd.example 2024010102"
 	run --separate-stderr pull b DADNS_PEER_SYNC_PEER_1_PASSWORD=wrong
 	assert_failure 111
 	[[ $stderr == *"refused our credentials (HTTP 401)"* ]]
+	# /status shows the failed pass of that peer.
+	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$HTTP_b/status"
+	[[ $output == *"\"url\":\"http://127.0.0.1:$HTTP_a\",\"healthy\":true,\"consecutive_failures\":1,\"last_seen\":null,\"last_error\":\""*"401"* ]]
 	run served b
 	assert_output "gone.example 2024010101
 keep.example 2024010101
@@ -400,6 +403,9 @@ upd.example 2024010101"
 	run --separate-stderr pull b
 	assert_success
 	[[ $stderr == *"saved 2 deleted 1"* ]]
+	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$HTTP_b/status"
+	[[ $output == *"\"consecutive_failures\":0,\"last_seen\":\"20"* ]]
+	[[ $output == *"\"healthy\":1,\"degraded\":0"* ]]
 	wait_for 30 serves b "$want"
 	run --separate-stderr pull a
 	assert_success
