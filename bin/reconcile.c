@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <mariadb/mysql.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "coredns.h"
 #include "daclient.h"
@@ -1383,12 +1384,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		die_usage(USAGE);
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	log_set_level(level >= 0 ? (enum log_level)level :
-	    (enum log_level)cfg->log_level);
+	if ((rc = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
 	if (cfg->nunknown > 0)
 		log_warn("ignored unknown setting %s%s", cfg->unknown,
 		    cfg->nunknown > 1 ? " (and more)" : "");

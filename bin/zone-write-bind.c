@@ -2,21 +2,17 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "dnsq.h"
 #include "io.h"
@@ -24,7 +20,10 @@
 #include "log.h"
 #include "rndc.h"
 #include "runner.h"
+#include "servewait.h"
+#include "writer.h"
 #include "zone.h"
+#include "zonefile.h"
 
 #define BATCH_MAX	200	/* jobs per batch in run mode */
 #define RNDC_PARALLEL	4	/* rndc processes in flight */
@@ -36,14 +35,13 @@
 #define TMP_STALE_S	3600	/* leftover temporary files */
 #define FILE_NAME_MAX	255
 
-static const unsigned default_schedule[] = { 30, 120, 300, 900, 1800 };
-
 struct bind {
 	const struct config_backend *be;
 	char		 zdir[PATH_MAX];	/* zones_dir, absolute */
 	int		 zfd;
 	struct dnsq_server srv;
-	int		 verify;	/* srv is set */
+	int		 verify;	/* srv and sw are set */
+	struct servewait sw;
 };
 
 enum step { S_NONE, S_ADD, S_RELOAD, S_DEL };
@@ -61,7 +59,6 @@ struct work {
 	enum step	 step;		/* the rndc command of this round */
 	char		 stmt[PATH_MAX + JOB_NAME_MAX + 64];	/* addzone's zone statement */
 	const char	*argv[8];
-	int		 pending;	/* waiting to be seen served */
 };
 
 /* A zone name and its item, for looking up named-checkconf's lines. */
@@ -116,48 +113,17 @@ runner_log(int level, const char *msg)
 	}
 }
 
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	it->result = res;
-	va_start(ap, fmt);
-	vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
-	va_end(ap);
-}
-
 /* Write the prepared text of item i into a temporary file of zones_dir,
  * named after i so named-checkconf's messages lead back to it. */
 static int
 write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i)
 {
-	int fd, saved;
-
 	snprintf(w->tmp, sizeof(w->tmp), TMP_PREFIX "%ld-%zu.tmp",
 	    (long)getpid(), i);
-	fd = openat(b->zfd, w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	if (fd < 0)
-		goto fail;
-	if (io_write_all(fd, w->text, w->len) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto fail;
-	}
-	if (close(fd) < 0)
-		goto fail;
-	return 0;
-fail:
-	item_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s", b->zdir,
+	if (zonefile_write(b->zfd, w->tmp, w->text, w->len, 0) == 0)
+		return 0;
+	writer_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s", b->zdir,
 	    w->tmp, strerror(errno));
-	unlinkat(b->zfd, w->tmp, 0);
 	w->tmp[0] = '\0';
 	return -1;
 }
@@ -269,7 +235,7 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			close(fd);
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0' && it[i].result == RUNNER_OK)
-				item_fail(&it[i], RUNNER_TEMP, "unable to "
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
 				    "write %s/%s: %s", b->zdir, conf,
 				    strerror(errno));
 		goto out;
@@ -288,7 +254,7 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	if (fclose(f) != 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0' && it[i].result == RUNNER_OK)
-				item_fail(&it[i], RUNNER_TEMP, "unable to "
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
 				    "write %s/%s: %s", b->zdir, conf,
 				    strerror(errno));
 		goto out;
@@ -306,7 +272,7 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	if (call.status < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0' && it[i].result == RUNNER_OK)
-				item_fail(&it[i], RUNNER_TEMP, "validate: %s",
+				writer_fail(&it[i], RUNNER_TEMP, "validate: %s",
 				    call.why);
 		rndc_free(&call, 1);
 		goto out;
@@ -358,12 +324,12 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 		if (w[i].checked == 1)
 			continue;
 		if (w[i].checked < 0)
-			item_fail(&it[i], RUNNER_PERM, "invalid zone data "
+			writer_fail(&it[i], RUNNER_PERM, "invalid zone data "
 			    "(named-checkconf): %s",
 			    why[i * RUNNER_REASON_MAX] != '\0' ?
 			    why + i * RUNNER_REASON_MAX : "rejected");
 		else
-			item_fail(&it[i], RUNNER_TEMP, "validate: no verdict "
+			writer_fail(&it[i], RUNNER_TEMP, "validate: no verdict "
 			    "from named-checkconf (exit %d)%s%.*s",
 			    call.status, call.out[0] != '\0' ? ": " : "",
 			    (int)strcspn(call.out, "\n"), call.out);
@@ -376,40 +342,19 @@ out:
 }
 
 /*
- * Put the checked temporary file in place. Like NSD, named reloads a zone
- * file only when its mtime is later than that of the file it loaded last,
- * and the file system clock ticks coarsely: a file written in the same
- * tick as the one it replaces gets a later mtime by hand.
+ * Put the checked temporary file in place, with a later mtime than the
+ * file it replaces (like NSD, named reloads a zone file only when its
+ * mtime is later than that of the file it loaded last).
  */
 static int
 install(struct bind *b, struct runner_item *it, struct work *w)
 {
-	char name[FILE_NAME_MAX + 1];
-	struct stat old, new;
-	struct timespec ts[2];
+	char name[FILE_NAME_MAX + 1], err[RUNNER_REASON_MAX];
 
 	snprintf(name, sizeof(name), "%s.db", it->job.zone);
-	w->existed = fstatat(b->zfd, name, &old, 0) == 0;
-	if (w->existed && fstatat(b->zfd, w->tmp, &new, 0) == 0 &&
-	    (new.st_mtim.tv_sec < old.st_mtim.tv_sec ||
-	    (new.st_mtim.tv_sec == old.st_mtim.tv_sec &&
-	    new.st_mtim.tv_nsec <= old.st_mtim.tv_nsec))) {
-		ts[0].tv_sec = 0;
-		ts[0].tv_nsec = UTIME_OMIT;
-		ts[1] = old.st_mtim;
-		if (++ts[1].tv_nsec >= 1000000000L) {
-			ts[1].tv_sec++;
-			ts[1].tv_nsec = 0;
-		}
-		if (utimensat(b->zfd, w->tmp, ts, 0) < 0) {
-			item_fail(it, RUNNER_TEMP, "unable to set the mtime "
-			    "of %s/%s: %s", b->zdir, w->tmp, strerror(errno));
-			return -1;
-		}
-	}
-	if (renameat(b->zfd, w->tmp, b->zfd, name) < 0) {
-		item_fail(it, RUNNER_TEMP, "unable to rename %s/%s to %s: %s",
-		    b->zdir, w->tmp, name, strerror(errno));
+	if (zonefile_install(b->zfd, b->zdir, w->tmp, name, &w->existed, err,
+	    sizeof(err)) < 0) {
+		writer_fail(it, RUNNER_TEMP, "%s", err);
 		return -1;
 	}
 	w->tmp[0] = '\0';
@@ -478,7 +423,8 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	if (calls == NULL || map == NULL) {
 		for (i = 0; i < n; i++)
 			if (w[i].step != S_NONE)
-				item_fail(&it[i], RUNNER_TEMP, "out of memory");
+				writer_fail(&it[i], RUNNER_TEMP,
+				    "out of memory");
 		goto out;
 	}
 	for (round = 0; round < 2; round++) {
@@ -517,7 +463,7 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 				set_step(b, x, y, S_ADD);
 				continue;
 			}
-			item_fail(x, RUNNER_TEMP, "%s %s: %s",
+			writer_fail(x, RUNNER_TEMP, "%s %s: %s",
 			    step_word(y->step), x->job.zone,
 			    rndc_reason(&calls[k], why, sizeof(why)));
 		}
@@ -527,95 +473,6 @@ out:
 	free(calls);
 	free(map);
 	return total;
-}
-
-/*
- * Ask the verify address until every pending item is served as wanted
- * (saves: the zone's SOA with the job's serial and AA; deletes: no SOA of
- * the zone) or VERIFY_MS passed: then the item failed temporarily.
- */
-static void
-verify(struct bind *b, struct runner_item *it, struct work *w, size_t n)
-{
-	const char **zones;
-	struct dnsq_result *res;
-	size_t *map, i, k, np;
-	long long start = io_mono_ms(), now;
-	int done;
-
-	zones = calloc(n, sizeof(*zones));
-	res = calloc(n, sizeof(*res));
-	map = calloc(n, sizeof(*map));
-	if (zones == NULL || res == NULL || map == NULL) {
-		for (i = 0; i < n; i++)
-			if (w[i].pending)
-				item_fail(&it[i], RUNNER_TEMP, "verify: out "
-				    "of memory");
-		goto out;
-	}
-	for (;;) {
-		for (np = 0, i = 0; i < n; i++) {
-			if (!w[i].pending)
-				continue;
-			zones[np] = it[i].job.zone;
-			map[np++] = i;
-		}
-		if (np == 0)
-			break;
-		if (dnsq_soa(&b->srv, zones, np, VERIFY_ROUND_MS, res) < 0) {
-			memset(res, 0, np * sizeof(*res));
-			log_debug("verify: unable to query %s: %s",
-			    b->be->verify, strerror(errno));
-		}
-		now = io_mono_ms();
-		for (k = 0; k < np; k++) {
-			struct runner_item *x = &it[map[k]];
-
-			if (x->job.action == JOB_SAVE)
-				done = res[k].status == DNSQ_SOA &&
-				    res[k].serial == x->job.serial;
-			else
-				done = res[k].status == DNSQ_OTHER;
-			if (done) {
-				w[map[k]].pending = 0;
-				x->applied_us = io_now_us();
-				continue;
-			}
-			if (now - start < VERIFY_MS)
-				continue;
-			w[map[k]].pending = 0;
-			if (res[k].status == DNSQ_NONE)
-				item_fail(x, RUNNER_TEMP, "verify: no answer "
-				    "from %s for %s", b->be->verify,
-				    x->job.zone);
-			else if (x->job.action == JOB_DELETE)
-				item_fail(x, RUNNER_TEMP, "verify: %s still "
-				    "served by %s after %d s", x->job.zone,
-				    b->be->verify, VERIFY_MS / 1000);
-			else if (res[k].status == DNSQ_SOA)
-				item_fail(x, RUNNER_TEMP, "verify: %s serves "
-				    "serial %" PRIu32 ", not %" PRIu32 " after "
-				    "%d s (see named's log)", b->be->verify,
-				    res[k].serial, x->job.serial,
-				    VERIFY_MS / 1000);
-			else
-				item_fail(x, RUNNER_TEMP, "verify: %s answers "
-				    "rcode %d%s for %s after %d s",
-				    b->be->verify, res[k].rcode,
-				    res[k].aa ? "" : " without AA",
-				    x->job.zone, VERIFY_MS / 1000);
-		}
-		/* A reload is queued in named, not done, when rndc
-		 * returns: ask often at first, then back off. */
-		now = io_mono_ms();
-		if (now - start < VERIFY_MS)
-			poll(NULL, 0, now - start < 100 ? 2 :
-			    now - start < 1000 ? 10 : 50);
-	}
-out:
-	free(map);
-	free(res);
-	free(zones);
 }
 
 /*
@@ -640,7 +497,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 
 	if ((w = calloc(n, sizeof(*w))) == NULL) {
 		for (i = 0; i < n; i++)
-			item_fail(&it[i], RUNNER_TEMP, "out of memory");
+			writer_fail(&it[i], RUNNER_TEMP, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -648,8 +505,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		it[i].reason[0] = '\0';
 		it[i].applied_us = 0;
 		if (strlen(it[i].job.zone) + 3 > FILE_NAME_MAX) {
-			item_fail(&it[i], RUNNER_PERM, "zone name too long for "
-			    "a zone file name");
+			writer_fail(&it[i], RUNNER_PERM, "zone name too "
+			    "long for a zone file name");
 			continue;
 		}
 		if (it[i].job.action == JOB_DELETE)
@@ -657,8 +514,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		if (zone_prepare(it[i].job.zone, it[i].job.text,
 		    it[i].job.textlen, &w[i].text, &w[i].len, &info, err,
 		    sizeof(err)) < 0) {
-			item_fail(&it[i], RUNNER_PERM, "invalid zone data: %s",
-			    err);
+			writer_fail(&it[i], RUNNER_PERM, "invalid zone "
+			    "data: %s", err);
 			continue;
 		}
 		it[i].job.serial = info.serial;
@@ -673,8 +530,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	if (nwritten > 0 && syncfs(b->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
-				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
-				    "%s: %s", b->zdir, strerror(errno));
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
+				    "sync %s: %s", b->zdir, strerror(errno));
 	}
 	t1 = mono_us();
 	if (nwritten > 0)
@@ -701,8 +558,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	if (ninst > 0 && fsync(b->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].step != S_NONE && w[i].step != S_DEL)
-				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
-				    "%s: %s", b->zdir, strerror(errno));
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
+				    "sync %s: %s", b->zdir, strerror(errno));
 	}
 	nrndc = control(b, it, w, n);
 	/* A new zone BIND did not take must not pass for a known one
@@ -716,11 +573,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	}
 	t3 = mono_us();
 
-	if (b->verify) {
-		for (i = 0; i < n; i++)
-			w[i].pending = it[i].result == RUNNER_OK;
-		verify(b, it, w, n);
-	}
+	if (b->verify)
+		servewait_run(&b->sw, it, n);
 	t4 = mono_us();
 
 	/* BIND dropped the deleted zones: their files can go. */
@@ -730,8 +584,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 			continue;
 		snprintf(name, sizeof(name), "%s.db", it[i].job.zone);
 		if (unlinkat(b->zfd, name, 0) < 0 && errno != ENOENT)
-			item_fail(&it[i], RUNNER_TEMP, "unable to remove %s/%s:"
-			    " %s", b->zdir, name, strerror(errno));
+			writer_fail(&it[i], RUNNER_TEMP, "unable to "
+			    "remove %s/%s: %s", b->zdir, name, strerror(errno));
 	}
 	log_debug("bind: jobs=%zu saves=%zu new=%zu known=%zu deletes=%zu "
 	    "rndc=%zu write_ms=%.1f check_ms=%.1f control_ms=%.1f "
@@ -746,60 +600,11 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	free(w);
 }
 
-/* Remove temporary files a killed writer left in zones_dir. */
+/* Report a stale temporary file zonefile_clean() removed. */
 static void
-clean_zones_dir(struct bind *b)
+removed(void *arg, const char *name)
 {
-	struct dirent *de;
-	struct stat sb;
-	time_t now = time(NULL);
-	DIR *d;
-	int fd;
-
-	if ((fd = dup(b->zfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
-			continue;
-		if (fstatat(b->zfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
-		    0 && S_ISREG(sb.st_mode) && now - sb.st_mtime > TMP_STALE_S &&
-		    unlinkat(b->zfd, de->d_name, 0) == 0)
-			log_info("removed stale %s/%s", b->zdir, de->d_name);
-	}
-	closedir(d);
-}
-
-static const struct config_backend *
-pick_backend(const struct config *cfg, const char *name)
-{
-	const struct config_backend *be = NULL;
-	size_t i;
-
-	if (name != NULL) {
-		if ((be = config_backend(cfg, name)) == NULL)
-			die(EXIT_USAGE, "no backend named %s in %s", name,
-			    cfg->path[0] ? cfg->path : "the configuration");
-		if (be->type != BACKEND_BIND)
-			die(EXIT_USAGE, "backend %s is not of type bind", name);
-		return be;
-	}
-	for (i = 0; i < cfg->nbackends; i++) {
-		if (cfg->backends[i].type != BACKEND_BIND ||
-		    !cfg->backends[i].enabled)
-			continue;
-		if (be != NULL)
-			die(EXIT_USAGE, "several enabled bind backends (%s, %s):"
-			    " choose one with -b", be->name,
-			    cfg->backends[i].name);
-		be = &cfg->backends[i];
-	}
-	if (be == NULL)
-		die(EXIT_USAGE, "no enabled bind backend in %s",
-		    cfg->path[0] ? cfg->path : "the configuration");
-	return be;
+	log_info("removed stale %s/%s", (const char *)arg, name);
 }
 
 /* One job through the same apply() the queue runner uses. */
@@ -808,28 +613,18 @@ one_shot(struct bind *b, enum job_action action, const char *arg)
 {
 	struct runner_item it;
 	struct zone_info info;
-	char zone[ZONE_NAME_MAX + 1], err[512], *text = NULL, *prep = NULL;
-	const char *why;
+	char err[1024], *text, *prep = NULL;
 	size_t len, plen;
+	int rc;
 
-	if (zone_name_norm(arg, zone, &why) < 0)
-		die(EXIT_USAGE, "invalid zone name %s: %s", arg, why);
-	memset(&it, 0, sizeof(it));
-	it.name = "";
-	it.job.action = action;
-	snprintf(it.job.zone, sizeof(it.job.zone), "%s", zone);
-	it.job.pushed_us = io_now_us();
+	if ((rc = writer_job(&it, action, arg, &text, &len, err,
+	    sizeof(err))) != 0)
+		die(rc, "%s", err);
 	if (action == JOB_SAVE) {
-		if (io_read_all(0, ZONE_TEXT_MAX, &text, &len) < 0) {
-			if (errno == EFBIG)
-				die(EXIT_USAGE, "zone text larger than %d "
-				    "bytes", ZONE_TEXT_MAX);
-			die_sys(EXIT_TEMP, "unable to read the zone text");
-		}
-		if (zone_prepare(zone, text, len, &prep, &plen, &info, err,
-		    sizeof(err)) < 0)
-			die(EXIT_USAGE, "invalid zone data for %s: %s", zone,
-			    err);
+		if (zone_prepare(it.job.zone, text, len, &prep, &plen, &info,
+		    err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "invalid zone data for %s: %s",
+			    it.job.zone, err);
 		free(prep);
 		/* apply() prepares the text again: give it what was pushed
 		 * so its messages count lines the same way. */
@@ -839,19 +634,10 @@ one_shot(struct bind *b, enum job_action action, const char *arg)
 	}
 	apply(b, &it, 1);
 	free(text);
-	switch (it.result) {
-	case RUNNER_OK:
-		if (action == JOB_SAVE)
-			log_info("applied zone=%s serial=%" PRIu32
-			    " action=save", zone, it.job.serial);
-		else
-			log_info("applied zone=%s action=delete", zone);
-		return 0;
-	case RUNNER_PERM:
-		die(EXIT_USAGE, "zone %s: %s", zone, it.reason);
-	default:
-		die(EXIT_TEMP, "zone %s: %s", zone, it.reason);
-	}
+	if ((rc = writer_result(&it, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	log_info("%s", err);
+	return 0;
 }
 
 int
@@ -862,11 +648,9 @@ main(int argc, char *argv[])
 	struct runner_backend rb;
 	struct runner_opts ro;
 	unsigned sched[RUNNER_SCHEDULE_MAX];
-	const char *cpath = NULL, *bname = NULL, *why, *env;
+	const char *cpath = NULL, *bname = NULL, *why;
 	char err[1024];
-	int c, level = -1, nfd = -1, n;
-	long v;
-	char *end;
+	int c, level = -1, nfd = -1, n, cmd;
 
 	log_init("zone-write-bind");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -882,13 +666,9 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    v < 3 || v > 1024)
-				die(EXIT_USAGE, "invalid -d %s: a descriptor"
-				    " number of 3 or more expected", optarg);
-			nfd = (int)v;
+			if ((nfd = writer_notify_fd(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();
@@ -905,33 +685,33 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 ||
-	    (strcmp(argv[0], "run") == 0 && argc != 1) ||
-	    ((strcmp(argv[0], "save") == 0 ||
-	    strcmp(argv[0], "delete") == 0) && argc != 2) ||
-	    (strcmp(argv[0], "run") != 0 && strcmp(argv[0], "save") != 0 &&
-	    strcmp(argv[0], "delete") != 0))
+	if ((cmd = writer_cmd(argc, argv)) < 0)
 		die_usage(USAGE);
 	if (nfd >= 0 && fcntl(nfd, F_GETFD) < 0)
 		die(EXIT_USAGE, "-d %d: descriptor not open", nfd);
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	log_set_level(level >= 0 ? (enum log_level)level :
-	    (enum log_level)cfg->log_level);
+	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
+		die(n, "%s", err);
 	if (cfg->nunknown > 0)
 		log_warn("ignored unknown setting %s%s", cfg->unknown,
 		    cfg->nunknown > 1 ? " (and more)" : "");
 
 	memset(&b, 0, sizeof(b));
-	b.be = pick_backend(cfg, bname);
+	if ((b.be = writer_backend(cfg, BACKEND_BIND, "bind", bname, err,
+	    sizeof(err))) == NULL)
+		die(EXIT_USAGE, "%s", err);
 	if (b.be->verify[0] != '\0') {
 		if (dnsq_server_parse(b.be->verify, &b.srv, &why) < 0)
 			die(EXIT_USAGE, "invalid dns.backends.%s.verify %s: %s",
 			    b.be->name, b.be->verify, why);
 		b.verify = 1;
+		b.sw.srv = &b.srv;
+		b.sw.addr = b.be->verify;
+		b.sw.timeout_ms = VERIFY_MS;
+		b.sw.round_ms = VERIFY_ROUND_MS;
+		b.sw.first_ms = 2;
+		b.sw.hint = " (see named's log)";
+		b.sw.log = runner_log;
 	}
 	/* The zone file path goes into named's configuration language, in
 	 * double quotes. */
@@ -953,35 +733,23 @@ main(int argc, char *argv[])
 	if ((b.zfd = open(b.zdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die_sys(EXIT_TEMP, "unable to open %s", b.zdir);
 
-	if (strcmp(argv[0], "run") != 0) {
-		n = one_shot(&b, strcmp(argv[0], "save") == 0 ? JOB_SAVE :
-		    JOB_DELETE, argv[1]);
+	if (cmd != WRITER_RUN) {
+		n = one_shot(&b, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
+		    argv[1]);
 		close(b.zfd);
 		free(cfg);
 		return n;
 	}
 
-	memset(&ro, 0, sizeof(ro));
-	ro.spool = cfg->queue_location;
-	ro.store = cfg->db_location;
-	ro.notify_fd = nfd;
-	ro.schedule = default_schedule;
-	ro.nschedule = sizeof(default_schedule) / sizeof(default_schedule[0]);
-	ro.batch_max = BATCH_MAX;
-	if ((env = getenv("DADNS_RETRY_SCHEDULE")) != NULL && *env != '\0') {
-		if ((n = runner_schedule_parse(env, sched, RUNNER_SCHEDULE_MAX,
-		    &why)) < 0)
-			die(EXIT_USAGE, "invalid $DADNS_RETRY_SCHEDULE %s: %s",
-			    env, why);
-		ro.schedule = sched;
-		ro.nschedule = (size_t)n;
-	}
+	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 0, err,
+	    sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = b.be->name;
 	rb.ctx = &b;
 	rb.apply = apply;
 	rb.log = runner_log;
-	clean_zones_dir(&b);
+	zonefile_clean(b.zfd, TMP_PREFIX, "", TMP_STALE_S, removed, b.zdir);
 	log_info("running queue=%s zones_dir=%s rndc_conf=%s verify=%s",
 	    b.be->name, b.zdir, b.be->rndc_conf[0] ? b.be->rndc_conf :
 	    "(rndc's default)", b.verify ? b.be->verify : "off");

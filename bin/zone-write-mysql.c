@@ -7,12 +7,12 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "coredns.h"
 #include "io.h"
@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mysqldb.h"
 #include "runner.h"
+#include "writer.h"
 #include "zone.h"
 
 #define BATCH_MAX	1000	/* jobs per batch in run mode */
@@ -29,8 +30,6 @@
 #define WAIT_MIN_MS	250	/* first pause before reconnecting */
 #define WAIT_MAX_MS	5000	/* longest pause between attempts */
 #define AGAIN_MAX	8	/* runs of a transaction lost to a lock */
-
-static const unsigned default_schedule[] = { 30, 120, 300, 900, 1800 };
 
 struct zwm {
 	const struct config_backend *be;
@@ -88,22 +87,6 @@ runner_log(int level, const char *msg)
 		log_debug("%s", msg);
 		break;
 	}
-}
-
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	it->result = res;
-	va_start(ap, fmt);
-	vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
-	va_end(ap);
 }
 
 /* SIGTERM while waiting for the database: note it, then let the runner's
@@ -358,7 +341,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 			goto temp;
 	}
 	if (n == 1) {
-		item_fail(&it[0], result_of(st), "%s", err);
+		writer_fail(&it[0], result_of(st), "%s", err);
 		return;
 	}
 	log_debug("transaction of %zu zones failed at %s (%s): one zone at a "
@@ -372,7 +355,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 temp:
 	for (i = 0; i < n; i++)
 		if (it[i].result == RUNNER_OK)
-			item_fail(&it[i], RUNNER_TEMP, "%s", err);
+			writer_fail(&it[i], RUNNER_TEMP, "%s", err);
 }
 
 /*
@@ -392,7 +375,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		chain_signals();
 	if ((wk = calloc(n, sizeof(*wk))) == NULL) {
 		for (i = 0; i < n; i++)
-			item_fail(&it[i], RUNNER_TEMP, "out of memory");
+			writer_fail(&it[i], RUNNER_TEMP, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -404,8 +387,8 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		if (coredns_zone_parse(&wk[i].zone, it[i].job.zone,
 		    it[i].job.text, it[i].job.textlen, &w->lim, err,
 		    sizeof(err)) < 0) {
-			item_fail(&it[i], RUNNER_PERM, "invalid zone data: %s",
-			    err);
+			writer_fail(&it[i], RUNNER_PERM, "invalid zone "
+			    "data: %s", err);
 			continue;
 		}
 		wk[i].parsed = 1;
@@ -416,7 +399,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		for (i = 0; i < n; i++)
 			if (wk[i].parsed && !fits(w, &wk[i].zone, err,
 			    sizeof(err)))
-				item_fail(&it[i], RUNNER_PERM, "invalid zone "
+				writer_fail(&it[i], RUNNER_PERM, "invalid zone "
 				    "data: %s", err);
 	}
 	for (i = 0; i < n; i += k) {
@@ -429,81 +412,30 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	free(wk);
 }
 
-static const struct config_backend *
-pick_backend(const struct config *cfg, const char *name)
-{
-	const struct config_backend *be = NULL;
-	size_t i;
-
-	if (name != NULL) {
-		if ((be = config_backend(cfg, name)) == NULL)
-			die(EXIT_USAGE, "no backend named %s in %s", name,
-			    cfg->path[0] ? cfg->path : "the configuration");
-		if (be->type != BACKEND_COREDNS_MYSQL)
-			die(EXIT_USAGE, "backend %s is not of type "
-			    "coredns_mysql", name);
-		return be;
-	}
-	for (i = 0; i < cfg->nbackends; i++) {
-		if (cfg->backends[i].type != BACKEND_COREDNS_MYSQL ||
-		    !cfg->backends[i].enabled)
-			continue;
-		if (be != NULL)
-			die(EXIT_USAGE, "several enabled coredns_mysql backends"
-			    " (%s, %s): choose one with -b", be->name,
-			    cfg->backends[i].name);
-		be = &cfg->backends[i];
-	}
-	if (be == NULL)
-		die(EXIT_USAGE, "no enabled coredns_mysql backend in %s",
-		    cfg->path[0] ? cfg->path : "the configuration");
-	return be;
-}
-
 /* One job through the same apply() the queue runner uses. */
 static int
 one_shot(struct zwm *w, enum job_action action, const char *arg)
 {
 	struct runner_item it;
-	char zone[ZONE_NAME_MAX + 1], *text = NULL;
-	const char *why;
+	char err[1024], *text;
 	size_t len;
+	int rc;
 
-	if (zone_name_norm(arg, zone, &why) < 0)
-		die(EXIT_USAGE, "invalid zone name %s: %s", arg, why);
-	memset(&it, 0, sizeof(it));
-	it.name = "";
-	it.job.action = action;
-	snprintf(it.job.zone, sizeof(it.job.zone), "%s", zone);
-	it.job.pushed_us = io_now_us();
-	if (action == JOB_SAVE) {
-		if (io_read_all(0, ZONE_TEXT_MAX, &text, &len) < 0) {
-			if (errno == EFBIG)
-				die(EXIT_USAGE, "zone text larger than %d "
-				    "bytes", ZONE_TEXT_MAX);
-			die_sys(EXIT_TEMP, "unable to read the zone text");
-		}
-		it.job.text = text;
-		it.job.textlen = len;
-	}
+	if ((rc = writer_job(&it, action, arg, &text, &len, err,
+	    sizeof(err))) != 0)
+		die(rc, "%s", err);
+	it.job.text = text;
+	it.job.textlen = len;
 	apply(w, &it, 1);
 	free(text);
-	switch (it.result) {
-	case RUNNER_OK:
-		if (action == JOB_SAVE)
-			log_info("applied zone=%s serial=%" PRIu32
-			    " action=save", zone, it.job.serial);
-		else
-			log_info("applied zone=%s action=delete", zone);
-		return 0;
-	case RUNNER_PERM:
-		if (strncmp(it.reason, "invalid zone data: ", 19) == 0)
-			die(EXIT_USAGE, "invalid zone data for %s: %s", zone,
-			    it.reason + 19);
-		die(EXIT_USAGE, "zone %s: %s", zone, it.reason);
-	default:
-		die(EXIT_TEMP, "zone %s: %s", zone, it.reason);
-	}
+	if (it.result == RUNNER_PERM &&
+	    strncmp(it.reason, "invalid zone data: ", 19) == 0)
+		die(EXIT_USAGE, "invalid zone data for %s: %s", it.job.zone,
+		    it.reason + 19);
+	if ((rc = writer_result(&it, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	log_info("%s", err);
+	return 0;
 }
 
 int
@@ -515,11 +447,9 @@ main(int argc, char *argv[])
 	struct runner_backend rb;
 	struct runner_opts ro;
 	unsigned sched[RUNNER_SCHEDULE_MAX];
-	const char *cpath = NULL, *bname = NULL, *why, *env;
+	const char *cpath = NULL, *bname = NULL;
 	char err[1024];
-	int c, level = -1, nfd = -1, n;
-	long v;
-	char *end;
+	int c, level = -1, nfd = -1, n, cmd;
 
 	log_init("zone-write-mysql");
 	srandom((unsigned)getpid() ^ (unsigned)io_now_us());
@@ -536,13 +466,9 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    v < 3 || v > 1024)
-				die(EXIT_USAGE, "invalid -d %s: a descriptor"
-				    " number of 3 or more expected", optarg);
-			nfd = (int)v;
+			if ((nfd = writer_notify_fd(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();
@@ -559,28 +485,21 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 ||
-	    (strcmp(argv[0], "run") == 0 && argc != 1) ||
-	    ((strcmp(argv[0], "save") == 0 ||
-	    strcmp(argv[0], "delete") == 0) && argc != 2) ||
-	    (strcmp(argv[0], "run") != 0 && strcmp(argv[0], "save") != 0 &&
-	    strcmp(argv[0], "delete") != 0))
+	if ((cmd = writer_cmd(argc, argv)) < 0)
 		die_usage(USAGE);
 	if (nfd >= 0 && fcntl(nfd, F_GETFD) < 0)
 		die(EXIT_USAGE, "-d %d: descriptor not open", nfd);
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	log_set_level(level >= 0 ? (enum log_level)level :
-	    (enum log_level)cfg->log_level);
+	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
+		die(n, "%s", err);
 	if (cfg->nunknown > 0)
 		log_warn("ignored unknown setting %s%s", cfg->unknown,
 		    cfg->nunknown > 1 ? " (and more)" : "");
 
 	memset(&w, 0, sizeof(w));
-	w.be = pick_backend(cfg, bname);
+	if ((w.be = writer_backend(cfg, BACKEND_COREDNS_MYSQL, "coredns_mysql",
+	    bname, err, sizeof(err))) == NULL)
+		die(EXIT_USAGE, "%s", err);
 	w.lim.hostname = COREDNS_HOSTNAME_MAX;
 	w.lim.type = COREDNS_TYPE_MAX;
 	w.lim.data = COREDNS_DATA_MAX;
@@ -608,30 +527,18 @@ main(int argc, char *argv[])
 		    sizeof(cfg->backends[n].password));
 	signal(SIGPIPE, SIG_IGN);
 
-	if (strcmp(argv[0], "run") != 0) {
+	if (cmd != WRITER_RUN) {
 		w.oneshot = 1;
-		n = one_shot(&w, strcmp(argv[0], "save") == 0 ? JOB_SAVE :
-		    JOB_DELETE, argv[1]);
+		n = one_shot(&w, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
+		    argv[1]);
 		mysqldb_free(w.db);
 		free(cfg);
 		return n;
 	}
 
-	memset(&ro, 0, sizeof(ro));
-	ro.spool = cfg->queue_location;
-	ro.store = cfg->db_location;
-	ro.notify_fd = nfd;
-	ro.schedule = default_schedule;
-	ro.nschedule = sizeof(default_schedule) / sizeof(default_schedule[0]);
-	ro.batch_max = BATCH_MAX;
-	if ((env = getenv("DADNS_RETRY_SCHEDULE")) != NULL && *env != '\0') {
-		if ((n = runner_schedule_parse(env, sched, RUNNER_SCHEDULE_MAX,
-		    &why)) < 0)
-			die(EXIT_USAGE, "invalid $DADNS_RETRY_SCHEDULE %s: %s",
-			    env, why);
-		ro.schedule = sched;
-		ro.nschedule = (size_t)n;
-	}
+	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 0, err,
+	    sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = w.be->name;
 	rb.ctx = &w;

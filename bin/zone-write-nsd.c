@@ -2,20 +2,16 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-nsd [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "dnsq.h"
 #include "io.h"
@@ -23,7 +19,10 @@
 #include "log.h"
 #include "nsdctl.h"
 #include "runner.h"
+#include "servewait.h"
+#include "writer.h"
 #include "zone.h"
+#include "zonefile.h"
 
 #define BATCH_MAX	1000	/* jobs per batch in run mode */
 #define CTL_TIMEOUT_MS	30000	/* one control command */
@@ -36,13 +35,12 @@
 #define TMP_STALE_S	3600	/* leftover temporary zone files */
 #define FILE_NAME_MAX	255
 
-static const unsigned default_schedule[] = { 30, 120, 300, 900, 1800 };
-
 struct nsd {
 	const struct config_backend *be;
 	struct nsdctl	 ctl;
 	struct dnsq_server srv;
-	int		 verify;	/* srv is set */
+	int		 verify;	/* srv and sw are set */
+	struct servewait sw;
 	int		 zfd;		/* zones_dir */
 	long long	 down_ms;	/* when NSD was last unreachable */
 	char		 down_why[NSDCTL_WHY_MAX];
@@ -55,7 +53,6 @@ struct work {
 	char		 tmp[64];	/* temporary file, "" when none */
 	int		 ctl;		/* in the nsdctl list, or -1 */
 	int		 reload;	/* the zone existed: reload it */
-	int		 pending;	/* waiting to be seen served */
 };
 
 static void
@@ -105,22 +102,6 @@ runner_log(int level, const char *msg)
 	}
 }
 
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-item_fail(struct runner_item *it, enum runner_result res, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	it->result = res;
-	va_start(ap, fmt);
-	vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Write the prepared text of it into a temporary file of zones_dir. With
  * sync set the file is made durable here; otherwise later, for the whole
@@ -130,73 +111,31 @@ static int
 write_tmp(struct nsd *nsd, struct runner_item *it, struct work *w, int sync)
 {
 	static unsigned long seq;
-	int fd, saved;
 
 	snprintf(w->tmp, sizeof(w->tmp), ".zwn-%ld-%lu.tmp", (long)getpid(),
 	    seq++);
-	fd = openat(nsd->zfd, w->tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	if (io_write_all(fd, w->text, w->len) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto fail;
-	}
-	if (sync && fdatasync(fd) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto fail;
-	}
-	if (close(fd) < 0)
-		goto fail;
-	return 0;
-fail:
-	item_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s",
+	if (zonefile_write(nsd->zfd, w->tmp, w->text, w->len, sync) == 0)
+		return 0;
+	writer_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s",
 	    nsd->be->zones_dir, w->tmp, strerror(errno));
-	unlinkat(nsd->zfd, w->tmp, 0);
 	w->tmp[0] = '\0';
 	return -1;
 }
 
 /*
- * Put the temporary file in place. NSD reloads a zone file only when its
- * mtime (seconds and nanoseconds) differs from the one it read last, and
- * the file system clock ticks coarsely: a file written in the same tick as
- * the one it replaces gets a later mtime by hand.
+ * Put the temporary file in place, with a later mtime than the file it
+ * replaces (NSD reloads a zone file only when its mtime changed).
  */
 static int
 install(struct nsd *nsd, struct runner_item *it, struct work *w)
 {
-	char name[FILE_NAME_MAX + 1];
-	struct stat old, new;
-	struct timespec ts[2];
+	char name[FILE_NAME_MAX + 1], err[RUNNER_REASON_MAX];
+	int existed;
 
 	snprintf(name, sizeof(name), "%s.db", it->job.zone);
-	if (fstatat(nsd->zfd, name, &old, 0) == 0 &&
-	    fstatat(nsd->zfd, w->tmp, &new, 0) == 0 &&
-	    (new.st_mtim.tv_sec < old.st_mtim.tv_sec ||
-	    (new.st_mtim.tv_sec == old.st_mtim.tv_sec &&
-	    new.st_mtim.tv_nsec <= old.st_mtim.tv_nsec))) {
-		ts[0].tv_sec = 0;
-		ts[0].tv_nsec = UTIME_OMIT;
-		ts[1] = old.st_mtim;
-		if (++ts[1].tv_nsec >= 1000000000L) {
-			ts[1].tv_sec++;
-			ts[1].tv_nsec = 0;
-		}
-		if (utimensat(nsd->zfd, w->tmp, ts, 0) < 0) {
-			item_fail(it, RUNNER_TEMP, "unable to set the mtime "
-			    "of %s/%s: %s", nsd->be->zones_dir, w->tmp,
-			    strerror(errno));
-			return -1;
-		}
-	}
-	if (renameat(nsd->zfd, w->tmp, nsd->zfd, name) < 0) {
-		item_fail(it, RUNNER_TEMP, "unable to rename %s/%s to %s: %s",
-		    nsd->be->zones_dir, w->tmp, name, strerror(errno));
+	if (zonefile_install(nsd->zfd, nsd->be->zones_dir, w->tmp, name,
+	    &existed, err, sizeof(err)) < 0) {
+		writer_fail(it, RUNNER_TEMP, "%s", err);
 		return -1;
 	}
 	w->tmp[0] = '\0';
@@ -224,7 +163,7 @@ reload(struct nsd *nsd, struct runner_item *it, struct work *w, size_t n,
 			return 0;
 		for (i = 0; i < n; i++)
 			if (w[i].reload && it[i].result == RUNNER_OK)
-				item_fail(&it[i], RUNNER_TEMP, "reload: %s",
+				writer_fail(&it[i], RUNNER_TEMP, "reload: %s",
 				    err);
 		if (rc < 0)
 			snprintf(down, downlen, "%s", err);
@@ -234,112 +173,18 @@ reload(struct nsd *nsd, struct runner_item *it, struct work *w, size_t n,
 		if (!w[i].reload || it[i].result != RUNNER_OK)
 			continue;
 		if (down[0] != '\0') {
-			item_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
+			writer_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
 			    it[i].job.zone, down);
 			continue;
 		}
 		if ((rc = nsdctl_reload(&nsd->ctl, it[i].job.zone, err,
 		    sizeof(err))) != 0)
-			item_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
+			writer_fail(&it[i], RUNNER_TEMP, "reload %s: %s",
 			    it[i].job.zone, err);
 		if (rc < 0)
 			snprintf(down, downlen, "%s", err);
 	}
 	return down[0] != '\0' ? -1 : 0;
-}
-
-/*
- * Ask the verify address until every pending item is served as wanted
- * (saves: the zone's SOA with the job's serial and AA; deletes: no SOA of
- * the zone) or VERIFY_MS passed: then the item failed temporarily.
- */
-static void
-verify(struct nsd *nsd, struct runner_item *it, struct work *w, size_t n)
-{
-	const char **zones = NULL;
-	struct dnsq_result *res = NULL;
-	size_t *map, i, k, np;
-	long long start = io_mono_ms(), now, wait;
-	int rounds = 0;
-
-	if ((zones = calloc(n, sizeof(*zones))) == NULL ||
-	    (res = calloc(n, sizeof(*res))) == NULL ||
-	    (map = calloc(n, sizeof(*map))) == NULL) {
-		free(zones);
-		free(res);
-		for (i = 0; i < n; i++)
-			if (w[i].pending)
-				item_fail(&it[i], RUNNER_TEMP, "verify: out "
-				    "of memory");
-		return;
-	}
-	for (;;) {
-		for (np = 0, i = 0; i < n; i++) {
-			if (!w[i].pending)
-				continue;
-			zones[np] = it[i].job.zone;
-			map[np++] = i;
-		}
-		if (np == 0)
-			break;
-		if (dnsq_soa(&nsd->srv, zones, np, VERIFY_ROUND_MS, res) < 0) {
-			for (k = 0; k < np; k++)
-				memset(&res[k], 0, sizeof(res[k]));
-			log_debug("verify: unable to query %s: %s",
-			    nsd->be->verify, strerror(errno));
-		}
-		rounds++;
-		now = io_mono_ms();
-		for (k = 0; k < np; k++) {
-			struct runner_item *x = &it[map[k]];
-			int done;
-
-			if (x->job.action == JOB_SAVE)
-				done = res[k].status == DNSQ_SOA &&
-				    res[k].serial == x->job.serial;
-			else
-				done = res[k].status == DNSQ_OTHER;
-			if (done) {
-				w[map[k]].pending = 0;
-				x->applied_us = io_now_us();
-				continue;
-			}
-			if (now - start < VERIFY_MS)
-				continue;
-			w[map[k]].pending = 0;
-			if (res[k].status == DNSQ_NONE)
-				item_fail(x, RUNNER_TEMP, "verify: no answer "
-				    "from %s for %s", nsd->be->verify,
-				    x->job.zone);
-			else if (x->job.action == JOB_DELETE)
-				item_fail(x, RUNNER_TEMP, "verify: %s still "
-				    "served by %s after %d s", x->job.zone,
-				    nsd->be->verify, VERIFY_MS / 1000);
-			else if (res[k].status == DNSQ_SOA)
-				item_fail(x, RUNNER_TEMP, "verify: %s serves "
-				    "serial %" PRIu32 ", not %" PRIu32
-				    " after %d s", nsd->be->verify,
-				    res[k].serial, x->job.serial,
-				    VERIFY_MS / 1000);
-			else
-				item_fail(x, RUNNER_TEMP, "verify: %s answers "
-				    "rcode %d%s for %s after %d s",
-				    nsd->be->verify, res[k].rcode,
-				    res[k].aa ? "" : " without AA",
-				    x->job.zone, VERIFY_MS / 1000);
-		}
-		/* NSD's reload cycle takes a few ms to tens of ms: ask often
-		 * at first, then back off. */
-		now = io_mono_ms();
-		wait = now - start < 100 ? 1 : now - start < 1000 ? 10 : 50;
-		if (now - start < VERIFY_MS)
-			poll(NULL, 0, (int)wait);
-	}
-	log_debug("verify: %zu zones in %d rounds, %lld ms", n, rounds,
-	    io_mono_ms() - start);
-	free(map);
-	free(res);
-	free(zones);
 }
 
 /* A batch between nsd_start() and nsd_finish(). */
@@ -373,7 +218,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	zd = calloc(n, sizeof(*zd));
 	if (p == NULL || w == NULL || zs == NULL || zd == NULL) {
 		for (i = 0; i < n; i++)
-			item_fail(&it[i], RUNNER_TEMP, "out of memory");
+			writer_fail(&it[i], RUNNER_TEMP, "out of memory");
 		free(p);
 		free(w);
 		free(zs);
@@ -386,7 +231,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		/* The batch before found NSD unreachable a moment ago: do
 		 * not rewrite every zone file of a backlog for nothing. */
 		for (i = 0; i < n; i++)
-			item_fail(&it[i], RUNNER_TEMP, "%s", nsd->down_why);
+			writer_fail(&it[i], RUNNER_TEMP, "%s", nsd->down_why);
 		free(zs);
 		free(zd);
 		return p;
@@ -397,8 +242,8 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		it[i].applied_us = 0;
 		w[i].ctl = -1;
 		if (strlen(it[i].job.zone) + 3 > FILE_NAME_MAX) {
-			item_fail(&it[i], RUNNER_PERM, "zone name too long for "
-			    "a zone file name");
+			writer_fail(&it[i], RUNNER_PERM, "zone name too "
+			    "long for a zone file name");
 			continue;
 		}
 		if (it[i].job.action == JOB_DELETE)
@@ -406,8 +251,8 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		if (zone_prepare(it[i].job.zone, it[i].job.text,
 		    it[i].job.textlen, &w[i].text, &w[i].len, &info, err,
 		    sizeof(err)) < 0) {
-			item_fail(&it[i], RUNNER_PERM, "invalid zone data: %s",
-			    err);
+			writer_fail(&it[i], RUNNER_PERM, "invalid zone "
+			    "data: %s", err);
 			continue;
 		}
 		it[i].job.serial = info.serial;
@@ -422,8 +267,8 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(nsd->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
-				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
-				    "%s: %s", nsd->be->zones_dir,
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
+				    "sync %s: %s", nsd->be->zones_dir,
 				    strerror(errno));
 	}
 	for (i = 0; i < n; i++) {
@@ -455,7 +300,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			p->nreload++;
 			break;
 		default:
-			item_fail(&it[i], RUNNER_TEMP, "addzone: %s",
+			writer_fail(&it[i], RUNNER_TEMP, "addzone: %s",
 			    zs[w[i].ctl].why);
 			break;
 		}
@@ -479,7 +324,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			continue;
 		if (zd[w[i].ctl].state != NSDCTL_REMOVED &&
 		    zd[w[i].ctl].state != NSDCTL_ABSENT)
-			item_fail(&it[i], RUNNER_TEMP, "delzone: %s",
+			writer_fail(&it[i], RUNNER_TEMP, "delzone: %s",
 			    zd[w[i].ctl].why);
 	}
 	p->t2 = mono_us();
@@ -516,14 +361,17 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 		for (i = 0; i < n; i++)
 			if (it[i].job.action == JOB_SAVE &&
 			    it[i].result == RUNNER_OK)
-				item_fail(&it[i], RUNNER_TEMP, "unable to sync "
-				    "%s: %s", nsd->be->zones_dir,
+				writer_fail(&it[i], RUNNER_TEMP, "unable to "
+				    "sync %s: %s", nsd->be->zones_dir,
 				    strerror(errno));
 	}
 	if (nsd->verify) {
-		for (i = 0; i < n; i++)
-			w[i].pending = it[i].result == RUNNER_OK;
-		verify(nsd, it, w, n);
+		long long vstart = io_mono_ms();
+		int rounds;
+
+		if ((rounds = servewait_run(&nsd->sw, it, n)) >= 0)
+			log_debug("verify: %zu zones in %d rounds, %lld ms", n,
+			    rounds, io_mono_ms() - vstart);
 	}
 	t3 = mono_us();
 
@@ -534,8 +382,9 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 			continue;
 		snprintf(name, sizeof(name), "%s.db", it[i].job.zone);
 		if (unlinkat(nsd->zfd, name, 0) < 0 && errno != ENOENT)
-			item_fail(&it[i], RUNNER_TEMP, "unable to remove %s/%s:"
-			    " %s", nsd->be->zones_dir, name, strerror(errno));
+			writer_fail(&it[i], RUNNER_TEMP, "unable to "
+			    "remove %s/%s: %s", nsd->be->zones_dir, name,
+			    strerror(errno));
 	}
 	log_debug("nsd: jobs=%zu saves=%zu added=%zu reloaded=%zu%s "
 	    "deletes=%zu write_ms=%.1f control_ms=%.1f verify_ms=%.1f", n,
@@ -557,64 +406,11 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	nsd_finish(ctx, nsd_start(ctx, it, n), it, n);
 }
 
-/* Remove temporary files a killed writer left in zones_dir. */
+/* Report a stale temporary file zonefile_clean() removed. */
 static void
-clean_zones_dir(struct nsd *nsd)
+removed(void *arg, const char *name)
 {
-	struct dirent *de;
-	struct stat sb;
-	time_t now = time(NULL);
-	size_t len;
-	DIR *d;
-	int fd;
-
-	if ((fd = dup(nsd->zfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (strncmp(de->d_name, ".zwn-", 5) != 0 || len < 9 ||
-		    strcmp(de->d_name + len - 4, ".tmp") != 0)
-			continue;
-		if (fstatat(nsd->zfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
-		    0 && now - sb.st_mtime > TMP_STALE_S &&
-		    unlinkat(nsd->zfd, de->d_name, 0) == 0)
-			log_info("removed stale %s/%s", nsd->be->zones_dir,
-			    de->d_name);
-	}
-	closedir(d);
-}
-
-static const struct config_backend *
-pick_backend(const struct config *cfg, const char *name)
-{
-	const struct config_backend *be = NULL;
-	size_t i;
-
-	if (name != NULL) {
-		if ((be = config_backend(cfg, name)) == NULL)
-			die(EXIT_USAGE, "no backend named %s in %s", name,
-			    cfg->path[0] ? cfg->path : "the configuration");
-		if (be->type != BACKEND_NSD)
-			die(EXIT_USAGE, "backend %s is not of type nsd", name);
-		return be;
-	}
-	for (i = 0; i < cfg->nbackends; i++) {
-		if (cfg->backends[i].type != BACKEND_NSD ||
-		    !cfg->backends[i].enabled)
-			continue;
-		if (be != NULL)
-			die(EXIT_USAGE, "several enabled nsd backends (%s, %s):"
-			    " choose one with -b", be->name,
-			    cfg->backends[i].name);
-		be = &cfg->backends[i];
-	}
-	if (be == NULL)
-		die(EXIT_USAGE, "no enabled nsd backend in %s",
-		    cfg->path[0] ? cfg->path : "the configuration");
-	return be;
+	log_info("removed stale %s/%s", (const char *)arg, name);
 }
 
 /* One job through the same apply() the queue runner uses. */
@@ -623,28 +419,18 @@ one_shot(struct nsd *nsd, enum job_action action, const char *arg)
 {
 	struct runner_item it;
 	struct zone_info info;
-	char zone[ZONE_NAME_MAX + 1], err[512], *text = NULL, *prep = NULL;
-	const char *why;
+	char err[1024], *text, *prep = NULL;
 	size_t len, plen;
+	int rc;
 
-	if (zone_name_norm(arg, zone, &why) < 0)
-		die(EXIT_USAGE, "invalid zone name %s: %s", arg, why);
-	memset(&it, 0, sizeof(it));
-	it.name = "";
-	it.job.action = action;
-	snprintf(it.job.zone, sizeof(it.job.zone), "%s", zone);
-	it.job.pushed_us = io_now_us();
+	if ((rc = writer_job(&it, action, arg, &text, &len, err,
+	    sizeof(err))) != 0)
+		die(rc, "%s", err);
 	if (action == JOB_SAVE) {
-		if (io_read_all(0, ZONE_TEXT_MAX, &text, &len) < 0) {
-			if (errno == EFBIG)
-				die(EXIT_USAGE, "zone text larger than %d "
-				    "bytes", ZONE_TEXT_MAX);
-			die_sys(EXIT_TEMP, "unable to read the zone text");
-		}
-		if (zone_prepare(zone, text, len, &prep, &plen, &info, err,
-		    sizeof(err)) < 0)
-			die(EXIT_USAGE, "invalid zone data for %s: %s", zone,
-			    err);
+		if (zone_prepare(it.job.zone, text, len, &prep, &plen, &info,
+		    err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "invalid zone data for %s: %s",
+			    it.job.zone, err);
 		free(text);
 		it.job.text = prep;
 		it.job.textlen = plen;
@@ -652,19 +438,10 @@ one_shot(struct nsd *nsd, enum job_action action, const char *arg)
 	}
 	apply(nsd, &it, 1);
 	free(prep);
-	switch (it.result) {
-	case RUNNER_OK:
-		if (action == JOB_SAVE)
-			log_info("applied zone=%s serial=%" PRIu32
-			    " action=save", zone, it.job.serial);
-		else
-			log_info("applied zone=%s action=delete", zone);
-		return 0;
-	case RUNNER_PERM:
-		die(EXIT_USAGE, "zone %s: %s", zone, it.reason);
-	default:
-		die(EXIT_TEMP, "zone %s: %s", zone, it.reason);
-	}
+	if ((rc = writer_result(&it, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	log_info("%s", err);
+	return 0;
 }
 
 int
@@ -675,11 +452,9 @@ main(int argc, char *argv[])
 	struct runner_backend rb;
 	struct runner_opts ro;
 	unsigned sched[RUNNER_SCHEDULE_MAX];
-	const char *cpath = NULL, *bname = NULL, *why, *env;
+	const char *cpath = NULL, *bname = NULL, *why;
 	char err[1024];
-	int c, level = -1, nfd = -1, n;
-	long v;
-	char *end;
+	int c, level = -1, nfd = -1, n, cmd;
 
 	log_init("zone-write-nsd");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -695,13 +470,9 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    v < 3 || v > 1024)
-				die(EXIT_USAGE, "invalid -d %s: a descriptor"
-				    " number of 3 or more expected", optarg);
-			nfd = (int)v;
+			if ((nfd = writer_notify_fd(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();
@@ -718,28 +489,21 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 ||
-	    (strcmp(argv[0], "run") == 0 && argc != 1) ||
-	    ((strcmp(argv[0], "save") == 0 ||
-	    strcmp(argv[0], "delete") == 0) && argc != 2) ||
-	    (strcmp(argv[0], "run") != 0 && strcmp(argv[0], "save") != 0 &&
-	    strcmp(argv[0], "delete") != 0))
+	if ((cmd = writer_cmd(argc, argv)) < 0)
 		die_usage(USAGE);
 	if (nfd >= 0 && fcntl(nfd, F_GETFD) < 0)
 		die(EXIT_USAGE, "-d %d: descriptor not open", nfd);
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	log_set_level(level >= 0 ? (enum log_level)level :
-	    (enum log_level)cfg->log_level);
+	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
+		die(n, "%s", err);
 	if (cfg->nunknown > 0)
 		log_warn("ignored unknown setting %s%s", cfg->unknown,
 		    cfg->nunknown > 1 ? " (and more)" : "");
 
 	memset(&nsd, 0, sizeof(nsd));
-	nsd.be = pick_backend(cfg, bname);
+	if ((nsd.be = writer_backend(cfg, BACKEND_NSD, "nsd", bname, err,
+	    sizeof(err))) == NULL)
+		die(EXIT_USAGE, "%s", err);
 	if (nsd.be->pattern[0] == '\0')
 		die(EXIT_USAGE, "dns.backends.%s.pattern must not be empty",
 		    nsd.be->name);
@@ -751,6 +515,13 @@ main(int argc, char *argv[])
 			die(EXIT_USAGE, "invalid dns.backends.%s.verify %s: %s",
 			    nsd.be->name, nsd.be->verify, why);
 		nsd.verify = 1;
+		nsd.sw.srv = &nsd.srv;
+		nsd.sw.addr = nsd.be->verify;
+		nsd.sw.timeout_ms = VERIFY_MS;
+		nsd.sw.round_ms = VERIFY_ROUND_MS;
+		nsd.sw.first_ms = 1;
+		nsd.sw.hint = "";
+		nsd.sw.log = runner_log;
 	}
 	/* A write to nsd-control after it exited must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -760,37 +531,17 @@ main(int argc, char *argv[])
 	    O_CLOEXEC)) < 0)
 		die_sys(EXIT_TEMP, "unable to open %s", nsd.be->zones_dir);
 
-	if (strcmp(argv[0], "run") != 0) {
-		n = one_shot(&nsd, strcmp(argv[0], "save") == 0 ? JOB_SAVE :
-		    JOB_DELETE, argv[1]);
+	if (cmd != WRITER_RUN) {
+		n = one_shot(&nsd, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
+		    argv[1]);
 		close(nsd.zfd);
 		free(cfg);
 		return n;
 	}
 
-	memset(&ro, 0, sizeof(ro));
-	ro.spool = cfg->queue_location;
-	ro.store = cfg->db_location;
-	ro.notify_fd = nfd;
-	ro.schedule = default_schedule;
-	ro.nschedule = sizeof(default_schedule) / sizeof(default_schedule[0]);
-	ro.batch_max = BATCH_MAX;
-	if ((env = getenv("DADNS_RETRY_SCHEDULE")) != NULL && *env != '\0') {
-		if ((n = runner_schedule_parse(env, sched, RUNNER_SCHEDULE_MAX,
-		    &why)) < 0)
-			die(EXIT_USAGE, "invalid $DADNS_RETRY_SCHEDULE %s: %s",
-			    env, why);
-		ro.schedule = sched;
-		ro.nschedule = (size_t)n;
-	}
-	if ((env = getenv("DADNS_BATCH_MAX")) != NULL && *env != '\0') {
-		errno = 0;
-		v = strtol(env, &end, 10);
-		if (*end != '\0' || errno != 0 || v < 1 || v > 100000)
-			die(EXIT_USAGE, "invalid $DADNS_BATCH_MAX %s: 1-100000 "
-			    "expected", env);
-		ro.batch_max = (size_t)v;
-	}
+	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 1, err,
+	    sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = nsd.be->name;
 	rb.ctx = &nsd;
@@ -798,7 +549,8 @@ main(int argc, char *argv[])
 	rb.start = nsd_start;
 	rb.finish = nsd_finish;
 	rb.log = runner_log;
-	clean_zones_dir(&nsd);
+	zonefile_clean(nsd.zfd, ".zwn-", ".tmp", TMP_STALE_S, removed,
+	    (void *)nsd.be->zones_dir);
 	log_info("running queue=%s zones_dir=%s control=%s%s verify=%s",
 	    nsd.be->name, nsd.be->zones_dir,
 	    nsd.ctl.socket[0] ? nsd.ctl.socket : "nsd-control -c ",

@@ -1,0 +1,100 @@
+/* zonefile.c -- zone files in a zones directory: write, install, clean */
+/* SPDX-License-Identifier: ISC */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "zonefile.h"
+
+int
+zonefile_write(int dfd, const char *name, const char *buf, size_t len,
+    int sync)
+{
+	int fd, saved;
+
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (io_write_all(fd, buf, len) < 0 || (sync && fdatasync(fd) < 0)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) < 0)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	unlinkat(dfd, name, 0);
+	errno = saved;
+	return -1;
+}
+
+int
+zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
+    int *existed, char *err, size_t errlen)
+{
+	struct stat old, new;
+	struct timespec ts[2];
+
+	*existed = fstatat(dfd, name, &old, 0) == 0;
+	if (*existed && fstatat(dfd, tmp, &new, 0) == 0 &&
+	    (new.st_mtim.tv_sec < old.st_mtim.tv_sec ||
+	    (new.st_mtim.tv_sec == old.st_mtim.tv_sec &&
+	    new.st_mtim.tv_nsec <= old.st_mtim.tv_nsec))) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1] = old.st_mtim;
+		if (++ts[1].tv_nsec >= 1000000000L) {
+			ts[1].tv_sec++;
+			ts[1].tv_nsec = 0;
+		}
+		if (utimensat(dfd, tmp, ts, 0) < 0) {
+			snprintf(err, errlen, "unable to set the mtime of "
+			    "%s/%s: %s", dir, tmp, strerror(errno));
+			return -1;
+		}
+	}
+	if (renameat(dfd, tmp, dfd, name) < 0) {
+		snprintf(err, errlen, "unable to rename %s/%s to %s: %s", dir,
+		    tmp, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+zonefile_clean(int dfd, const char *prefix, const char *suffix, time_t stale,
+    void (*removed)(void *arg, const char *name), void *arg)
+{
+	struct dirent *de;
+	struct stat sb;
+	time_t now = time(NULL);
+	size_t len, plen = strlen(prefix), slen = strlen(suffix);
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < plen + slen ||
+		    strncmp(de->d_name, prefix, plen) != 0 ||
+		    strcmp(de->d_name + len - slen, suffix) != 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode) && now - sb.st_mtime > stale &&
+		    unlinkat(dfd, de->d_name, 0) == 0)
+			removed(arg, de->d_name);
+	}
+	closedir(d);
+}

@@ -1,0 +1,33 @@
+/* zonefile.h -- zone files in a zones directory: write, install, clean */
+/* SPDX-License-Identifier: ISC */
+#ifndef ZONEFILE_H
+#define ZONEFILE_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Write buf[0..len) to the new file name of the directory dfd (mode 0644),
+ * with sync set also fdatasync() it. Returns 0, or -1 with errno set and
+ * the file removed. */
+int zonefile_write(int dfd, const char *name, const char *buf, size_t len,
+    int sync);
+
+/*
+ * Rename tmp over name in the directory dfd (shown as dir in messages).
+ * Servers reload a zone file only when its mtime is later than that of the
+ * file they loaded last, and the file system clock ticks coarsely: when
+ * tmp is not newer than name, tmp's mtime is set to name's plus 1 ns
+ * first. Sets *existed to whether name was there. Returns 0, or -1 with a
+ * message in err.
+ */
+int zonefile_install(int dfd, const char *dir, const char *tmp,
+    const char *name, int *existed, char *err, size_t errlen);
+
+/* Remove the regular files of the directory dfd whose names start with
+ * prefix and end with suffix and that were last modified more than stale
+ * seconds ago; call removed(arg, name) for each one removed. Errors are
+ * ignored: the files are left. */
+void zonefile_clean(int dfd, const char *prefix, const char *suffix,
+    time_t stale, void (*removed)(void *arg, const char *name), void *arg);
+
+#endif
