@@ -3071,6 +3071,7 @@ ctl_main(int argc, char *argv[])
 	struct proxyconf pc;
 	char err[1024], line[1024], buf[4096];
 	const char *cpath = NULL, *sock = NULL, *path;
+	char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	size_t o = 0;
 	ssize_t n;
 	int c, fd, i, bad = 0;
@@ -3102,7 +3103,11 @@ ctl_main(int argc, char *argv[])
 		if (pc.control_socket[0] == '\0')
 			die(EXIT_USAGE, "%s: dns_proxy.control_socket is not "
 			    "set", path);
-		sock = strdup(pc.control_socket);
+		if (strlen(pc.control_socket) >= sizeof(sockpath))
+			die(EXIT_USAGE, "socket path too long: %s",
+			    pc.control_socket);
+		strcpy(sockpath, pc.control_socket);
+		sock = sockpath;
 		proxyconf_free(&pc);
 	}
 	for (i = 0; i < argc; i++) {
@@ -3237,6 +3242,8 @@ main(int argc, char *argv[])
 		printf("%s: ok: listen=%zu pools=%zu backends=%zu routes=%zu "
 		    "workers=%u\n", cfg_path, pc->nlisten, pc->npools,
 		    pc->nbackends, pc->nroutes, pc->workers);
+		proxyconf_free(pc);
+		free(pc);
 		return 0;
 	}
 	conf = pc;
