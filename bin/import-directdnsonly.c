@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "hash.h"
 #include "io.h"
@@ -189,7 +190,9 @@ main(int argc, char *argv[])
 	char *queues[CONFIG_BACKENDS_MAX], *only[CONFIG_BACKENDS_MAX];
 	char err[1024], name[ZONE_NAME_MAX + 1], zerr[256];
 	const char *cpath = NULL, *why, *dom, *text, *when;
-	size_t nq, nonly = 0, i, j, plen;
+	const char *missing;
+	size_t nq, nonly = 0, plen;
+	long nsel;
 	long long now, t;
 	int c, rc, dry_run = 0;
 
@@ -223,27 +226,16 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		die_usage(USAGE);
-	if ((im = calloc(1, sizeof(*im))) == NULL ||
-	    (cfg = calloc(1, sizeof(*cfg))) == NULL)
+	if ((im = calloc(1, sizeof(*im))) == NULL)
 		die_sys(EXIT_TEMP, "unable to allocate");
 	im->dry_run = dry_run;
 
-	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	log_set_level(cfg->log_level);
-	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
-	if (nonly > 0) {
-		for (i = 0; i < nonly; i++) {
-			for (j = 0; j < nq; j++)
-				if (strcmp(only[i], queues[j]) == 0)
-					break;
-			if (j == nq)
-				die(EXIT_USAGE, "no enabled backend named %s",
-				    only[i]);
-		}
-		memcpy(queues, only, nonly * sizeof(*only));
-		nq = nonly;
-	}
+	if ((rc = appconf_load(&cfg, cpath, -1, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	if ((nsel = config_queues_only(cfg, only, nonly, queues,
+	    CONFIG_BACKENDS_MAX, &missing)) < 0)
+		die(EXIT_USAGE, "no enabled backend named %s", missing);
+	nq = (size_t)nsel;
 
 	/* Read-only, and never created: a wrong path is an error. */
 	if (sqlite3_open_v2(argv[0], &db, SQLITE_OPEN_READONLY, NULL) !=

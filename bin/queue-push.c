@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appconf.h"
 #include "config.h"
 #include "enqueue.h"
 #include "io.h"
@@ -60,7 +61,10 @@ main(int argc, char *argv[])
 	char *queues[CONFIG_BACKENDS_MAX], *only[CONFIG_BACKENDS_MAX];
 	char *text = NULL, *prepared = NULL;
 	const char *cpath = NULL, *why, *owner = "", *user = "";
-	size_t nq, nonly = 0, textlen, plen, i, j;
+	const char *missing;
+	size_t nq, nonly = 0, textlen, plen;
+	long nsel;
+	int rc;
 	struct zone_info info;
 	long long pushed = 0;
 	int c;
@@ -114,24 +118,12 @@ main(int argc, char *argv[])
 	copy_owner(job.username, user, "username");
 	job.pushed_us = pushed ? pushed : io_now_us();
 
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	if (config_load(cfg, cpath, cerr, sizeof(cerr)) < 0)
-		die(EXIT_USAGE, "%s", cerr);
-	log_set_level(cfg->log_level);
-	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
-	if (nonly > 0) {
-		for (i = 0; i < nonly; i++) {
-			for (j = 0; j < nq; j++)
-				if (strcmp(only[i], queues[j]) == 0)
-					break;
-			if (j == nq)
-				die(EXIT_USAGE, "no enabled backend named %s",
-				    only[i]);
-		}
-		memcpy(queues, only, nonly * sizeof(*only));
-		nq = nonly;
-	}
+	if ((rc = appconf_load(&cfg, cpath, -1, cerr, sizeof(cerr))) != 0)
+		die(rc, "%s", cerr);
+	if ((nsel = config_queues_only(cfg, only, nonly, queues,
+	    CONFIG_BACKENDS_MAX, &missing)) < 0)
+		die(EXIT_USAGE, "no enabled backend named %s", missing);
+	nq = (size_t)nsel;
 
 	if (job.action == JOB_SAVE) {
 		if (io_read_all(0, ZONE_TEXT_MAX, &text, &textlen) < 0) {

@@ -1920,6 +1920,29 @@ config_queues(const struct config *cfg, char *names[], size_t max)
 	return n;
 }
 
+long
+config_queues_only(const struct config *cfg, char *const only[],
+    size_t nonly, char *names[], size_t max, const char **missing)
+{
+	size_t nq, i, j;
+
+	nq = config_queues(cfg, names, max);
+	if (nonly == 0)
+		return (long)nq;
+	for (i = 0; i < nonly; i++) {
+		for (j = 0; j < nq; j++)
+			if (strcmp(only[i], names[j]) == 0)
+				break;
+		if (j == nq) {
+			*missing = only[i];
+			return -1;
+		}
+	}
+	for (i = 0; i < nonly && i < max; i++)
+		names[i] = only[i];
+	return (long)i;
+}
+
 const struct config_backend *
 config_backend(const struct config *cfg, const char *name)
 {

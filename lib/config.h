@@ -122,6 +122,13 @@ int config_load(struct config *cfg, const char *path, char *err,
  * Returns the count. The pointers point into cfg. */
 size_t config_queues(const struct config *cfg, char *names[], size_t max);
 
+/* The enabled backends' queue names restricted to the nonly names in only
+ * (all enabled ones when nonly is 0) into names[], at most max. Returns the
+ * count, or -1 with *missing set to a name that is not an enabled backend.
+ * The pointers point into cfg or only. */
+long config_queues_only(const struct config *cfg, char *const only[],
+    size_t nonly, char *names[], size_t max, const char **missing);
+
 /* The backend named name, or NULL. */
 const struct config_backend *config_backend(const struct config *cfg,
     const char *name);
