@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "zone.h"
 
 #define SEQ_DIGITS	16
 
@@ -56,7 +57,8 @@ copy_name(char *dst, const char *v, size_t len)
 int
 job_parse(const char *buf, size_t len, struct job *job, const char **why)
 {
-	const char *p = buf, *end = buf + len, *nl, *v;
+	const char *p = buf, *end = buf + len, *nl, *v, *zwhy;
+	char norm[ZONE_NAME_MAX + 1];
 	uint64_t n, textlen = 0;
 	size_t vlen;
 	int seen_v = 0, seen_l = 0, seen_s = 0;
@@ -111,7 +113,11 @@ job_parse(const char *buf, size_t len, struct job *job, const char **why)
 			}
 			break;
 		case 'z':
-			if (copy_name(job->zone, v, vlen) < 0) {
+			/* The zone names a file and a backend's zone: only a
+			 * valid name in normal form (lower case) is taken. */
+			if (copy_name(job->zone, v, vlen) < 0 ||
+			    zone_name_norm(job->zone, norm, &zwhy) < 0 ||
+			    strcmp(norm, job->zone) != 0) {
 				*why = "invalid zone name";
 				return -1;
 			}

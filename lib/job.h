@@ -16,7 +16,8 @@ enum job_action { JOB_SAVE = 1, JOB_DELETE = 2 };
  *	v 1\n  a save|delete\n  z ZONE\n  q SEQ\n  t PUSHED_US\n
  *	s SERIAL\n (save)  h HOSTNAME\n  u USERNAME\n  l TEXTLEN\n (save)
  *	\n  TEXT (save: exactly TEXTLEN bytes; delete: nothing)
- * Unknown tags are an error; every value is validated.
+ * Unknown tags are an error; every value is validated (the zone with
+ * zone_name_norm(), and it must already be in normal form).
  */
 struct job {
 	enum job_action	 action;

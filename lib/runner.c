@@ -22,7 +22,6 @@
 #include "runner.h"
 #include "spool.h"
 #include "store.h"
-#include "zone.h"
 
 #define RESCAN_MS	(60 * 1000)	/* look at new/ this often */
 #define CLEAN_MS	(3600 * 1000)	/* tmp/ clean-up interval */
@@ -256,7 +255,7 @@ fail_job(struct run *r, const char *name, const char *zone,
 static int
 load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 {
-	char path[PATHLEN], norm[ZONE_NAME_MAX + 1], reason[RUNNER_REASON_MAX];
+	char path[PATHLEN], reason[RUNNER_REASON_MAX];
 	struct store_zone sz;
 	const char *why;
 	size_t len;
@@ -283,12 +282,7 @@ load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 		snprintf(reason, sizeof(reason), "unparsable job: %s", why);
 		goto perm;
 	}
-	if (zone_name_norm(it->job.zone, norm, &why) < 0) {
-		snprintf(reason, sizeof(reason), "invalid zone name: %s", why);
-		goto perm;
-	}
-	if (strcmp(norm, it->job.zone) != 0 ||
-	    strcmp(it->job.zone, e->zone) != 0 || it->job.seq != e->seq) {
+	if (strcmp(it->job.zone, e->zone) != 0 || it->job.seq != e->seq) {
 		snprintf(reason, sizeof(reason), "job file name does not "
 		    "match its zone or sequence");
 		goto perm;
