@@ -446,6 +446,8 @@ teardown_file() {
 	echo "$W/app3.yml" >"$S/env/DADNS_CONFIG"
 	s6-supervise "$S" >"$W/svc.log" 2>&1 &
 	echo $! >"$W/supervise.pid"
+	# s6-supervise needs a moment to create its status file.
+	wait_for 10 test -e "$S/supervise/status"
 	run s6-svwait -U -t 10000 "$S"
 	assert_success
 	[ "$(dig +short +time=2 +tries=1 -p "$P3" @127.0.0.1 www.own.test A)" = 192.0.2.10 ]
