@@ -3,6 +3,7 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "da-receive [-c app.yml] [-d fd] [-v|-q]"
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -29,6 +30,7 @@
 
 #include <microhttpd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "enqueue.h"
 #include "form.h"
@@ -76,7 +78,7 @@ static const char *const ep_name[EP_N] = {
 };
 
 static const unsigned codes[] = {
-	200, 400, 401, 403, 404, 405, 413, 500, 503
+	200, 400, 401, 403, 404, 405, 413, 429, 500, 503
 };
 #define NCODES	(sizeof(codes) / sizeof(codes[0]))
 
@@ -146,6 +148,7 @@ struct req {
 	char		*body;
 	size_t		 len, cap, seen;
 	unsigned	 status;	/* replied with, 0 when none */
+	unsigned	 retry_after;	/* seconds, with a 429 */
 	char		 action[16];	/* for the log line */
 	char		 zone[96];
 };
@@ -177,9 +180,6 @@ static struct store *rd;
 /* What the running server needs of app.yml: the whole struct config
  * (200 KiB, all of it touched) is freed once the server is up. */
 static struct {
-	char		 user[CONFIG_STR_MAX], pass[CONFIG_STR_MAX];
-	char		 peer_user[CONFIG_STR_MAX];
-	char		 peer_pass[CONFIG_STR_MAX];
 	int		 check_subdomain_owner, health_auth;
 	size_t		 max_body;
 	unsigned	 request_timeout;
@@ -335,6 +335,99 @@ log_copy(char *dst, size_t size, const char *s)
 }
 
 /*
+ * Authentication: the configured credentials kept only as digests under a
+ * key drawn at start, and failed logins limited per source address.
+ */
+
+#define AUTH_USER_LOG	64	/* longest user name logged */
+
+static struct {
+	pthread_mutex_t	 mu;		/* the limiter and the counters */
+	unsigned char	 key[AUTH_KEY_LEN];
+	struct auth_cred da, peer;
+	struct authlimit *lim;		/* NULL: no limit */
+	unsigned	 window, lockout;	/* seconds */
+	unsigned long long failures, lockouts, refused;
+} au = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* The headers of a refused login: the realm with a 401, the wait with a
+ * 429, and the connection closed after either, so that every guess costs
+ * a new connection. */
+static void
+auth_headers(const struct req *r, struct MHD_Response *resp, unsigned status)
+{
+	char secs[16];
+
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, REALM_HDR);
+	else if (status != MHD_HTTP_TOO_MANY_REQUESTS)
+		return;
+	if (r->retry_after > 0) {
+		snprintf(secs, sizeof(secs), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    secs);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* The request's Basic credentials against want, unless its source is
+ * locked out. Returns 0 when they match, else the status to answer: 401,
+ * or 429 with r->retry_after set. A request without an Authorization
+ * header guesses nothing: it gets 401 but counts as no failure. */
+static unsigned
+auth_check(struct req *r, struct MHD_Connection *mc,
+    const struct auth_cred *want)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned char src[AUTH_ADDR_LEN];
+	char who[AUTH_USER_LOG + 1], *u, *p = NULL;
+	unsigned left = 0, n = 0;
+	int ok, limited, locked = 0;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	limited = au.lim != NULL && ci != NULL &&
+	    authlimit_key(ci->client_addr, src) == 0;
+	if (limited) {
+		pthread_mutex_lock(&au.mu);
+		if ((left = authlimit_locked(au.lim, src, io_mono_ms())) > 0)
+			au.refused++;
+		pthread_mutex_unlock(&au.mu);
+		if (left > 0) {
+			r->retry_after = left;
+			return MHD_HTTP_TOO_MANY_REQUESTS;
+		}
+	}
+	u = MHD_basic_auth_get_username_password(mc, &p);
+	ok = auth_cred_match(want, au.key, u, p);
+	if (p != NULL) {
+		explicit_bzero(p, strlen(p));
+		MHD_free(p);
+	}
+	log_copy(who, sizeof(who), u != NULL && *u != '\0' ? u : "-");
+	if (u != NULL)
+		MHD_free(u);
+	if (ok)
+		return 0;
+	if (MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+		return MHD_HTTP_UNAUTHORIZED;
+	pthread_mutex_lock(&au.mu);
+	au.failures++;
+	if (limited && authlimit_fail(au.lim, src, io_mono_ms(), &n)) {
+		au.lockouts++;
+		locked = 1;
+	}
+	pthread_mutex_unlock(&au.mu);
+	log_warn("authentication failed ip=%s user=%s endpoint=%s "
+	    "failures=%u", r->ip, who, ep_name[r->ep], n);
+	if (locked)
+		log_warn("locking out ip=%s for %u s after %u failed logins "
+		    "within %u s", r->ip, au.lockout, n, au.window);
+	return MHD_HTTP_UNAUTHORIZED;
+}
+
+/*
  * Replies.
  */
 
@@ -352,9 +445,7 @@ reply(struct req *r, struct MHD_Connection *mc, unsigned status,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, SERVER);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	if (status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, REALM_HDR);
+	auth_headers(r, resp, status);
 	ret = MHD_queue_response(mc, status, resp);
 	MHD_destroy_response(resp);
 	r->status = status;
@@ -1176,6 +1267,38 @@ status_json(struct sbuf *sb)
 	sb_add(sb, "]}");
 }
 
+/* Failed logins and lockouts. */
+static void
+metrics_auth(struct sbuf *sb)
+{
+	unsigned long long failures, lockouts, refused;
+	size_t tracked = 0, locked = 0;
+
+	pthread_mutex_lock(&au.mu);
+	if (au.lim != NULL)
+		authlimit_stats(au.lim, io_mono_ms(), &tracked, &locked);
+	failures = au.failures;
+	lockouts = au.lockouts;
+	refused = au.refused;
+	pthread_mutex_unlock(&au.mu);
+	sb_add(sb, "# HELP dadns_auth_failures_total Requests with wrong"
+	    " credentials.\n# TYPE dadns_auth_failures_total counter\n"
+	    "dadns_auth_failures_total %llu\n"
+	    "# HELP dadns_auth_lockouts_total Source addresses locked out"
+	    " after app.auth_max_failures failed logins.\n"
+	    "# TYPE dadns_auth_lockouts_total counter\n"
+	    "dadns_auth_lockouts_total %llu\n"
+	    "# HELP dadns_auth_refused_total Requests refused with 429 from a"
+	    " locked-out source.\n# TYPE dadns_auth_refused_total counter\n"
+	    "dadns_auth_refused_total %llu\n"
+	    "# HELP dadns_auth_sources Source addresses remembered for their"
+	    " failed logins, and those locked out now.\n"
+	    "# TYPE dadns_auth_sources gauge\n"
+	    "dadns_auth_sources{state=\"tracked\"} %zu\n"
+	    "dadns_auth_sources{state=\"locked\"} %zu\n",
+	    failures, lockouts, refused, tracked, locked);
+}
+
 static void
 metrics_text(struct sbuf *sb)
 {
@@ -1216,6 +1339,7 @@ metrics_text(struct sbuf *sb)
 	    " because the request did not arrive within app.request_timeout."
 	    "\n# TYPE dadns_connections_dropped_total counter\n"
 	    "dadns_connections_dropped_total %llu\n", stats.dropped);
+	metrics_auth(sb);
 	sb_add(sb, "# HELP dadns_commit_batch_jobs Jobs per group commit.\n"
 	    "# TYPE dadns_commit_batch_jobs histogram\n");
 	for (i = 0, cum = 0; i < NBATCH; i++) {
@@ -1523,26 +1647,17 @@ route(const char *url)
 	return EP_OTHER;
 }
 
-/* Basic credentials against user and pass, in constant time. An empty
- * configured password never matches. */
-static int
-auth_ok(struct MHD_Connection *mc, const char *user, const char *pass)
+/* A locked-out source's answer, as DirectAdmin shows it. */
+static enum MHD_Result
+reply_locked(struct req *r, struct MHD_Connection *mc)
 {
-	char *u, *p = NULL;
-	int ok;
+	char buf[REPLY_MAX];
 
-	u = MHD_basic_auth_get_username_password(mc, &p);
-	ok = hash_secret_eq(u ? u : "", user) &
-	    hash_secret_eq(p ? p : "", pass);
-	if (pass[0] == '\0' || u == NULL || p == NULL)
-		ok = 0;
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		MHD_free(p);
-	}
-	if (u != NULL)
-		MHD_free(u);
-	return ok;
+	if (form_reply(buf, sizeof(buf), "error", "1", "text",
+	    "Too many failed logins from this address, retry later",
+	    (char *)NULL) < 0)
+		strcpy(buf, "error=1");
+	return reply_str(r, mc, MHD_HTTP_TOO_MANY_REQUESTS, buf);
 }
 
 static struct conn *
@@ -1568,14 +1683,9 @@ req_start(struct req *r, struct MHD_Connection *mc, const char *url,
 	if (r->ep == EP_INTERNAL) {
 		/* The peer API is served by peer credentials only, never
 		 * the DirectAdmin ones. */
-		if (!auth_ok(mc, set.peer_user,
-		    set.peer_pass))
-			r->reject = 401;
-	} else if (r->ep != EP_HEALTH || set.health_auth) {
-		if (!auth_ok(mc, set.user,
-		    set.pass))
-			r->reject = 401;
-	}
+		r->reject = auth_check(r, mc, &au.peer);
+	} else if (r->ep != EP_HEALTH || set.health_auth)
+		r->reject = auth_check(r, mc, &au.da);
 	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
@@ -1633,6 +1743,8 @@ req_finish(struct req *r, struct MHD_Connection *mc)
 	pthread_mutex_unlock(&conn_mu);
 	if (r->reject == 401)
 		return reply_err(r, mc, 401, R_AUTH, "Unauthorized");
+	if (r->reject == 429)
+		return reply_locked(r, mc);
 	if (r->reject == 404)
 		return reply_json(r, mc, 404, "{\"error\": \"not found\"}");
 	if (r->too_big)
@@ -1925,18 +2037,67 @@ read_pem(const char *path, const char *key)
 }
 
 
+/* Draw the key, keep the credentials as its digests only, and set up the
+ * failed-login table. */
+static void
+auth_setup(const struct config *cfg)
+{
+	uint64_t seed;
+
+	if (getrandom(au.key, sizeof(au.key), 0) != sizeof(au.key) ||
+	    getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		die_sys(EXIT_TEMP, "unable to draw a random key");
+	auth_cred_init(&au.da, au.key, cfg->app.auth_username,
+	    cfg->app.auth_password);
+	auth_cred_init(&au.peer, au.key, cfg->peer_sync.auth_username,
+	    cfg->peer_sync.auth_password);
+	au.window = cfg->app.auth_failure_window;
+	au.lockout = cfg->app.auth_lockout;
+	if (cfg->app.auth_max_failures > 0 && (au.lim = authlimit_new(
+	    cfg->app.auth_tracked_sources, cfg->app.auth_max_failures,
+	    au.window, au.lockout, seed)) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate the failed-login table");
+}
+
+/* One warning when fd listens beyond loopback without TLS: passwords and
+ * zones would cross the network in clear text. */
+static void
+warn_cleartext(int fd, int tls)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *in = (const void *)&ss;
+	const struct sockaddr_in6 *in6 = (const void *)&ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+	unsigned port;
+	int loopback;
+
+	if (tls || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		loopback = ntohl(in->sin_addr.s_addr) >> 24 == 127;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127);
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	} else
+		return;
+	if (!loopback)
+		log_warn("listening on %s port %u without TLS: passwords and"
+		    " zones cross the network in clear text; set"
+		    " app.ssl_enable or listen on 127.0.0.1", host, port);
+}
+
 /* Copy what the server needs at run time out of cfg. */
 static void
 keep_settings(const struct config *cfg)
 {
 	size_t i;
 
-	snprintf(set.user, sizeof(set.user), "%s", cfg->app.auth_username);
-	snprintf(set.pass, sizeof(set.pass), "%s", cfg->app.auth_password);
-	snprintf(set.peer_user, sizeof(set.peer_user), "%s",
-	    cfg->peer_sync.auth_username);
-	snprintf(set.peer_pass, sizeof(set.peer_pass), "%s",
-	    cfg->peer_sync.auth_password);
 	set.check_subdomain_owner = cfg->app.check_subdomain_owner;
 	set.health_auth = cfg->app.health_auth;
 	set.max_body = cfg->app.max_body;
@@ -2022,6 +2183,7 @@ main(int argc, char *argv[])
 		    " in app.yml or DADNS_APP_AUTH_USERNAME");
 	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
 	keep_settings(cfg);
+	auth_setup(cfg);
 	if (nq == 0)
 		log_warn("no backend enabled: zones are stored, not written"
 		    " anywhere");
@@ -2117,6 +2279,7 @@ main(int argc, char *argv[])
 	    cfg->app.listen_addr[0] ? cfg->app.listen_addr : "*",
 	    cfg->app.listen_port, cfg->app.ssl_enable ? " with TLS" : "", nq,
 	    cfg->db_location);
+	warn_cleartext(lfd, cfg->app.ssl_enable);
 	explicit_bzero(cfg, sizeof(*cfg));
 	free(cfg);
 	/* What start-up parsed and freed goes back after the first quiet
@@ -2144,6 +2307,7 @@ main(int argc, char *argv[])
 	MHD_stop_daemon(d);
 	store_close(gc.st);
 	store_close(rd);
+	authlimit_free(au.lim);
 	free(cert);
 	free(key);
 	return 0;

@@ -148,6 +148,13 @@ static const struct field keys[] = {
 	{ "app.max_connections_per_ip", T_UINT, C(app.max_connections_per_ip),
 	    1, 100000, 0 },
 	{ "app.request_timeout", T_UINT, C(app.request_timeout), 1, 3600, 0 },
+	{ "app.auth_max_failures", T_UINT, C(app.auth_max_failures), 0,
+	    1000000, 0 },
+	{ "app.auth_failure_window", T_UINT, C(app.auth_failure_window), 1,
+	    86400, 0 },
+	{ "app.auth_lockout", T_UINT, C(app.auth_lockout), 1, 86400, 0 },
+	{ "app.auth_tracked_sources", T_UINT, C(app.auth_tracked_sources), 16,
+	    1048576, 0 },
 	{ "peer_sync.enabled", T_BOOL, C(peer_sync.enabled), 0, 0, 0 },
 	{ "peer_sync.interval_minutes", T_UINT, C(peer_sync.interval_minutes),
 	    1, 10080, 0 },
@@ -1643,6 +1650,10 @@ defaults(struct config *cfg)
 	cfg->app.max_connections = 256;
 	cfg->app.max_connections_per_ip = 32;
 	cfg->app.request_timeout = 30;
+	cfg->app.auth_max_failures = 10;
+	cfg->app.auth_failure_window = 60;
+	cfg->app.auth_lockout = 300;
+	cfg->app.auth_tracked_sources = 4096;
 	cfg->peer_sync.enabled = 0;
 	cfg->peer_sync.interval_minutes = 15;
 	snprintf(cfg->peer_sync.auth_username,

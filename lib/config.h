@@ -79,6 +79,10 @@ struct config {
 		unsigned max_connections;
 		unsigned max_connections_per_ip;
 		unsigned request_timeout;	/* seconds */
+		unsigned auth_max_failures;	/* per source, 0 = no limit */
+		unsigned auth_failure_window;	/* seconds */
+		unsigned auth_lockout;	/* seconds */
+		unsigned auth_tracked_sources;	/* table size */
 	} app;
 	struct {
 		int	 enabled;
