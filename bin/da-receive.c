@@ -343,7 +343,7 @@ log_copy(char *dst, size_t size, const char *s)
 
 static struct {
 	pthread_mutex_t	 mu;		/* the limiter and the counters */
-	unsigned char	 key[AUTH_KEY_LEN];
+	struct auth_key	 key;
 	struct auth_cred da, peer;
 	struct authlimit *lim;		/* NULL: no limit */
 	unsigned	 window, lockout;	/* seconds */
@@ -399,7 +399,7 @@ auth_check(struct req *r, struct MHD_Connection *mc,
 		}
 	}
 	u = MHD_basic_auth_get_username_password(mc, &p);
-	ok = auth_cred_match(want, au.key, u, p);
+	ok = auth_cred_match(want, &au.key, u, p);
 	if (p != NULL) {
 		explicit_bzero(p, strlen(p));
 		MHD_free(p);
@@ -2042,14 +2042,17 @@ read_pem(const char *path, const char *key)
 static void
 auth_setup(const struct config *cfg)
 {
+	unsigned char key[AUTH_KEY_LEN];
 	uint64_t seed;
 
-	if (getrandom(au.key, sizeof(au.key), 0) != sizeof(au.key) ||
+	if (getrandom(key, sizeof(key), 0) != sizeof(key) ||
 	    getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		die_sys(EXIT_TEMP, "unable to draw a random key");
-	auth_cred_init(&au.da, au.key, cfg->app.auth_username,
+	auth_key_init(&au.key, key);
+	explicit_bzero(key, sizeof(key));
+	auth_cred_init(&au.da, &au.key, cfg->app.auth_username,
 	    cfg->app.auth_password);
-	auth_cred_init(&au.peer, au.key, cfg->peer_sync.auth_username,
+	auth_cred_init(&au.peer, &au.key, cfg->peer_sync.auth_username,
 	    cfg->peer_sync.auth_password);
 	au.window = cfg->app.auth_failure_window;
 	au.lockout = cfg->app.auth_lockout;

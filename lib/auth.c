@@ -17,51 +17,63 @@
 #define PROBE	8	/* slots searched for a key, and for a victim */
 
 void
-auth_hmac(const unsigned char key[AUTH_KEY_LEN], const void *buf, size_t len,
-    unsigned char out[AUTH_DIGEST_LEN])
+auth_key_init(struct auth_key *k, const unsigned char key[AUTH_KEY_LEN])
 {
-	unsigned char pad[BLOCK], inner[LDNS_SHA256_DIGEST_LENGTH];
-	ldns_sha256_CTX ctx;
+	unsigned char pad[BLOCK];
 	size_t i;
 
+	/* The padded key fills exactly one block: hashed once here, not
+	 * for every message. */
 	memset(pad, 0x36, sizeof(pad));
 	for (i = 0; i < AUTH_KEY_LEN; i++)
 		pad[i] ^= key[i];
-	ldns_sha256_init(&ctx);
-	ldns_sha256_update(&ctx, pad, sizeof(pad));
-	ldns_sha256_update(&ctx, buf, len);
-	ldns_sha256_final(inner, &ctx);
+	ldns_sha256_init(&k->inner);
+	ldns_sha256_update(&k->inner, pad, sizeof(pad));
 	memset(pad, 0x5c, sizeof(pad));
 	for (i = 0; i < AUTH_KEY_LEN; i++)
 		pad[i] ^= key[i];
-	ldns_sha256_init(&ctx);
-	ldns_sha256_update(&ctx, pad, sizeof(pad));
+	ldns_sha256_init(&k->outer);
+	ldns_sha256_update(&k->outer, pad, sizeof(pad));
+	explicit_bzero(pad, sizeof(pad));
+}
+
+void
+auth_hmac(const struct auth_key *k, const void *buf, size_t len,
+    unsigned char out[AUTH_DIGEST_LEN])
+{
+	unsigned char inner[LDNS_SHA256_DIGEST_LENGTH];
+	ldns_sha256_CTX ctx;
+
+	ctx = k->inner;
+	ldns_sha256_update(&ctx, buf, len);
+	ldns_sha256_final(inner, &ctx);
+	ctx = k->outer;
 	ldns_sha256_update(&ctx, inner, sizeof(inner));
 	ldns_sha256_final(out, &ctx);
-	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(inner, sizeof(inner));
 	explicit_bzero(&ctx, sizeof(ctx));
 }
 
 void
-auth_cred_init(struct auth_cred *c, const unsigned char key[AUTH_KEY_LEN],
+auth_cred_init(struct auth_cred *c, const struct auth_key *k,
     const char *user, const char *pass)
 {
-	auth_hmac(key, user, strlen(user), c->user);
-	auth_hmac(key, pass, strlen(pass), c->pass);
+	auth_hmac(k, user, strlen(user), c->user);
+	auth_hmac(k, pass, strlen(pass), c->pass);
 	c->set = pass[0] != '\0';
 }
 
 int
-auth_cred_match(const struct auth_cred *c,
-    const unsigned char key[AUTH_KEY_LEN], const char *user, const char *pass)
+auth_cred_match(const struct auth_cred *c, const struct auth_key *k,
+    const char *user, const char *pass)
 {
 	unsigned char du[AUTH_DIGEST_LEN], dp[AUTH_DIGEST_LEN];
 	volatile unsigned char diff = 0;
 	size_t i;
 
 	/* Both digests always, so a right user name takes no longer. */
-	auth_hmac(key, user ? user : "", user ? strlen(user) : 0, du);
-	auth_hmac(key, pass ? pass : "", pass ? strlen(pass) : 0, dp);
+	auth_hmac(k, user ? user : "", user ? strlen(user) : 0, du);
+	auth_hmac(k, pass ? pass : "", pass ? strlen(pass) : 0, dp);
 	for (i = 0; i < AUTH_DIGEST_LEN; i++)
 		diff |= (du[i] ^ c->user[i]) | (dp[i] ^ c->pass[i]);
 	explicit_bzero(dp, sizeof(dp));

@@ -9,9 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUTH_KEY_LEN	32	/* the per-process secret key */
+#include <ldns/sha2.h>
+
+#define AUTH_KEY_LEN	32	/* the per-process secret key's bytes */
 #define AUTH_DIGEST_LEN	32	/* HMAC-SHA-256 */
 #define AUTH_ADDR_LEN	16	/* a source's key in the table */
+
+/* An HMAC key: the SHA-256 states after its inner and outer pads. */
+struct auth_key {
+	ldns_sha256_CTX	 inner, outer;
+};
 
 /* A configured user name and password, kept only as digests. */
 struct auth_cred {
@@ -22,21 +29,24 @@ struct auth_cred {
 
 struct authlimit;
 
-/* Write HMAC-SHA-256 of buf[0..len) under key into out. */
-void auth_hmac(const unsigned char key[AUTH_KEY_LEN], const void *buf,
-    size_t len, unsigned char out[AUTH_DIGEST_LEN]);
+/* Make k from the secret bytes key[0..AUTH_KEY_LEN). */
+void auth_key_init(struct auth_key *k, const unsigned char key[AUTH_KEY_LEN]);
 
-/* Keep the digests of user and pass under key in c; with pass empty, no
+/* Write HMAC-SHA-256 of buf[0..len) under k into out. */
+void auth_hmac(const struct auth_key *k, const void *buf, size_t len,
+    unsigned char out[AUTH_DIGEST_LEN]);
+
+/* Keep the digests of user and pass under k in c; with pass empty, no
  * credentials ever match c. */
-void auth_cred_init(struct auth_cred *c, const unsigned char key[AUTH_KEY_LEN],
+void auth_cred_init(struct auth_cred *c, const struct auth_key *k,
     const char *user, const char *pass);
 
 /* Do user and pass (NULL when absent) match c? Both are digested under key
  * and the digests compared in constant time, so the time taken shows
  * neither the configured lengths nor where the inputs differ. Returns 1
  * or 0. */
-int auth_cred_match(const struct auth_cred *c,
-    const unsigned char key[AUTH_KEY_LEN], const char *user, const char *pass);
+int auth_cred_match(const struct auth_cred *c, const struct auth_key *k,
+    const char *user, const char *pass);
 
 /* The table key of a client address: IPv4 (or IPv4-mapped IPv6) whole,
  * IPv6 by its /64. Returns 0, or -1 for another family. */
