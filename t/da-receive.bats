@@ -586,3 +586,191 @@ still_serving() {
 	run grep -e secret -e "$AUTH" -e 'v=spf1' -e 'SOA' "$D/log"
 	assert_failure
 }
+
+# ---- Authentication: failed logins limited per source, closed connections,
+# ---- credentials compared by digest, the clear-text warning.
+
+# login [CURL_ARGS...]: GET /CMD_API_LOGIN_TEST with curl; sets STATUS, and
+# HEAD and BODY from the files curl wrote.
+login() {
+	STATUS=$(curl -s -o "$D/login.body" -D "$D/login.head" \
+	    -w '%{http_code}' "$@" "http://127.0.0.1:$PORT/CMD_API_LOGIN_TEST")
+	HEAD=$(cat "$D/login.head")
+	BODY=$(cat "$D/login.body")
+}
+
+# metric NAME: its value in /metrics, read from 127.0.0.2.
+metric() {
+	curl -sS --interface 127.0.0.2 -u directdnsonly:secret \
+	    "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+login_ok() {
+	login -u directdnsonly:secret
+	[ "$STATUS" = 200 ]
+}
+
+@test "da-receive: after app.auth_max_failures wrong passwords a source gets 429, even with the right password; another source is served" {
+	write_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600')"
+	start_dar
+	for pw in wrong1 wrong2 secret2; do
+		login -u "directdnsonly:$pw"
+		assert_equal "$STATUS" 401
+	done
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 429
+	assert_equal "$BODY" "error=1&text=Too+many+failed+logins+from+this+address%2C+retry+later"
+	[[ $HEAD =~ $'\r\n'Retry-After:\ [0-9]+$'\r\n' ]]
+	# DirectAdmin's own request, and the peer API, are refused as well.
+	rawsave example.com
+	assert_equal "$STATUS" 429
+	DA_AUTH=$(printf 'peersync:peersecret' | base64) da GET /internal/zones
+	assert_equal "$STATUS" 429
+	assert_equal "$(total_jobs)" 0
+	# Another address is not locked out.
+	login --interface 127.0.0.2 -u directdnsonly:secret
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0&text=Login+OK"
+	assert_equal "$(metric dadns_auth_failures_total)" 3
+	assert_equal "$(metric dadns_auth_lockouts_total)" 1
+	assert_equal "$(metric dadns_auth_refused_total)" 3
+	assert_equal "$(metric 'dadns_auth_sources{state="locked"}')" 1
+	assert_equal "$(metric 'dadns_http_requests_total{endpoint="login_test",code="429"}')" 1
+	grep -q 'warning: locking out ip=127.0.0.1 for 3600 s after 3 failed logins within 60 s' "$D/log"
+}
+
+@test "da-receive: the lockout ends after app.auth_lockout seconds; refused requests do not prolong it" {
+	write_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 2')"
+	start_dar
+	login -u directdnsonly:wrong
+	assert_equal "$STATUS" 401
+	login -u directdnsonly:wrong
+	assert_equal "$STATUS" 401
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 429
+	# Polled with the right password, each poll a 429 until it ends.
+	wait_for 20 login_ok
+	# A new count begins: one wrong password is a 401 again.
+	login -u directdnsonly:wrong
+	assert_equal "$STATUS" 401
+}
+
+@test "da-receive: the peer API's failures count towards the same limit" {
+	write_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 3600')"
+	start_dar
+	for cred in peersync:wrong directdnsonly:secret; do
+		run curl -s -o /dev/null -w '%{http_code}' -u "$cred" \
+		    "http://127.0.0.1:$PORT/internal/zones"
+		assert_output 401
+	done
+	run curl -s -o /dev/null -w '%{http_code}' -u peersync:peersecret \
+	    "http://127.0.0.1:$PORT/internal/zones"
+	assert_output 429
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 429
+}
+
+@test "da-receive: a 401 closes the connection: a second request on it opens a new one" {
+	start_dar
+	url=http://127.0.0.1:$PORT/CMD_API_LOGIN_TEST
+	# The right password keeps an HTTP/1.1 connection open...
+	run curl -sv -u directdnsonly:secret "$url" "$url"
+	assert_output --partial 'Re-using existing connection'
+	# ...a wrong one does not.
+	run curl -sv -u directdnsonly:wrong "$url" "$url"
+	assert_output --partial '< Connection: close'
+	assert_output --partial '(#1)'
+	refute_output --partial 'Re-using existing connection'
+	run curl -sv -u peersync:wrong "http://127.0.0.1:$PORT/internal/zones" \
+	    "http://127.0.0.1:$PORT/internal/zones"
+	assert_output --partial '< Connection: close'
+	refute_output --partial 'Re-using existing connection'
+}
+
+@test "da-receive: each failed login is logged with the user name tried and the address, never the password" {
+	start_dar
+	login -u mallory:hunter2
+	assert_equal "$STATUS" 401
+	login --interface 127.0.0.2 -u 'evil user:hunter3'
+	assert_equal "$STATUS" 401
+	login -u ':hunter4'
+	assert_equal "$STATUS" 401
+	stop_dar
+	grep -q 'warning: authentication failed ip=127.0.0.1 user=mallory endpoint=login_test failures=1$' "$D/log"
+	grep -q 'warning: authentication failed ip=127.0.0.2 user=evil?user endpoint=login_test failures=1$' "$D/log"
+	grep -q 'warning: authentication failed ip=127.0.0.1 user=- endpoint=login_test failures=2$' "$D/log"
+	run grep -e hunter "$D/log"
+	assert_failure
+}
+
+@test "da-receive: a password or user name of another length, a prefix of the real one or longer, is refused" {
+	# auth_max_failures: 0 turns the limit off; no lockout below.
+	write_config '  auth_max_failures: 0'
+	start_dar
+	for cred in directdnsonly:secre directdnsonly:s directdnsonly: \
+	    directdnsonly:secret2 directdnsonly:secretsecret \
+	    directdnsonly:Secret directdnsonl:secret directdnsonlyx:secret \
+	    :secret directdnsonly:secret:; do
+		login -u "$cred"
+		assert_equal "$STATUS" 401
+	done
+	for cred in peersync:peersecre peersync:peersecret1 peersyn:peersecret; do
+		run curl -s -o /dev/null -w '%{http_code}' -u "$cred" \
+		    "http://127.0.0.1:$PORT/internal/zones"
+		assert_output 401
+	done
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 200
+	assert_equal "$(metric dadns_auth_failures_total)" 13
+	assert_equal "$(metric dadns_auth_lockouts_total)" 0
+}
+
+@test "da-receive: the failed-login table stays within app.auth_tracked_sources; a locked-out source stays locked" {
+	write_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600\n  auth_tracked_sources: 16')"
+	start_dar
+	for i in 1 2 3; do
+		login --interface 127.0.0.3 -u directdnsonly:wrong
+	done
+	for i in $(seq 10 49); do
+		login --interface "127.0.0.$i" -u directdnsonly:wrong
+		assert_equal "$STATUS" 401
+	done
+	tracked=$(metric 'dadns_auth_sources{state="tracked"}')
+	[ "$tracked" -ge 1 ]
+	[ "$tracked" -le 16 ]
+	assert_equal "$(metric dadns_auth_failures_total)" 43
+	login --interface 127.0.0.3 -u directdnsonly:secret
+	assert_equal "$STATUS" 429
+	still_serving
+}
+
+@test "da-receive: warns at start when listening on 0.0.0.0 without TLS, not on 127.0.0.1, ::1 or with TLS" {
+	start_dar
+	stop_dar
+	run grep 'without TLS' "$D/log"
+	assert_failure
+	sed -i "s/listen_addr: 127.0.0.1/listen_addr: '::1'/" "$D/app.yml"
+	start_dar
+	stop_dar
+	run grep 'without TLS' "$D/log"
+	assert_failure
+	sed -i "s/listen_addr: '::1'/listen_addr: 0.0.0.0/" "$D/app.yml"
+	start_dar
+	still_serving
+	stop_dar
+	run grep 'without TLS' "$D/log"
+	assert_output "da-receive: warning: listening on 0.0.0.0 port $PORT without TLS: passwords and zones cross the network in clear text; set app.ssl_enable or listen on 127.0.0.1"
+	: >"$D/log"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -keyout "$D/k.pem" -out "$D/c.pem" 2>/dev/null
+	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
+	    "$D/c.pem" "$D/k.pem")"
+	sed -i "s/listen_addr: 127.0.0.1/listen_addr: 0.0.0.0/" "$D/app.yml"
+	start_dar
+	run curl -sS --cacert "$D/c.pem" -u directdnsonly:secret \
+	    "https://127.0.0.1:$PORT/CMD_API_LOGIN_TEST"
+	assert_output "error=0&text=Login+OK"
+	stop_dar
+	run grep 'without TLS' "$D/log"
+	assert_failure
+}
