@@ -79,6 +79,8 @@ struct config {
 		unsigned max_connections;
 		unsigned max_connections_per_ip;
 		unsigned request_timeout;	/* seconds */
+		int	 allow_owner_change;	/* a save may move a zone's
+						 * owner to another server */
 	} app;
 	struct {
 		int	 enabled;
@@ -87,6 +89,9 @@ struct config {
 		char	 auth_password[CONFIG_STR_MAX];
 		struct config_peer peers[CONFIG_PEERS_MAX];
 		size_t	 npeers;
+		unsigned max_skew_seconds;	/* changes dated later refused */
+		unsigned max_delete_percent;	/* of live zones, per pass */
+		unsigned max_deletes;	/* per pass; 0: the percentage */
 	} peer_sync;
 	struct {
 		int	 enabled;
