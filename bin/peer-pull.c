@@ -73,7 +73,12 @@ help(void)
 	    "  -q       log warnings and errors only\n"
 	    "Pulls zones and tombstones newer than this store's from each"
 	    " peer's /internal\nAPI and queues them for every enabled"
-	    " backend.\n", USAGE);
+	    " backend. Changes dated more than\n"
+	    "peer_sync.max_skew_seconds ahead are refused; deletes of live"
+	    " zones past\npeer_sync.max_deletes (or max_delete_percent of"
+	    " them) in one pass wait for\nthe next pass to ask again; a save"
+	    " moving a zone to another owner is refused\nwhen"
+	    " app.allow_owner_change is false.\n", USAGE);
 }
 
 static size_t

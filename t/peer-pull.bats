@@ -487,7 +487,7 @@ z5.example 2024010101"
 	[[ $stderr == *"peer $url: refused delete zone=keep.example dated=20"*"ahead of this clock, more than peer_sync.max_skew_seconds=300"* ]]
 	[[ $stderr == *"saved 0 deleted 0 current 0 invalid 0 refused 1 held 0"* ]]
 	# Nothing was queued: once the runner is idle, the zone is served.
-	wait_for 20 test -z "$(ls "$D/b/data/queues/nsd/new")"
+	wait_for 20 sh -c 'test -z "$(ls "$1")"' _ "$D/b/data/queues/nsd/new"
 	run served b
 	assert_output "keep.example 2024010101"
 	run sqlite3 "$D/b/data/dadns.db" "SELECT deleted_us FROM zones WHERE name = 'keep.example'"
