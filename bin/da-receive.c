@@ -181,6 +181,7 @@ static struct store *rd;
  * (200 KiB, all of it touched) is freed once the server is up. */
 static struct {
 	int		 check_subdomain_owner, health_auth;
+	int		 allow_owner_change;
 	size_t		 max_body;
 	unsigned	 request_timeout;
 	char		 spool[CONFIG_PATH_MAX];
@@ -729,10 +730,62 @@ fail:
 	return reply_err(r, mc, 500, R_STORE, "Store error");
 }
 
+/*
+ * Owner changes: a save naming another DirectAdmin server than the live
+ * zone's owner moves the zone (app.allow_owner_change, the default, as
+ * DirectAdmin multi-server setups expect), logged and counted; else it is
+ * refused and nothing changes.
+ */
+
+/* Would the save job move its live zone to another server? Returns 1
+ * with the owner now in old, 0 no, -1 store error. */
+static int
+owner_change(const struct job *job, char old[JOB_NAME_MAX + 1])
+{
+	struct store_zone z;
+	int rc;
+
+	old[0] = '\0';
+	if (job->hostname[0] == '\0')
+		return 0;	/* an unnamed server keeps the owner */
+	if ((rc = lookup(job->zone, &z)) <= 0)
+		return rc;
+	if (z.hostname[0] == '\0' || strcasecmp(z.hostname,
+	    job->hostname) == 0)
+		return 0;
+	memcpy(old, z.hostname, JOB_NAME_MAX + 1);
+	pthread_mutex_lock(&rd_mu);
+	if (!set.allow_owner_change && store_owner_count(rd, "directadmin",
+	    1) < 0)
+		log_warn("unable to count an owner change: %s",
+		    store_errmsg(rd));
+	pthread_mutex_unlock(&rd_mu);
+	if (!set.allow_owner_change)
+		log_warn("save refused zone=%s owner=%s requester=%s"
+		    " (app.allow_owner_change is false)", job->zone, old,
+		    job->hostname);
+	return 1;
+}
+
+/* Log and count the owner change the committed save job made. */
+static void
+owner_changed(const struct job *job, const char *old)
+{
+	log_warn("owner change zone=%s owner=%s new_owner=%s user=%s",
+	    job->zone, old, job->hostname, job->username[0] ?
+	    job->username : "-");
+	pthread_mutex_lock(&rd_mu);
+	if (store_owner_count(rd, "directadmin", 0) < 0)
+		log_warn("unable to count an owner change: %s",
+		    store_errmsg(rd));
+	pthread_mutex_unlock(&rd_mu);
+}
+
 static enum MHD_Result
 do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 {
 	char name[ZONE_NAME_MAX + 1], err[512];
+	char oldhost[JOB_NAME_MAX + 1];
 	const struct form_pair *zf = NULL;
 	const char *d, *why, *text;
 	struct zone_info info;
@@ -740,6 +793,7 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	char *out = NULL;
 	size_t textlen, outlen;
 	enum MHD_Result ret;
+	int owner;
 
 	d = param(pp, "domain");
 	if (d == NULL || *d == '\0')
@@ -804,12 +858,25 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	job->serial = info.serial;
 	job->text = out;
 	job->textlen = outlen;
+	if ((owner = owner_change(job, oldhost)) < 0) {
+		note_error("unable to look up zone %s: store error", name);
+		ret = reply_err(r, mc, 500, R_STORE, "Store error");
+		goto out;
+	}
+	if (owner == 1 && !set.allow_owner_change) {
+		ret = reply_err(r, mc, 403, R_OWNER, "Save of %s refused: it"
+		    " belongs to %s, not %s, and owner changes are refused"
+		    " here", name, oldhost, job->hostname);
+		goto out;
+	}
 	if (commit_jobs(job, 1, err, sizeof(err)) < 0) {
 		note_error("unable to queue zone %s: %s", name, err);
 		ret = reply_err(r, mc, 500, R_COMMIT,
 		    "Unable to queue zone: %s", err);
 		goto out;
 	}
+	if (owner == 1)
+		owner_changed(job, oldhost);
 	pthread_mutex_lock(&stats.mu);
 	stats.acks[0]++;
 	pthread_mutex_unlock(&stats.mu);
@@ -1142,6 +1209,26 @@ classify(long *save, long *del, long *retry)
 	free(all);
 }
 
+/* A peer's changes refused as dated too far ahead (peer-pull's guard):
+ * how many, and the last one's zone, the time it claimed, when. */
+static void
+peer_refused_json(struct sbuf *sb, const struct store_peer *p)
+{
+	char t[32];
+
+	sb_add(sb, ",\"refused\":%llu,\"last_refused\":", p->refused);
+	if (p->refused_us == 0) {
+		sb_add(sb, "null");
+		return;
+	}
+	sb_add(sb, "{\"zone\":");
+	sb_json(sb, p->refused_zone);
+	iso_time(p->refused_dated_us, t, sizeof(t));
+	sb_add(sb, ",\"dated\":\"%s\"", t);
+	iso_time(p->refused_us, t, sizeof(t));
+	sb_add(sb, ",\"at\":\"%s\"}", t);
+}
+
 static void
 status_json(struct sbuf *sb)
 {
@@ -1244,6 +1331,7 @@ status_json(struct sbuf *sb)
 		}
 		sb_add(sb, ",\"last_error\":");
 		sb_json(sb, peers[q].error[0] ? peers[q].error : NULL);
+		peer_refused_json(sb, &peers[q]);
 		sb_add(sb, "}");
 	}
 	sb_add(sb, "],\"total\":%zu,\"healthy\":%zu,\"degraded\":%zu},",
@@ -1297,6 +1385,36 @@ metrics_auth(struct sbuf *sb)
 	    "dadns_auth_sources{state=\"tracked\"} %zu\n"
 	    "dadns_auth_sources{state=\"locked\"} %zu\n",
 	    failures, lockouts, refused, tracked, locked);
+}
+
+/* Owner changes made and refused, DirectAdmin's saves and peer-pull's,
+ * from the store (peer-pull is another process). */
+static void
+owner_metrics(struct sbuf *sb)
+{
+	static const char *const src[] = { "directadmin", "peer" };
+	unsigned long long changed[2], refused[2];
+	size_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&rd_mu);
+	for (i = 0; i < 2 && rc == 0; i++)
+		rc = store_owner_counts(rd, src[i], &changed[i], &refused[i]);
+	pthread_mutex_unlock(&rd_mu);
+	if (rc < 0)
+		return;
+	sb_add(sb, "# HELP dadns_owner_changes_total Saves that moved a zone"
+	    " to another DirectAdmin server, by source.\n"
+	    "# TYPE dadns_owner_changes_total counter\n");
+	for (i = 0; i < 2; i++)
+		sb_add(sb, "dadns_owner_changes_total{source=\"%s\"} %llu\n",
+		    src[i], changed[i]);
+	sb_add(sb, "# HELP dadns_owner_changes_refused_total Owner changes"
+	    " refused (app.allow_owner_change false), by source.\n"
+	    "# TYPE dadns_owner_changes_refused_total counter\n");
+	for (i = 0; i < 2; i++)
+		sb_add(sb, "dadns_owner_changes_refused_total{source=\"%s\"}"
+		    " %llu\n", src[i], refused[i]);
 }
 
 static void
@@ -1384,6 +1502,7 @@ metrics_text(struct sbuf *sb)
 	for (q = 0; q < nq; q++)
 		sb_add(sb, "dadns_runner_up{backend=\"%s\"} %d\n", queues[q],
 		    runner_alive(queues[q]));
+	owner_metrics(sb);
 	pthread_mutex_lock(&rd_mu);
 	rc = store_count(rd, &live, &tomb);
 	pthread_mutex_unlock(&rd_mu);
@@ -2102,6 +2221,7 @@ keep_settings(const struct config *cfg)
 	size_t i;
 
 	set.check_subdomain_owner = cfg->app.check_subdomain_owner;
+	set.allow_owner_change = cfg->app.allow_owner_change;
 	set.health_auth = cfg->app.health_auth;
 	set.max_body = cfg->app.max_body;
 	set.request_timeout = cfg->app.request_timeout;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,9 @@ static char self[STORE_ID_LEN + 1];
 static char *queues[CONFIG_BACKENDS_MAX];
 static size_t nq;
 static int dry_run;
+/* Deletes of live zones this pass may still take without a second
+ * pass's word, and the share they come from (for messages). */
+static long long budget, budget0, live0;
 
 /* One peer's pass. */
 struct pull {
@@ -44,6 +48,10 @@ struct pull {
 	CURL		*h;
 	struct store_peer state;
 	unsigned long	 saved, deleted, current, invalid, planned;
+	unsigned long	 refused, held, confirmed;
+	uint64_t	 seen0;		/* read up to by earlier passes */
+	uint64_t	 hold;		/* the mark stays here: a delete after
+					 * it is held (UINT64_MAX: none) */
 	char		 err[512];
 };
 
@@ -65,7 +73,12 @@ help(void)
 	    "  -q       log warnings and errors only\n"
 	    "Pulls zones and tombstones newer than this store's from each"
 	    " peer's /internal\nAPI and queues them for every enabled"
-	    " backend.\n", USAGE);
+	    " backend. Changes dated more than\n"
+	    "peer_sync.max_skew_seconds ahead are refused; deletes of live"
+	    " zones past\npeer_sync.max_deletes (or max_delete_percent of"
+	    " them) in one pass wait for\nthe next pass to ask again; a save"
+	    " moving a zone to another owner is refused\nwhen"
+	    " app.allow_owner_change is false.\n", USAGE);
 }
 
 static size_t
@@ -177,6 +190,105 @@ wins(struct pull *p, const struct store_zone *z)
 	return peer_wins(z, rc ? &l : NULL);
 }
 
+/* Note a refused change, once however often the peer is read again. */
+static void
+refuse(struct pull *p, const struct store_zone *z, long long t,
+    long long now)
+{
+	char when[48];
+
+	p->refused++;
+	if (dry_run)
+		printf("refuse %s %s\n", z->name, p->base);
+	if (z->seq != 0 && z->seq <= p->seen0)
+		return;
+	p->state.refused++;
+	snprintf(p->state.refused_zone, sizeof(p->state.refused_zone), "%s",
+	    z->name);
+	p->state.refused_dated_us = t;
+	p->state.refused_us = now;
+	peer_time_iso(t, when, sizeof(when));
+	log_warn("peer %s: refused %s zone=%s dated=%s: %llds ahead of this"
+	    " clock, more than peer_sync.max_skew_seconds=%u", p->base,
+	    z->deleted_us != 0 ? "delete" : "save", z->name, when,
+	    (t - now) / 1000000, cfg->peer_sync.max_skew_seconds);
+}
+
+/*
+ * The guards on a copy z that wins: a change dated more than
+ * peer_sync.max_skew_seconds ahead of this clock is refused; a save
+ * naming another owner than the live zone's is refused unless
+ * app.allow_owner_change; a delete of a live zone past the pass's share
+ * is held (the mark stays before it) until the peer's next pass asks
+ * for it again. Returns 1 to take z, 0 to leave it, -1 (p->err).
+ */
+static int
+admit(struct pull *p, const struct store_zone *z)
+{
+	struct store_zone l;
+	long long now = io_now_us(), t;
+	int rc, live;
+
+	t = z->deleted_us != 0 ? z->deleted_us : z->updated_us;
+	if (t > now + (long long)cfg->peer_sync.max_skew_seconds * 1000000) {
+		refuse(p, z, t, now);
+		return 0;
+	}
+	if ((rc = store_get(st, z->name, &l, 0)) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to read zone %s: %s",
+		    z->name, store_errmsg(st));
+		return -1;
+	}
+	live = rc == 1 && l.deleted_us == 0;
+	if (z->deleted_us == 0 && live && !cfg->app.allow_owner_change &&
+	    z->hostname[0] != '\0' && l.hostname[0] != '\0' &&
+	    strcasecmp(z->hostname, l.hostname) != 0) {
+		if (dry_run)
+			printf("refuse-owner %s %s\n", z->name, p->base);
+		else if (z->seq == 0 || z->seq > p->seen0) {
+			log_warn("peer %s: refused owner change zone=%s"
+			    " owner=%s new_owner=%s (app.allow_owner_change"
+			    " is false)", p->base, z->name, l.hostname,
+			    z->hostname);
+			if (store_owner_count(st, "peer", 1) < 0)
+				log_warn("unable to count an owner change: %s",
+				    store_errmsg(st));
+		}
+		return 0;
+	}
+	if (z->deleted_us == 0 || !live)
+		return 1;
+	if ((rc = store_peer_held(st, p->base, z->name, p->state.pass,
+	    0)) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to read the held"
+		    " deletes: %s", store_errmsg(st));
+		return -1;
+	}
+	if (rc == 1) {
+		p->confirmed++;
+		log_info("peer %s: delete of zone=%s held by the last pass,"
+		    " asked again: taken", p->base, z->name);
+		return 1;
+	}
+	if (budget > 0) {
+		budget--;
+		return 1;
+	}
+	if (!dry_run && store_peer_held(st, p->base, z->name, p->state.pass,
+	    1) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to record a held"
+		    " delete: %s", store_errmsg(st));
+		return -1;
+	}
+	if (dry_run)
+		printf("hold %s %s\n", z->name, p->base);
+	p->held++;
+	if (z->seq > 0 && z->seq - 1 < p->hold)
+		p->hold = z->seq - 1;
+	log_debug("held delete zone=%s peer=%s", z->name, p->base);
+	return 0;
+}
+
 /* Jobs of one page, their texts owned here. */
 struct batch {
 	struct job	*jobs;
@@ -212,26 +324,73 @@ batch_add(struct pull *p, struct batch *bt, const struct store_zone *z)
 	bt->n++;
 }
 
+/* Save the owners of the live zones the batch's saves would move to
+ * another server, into old[i] ("" for the others). */
+static void
+owners_before(const struct batch *bt, char (*old)[JOB_NAME_MAX + 1])
+{
+	struct store_zone l;
+	size_t i;
+
+	for (i = 0; i < bt->n; i++) {
+		old[i][0] = '\0';
+		if (bt->jobs[i].action != JOB_SAVE ||
+		    bt->jobs[i].hostname[0] == '\0' ||
+		    store_get(st, bt->jobs[i].zone, &l, 0) != 1 ||
+		    l.deleted_us != 0 || l.hostname[0] == '\0' ||
+		    strcasecmp(l.hostname, bt->jobs[i].hostname) == 0)
+			continue;
+		memcpy(old[i], l.hostname, sizeof(old[i]));
+	}
+}
+
+/* Log and count the owner changes the batch made. */
+static void
+owners_after(struct pull *p, const struct batch *bt, const char *won,
+    char (*old)[JOB_NAME_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; i < bt->n; i++) {
+		if (!won[i] || old[i][0] == '\0')
+			continue;
+		log_warn("owner change zone=%s owner=%s new_owner=%s peer=%s",
+		    bt->jobs[i].zone, old[i], bt->jobs[i].hostname, p->base);
+		if (store_owner_count(st, "peer", 0) < 0)
+			log_warn("unable to count an owner change: %s",
+			    store_errmsg(st));
+	}
+}
+
 /* Commit the batch and the peer's new mark. Returns 0 or -1 (p->err). */
 static int
 batch_commit(struct pull *p, struct batch *bt, uint64_t seq)
 {
 	char *won = NULL, cerr[512];
+	char (*old)[JOB_NAME_MAX + 1] = NULL;
 	long k;
 	size_t i;
 
-	p->state.since = seq;
-	if (bt->n > 0 && (won = malloc(bt->n)) == NULL) {
+	if (seq > p->state.seen)
+		p->state.seen = seq;
+	p->state.since = seq > p->hold ? p->hold : seq;
+	if (bt->n > 0 && ((won = malloc(bt->n)) == NULL ||
+	    (old = calloc(bt->n, sizeof(*old))) == NULL)) {
 		snprintf(p->err, sizeof(p->err), "out of memory");
+		free(won);
 		return -1;
 	}
+	owners_before(bt, old);
 	k = peer_commit(st, cfg->queue_location, queues, nq, bt->jobs, bt->n,
 	    p->base, &p->state, won, cerr, sizeof(cerr));
 	if (k < 0) {
 		snprintf(p->err, sizeof(p->err), "%s", cerr);
 		free(won);
+		free(old);
 		return -1;
 	}
+	owners_after(p, bt, won, old);
+	free(old);
 	for (i = 0; i < bt->n; i++) {
 		if (!won[i]) {
 			p->current++;
@@ -263,7 +422,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 	struct batch bt;
 	struct peer_buf b;
 	struct json *tree;
-	char path[ZONE_NAME_MAX + 64], perr[256];
+	char path[ZONE_NAME_MAX + 64], perr[256], *wanted = NULL;
 	size_t i, want = 0, texts = 0;
 	unsigned long current0 = p->current;
 	long status;
@@ -294,7 +453,8 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 	*next = pg.seq;
 	*more = pg.more;
 	if ((bt.jobs = calloc(pg.n + 1, sizeof(*bt.jobs))) == NULL ||
-	    (bt.texts = calloc(pg.n + 1, sizeof(*bt.texts))) == NULL) {
+	    (bt.texts = calloc(pg.n + 1, sizeof(*bt.texts))) == NULL ||
+	    (wanted = calloc(pg.n + 1, 1)) == NULL) {
 		snprintf(p->err, sizeof(p->err), "out of memory");
 		goto out;
 	}
@@ -302,14 +462,24 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 	for (i = 0; i < pg.n; i++) {
 		if ((w = wins(p, &pg.zones[i])) < 0)
 			goto out;
-		pg.zones[i].seq = w;	/* reused as the mark */
 		if (!w) {
 			p->current++;
 			continue;
 		}
-		want++;
 		if (pg.zones[i].deleted_us == 0)
 			texts++;
+	}
+	/* Many texts: the page again with them, decided there. Else the
+	 * guards, once per copy. */
+	for (i = 0; i < pg.n && (dry_run || texts < BULK_MIN); i++) {
+		if ((w = wins(p, &pg.zones[i])) <= 0 ||
+		    (w = admit(p, &pg.zones[i])) <= 0) {
+			if (w < 0)
+				goto out;
+			continue;
+		}
+		wanted[i] = 1;
+		want++;
 		if (dry_run) {
 			if (pg.zones[i].deleted_us != 0)
 				printf("delete %s %s\n", pg.zones[i].name,
@@ -321,7 +491,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 			p->planned++;
 		}
 	}
-	if (dry_run || want == 0) {
+	if (dry_run || (want == 0 && texts < BULK_MIN)) {
 		if (!dry_run && pg.seq != p->state.since &&
 		    batch_commit(p, &bt, pg.seq) < 0)
 			goto out;
@@ -350,10 +520,12 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 		for (i = 0; i < full.n; i++) {
 			if ((w = wins(p, &full.zones[i])) < 0)
 				goto out;
-			if (w)
-				batch_add(p, &bt, &full.zones[i]);
-			else
+			if (w == 0)
 				p->current++;
+			else if ((w = admit(p, &full.zones[i])) < 0)
+				goto out;
+			else if (w)
+				batch_add(p, &bt, &full.zones[i]);
 		}
 		*next = full.seq;
 		*more = full.more;
@@ -361,7 +533,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 		goto out;
 	}
 	for (i = 0; i < pg.n; i++) {
-		if (!pg.zones[i].seq)
+		if (!wanted[i])
 			continue;
 		if (pg.zones[i].deleted_us != 0) {
 			batch_add(p, &bt, &pg.zones[i]);
@@ -392,10 +564,10 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 			continue;
 		}
 		/* The zone as it is now (maybe changed since the list). */
-		if ((w = wins(p, &z)) == 1)
-			batch_add(p, &bt, &z);
-		else if (w == 0)
+		if ((w = wins(p, &z)) == 0)
 			p->current++;
+		else if (w == 1 && (w = admit(p, &z)) == 1)
+			batch_add(p, &bt, &z);
 		json_free(tree);
 		free(b.s);
 		if (w < 0)
@@ -403,6 +575,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 	}
 	rc = batch_commit(p, &bt, pg.seq);
 out:
+	free(wanted);
 	batch_free(&bt);
 	peer_page_free(&pg);
 	peer_page_free(&full);
@@ -427,6 +600,9 @@ pull_peer(struct pull *p)
 		    " of peer %s: %s", p->base, store_errmsg(st));
 		return -1;
 	}
+	p->seen0 = p->state.seen;
+	p->hold = UINT64_MAX;
+	p->state.pass++;
 	if ((p->h = curl_easy_init()) == NULL) {
 		snprintf(p->err, sizeof(p->err), "unable to set up libcurl");
 		return -1;
@@ -459,6 +635,13 @@ pull_peer(struct pull *p)
 	}
 	curl_easy_cleanup(p->h);
 	p->h = NULL;
+	/* Held deletes this pass did not see again are forgotten. */
+	if (rc == 0 && !dry_run &&
+	    store_peer_held_prune(st, p->base, p->state.pass) < 0) {
+		snprintf(p->err, sizeof(p->err), "unable to prune the held"
+		    " deletes: %s", store_errmsg(st));
+		return -1;
+	}
 	return rc;
 }
 
@@ -470,6 +653,7 @@ record(struct pull *p, int ok)
 
 	if (dry_run || store_peer_get(st, p->base, &now) < 0)
 		return;
+	now.pass = p->state.pass;
 	if (ok) {
 		now.ok_us = io_now_us();
 		now.failures = 0;
@@ -494,6 +678,7 @@ main(int argc, char *argv[])
 	size_t nonly = 0, i, j, failed = 0, done = 0;
 	unsigned long planned = 0;
 	struct timespec ts;
+	long long tomb;
 	int c, level = -1, wait = 0, rc;
 
 	log_init("peer-pull");
@@ -574,6 +759,14 @@ main(int argc, char *argv[])
 		    cfg->db_location, store_errmsg(st));
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TEMP, "unable to initialise libcurl");
+	/* Deletes of live zones the whole pass may take at once. */
+	if (store_count(st, &live0, &tomb) < 0)
+		die(EXIT_TEMP, "unable to count the zones in %s: %s",
+		    cfg->db_location, store_errmsg(st));
+	budget = cfg->peer_sync.max_deletes > 0 ?
+	    (long long)cfg->peer_sync.max_deletes :
+	    (live0 * cfg->peer_sync.max_delete_percent + 99) / 100;
+	budget0 = budget;
 
 	for (j = 0; j < cfg->peer_sync.npeers; j++) {
 		for (i = 0; i < nonly; i++)
@@ -599,14 +792,22 @@ main(int argc, char *argv[])
 		}
 		done++;
 		planned += p.planned;
+		if (p.held > 0)
+			log_warn("peer %s: %lu deletes of live zones held: more"
+			    " than %lld in one pass (%s); taken when the"
+			    " peer's next pass asks for them again", p.base,
+			    p.held, budget0, cfg->peer_sync.max_deletes > 0 ?
+			    "peer_sync.max_deletes" :
+			    "peer_sync.max_delete_percent of the live zones");
 		if (dry_run)
 			log_info("peer %s: would pull %lu zone(s), %lu"
 			    " current, %lu invalid", p.base, p.planned,
 			    p.current, p.invalid);
 		else
 			log_info("peer %s: saved %lu deleted %lu current %lu"
-			    " invalid %lu seq=%" PRIu64, p.base, p.saved,
-			    p.deleted, p.current, p.invalid, p.state.since);
+			    " invalid %lu refused %lu held %lu seq=%" PRIu64,
+			    p.base, p.saved, p.deleted, p.current, p.invalid,
+			    p.refused, p.held, p.state.since);
 	}
 	curl_global_cleanup();
 	store_close(st);

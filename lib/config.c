@@ -155,6 +155,8 @@ static const struct field keys[] = {
 	{ "app.auth_lockout", T_UINT, C(app.auth_lockout), 1, 86400, 0 },
 	{ "app.auth_tracked_sources", T_UINT, C(app.auth_tracked_sources), 16,
 	    1048576, 0 },
+	{ "app.allow_owner_change", T_BOOL, C(app.allow_owner_change), 0, 0,
+	    0 },
 	{ "peer_sync.enabled", T_BOOL, C(peer_sync.enabled), 0, 0, 0 },
 	{ "peer_sync.interval_minutes", T_UINT, C(peer_sync.interval_minutes),
 	    1, 10080, 0 },
@@ -162,6 +164,12 @@ static const struct field keys[] = {
 	    0 },
 	{ "peer_sync.auth_password", T_STR, C(peer_sync.auth_password), 0, 0,
 	    F_SECRET },
+	{ "peer_sync.max_skew_seconds", T_UINT, C(peer_sync.max_skew_seconds),
+	    0, 604800, 0 },
+	{ "peer_sync.max_delete_percent", T_UINT,
+	    C(peer_sync.max_delete_percent), 0, 100, 0 },
+	{ "peer_sync.max_deletes", T_UINT, C(peer_sync.max_deletes), 0,
+	    10000000, 0 },
 	{ "reconciliation.enabled", T_BOOL, C(reconciliation.enabled), 0, 0,
 	    0 },
 	{ "reconciliation.dry_run", T_BOOL, C(reconciliation.dry_run), 0, 0,
@@ -1654,10 +1662,14 @@ defaults(struct config *cfg)
 	cfg->app.auth_failure_window = 60;
 	cfg->app.auth_lockout = 300;
 	cfg->app.auth_tracked_sources = 4096;
+	cfg->app.allow_owner_change = 1;
 	cfg->peer_sync.enabled = 0;
 	cfg->peer_sync.interval_minutes = 15;
 	snprintf(cfg->peer_sync.auth_username,
 	    sizeof(cfg->peer_sync.auth_username), "peersync");
+	cfg->peer_sync.max_skew_seconds = 300;
+	cfg->peer_sync.max_delete_percent = 10;
+	cfg->peer_sync.max_deletes = 0;
 	cfg->reconciliation.enabled = 0;
 	cfg->reconciliation.dry_run = 0;
 	cfg->reconciliation.interval_minutes = 60;

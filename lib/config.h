@@ -83,6 +83,8 @@ struct config {
 		unsigned auth_failure_window;	/* seconds */
 		unsigned auth_lockout;	/* seconds */
 		unsigned auth_tracked_sources;	/* table size */
+		int	 allow_owner_change;	/* a save may move a zone's
+						 * owner to another server */
 	} app;
 	struct {
 		int	 enabled;
@@ -91,6 +93,9 @@ struct config {
 		char	 auth_password[CONFIG_STR_MAX];
 		struct config_peer peers[CONFIG_PEERS_MAX];
 		size_t	 npeers;
+		unsigned max_skew_seconds;	/* changes dated later refused */
+		unsigned max_delete_percent;	/* of live zones, per pass */
+		unsigned max_deletes;	/* per pass; 0: the percentage */
 	} peer_sync;
 	struct {
 		int	 enabled;

@@ -761,6 +761,9 @@ store_changes(struct store *st, uint64_t since, size_t limit, int with_text,
 	return rc == SQLITE_DONE ? n : -1;
 }
 
+static int guard_get(struct store *, const char *, struct store_peer *);
+static int guard_set(struct store *, const char *, const struct store_peer *);
+
 int
 store_peer_get(struct store *st, const char *url, struct store_peer *p)
 {
@@ -783,6 +786,8 @@ store_peer_get(struct store *st, const char *url, struct store_peer *p)
 		column_copy(stmt, 5, p->error, sizeof(p->error));
 	}
 	sqlite3_finalize(stmt);
+	if ((rc == SQLITE_ROW || rc == SQLITE_DONE) && guard_get(st, url, p) < 0)
+		return -1;
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -809,5 +814,156 @@ store_peer_set(struct store *st, const char *url, const struct store_peer *p)
 	sqlite3_bind_text(stmt, 7, p->error, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? guard_set(st, url, p) : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Guards: a peer's pass, held deletes, refused changes, owner changes */
+
+static const char guard_schema[] =
+    "CREATE TABLE IF NOT EXISTS peer_guard ("
+    " url TEXT PRIMARY KEY, pass INTEGER NOT NULL DEFAULT 0,"
+    " seen INTEGER NOT NULL DEFAULT 0,"
+    " refused INTEGER NOT NULL DEFAULT 0,"
+    " refused_zone TEXT NOT NULL DEFAULT '',"
+    " refused_dated_us INTEGER NOT NULL DEFAULT 0,"
+    " refused_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS peer_held ("
+    " url TEXT NOT NULL, name TEXT NOT NULL, last_pass INTEGER NOT NULL,"
+    " PRIMARY KEY (url, name));"
+    "CREATE TABLE IF NOT EXISTS owner_changes ("
+    " source TEXT PRIMARY KEY, changed INTEGER NOT NULL DEFAULT 0,"
+    " refused INTEGER NOT NULL DEFAULT 0);";
+
+static int
+guard_init(struct store *st)
+{
+	return sqlite3_exec(st->db, guard_schema, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+static int
+guard_get(struct store *st, const char *url, struct store_peer *p)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (guard_init(st) < 0 || sqlite3_prepare_v2(st->db,
+	    "SELECT pass, seen, refused, refused_zone, refused_dated_us,"
+	    " refused_us FROM peer_guard WHERE url = ?1", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		p->pass = sqlite3_column_int64(stmt, 0);
+		p->seen = (uint64_t)sqlite3_column_int64(stmt, 1);
+		p->refused = (unsigned long long)sqlite3_column_int64(stmt, 2);
+		column_copy(stmt, 3, p->refused_zone,
+		    sizeof(p->refused_zone));
+		p->refused_dated_us = sqlite3_column_int64(stmt, 4);
+		p->refused_us = sqlite3_column_int64(stmt, 5);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+guard_set(struct store *st, const char *url, const struct store_peer *p)
+{
+	const char *s[2] = { url, p->refused_zone };
+	long long n[5] = { p->pass, (long long)p->seen, (long long)p->refused,
+	    p->refused_dated_us, p->refused_us };
+	sqlite3_stmt *stmt;
+	int rc, i;
+
+	if (guard_init(st) < 0 || sqlite3_prepare_v2(st->db,
+	    "INSERT INTO peer_guard(url, pass, seen, refused, refused_zone,"
+	    " refused_dated_us, refused_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT(url) DO UPDATE SET pass = excluded.pass,"
+	    " seen = excluded.seen, refused = excluded.refused,"
+	    " refused_zone = excluded.refused_zone,"
+	    " refused_dated_us = excluded.refused_dated_us,"
+	    " refused_us = excluded.refused_us", -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, s[0], -1, SQLITE_STATIC);
+	for (i = 0; i < 3; i++)
+		sqlite3_bind_int64(stmt, i + 2, n[i]);
+	sqlite3_bind_text(stmt, 5, s[1], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, n[3]);
+	sqlite3_bind_int64(stmt, 7, n[4]);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_peer_held(struct store *st, const char *url, const char *zone,
+    long long pass, int mark)
+{
+	const char *s[2] = { url, zone };
+	long long n[1] = { pass - 1 }, seen = 0;
+
+	if (guard_init(st) < 0 || exec1(st, "SELECT count(*) FROM peer_held"
+	    " WHERE url = ?1 AND name = ?2 AND last_pass = ?3", "tti", s, n,
+	    &seen) != SQLITE_ROW)
+		return -1;
+	n[0] = pass;
+	if (mark && exec1(st, "INSERT INTO peer_held(url, name, last_pass)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT(url, name) DO UPDATE SET"
+	    " last_pass = excluded.last_pass", "tti", s, n, NULL) !=
+	    SQLITE_DONE)
+		return -1;
+	return seen > 0 ? 1 : 0;
+}
+
+int
+store_peer_held_prune(struct store *st, const char *url, long long pass)
+{
+	const char *s[1] = { url };
+	long long n[1] = { pass };
+
+	if (guard_init(st) < 0 || exec1(st, "DELETE FROM peer_held WHERE"
+	    " url = ?1 AND last_pass <> ?2", "ti", s, n, NULL) != SQLITE_DONE)
+		return -1;
+	return 0;
+}
+
+int
+store_owner_count(struct store *st, const char *source, int refused)
+{
+	const char *s[1] = { source };
+
+	if (guard_init(st) < 0 || exec1(st, refused ?
+	    "INSERT INTO owner_changes(source, refused) VALUES (?1, 1)"
+	    " ON CONFLICT(source) DO UPDATE SET refused = refused + 1" :
+	    "INSERT INTO owner_changes(source, changed) VALUES (?1, 1)"
+	    " ON CONFLICT(source) DO UPDATE SET changed = changed + 1", "t",
+	    s, NULL, NULL) != SQLITE_DONE)
+		return -1;
+	return 0;
+}
+
+int
+store_owner_counts(struct store *st, const char *source,
+    unsigned long long *changed, unsigned long long *refused)
+{
+	const char *s[1] = { source };
+	long long v = 0;
+	int rc;
+
+	*changed = *refused = 0;
+	if (guard_init(st) < 0)
+		return -1;
+	rc = exec1(st, "SELECT changed FROM owner_changes WHERE source = ?1",
+	    "t", s, NULL, &v);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	*changed = rc == SQLITE_ROW ? (unsigned long long)v : 0;
+	rc = exec1(st, "SELECT refused FROM owner_changes WHERE source = ?1",
+	    "t", s, NULL, &v);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	*refused = rc == SQLITE_ROW ? (unsigned long long)v : 0;
+	return 0;
 }

@@ -159,6 +159,14 @@ struct store_peer {
 	long long	 fail_us;	/* last failed pass, 0 never */
 	unsigned	 failures;	/* consecutive failed passes */
 	char		 error[256];	/* the last failure's reason */
+	/* Its guards: passes begun, how far it was read (past since while
+	 * deletes are held), changes refused as dated too far ahead. */
+	long long	 pass;
+	uint64_t	 seen;
+	unsigned long long refused;
+	char		 refused_zone[JOB_NAME_MAX + 1];
+	long long	 refused_dated_us;	/* the time the change claimed */
+	long long	 refused_us;	/* when it was refused */
 };
 
 /* Read the state of the peer at url into *p (zeroed when none). Returns
@@ -168,5 +176,30 @@ int store_peer_get(struct store *st, const char *url, struct store_peer *p);
 /* Write the state of the peer at url. Returns 0 or -1. */
 int store_peer_set(struct store *st, const char *url,
     const struct store_peer *p);
+
+/*
+ * Guards: deletes a peer asks for beyond peer-pull's share, held until
+ * the peer's next pass asks again; owner changes, counted by source.
+ */
+
+/* Peek (mark = 0) or mark (mark = 1) the delete of zone asked by the
+ * peer at url as held in the peer's pass. Returns 1 when its previous
+ * pass held it as well (confirmed), 0 when not, -1 on error. */
+int store_peer_held(struct store *st, const char *url, const char *zone,
+    long long pass, int mark);
+
+/* Forget the held deletes of the peer at url that pass did not hold.
+ * Returns 0 or -1. */
+int store_peer_held_prune(struct store *st, const char *url,
+    long long pass);
+
+/* Count one owner change (refused = 0) or one refused owner change
+ * (refused = 1) from source ("directadmin" or "peer"). Returns 0 or -1. */
+int store_owner_count(struct store *st, const char *source, int refused);
+
+/* The owner changes made and refused from source so far. Returns 0 or
+ * -1. */
+int store_owner_counts(struct store *st, const char *source,
+    unsigned long long *changed, unsigned long long *refused);
 
 #endif

@@ -774,3 +774,58 @@ login_ok() {
 	run grep 'without TLS' "$D/log"
 	assert_failure
 }
+
+# --- owner changes: a save from another DirectAdmin server ---------------
+
+# metric NAME: NAME's line for DirectAdmin's saves in /metrics.
+owner_metric() {
+	curl -s -u directdnsonly:secret "http://127.0.0.1:$PORT/metrics" |
+	    grep "^$1{source=\"directadmin\"}"
+}
+
+@test "da-receive: a save from another server moves the zone's owner, logged with both hosts and counted in /metrics" {
+	start_dar
+	rawsave example.com
+	assert_equal "$BODY" "error=0"
+	rawsave example.com "&username=bob&hostname=s2.example.net" 2024010102
+	assert_equal "$STATUS" 200
+	assert_equal "$BODY" "error=0"
+	run sqlite3 "$D/store.db" "SELECT hostname, username, serial FROM zones"
+	assert_output "s2.example.net|bob|2024010102"
+	run owner_metric dadns_owner_changes_total
+	assert_output 'dadns_owner_changes_total{source="directadmin"} 1'
+	# The same owner again is no change.
+	rawsave example.com "&username=bob&hostname=S2.example.net" 2024010103
+	assert_equal "$BODY" "error=0"
+	run owner_metric dadns_owner_changes_total
+	assert_output 'dadns_owner_changes_total{source="directadmin"} 1'
+	stop_dar
+	run grep -c 'owner change' "$D/log"
+	assert_output 1
+	grep -q 'warning: owner change zone=example.com owner=s1.example.net new_owner=s2.example.net user=bob' "$D/log"
+}
+
+@test "da-receive: with app.allow_owner_change false a save from another server gets a clear error and changes nothing" {
+	write_config "  allow_owner_change: false"
+	start_dar
+	rawsave example.com
+	assert_equal "$BODY" "error=0"
+	rawsave example.com "&username=bob&hostname=s2.example.net" 2024010102
+	assert_equal "$STATUS" 403
+	assert_equal "$BODY" "error=1&text=Save+of+example.com+refused%3A+it+belongs+to+s1.example.net%2C+not+s2.example.net%2C+and+owner+changes+are+refused+here"
+	run sqlite3 "$D/store.db" "SELECT hostname, username, serial FROM zones"
+	assert_output "s1.example.net|fred|2021082500"
+	assert_equal "$(jobs_in example.com)" 1
+	run owner_metric dadns_owner_changes_refused_total
+	assert_output 'dadns_owner_changes_refused_total{source="directadmin"} 1'
+	run owner_metric dadns_owner_changes_total
+	assert_output 'dadns_owner_changes_total{source="directadmin"} 0'
+	# The owner still saves and deletes its zone.
+	rawsave example.com "" 2024010103
+	assert_equal "$BODY" "error=0"
+	printf 'action=delete&hostname=s1.example.net&select0=example.com' >"$D/del"
+	da POST /CMD_API_DNS_ADMIN "$D/del"
+	assert_equal "$BODY" "error=0"
+	stop_dar
+	grep -q 'warning: save refused zone=example.com owner=s1.example.net requester=s2.example.net (app.allow_owner_change is false)' "$D/log"
+}

@@ -450,7 +450,9 @@ z5.example 2024010101"
 	assert_success
 	run --separate-stderr pull b
 	assert_success
-	run --separate-stderr pull c
+	# Two deletes of c's four live zones: past the default share of one
+	# pass (peer_sync.max_delete_percent), allowed here.
+	run --separate-stderr pull c DADNS_PEER_SYNC_MAX_DELETES=2
 	assert_success
 	for n in a b c; do
 		wait_for 30 serves $n "$want"
@@ -465,4 +467,123 @@ z5.example 2024010101"
 		assert_success
 		[[ $stderr != *"saved "[1-9]* && $stderr != *"deleted "[1-9]* ]]
 	done
+}
+
+# --- guards: peer times, deletes per pass, owner changes -----------------
+
+@test "peer-pull: a tombstone dated a year ahead is refused: the zone stays served, the refusal is logged and shown in /status" {
+	python3 "$FIX/standin" "$D/standin" 3>&- &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$D/standin/port"
+	url=http://127.0.0.1:$(cat "$D/standin/port")/future
+	peer="DADNS_PEER_SYNC_PEER_1_URL=$url DADNS_PEER_SYNC_PEER_1_USERNAME=peersync DADNS_PEER_SYNC_PEER_1_PASSWORD=x"
+	inst b
+	env $(inst_env b) $peer sh "$TOP/etc/run.sh" start >/dev/null
+	assert_equal "$(push b keep.example 2024010101)" "error=0"
+	wait_for 20 serves b "keep.example 2024010101"
+
+	run --separate-stderr pull b $peer
+	assert_success
+	[[ $stderr == *"peer $url: refused delete zone=keep.example dated=20"*"ahead of this clock, more than peer_sync.max_skew_seconds=300"* ]]
+	[[ $stderr == *"saved 0 deleted 0 current 0 invalid 0 refused 1 held 0"* ]]
+	# Nothing was queued: once the runner is idle, the zone is served.
+	wait_for 20 sh -c 'test -z "$(ls "$1")"' _ "$D/b/data/queues/nsd/new"
+	run served b
+	assert_output "keep.example 2024010101"
+	run sqlite3 "$D/b/data/dadns.db" "SELECT deleted_us FROM zones WHERE name = 'keep.example'"
+	assert_output 0
+	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$HTTP_b/status"
+	run jq -c ".peer_sync.peers[] | select(.url == \"$url\") | [.refused, .last_refused.zone, (.last_refused.dated > .last_refused.at)]" <<<"$output"
+	assert_output '[1,"keep.example",true]'
+
+	# Read again (a new pass from the start): refused, not counted twice.
+	sqlite3 "$D/b/data/dadns.db" "UPDATE peer_state SET since = 0"
+	run --separate-stderr pull b $peer
+	assert_success
+	[[ $stderr == *"refused 1 held 0"* ]]
+	run sqlite3 "$D/b/data/dadns.db" "SELECT refused FROM peer_guard"
+	assert_output 1
+	run served b
+	assert_output "keep.example 2024010101"
+}
+
+@test "peer-pull: a peer deleting most zones: the first pass deletes no more than the share and says so, a second pass that sees the same deletes the rest" {
+	bare a peer-a
+	bare b peer-b "http://127.0.0.1:$PORT_a" peer-a
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		qpush a z$i.example 2024010101
+		qpush b z$i.example 2024010101
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		queue-push -c "$D/a/app.yml" delete z$i.example >/dev/null
+	done
+	live() {
+		sqlite3 "$D/b/store.db" "SELECT count(*) FROM zones WHERE deleted_us = 0"
+	}
+
+	# 10 % of 10 live zones: one delete, the other seven held.
+	run --separate-stderr peer-pull -c "$D/b/app.yml" -n
+	assert_failure 1
+	assert_equal "$(grep -c '^delete ' <<<"$output")" 1
+	assert_equal "$(grep -c '^hold ' <<<"$output")" 7
+	DADNS_PEER_SYNC_MAX_DELETES=8 run --separate-stderr peer-pull -c "$D/b/app.yml" -n
+	assert_equal "$(grep -c '^delete ' <<<"$output")" 8
+	assert_equal "$(grep -c '^hold ' <<<"$output")" 0
+
+	run --separate-stderr peer-pull -c "$D/b/app.yml"
+	assert_success
+	[[ $stderr == *"peer http://127.0.0.1:$PORT_a: 7 deletes of live zones held: more than 1 in one pass (peer_sync.max_delete_percent of the live zones); taken when the peer's next pass asks for them again"* ]]
+	[[ $stderr == *"saved 0 deleted 1 current 2 invalid 0 refused 0 held 7"* ]]
+	run live
+	assert_output 9
+	# b's ten saves and the one delete: nothing held was queued.
+	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_z[0-9]*.example$')" 11
+
+	# The second pass sees the same deletes: they are made.
+	run --separate-stderr peer-pull -c "$D/b/app.yml"
+	assert_success
+	[[ $stderr == *"saved 0 deleted 7 current 0 invalid 0 refused 0 held 0"* ]]
+	run live
+	assert_output 2
+	run sqlite3 "$D/b/store.db" "SELECT name FROM zones WHERE deleted_us = 0 ORDER BY name"
+	assert_output "z10.example
+z9.example"
+	run sqlite3 "$D/b/store.db" "SELECT count(*) FROM peer_held"
+	assert_output 0
+}
+
+@test "peer-pull: an owner change from a peer is logged and counted, or refused with app.allow_owner_change false" {
+	bare a peer-a
+	bare b peer-b "http://127.0.0.1:$PORT_a" peer-a
+	qpush b own.example 2024010101 da1.example.net
+	qpush a own.example 2024010102 da2.example.net
+	owner() {
+		sqlite3 "$D/b/store.db" "SELECT hostname, serial FROM zones WHERE name = 'own.example'"
+	}
+	metric() {
+		curl -s -u directdnsonly:da-secret "http://127.0.0.1:$PORT_b/metrics" |
+		    grep "^$1{source=\"peer\"}"
+	}
+
+	# Refused: owner and text stay, the refusal is logged and counted.
+	DADNS_APP_ALLOW_OWNER_CHANGE=false run --separate-stderr peer-pull -c "$D/b/app.yml"
+	assert_success
+	[[ $stderr == *"refused owner change zone=own.example owner=da1.example.net new_owner=da2.example.net (app.allow_owner_change is false)"* ]]
+	run owner
+	assert_output "da1.example.net|2024010101"
+	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_own.example$')" 1
+	run metric dadns_owner_changes_refused_total
+	assert_output 'dadns_owner_changes_refused_total{source="peer"} 1'
+	run metric dadns_owner_changes_total
+	assert_output 'dadns_owner_changes_total{source="peer"} 0'
+
+	# Allowed (the default): taken, logged with both hosts, counted.
+	qpush a own.example 2024010103 da2.example.net
+	run --separate-stderr peer-pull -c "$D/b/app.yml"
+	assert_success
+	[[ $stderr == *"owner change zone=own.example owner=da1.example.net new_owner=da2.example.net peer=http://127.0.0.1:$PORT_a"* ]]
+	run owner
+	assert_output "da2.example.net|2024010103"
+	run metric dadns_owner_changes_total
+	assert_output 'dadns_owner_changes_total{source="peer"} 1'
 }
