@@ -30,6 +30,7 @@
 #include "spool.h"
 #include "store.h"
 #include "zone.h"
+#include "zonefile.h"
 
 #define PAGE		512	/* zones checked per round */
 #define SOA_MS		2000	/* one round of SOA queries */
@@ -689,7 +690,7 @@ check_files(struct filebe *f, struct batch *bt)
 				    "zone present");
 			continue;
 		}
-		if (io_read_file(f->zfd, fn, ZONE_TEXT_MAX + 1024, &buf,
+		if (zonefile_read(f->zfd, fn, ZONE_TEXT_MAX + 1024, &buf,
 		    &len) < 0) {
 			if (errno == ENOENT)
 				need(it, N_SAVE, "zone file missing");

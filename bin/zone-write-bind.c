@@ -113,17 +113,20 @@ runner_log(int level, const char *msg)
 	}
 }
 
-/* Write the prepared text of item i into a temporary file of zones_dir,
- * named after i so named-checkconf's messages lead back to it. */
+/* Write the prepared text of item i into a new temporary file of
+ * zones_dir, .zwb-I-RANDOM.tmp: I leads named-checkconf's messages back to
+ * the item, the random part keeps the name unpredictable. */
 static int
 write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i)
 {
-	snprintf(w->tmp, sizeof(w->tmp), TMP_PREFIX "%ld-%zu.tmp",
-	    (long)getpid(), i);
-	if (zonefile_write(b->zfd, w->tmp, w->text, w->len, 0) == 0)
+	char pfx[32];
+
+	snprintf(pfx, sizeof(pfx), TMP_PREFIX "%zu-", i);
+	if (zonefile_write(b->zfd, pfx, ".tmp", w->text, w->len, 0, w->tmp,
+	    sizeof(w->tmp)) == 0)
 		return 0;
-	writer_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s", b->zdir,
-	    w->tmp, strerror(errno));
+	writer_fail(it, RUNNER_TEMP, "unable to write a temporary file in "
+	    "%s: %s", b->zdir, strerror(errno));
 	w->tmp[0] = '\0';
 	return -1;
 }
@@ -156,26 +159,25 @@ zidx_find(const struct zidx *idx, size_t n, const char *s, size_t len)
 /*
  * Which item does one line of named-checkconf -z talk about? Lines name
  * the zone ("zone Z/IN: ...", "_default/Z/IN: ...") or our temporary file
- * (".zwb-PID-I.tmp:4: near ..."). Sets *kind: 'L' loaded, 'F' the
+ * (".zwb-I-RANDOM.tmp:4: near ..."). Sets *kind: 'L' loaded, 'F' the
  * verdict of a failure, 'D' a detail. Returns the item or -1.
  */
 static long
 check_line(const char *line, size_t len, const struct zidx *idx, size_t n,
     size_t nitems, char *kind)
 {
-	char pfx[32];
 	const char *p, *e;
-	size_t plen;
+	size_t plen = sizeof(TMP_PREFIX) - 1;
 	unsigned long v;
 	char *end;
 
-	plen = (size_t)snprintf(pfx, sizeof(pfx), TMP_PREFIX "%ld-",
-	    (long)getpid());
-	if ((p = memmem(line, len, pfx, plen)) != NULL) {
+	if ((p = memmem(line, len, TMP_PREFIX, plen)) != NULL) {
 		v = strtoul(p + plen, &end, 10);
 		*kind = 'D';
-		return strncmp(end, ".tmp", 4) == 0 && v < nitems ? (long)v :
-		    -1;
+		if (*end != '-' || v >= nitems)
+			return -1;
+		end += 1 + strspn(end + 1, "0123456789abcdef");
+		return strncmp(end, ".tmp", 4) == 0 ? (long)v : -1;
 	}
 	if (len > 5 && strncmp(line, "zone ", 5) == 0) {
 		p = line + 5;
@@ -225,19 +227,24 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 		return;
 	idx = calloc(m, sizeof(*idx));
 	why = calloc(n, RUNNER_REASON_MAX);
-	snprintf(conf, sizeof(conf), TMP_PREFIX "%ld.conf", (long)getpid());
+	conf[0] = '\0';
 	f = NULL;
 	fd = -1;
 	if (idx == NULL || why == NULL ||
-	    (fd = openat(b->zfd, conf, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+	    (fd = io_create_tmp(b->zfd, TMP_PREFIX, ".conf", 0600, conf,
+	    sizeof(conf))) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		int saved = errno;
+
+		/* Only a file we created may be removed. */
 		if (fd >= 0)
 			close(fd);
+		else
+			conf[0] = '\0';
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0' && it[i].result == RUNNER_OK)
 				writer_fail(&it[i], RUNNER_TEMP, "unable to "
-				    "write %s/%s: %s", b->zdir, conf,
-				    strerror(errno));
+				    "write a configuration in %s: %s", b->zdir,
+				    strerror(saved));
 		goto out;
 	}
 	/* Only the zones: named's defaults for primary zones apply
@@ -336,7 +343,8 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	}
 	rndc_free(&call, 1);
 out:
-	unlinkat(b->zfd, conf, 0);
+	if (conf[0] != '\0')
+		unlinkat(b->zfd, conf, 0);
 	free(idx);
 	free(why);
 }
@@ -732,6 +740,9 @@ main(int argc, char *argv[])
 		    "or newlines", b.be->name, b.zdir);
 	if ((b.zfd = open(b.zdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die_sys(EXIT_TEMP, "unable to open %s", b.zdir);
+	if ((n = writer_dir_check(b.zfd, "zones directory", b.zdir, err,
+	    sizeof(err))) != 0)
+		die(n, "%s", err);
 
 	if (cmd != WRITER_RUN) {
 		n = one_shot(&b, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
@@ -744,6 +755,9 @@ main(int argc, char *argv[])
 	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 0, err,
 	    sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
+	if ((n = writer_spool_check(ro.spool, b.be->name, err,
+	    sizeof(err))) != 0)
+		die(n, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = b.be->name;
 	rb.ctx = &b;

@@ -539,6 +539,9 @@ main(int argc, char *argv[])
 	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 0, err,
 	    sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
+	if ((n = writer_spool_check(ro.spool, w.be->name, err,
+	    sizeof(err))) != 0)
+		die(n, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = w.be->name;
 	rb.ctx = &w;

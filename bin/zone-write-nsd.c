@@ -32,6 +32,8 @@
 #define SYNC_EACH_MAX	16	/* bigger batches: one syncfs() */
 #define DOWN_MS		2000	/* NSD unreachable: later batches of a pass
 				 * fail without writing files */
+#define TMP_PREFIX	".zwn-"	/* temporary zone files: prefix, random */
+#define TMP_SUFFIX	".tmp"	/* digits, suffix */
 #define TMP_STALE_S	3600	/* leftover temporary zone files */
 #define FILE_NAME_MAX	255
 
@@ -110,14 +112,11 @@ runner_log(int level, const char *msg)
 static int
 write_tmp(struct nsd *nsd, struct runner_item *it, struct work *w, int sync)
 {
-	static unsigned long seq;
-
-	snprintf(w->tmp, sizeof(w->tmp), ".zwn-%ld-%lu.tmp", (long)getpid(),
-	    seq++);
-	if (zonefile_write(nsd->zfd, w->tmp, w->text, w->len, sync) == 0)
+	if (zonefile_write(nsd->zfd, TMP_PREFIX, TMP_SUFFIX, w->text, w->len,
+	    sync, w->tmp, sizeof(w->tmp)) == 0)
 		return 0;
-	writer_fail(it, RUNNER_TEMP, "unable to write %s/%s: %s",
-	    nsd->be->zones_dir, w->tmp, strerror(errno));
+	writer_fail(it, RUNNER_TEMP, "unable to write a temporary file in "
+	    "%s: %s", nsd->be->zones_dir, strerror(errno));
 	w->tmp[0] = '\0';
 	return -1;
 }
@@ -530,6 +529,9 @@ main(int argc, char *argv[])
 	if ((nsd.zfd = open(nsd.be->zones_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
 		die_sys(EXIT_TEMP, "unable to open %s", nsd.be->zones_dir);
+	if ((n = writer_dir_check(nsd.zfd, "zones directory",
+	    nsd.be->zones_dir, err, sizeof(err))) != 0)
+		die(n, "%s", err);
 
 	if (cmd != WRITER_RUN) {
 		n = one_shot(&nsd, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
@@ -542,6 +544,9 @@ main(int argc, char *argv[])
 	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 1, err,
 	    sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
+	if ((n = writer_spool_check(ro.spool, nsd.be->name, err,
+	    sizeof(err))) != 0)
+		die(n, "%s", err);
 	memset(&rb, 0, sizeof(rb));
 	rb.name = nsd.be->name;
 	rb.ctx = &nsd;
@@ -549,7 +554,7 @@ main(int argc, char *argv[])
 	rb.start = nsd_start;
 	rb.finish = nsd_finish;
 	rb.log = runner_log;
-	zonefile_clean(nsd.zfd, ".zwn-", ".tmp", TMP_STALE_S, removed,
+	zonefile_clean(nsd.zfd, TMP_PREFIX, TMP_SUFFIX, TMP_STALE_S, removed,
 	    (void *)nsd.be->zones_dir);
 	log_info("running queue=%s zones_dir=%s control=%s%s verify=%s",
 	    nsd.be->name, nsd.be->zones_dir,

@@ -30,7 +30,11 @@ start() {
 		echo "dadns: already running (make stop first)" >&2
 		exit 1
 	fi
+	# The zone writers refuse a zones directory or spool that another
+	# user may write in, whatever the umask this was started with.
+	umask 022
 	mkdir -p "$RUN/etc" "$RUN/data/queues" "$RUN/nsd/zones" "$RUN/secret"
+	chmod go-w "$RUN/data" "$RUN/data/queues" "$RUN/nsd" "$RUN/nsd/zones"
 	chmod 700 "$RUN/secret"
 
 	# The DirectAdmin password: from the environment, else generated once.

@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "io.h"
+
+#define TMP_RANDOM	8	/* random bytes in a temporary file name */
+#define TMP_TRIES	16	/* names tried before giving up (EEXIST) */
 
 int
 io_write_all(int fd, const void *buf, size_t len)
@@ -112,15 +116,47 @@ io_fsync_dir(const char *path)
 }
 
 int
+io_create_tmp(int dfd, const char *prefix, const char *suffix, mode_t mode,
+    char *name, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[TMP_RANDOM];
+	char rnd[2 * TMP_RANDOM + 1];
+	ssize_t got;
+	size_t i;
+	int fd, tries;
+
+	for (tries = 0; tries < TMP_TRIES; tries++) {
+		if ((got = getrandom(r, sizeof(r), 0)) < 0)
+			return -1;
+		if ((size_t)got != sizeof(r)) {
+			errno = EIO;
+			return -1;
+		}
+		for (i = 0; i < sizeof(r); i++) {
+			rnd[2 * i] = hex[r[i] >> 4];
+			rnd[2 * i + 1] = hex[r[i] & 0xf];
+		}
+		rnd[2 * TMP_RANDOM] = '\0';
+		if (io_fmt(name, size, "%s%s%s", prefix, rnd, suffix) < 0)
+			return -1;
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int
 io_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char tmp[4096], dir[4096];
-	const char *slash;
-	int fd, saved;
+	char tmp[4096], dir[4096], pfx[4096];
+	const char *slash, *base;
+	int dfd, fd, saved;
 
-	if (io_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return -1;
 	slash = strrchr(path, '/');
+	base = slash != NULL ? slash + 1 : path;
 	if (slash == NULL)
 		strcpy(dir, ".");
 	else if (slash == path)
@@ -132,23 +168,33 @@ io_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 		memcpy(dir, path, slash - path);
 		dir[slash - path] = '\0';
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
+	if (io_fmt(pfx, sizeof(pfx), "%s.tmp.", base) < 0)
 		return -1;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((fd = io_create_tmp(dfd, pfx, "", mode, tmp, sizeof(tmp))) < 0)
+		goto fail;
 	if (io_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
-		unlink(tmp);
 		errno = saved;
-		return -1;
+		goto unlink;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return io_fsync_dir(dir);
+	if (close(fd) < 0 || renameat(dfd, tmp, dfd, base) < 0)
+		goto unlink;
+	if (fsync(dfd) < 0)
+		goto fail;
+	close(dfd);
+	return 0;
+unlink:
+	saved = errno;
+	unlinkat(dfd, tmp, 0);
+	errno = saved;
+fail:
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
 }
 
 int

@@ -19,9 +19,17 @@ int io_read_all(int fd, size_t max, char **bufp, size_t *lenp);
 int io_read_file(int dirfd, const char *path, size_t max, char **bufp,
     size_t *lenp);
 
-/* Write buf to path atomically: a temporary file in the same directory,
- * fsync, rename over path, fsync the directory. Returns 0, or -1 with
- * errno set and nothing left behind. */
+/* Create a new file of the directory dfd, open for writing, named prefix,
+ * 16 random hexadecimal digits and suffix (the name goes into
+ * name[0..size)), with mode, O_EXCL and O_NOFOLLOW: whatever is already
+ * at a name, a symbolic link included, is never opened. Returns the
+ * descriptor, or -1 with errno set. */
+int io_create_tmp(int dfd, const char *prefix, const char *suffix,
+    mode_t mode, char *name, size_t size);
+
+/* Write buf to path atomically: a new temporary file (io_create_tmp()) in
+ * the same directory, fsync, rename over path, fsync the directory.
+ * Returns 0, or -1 with errno set and nothing left behind. */
 int io_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode);
 

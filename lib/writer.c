@@ -2,10 +2,13 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "io.h"
@@ -177,6 +180,86 @@ writer_runner_opts(struct runner_opts *o, unsigned sched[RUNNER_SCHEDULE_MAX],
 			return -1;
 		}
 		o->batch_max = (size_t)v;
+	}
+	return 0;
+}
+
+/* The check of writer_dir_check() on what stat() told of path. */
+static int
+dir_safe(const struct stat *sb, const char *what, const char *path,
+    char *err, size_t errlen)
+{
+	uid_t me = geteuid();
+	const char *who;
+
+	if (!S_ISDIR(sb->st_mode)) {
+		snprintf(err, errlen, "%s %s is not a directory", what, path);
+		return EXIT_USAGE;
+	}
+	/* Root may write anywhere anyway: a root-owned directory is as safe
+	 * as one of our own. */
+	if (sb->st_uid != me && sb->st_uid != 0) {
+		snprintf(err, errlen, "unsafe %s %s: owned by uid %lu, not by "
+		    "uid %lu that writes in it nor by root; chown it", what,
+		    path, (unsigned long)sb->st_uid, (unsigned long)me);
+		return EXIT_USAGE;
+	}
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) == (S_IWGRP | S_IWOTH))
+		who = "its group and by others";
+	else if (sb->st_mode & S_IWGRP)
+		who = "its group";
+	else
+		who = "others";
+	snprintf(err, errlen, "unsafe %s %s: writable by %s (mode %04o); "
+	    "make it writable by its owner only (chmod go-w)", what, path,
+	    who, (unsigned)(sb->st_mode & 07777));
+	return EXIT_USAGE;
+}
+
+int
+writer_dir_check(int fd, const char *what, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "unable to examine %s %s: %s", what, path,
+		    strerror(errno));
+		return EXIT_TEMP;
+	}
+	return dir_safe(&sb, what, path, err, errlen);
+}
+
+int
+writer_spool_check(const char *path, const char *queue, char *err,
+    size_t errlen)
+{
+	const char *mid[] = { "", "/tmp", "/", "/", "/" };
+	const char *q[] = { "", "", queue, queue, queue };
+	const char *leaf[] = { "", "", "", "/new", "/fail" };
+	struct stat sb;
+	char p[PATH_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(mid) / sizeof(mid[0]); i++) {
+		if (io_fmt(p, sizeof(p), "%s%s%s%s", path, mid[i], q[i],
+		    leaf[i]) < 0) {
+			snprintf(err, errlen, "spool path %s too long", path);
+			return EXIT_USAGE;
+		}
+		if (stat(p, &sb) < 0) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(err, errlen, "unable to examine spool "
+			    "directory %s: %s", p, strerror(errno));
+			return EXIT_TEMP;
+		}
+		if ((rc = dir_safe(&sb, "spool directory", p, err,
+		    errlen)) != 0)
+			return rc;
 	}
 	return 0;
 }

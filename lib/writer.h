@@ -53,6 +53,24 @@ int writer_runner_opts(struct runner_opts *o,
     int notify_fd, size_t batch_max, int batch_env, char *err,
     size_t errlen);
 
+/*
+ * Refuse the directory open at fd (described as what and path in
+ * messages) when a user other than the effective one could write in it:
+ * owned by another user than the effective one or root, or writable by
+ * its group or by others (a sticky bit does not make that safe). Returns
+ * 0, or EXIT_USAGE with a message in err, or EXIT_TEMP with a message in
+ * err when fd cannot be examined.
+ */
+int writer_dir_check(int fd, const char *what, const char *path, char *err,
+    size_t errlen);
+
+/* The same check for the spool at path and the directories of the queue
+ * named queue in it: tmp/, queue/, queue/new/, queue/fail/. A missing one
+ * passes (the runner creates it, for its own user). Returns 0, or an exit
+ * code (EXIT_USAGE, EXIT_TEMP) with a message in err. */
+int writer_spool_check(const char *path, const char *queue, char *err,
+    size_t errlen);
+
 /* Set the result of it to res and its reason to the formatted message. */
 void writer_fail(struct runner_item *it, enum runner_result res,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -12,14 +12,13 @@
 #include "zonefile.h"
 
 int
-zonefile_write(int dfd, const char *name, const char *buf, size_t len,
-    int sync)
+zonefile_write(int dfd, const char *prefix, const char *suffix,
+    const char *buf, size_t len, int sync, char *name, size_t size)
 {
 	int fd, saved;
 
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
+	if ((fd = io_create_tmp(dfd, prefix, suffix, 0644, name, size)) < 0)
+		return -1;
 	if (io_write_all(fd, buf, len) < 0 || (sync && fdatasync(fd) < 0)) {
 		saved = errno;
 		close(fd);
@@ -43,8 +42,11 @@ zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
 	struct stat old, new;
 	struct timespec ts[2];
 
-	*existed = fstatat(dfd, name, &old, 0) == 0;
-	if (*existed && fstatat(dfd, tmp, &new, 0) == 0 &&
+	/* Only a regular file counts: the mtime of whatever a symbolic
+	 * link points to is none of our business. */
+	*existed = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(old.st_mode);
+	if (*existed && fstatat(dfd, tmp, &new, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (new.st_mtim.tv_sec < old.st_mtim.tv_sec ||
 	    (new.st_mtim.tv_sec == old.st_mtim.tv_sec &&
 	    new.st_mtim.tv_nsec <= old.st_mtim.tv_nsec))) {
@@ -55,7 +57,7 @@ zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
 			ts[1].tv_sec++;
 			ts[1].tv_nsec = 0;
 		}
-		if (utimensat(dfd, tmp, ts, 0) < 0) {
+		if (utimensat(dfd, tmp, ts, AT_SYMLINK_NOFOLLOW) < 0) {
 			snprintf(err, errlen, "unable to set the mtime of "
 			    "%s/%s: %s", dir, tmp, strerror(errno));
 			return -1;
@@ -67,6 +69,37 @@ zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+int
+zonefile_read(int dfd, const char *name, size_t max, char **bufp,
+    size_t *lenp)
+{
+	struct stat sb;
+	int fd, rc, saved;
+
+	/* O_NONBLOCK: a FIFO at name must not hang the reader. */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &sb) < 0)
+		saved = errno;
+	else if (!S_ISREG(sb.st_mode))
+		saved = EINVAL;
+	else if ((size_t)sb.st_size > max)
+		saved = EFBIG;
+	else
+		saved = 0;
+	if (saved != 0) {
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	rc = io_read_all(fd, max, bufp, lenp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 void

@@ -6,22 +6,31 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Write buf[0..len) to the new file name of the directory dfd (mode 0644),
- * with sync set also fdatasync() it. Returns 0, or -1 with errno set and
- * the file removed. */
-int zonefile_write(int dfd, const char *name, const char *buf, size_t len,
-    int sync);
+/* Write buf[0..len) to a new file of the directory dfd (mode 0644) named
+ * prefix, random digits and suffix (io_create_tmp(): never a name someone
+ * planted), its name put into name[0..size); with sync set also
+ * fdatasync() it. Returns 0, or -1 with errno set and the file removed. */
+int zonefile_write(int dfd, const char *prefix, const char *suffix,
+    const char *buf, size_t len, int sync, char *name, size_t size);
 
 /*
  * Rename tmp over name in the directory dfd (shown as dir in messages).
  * Servers reload a zone file only when its mtime is later than that of the
  * file they loaded last, and the file system clock ticks coarsely: when
  * tmp is not newer than name, tmp's mtime is set to name's plus 1 ns
- * first. Sets *existed to whether name was there. Returns 0, or -1 with a
- * message in err.
+ * first. A symbolic link or anything else at name is replaced, never
+ * followed. Sets *existed to whether name was a regular file. Returns 0,
+ * or -1 with a message in err.
  */
 int zonefile_install(int dfd, const char *dir, const char *tmp,
     const char *name, int *existed, char *err, size_t errlen);
+
+/* Read the regular file name of the directory dfd, at most max bytes,
+ * into a malloc'd NUL-terminated buffer (*bufp, *lenp), never through a
+ * symbolic link (ELOOP) nor from anything but a regular file (EINVAL).
+ * Returns 0, or -1 with errno set (ENOENT: no file, EFBIG: too big). */
+int zonefile_read(int dfd, const char *name, size_t max, char **bufp,
+    size_t *lenp);
 
 /* Remove the regular files of the directory dfd whose names start with
  * prefix and end with suffix and that were last modified more than stale

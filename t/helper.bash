@@ -4,6 +4,10 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
+# The zone writers refuse zones directories and spools that other users
+# may write in: whatever umask the tests are started with, create none.
+umask 022
+
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 PATH="$TOP/bin:$PATH"
 export PATH TOP

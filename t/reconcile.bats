@@ -426,6 +426,35 @@ serves_not() {
 	assert_output --partial "healed=1"
 }
 
+@test "reconcile: a symlink or a FIFO at a zone file's name is healed, never read through" {
+	nsd_start "$D/nsd" || fail "NSD did not start"
+	nsd_config nodaserver
+	start_runner
+	for z in a.example b.example; do
+		da_zone $z 2021082501 | queue-push save $z >/dev/null
+		wait_for 20 served $z 2021082501 || fail "$z not served"
+	done
+	wait_for 10 drained
+	kill "$RUNNER_PID"; wait "$RUNNER_PID" || true; RUNNER_PID=
+	# Same text behind a link: still not a zone file of ours.
+	mv "$NSD_DIR/zones/a.example.db" "$D/a.copy"
+	ln -s "$D/a.copy" "$NSD_DIR/zones/a.example.db"
+	rm "$NSD_DIR/zones/b.example.db"
+	mkfifo "$NSD_DIR/zones/b.example.db"
+	run --separate-stderr timeout 20 reconcile -n
+	[ "$status" -eq 1 ]
+	assert_line --regexp '^would-heal backend=nsd zone=a.example reason="zone file unreadable: '
+	assert_line --regexp '^would-heal backend=nsd zone=b.example reason="zone file unreadable: '
+	run --separate-stderr timeout 20 reconcile
+	assert_success
+	start_runner
+	wait_for 20 drained || fail "queue not drained"
+	[ -f "$NSD_DIR/zones/a.example.db" ]
+	[ ! -L "$NSD_DIR/zones/a.example.db" ]
+	[ -f "$NSD_DIR/zones/b.example.db" ]
+	cmp -s "$D/a.copy" "$NSD_DIR/zones/a.example.db"
+}
+
 @test "reconcile: -l loops until SIGTERM and exits 0" {
 	nsd_start "$D/nsd" || fail "NSD did not start"
 	nsd_config nodaserver

@@ -410,6 +410,74 @@ no_tmp() {
 	grep -q 'stopped' "$D/run.log"
 }
 
+@test "zone-write-bind: a symlink at a zone file's name is replaced, never written through" {
+	printf 'precious\n' >"$D/target"
+	touch -d '+1 year' "$D/target"
+	ln -s "$D/target" "$NAMED_DIR/zones/example.com.db"
+	run --separate-stderr zone-write-bind save example.com < <(da_zone example.com 5)
+	assert_success
+	[ "$(cat "$D/target")" = precious ]
+	[ ! -L "$NAMED_DIR/zones/example.com.db" ]
+	[ -f "$NAMED_DIR/zones/example.com.db" ]
+	grep -q 'IN[[:space:]]*SOA' "$NAMED_DIR/zones/example.com.db"
+	# Nor is its target's mtime taken for the zone file's.
+	[ "$(stat -c %Y "$NAMED_DIR/zones/example.com.db")" -lt "$(( $(date +%s) + 3600 ))" ]
+	[ "$(serial example.com)" = 5 ]
+	# A delete removes the link, not what it points to.
+	ln -sf "$D/target" "$NAMED_DIR/zones/example.com.db"
+	run --separate-stderr zone-write-bind delete example.com
+	assert_success
+	[ ! -L "$NAMED_DIR/zones/example.com.db" ]
+	[ ! -e "$NAMED_DIR/zones/example.com.db" ]
+	[ "$(cat "$D/target")" = precious ]
+}
+
+@test "zone-write-bind: symlinks planted at guessable temporary names are never written through" {
+	printf 'precious\n' >"$D/target"
+	start_runner
+	# The names of earlier versions: .zwb-PID-I.tmp, .zwb-PID.conf.
+	for i in 0 1 2 3; do
+		ln -s "$D/target" "$NAMED_DIR/zones/.zwb-$RUNNER_PID-$i.tmp"
+	done
+	ln -s "$D/target" "$NAMED_DIR/zones/.zwb-$RUNNER_PID.conf"
+	push save a.example 1
+	push save b.example 2
+	wait_for 20 served a.example 1
+	wait_for 20 served b.example 2
+	[ "$(cat "$D/target")" = precious ]
+	for z in a.example b.example; do
+		[ ! -L "$NAMED_DIR/zones/$z.db" ]
+		grep -q 'IN[[:space:]]*SOA' "$NAMED_DIR/zones/$z.db"
+	done
+	# The temporary files are gone, the planted links left alone.
+	[ "$(ls -A "$NAMED_DIR/zones" | grep -c '^\.')" = 5 ]
+}
+
+@test "zone-write-bind: a zones directory or spool other users may write makes it exit 100" {
+	for mode in 775 757 1777; do
+		chmod "$mode" "$NAMED_DIR/zones"
+		run --separate-stderr zone-write-bind save example.com < <(da_zone example.com 1)
+		[ "$status" -eq 100 ]
+		[[ "$stderr" == "zone-write-bind: fatal: unsafe zones directory $NAMED_DIR/zones: writable by "* ]]
+	done
+	[[ "$stderr" == *"its group and by others (mode 1777)"* ]]
+	[ -z "$(ls -A "$NAMED_DIR/zones")" ]
+	[ "$(serial example.com)" = REFUSED ]
+	chmod 755 "$NAMED_DIR/zones"
+	push save example.com 2
+	for dir in spool spool/tmp spool/bind spool/bind/new spool/bind/fail; do
+		chmod o+w "$D/$dir"
+		run --separate-stderr timeout 10 zone-write-bind run
+		[ "$status" -eq 100 ]
+		[[ "$stderr" == *"fatal: unsafe spool directory $D/$dir: writable by others (mode "* ]]
+		chmod o-w "$D/$dir"
+	done
+	[ "$(jobs_in new)" = 1 ]
+	# Safe modes again: the queue is applied.
+	start_runner
+	wait_for 20 served example.com 2
+}
+
 @test "zone-write-bind: a bad config exits 100 naming the key" {
 	printf 'dns: {backends: {bind: {type: bind, enabled: true, zones_dir: "%s/z\\"x"}}}\n' "$D" >"$D/bad.yml"
 	run --separate-stderr zone-write-bind -c "$D/bad.yml" delete a.example

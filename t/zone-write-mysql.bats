@@ -601,6 +601,22 @@ full_zone() {
 	[[ "$stderr" == *"several enabled coredns_mysql backends"* ]]
 }
 
+@test "zone-write-mysql: a spool other users may write makes run exit 100" {
+	push save example.com 7
+	for dir in spool spool/tmp spool/coredns_a spool/coredns_a/new spool/coredns_a/fail; do
+		chmod g+w "$D/$dir"
+		run --separate-stderr timeout 10 zone-write-mysql -b coredns_a run
+		[ "$status" -eq 100 ]
+		[[ "$stderr" == *"fatal: unsafe spool directory $D/$dir: writable by its group (mode "* ]]
+		chmod g-w "$D/$dir"
+	done
+	[ "$(jobs_in coredns_a new)" = 1 ]
+	# Safe modes again: the queue is applied.
+	start_runner coredns_a
+	wait_for 10 count_is coredns_a new 0
+	[ "$(soa_a example.com)" = 7 ]
+}
+
 @test "zone-write-mysql: the s6 service, one copy per database, takes its backend from its name or env/" {
 	mkdir -p "$D/scan"
 	cp -R "$TOP/service/zone-write-mysql" "$D/scan/zone-write-mysql-coredns_a"

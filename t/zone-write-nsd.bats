@@ -334,6 +334,82 @@ push() {
 	grep -q 'stopped' "$D/run.log"
 }
 
+@test "zone-write-nsd: a symlink at a zone file's name is replaced, never written through" {
+	printf 'precious\n' >"$D/target"
+	touch -d '+1 year' "$D/target"
+	ln -s "$D/target" "$NSD_DIR/zones/example.com.db"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 5)
+	assert_success
+	[ "$(cat "$D/target")" = precious ]
+	[ ! -L "$NSD_DIR/zones/example.com.db" ]
+	[ -f "$NSD_DIR/zones/example.com.db" ]
+	grep -q 'IN[[:space:]]*SOA' "$NSD_DIR/zones/example.com.db"
+	# Nor is its target's mtime taken for the zone file's.
+	[ "$(stat -c %Y "$NSD_DIR/zones/example.com.db")" -lt "$(( $(date +%s) + 3600 ))" ]
+	[ "$(soa_serial example.com)" = 5 ]
+	# A delete removes the link, not what it points to.
+	ln -sf "$D/target" "$NSD_DIR/zones/example.com.db"
+	run --separate-stderr zone-write-nsd delete example.com
+	assert_success
+	[ ! -L "$NSD_DIR/zones/example.com.db" ]
+	[ ! -e "$NSD_DIR/zones/example.com.db" ]
+	[ "$(cat "$D/target")" = precious ]
+}
+
+@test "zone-write-nsd: symlinks planted at guessable temporary names are never written through" {
+	printf 'precious\n' >"$D/target"
+	start_runner
+	# The names of earlier versions: .zwn-PID-SEQ.tmp.
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		ln -s "$D/target" "$NSD_DIR/zones/.zwn-$RUNNER_PID-$i.tmp"
+	done
+	push save a.example 1
+	push save b.example 2
+	wait_for 10 served a.example 1
+	wait_for 10 served b.example 2
+	[ "$(cat "$D/target")" = precious ]
+	for z in a.example b.example; do
+		[ ! -L "$NSD_DIR/zones/$z.db" ]
+		grep -q 'IN[[:space:]]*SOA' "$NSD_DIR/zones/$z.db"
+	done
+	# The temporary files are gone, the planted links left alone.
+	[ "$(ls -A "$NSD_DIR/zones" | grep -c '^\.')" = 10 ]
+}
+
+@test "zone-write-nsd: a zones directory or spool other users may write makes it exit 100" {
+	for mode in 775 757 1777; do
+		chmod "$mode" "$NSD_DIR/zones"
+		run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 1)
+		[ "$status" -eq 100 ]
+		[[ "$stderr" == "zone-write-nsd: fatal: unsafe zones directory $NSD_DIR/zones: writable by "* ]]
+	done
+	[[ "$stderr" == *"its group and by others (mode 1777)"* ]]
+	[ -z "$(ls -A "$NSD_DIR/zones")" ]
+	[ "$(soa_serial example.com)" = REFUSED ]
+	chmod 755 "$NSD_DIR/zones"
+	push save example.com 2
+	for dir in spool spool/tmp spool/nsd spool/nsd/new spool/nsd/fail; do
+		chmod g+w "$D/$dir"
+		run --separate-stderr timeout 10 zone-write-nsd run
+		[ "$status" -eq 100 ]
+		[[ "$stderr" == *"fatal: unsafe spool directory $D/$dir: writable by its group (mode "* ]]
+		chmod g-w "$D/$dir"
+	done
+	[ "$(jobs_in new)" = 1 ]
+	# Safe modes again: the queue is applied.
+	start_runner
+	wait_for 10 served example.com 2
+}
+
+@test "zone-write-nsd: a zones directory owned by another user makes it exit 100" {
+	[ "$(id -u)" = 0 ] || skip "giving a directory to another user needs root"
+	chown 65534 "$NSD_DIR/zones"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 1)
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"unsafe zones directory $NSD_DIR/zones: owned by uid 65534, not by uid 0"* ]]
+	[ -z "$(ls -A "$NSD_DIR/zones")" ]
+}
+
 @test "zone-write-nsd: a bad config exits 100 naming the key" {
 	printf 'dns: {backends: {nsd: {type: nsd, enabled: true, verify: "nope"}}}\n' >"$D/bad.yml"
 	run --separate-stderr zone-write-nsd -c "$D/bad.yml" delete a.example
