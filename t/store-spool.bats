@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# long-names.bats -- a zone name of up to 253 octets travels the whole way
+# store-spool.bats -- the store and the spool in step: a zone name of up to 253 octets travels the whole way
 # (da-receive, queue-push, import-directdnsonly, peer-pull, reconcile) to a
 # real NSD, and a save or delete is all-or-nothing: when its job files
 # cannot be written (a full file system, an unwritable queue) the store is
@@ -76,7 +76,7 @@ apex_zone() {
 start_runner() {
 	rm -f "$D/ready"
 	mkfifo "$D/ready"
-	zone-write-nsd -v -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
+	zone-write-nsd -v -b nsd -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
 	RUNNER_PID=$!
 	local line
 	read -r -t 10 line <"$D/ready" || fail "runner not ready"
@@ -252,4 +252,171 @@ row() {
 	run --separate-stderr reconcile -n
 	assert_success
 	assert_output --partial "healed=0 removed=0 unchecked=0"
+}
+
+# spool_tmpfs SIZE: a tmpfs of SIZE holding the spool (root only).
+spool_tmpfs() {
+	mkdir -p "$D/spool"
+	mount -t tmpfs -o "size=$1" dadns-test "$D/spool" || return 1
+	MOUNTS="$MOUNTS $D/spool"
+}
+
+# fill DIR: write zeros under DIR until its file system is full.
+fill() {
+	dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null || true
+	if head -c 8192 /dev/zero >"$1/probe" 2>/dev/null; then
+		rm -f "$1/probe"
+		return 1
+	fi
+	rm -f "$1/probe"
+}
+
+# readonly DIR: DIR becomes a read-only bind mount of itself (root only).
+readonly_dir() {
+	mount --bind "$1" "$1" || return 1
+	MOUNTS="$MOUNTS $1"
+	mount -o remount,bind,ro "$1"
+}
+
+# no_path BODY: a reply that names no server path (not even encoded).
+no_path() {
+	[[ $1 != *"$D"* && $1 != */* && $1 != *%2[Ff]* ]]
+}
+
+@test "da-receive: with the spool's file system full, saves and deletes fail naming no path, and the store does not change" {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+	spool_tmpfs 512k
+	start_runner
+	receiver
+	run push keep.example 2024010101
+	assert_output "error=0"
+	wait_for 20 served keep.example 2024010101
+	wait_for 10 test -z "$(ls "$D/spool/nsd/new")"
+	fill "$D/spool"
+
+	run push keep.example 2024010102
+	assert_output --regexp '^error=1&text=Unable\+to\+queue\+zone\+keep.example'
+	no_path "$output"
+	run push new.example 2024010101
+	assert_output --regexp '^error=1&'
+	no_path "$output"
+	run delete keep.example
+	assert_output --regexp '^error=1&'
+	no_path "$output"
+	# The log keeps the detail.
+	grep -q "unable to write the jobs to $D/spool: No space left on device" "$D/da.log"
+
+	assert_equal "$(row keep.example)" "2024010101|0"
+	assert_equal "$(row new.example)" ""
+	run exists keep.example
+	assert_output --partial "exists=1"
+	run exists new.example
+	assert_output --partial "exists=0"
+	assert_equal "$(soa_serial keep.example)" 2024010101
+	assert_equal "$(soa_serial new.example)" REFUSED
+	[ -z "$(ls "$D/spool/nsd/new")" ]
+	[ -z "$(ls "$D/spool/tmp")" ]
+
+	# Room again: the next push goes through.
+	rm "$D/spool/fill"
+	run push keep.example 2024010103
+	assert_output "error=0"
+	wait_for 20 served keep.example 2024010103
+	run push new.example 2024010101
+	assert_output "error=0"
+	wait_for 20 served new.example 2024010101
+}
+
+@test "da-receive: an unwritable queue fails the save, the other queue gets nothing, the store does not change" {
+	[ "$(id -u)" -eq 0 ] || skip "a read-only bind mount needs root"
+	cat >>"$D/app.yml" <<-YML
+	    nsd2:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $D/zones2
+	YML
+	start_runner
+	receiver
+	run push keep.example 2024010101
+	assert_output "error=0"
+	wait_for 20 served keep.example 2024010101
+	wait_for 10 test -z "$(ls "$D/spool/nsd/new")"
+	rm -f "$D"/spool/nsd2/new/*
+	readonly_dir "$D/spool/nsd2/new"
+
+	run push keep.example 2024010102
+	assert_output --regexp '^error=1&'
+	no_path "$output"
+	run push new.example 2024010101
+	assert_output --regexp '^error=1&'
+	run delete keep.example
+	assert_output --regexp '^error=1&'
+	grep -q "unable to write the jobs to $D/spool: Read-only file system" "$D/da.log"
+	assert_equal "$(row keep.example)" "2024010101|0"
+	assert_equal "$(row new.example)" ""
+	run exists new.example
+	assert_output --partial "exists=0"
+	[ -z "$(ls "$D/spool/nsd/new")" ]
+	[ -z "$(ls "$D/spool/tmp")" ]
+	assert_equal "$(soa_serial keep.example)" 2024010101
+	assert_equal "$(soa_serial new.example)" REFUSED
+
+	umount "$D/spool/nsd2/new"
+	run push new.example 2024010101
+	assert_output "error=0"
+	wait_for 20 served new.example 2024010101
+	[ "$(ls "$D/spool/nsd2/new" | wc -l)" -eq 1 ]
+}
+
+@test "peer-pull: when the page's jobs cannot be queued, neither the store nor the sync mark moves" {
+	[ "$(id -u)" -eq 0 ] || skip "a read-only bind mount needs root"
+	port=$(free_port)
+	mkdir -p "$D/peer"
+	cat >"$D/peer/app.yml" <<-YML
+	queue_location: $D/peer/spool
+	datastore: {db_location: $D/peer/store.db}
+	app:
+	  auth_username: directdnsonly
+	  auth_password: da-secret
+	  listen_addr: 127.0.0.1
+	  listen_port: $port
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $D/peer/zones
+	peer_sync:
+	  enabled: true
+	  auth_username: peersync
+	  auth_password: peer-secret
+	YML
+	apex_zone one.example 2024040401 | queue-push -c "$D/peer/app.yml" \
+	    -o da1.example.net -u admin save one.example >/dev/null
+	receiver "$D/peer/app.yml"
+	cat >>"$D/app.yml" <<-YML
+	peer_sync:
+	  enabled: true
+	  auth_username: peersync
+	  auth_password: own-secret
+	  peers:
+	    - url: http://127.0.0.1:$port/
+	      username: peersync
+	      password: peer-secret
+	YML
+	mkdir -p "$D/spool/nsd/new" "$D/spool/nsd/fail" "$D/spool/tmp"
+	readonly_dir "$D/spool/nsd/new"
+	run --separate-stderr peer-pull
+	[ "$status" -eq 111 ]
+	[[ $stderr == *"Read-only file system"* ]]
+	assert_equal "$(row one.example)" ""
+	run sqlite3 "$D/store.db" "SELECT count(*) FROM peer_state WHERE since > 0"
+	assert_output 0
+	umount "$D/spool/nsd/new"
+	run --separate-stderr peer-pull
+	assert_success
+	[[ $stderr == *"saved 1 deleted 0"* ]]
+	assert_equal "$(row one.example)" "2024040401|0"
+	start_runner
+	wait_for 20 served one.example 2024040401 || fail "$(cat "$D/run.log")"
 }
