@@ -287,7 +287,7 @@ job_name_parse(const char *name, uint64_t *seqp, const char **keyp)
 		if (name[i] < '0' || name[i] > '9')
 			return -1;
 	if (name[SEQ_DIGITS] != '_' || name[SEQ_DIGITS + 1] == '\0' ||
-	    strlen(name + SEQ_DIGITS + 1) > JOB_KEY_MAX)
+	    strlen(name + SEQ_DIGITS + 1) > JOB_NAME_MAX)
 		return -1;
 	if (parse_u64(name, SEQ_DIGITS, seqp) < 0)
 		return -1;

@@ -56,9 +56,9 @@ int job_name_key(const char *zone, char *buf, size_t size);
  * one zone share their ending. Returns 0, or -1 when size is too small. */
 int job_name(const struct job *job, char *buf, size_t size);
 
-/* Split a spool file name made by job_name(). Returns 0 with *seqp and
- * *keyp (the zone key, pointing into name) set, or -1 when name is not a
- * job name. */
+/* Split a spool file name made by job_name(), or by an older version that
+ * put any zone whole in the name. Returns 0 with *seqp and *keyp (the zone
+ * key, pointing into name) set, or -1 when name is not a job name. */
 int job_name_parse(const char *name, uint64_t *seqp, const char **keyp);
 
 #endif

@@ -283,9 +283,11 @@ load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 		goto perm;
 	}
 	/* The file name carries the zone's key only: the zone is the
-	 * header's, and it must give back that key. */
+	 * header's, and it must give back that key (or be the key, in
+	 * the name of a job queued by an older version). */
 	if (job_name_key(it->job.zone, key, sizeof(key)) < 0 ||
-	    strcmp(key, e->zone) != 0 || it->job.seq != e->seq) {
+	    (strcmp(key, e->zone) != 0 && strcmp(it->job.zone, e->zone) != 0) ||
+	    it->job.seq != e->seq) {
 		snprintf(reason, sizeof(reason), "job file name does not "
 		    "match its zone or sequence");
 		goto perm;

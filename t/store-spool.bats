@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# store-spool.bats -- the store and the spool in step: a zone name of up to 253 octets travels the whole way
-# (da-receive, queue-push, import-directdnsonly, peer-pull, reconcile) to a
-# real NSD, and a save or delete is all-or-nothing: when its job files
-# cannot be written (a full file system, an unwritable queue) the store is
-# left as it was and DirectAdmin gets an error that names no server path.
+# store-spool.bats -- the store and the spool in step: a zone name of up to
+# 253 octets travels the whole way (da-receive, queue-push,
+# import-directdnsonly, peer-pull, reconcile) to a real NSD, and a save or
+# delete is all-or-nothing: when its job files cannot be written (a full
+# file system, an unwritable queue) the store is left as it was and
+# DirectAdmin gets an error that names no server path.
 
 load helper
 
@@ -167,6 +168,16 @@ row() {
 	start_runner
 	wait_for 20 served "$z" 2024020201 || fail "$(cat "$D/run.log")"
 	[ -z "$(ls "$D/spool/nsd/new")" ]
+}
+
+@test "zone-write-nsd: a job of a 220-octet zone queued under its whole name by an older version is still applied" {
+	z=$(long_name j 220)
+	job=$(apex_zone "$z" 2024020202 | queue-push save "$z")
+	mv "$D/spool/nsd/new/$job" "$D/spool/nsd/new/${job%%_*}_$z"
+	start_runner
+	wait_for 20 served "$z" 2024020202 || fail "$(cat "$D/run.log")"
+	[ -z "$(ls "$D/spool/nsd/new")" ]
+	[ -z "$(ls "$D/spool/nsd/fail")" ]
 }
 
 @test "import-directdnsonly: a 253-octet name is imported and served" {
