@@ -871,8 +871,9 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	}
 	if (commit_jobs(job, 1, err, sizeof(err)) < 0) {
 		note_error("unable to queue zone %s: %s", name, err);
-		ret = reply_err(r, mc, 500, R_COMMIT,
-		    "Unable to queue zone: %s", err);
+		/* The log has the detail; DirectAdmin learns no path. */
+		ret = reply_err(r, mc, 500, R_COMMIT, "Unable to queue zone "
+		    "%s: not stored, see the server's log", name);
 		goto out;
 	}
 	if (owner == 1)
@@ -988,8 +989,9 @@ do_delete(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	if (commit_jobs(jobs, n, err, sizeof(err)) < 0) {
 		note_error("unable to queue the delete of %s: %s", jobs[0].zone,
 		    err);
-		ret = reply_err(r, mc, 500, R_COMMIT,
-		    "Unable to queue delete: %s", err);
+		ret = reply_err(r, mc, 500, R_COMMIT, "Unable to queue the "
+		    "delete of %s: not deleted, see the server's log",
+		    jobs[0].zone);
 		goto out;
 	}
 	pthread_mutex_lock(&stats.mu);

@@ -646,7 +646,8 @@ flush(struct pass *p, struct bstat *b, struct batch *bt)
 	bt->n = 0;
 }
 
-/* The zones with a job waiting in the backend's queue. */
+/* The zones with a job waiting in the backend's queue, by the zone key of
+ * their job file names (job_name_key()). */
 static int
 pending_set(struct pass *p, const char *queue, struct nset *set)
 {
@@ -662,6 +663,17 @@ pending_set(struct pass *p, const char *queue, struct nset *set)
 		}
 	free(ent);
 	return 0;
+}
+
+/* Whether pending_set() holds a job for zone. */
+static int
+pending_has(const struct nset *set, const char *zone)
+{
+	char key[JOB_KEY_MAX + 1];
+
+	if (job_name_key(zone, key, sizeof(key)) < 0)
+		return 0;
+	return nset_get(set, key) != 0;
 }
 
 struct filebe {
@@ -683,7 +695,7 @@ check_files(struct filebe *f, struct batch *bt)
 
 		if (it->pending)
 			continue;
-		snprintf(fn, sizeof(fn), "%s.db", it->name);
+		zonefile_name(it->name, fn, sizeof(fn));
 		if (it->deleted) {
 			if (faccessat(f->zfd, fn, F_OK, 0) == 0)
 				need(it, N_DELETE, "zone file of a deleted "
@@ -819,7 +831,7 @@ heal_files(struct pass *p, struct bstat *b)
 			struct item *x = &bt->it[bt->n++];
 
 			item_set(x, &z);
-			x->pending = nset_get(&pend, x->name) != 0;
+			x->pending = pending_has(&pend, x->name);
 			b->checked++;
 			b->pending += x->pending;
 			if (bt->n < PAGE)
@@ -1047,7 +1059,7 @@ heal_mysql(struct pass *p, struct bstat *b)
 			struct item *x = &bt->it[bt->n++];
 
 			item_set(x, &z);
-			x->pending = nset_get(&pend, x->name) != 0;
+			x->pending = pending_has(&pend, x->name);
 			b->checked++;
 			b->pending += x->pending;
 			/* The database's zones before this one are not the

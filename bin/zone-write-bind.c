@@ -359,7 +359,7 @@ install(struct bind *b, struct runner_item *it, struct work *w)
 {
 	char name[FILE_NAME_MAX + 1], err[RUNNER_REASON_MAX];
 
-	snprintf(name, sizeof(name), "%s.db", it->job.zone);
+	zonefile_name(it->job.zone, name, sizeof(name));
 	if (zonefile_install(b->zfd, b->zdir, w->tmp, name, &w->existed, err,
 	    sizeof(err)) < 0) {
 		writer_fail(it, RUNNER_TEMP, "%s", err);
@@ -375,6 +375,7 @@ static void
 set_step(struct bind *b, struct runner_item *it, struct work *w,
     enum step s)
 {
+	char name[FILE_NAME_MAX + 1];
 	int a = 0;
 
 	w->step = s;
@@ -385,8 +386,9 @@ set_step(struct bind *b, struct runner_item *it, struct work *w,
 	}
 	switch (s) {
 	case S_ADD:
+		zonefile_name(it->job.zone, name, sizeof(name));
 		snprintf(w->stmt, sizeof(w->stmt), "{ type primary; file "
-		    "\"%s/%s.db\"; };", b->zdir, it->job.zone);
+		    "\"%s/%s\"; };", b->zdir, name);
 		w->argv[a++] = "addzone";
 		w->argv[a++] = it->job.zone;
 		w->argv[a++] = w->stmt;
@@ -512,11 +514,6 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		it[i].result = RUNNER_OK;
 		it[i].reason[0] = '\0';
 		it[i].applied_us = 0;
-		if (strlen(it[i].job.zone) + 3 > FILE_NAME_MAX) {
-			writer_fail(&it[i], RUNNER_PERM, "zone name too "
-			    "long for a zone file name");
-			continue;
-		}
 		if (it[i].job.action == JOB_DELETE)
 			continue;
 		if (zone_prepare(it[i].job.zone, it[i].job.text,
@@ -576,7 +573,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		if (!w[i].installed || w[i].existed ||
 		    it[i].result == RUNNER_OK)
 			continue;
-		snprintf(name, sizeof(name), "%s.db", it[i].job.zone);
+		zonefile_name(it[i].job.zone, name, sizeof(name));
 		unlinkat(b->zfd, name, 0);
 	}
 	t3 = mono_us();
@@ -590,7 +587,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		if (it[i].job.action != JOB_DELETE ||
 		    it[i].result != RUNNER_OK)
 			continue;
-		snprintf(name, sizeof(name), "%s.db", it[i].job.zone);
+		zonefile_name(it[i].job.zone, name, sizeof(name));
 		if (unlinkat(b->zfd, name, 0) < 0 && errno != ENOENT)
 			writer_fail(&it[i], RUNNER_TEMP, "unable to "
 			    "remove %s/%s: %s", b->zdir, name, strerror(errno));

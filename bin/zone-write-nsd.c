@@ -131,7 +131,7 @@ install(struct nsd *nsd, struct runner_item *it, struct work *w)
 	char name[FILE_NAME_MAX + 1], err[RUNNER_REASON_MAX];
 	int existed;
 
-	snprintf(name, sizeof(name), "%s.db", it->job.zone);
+	zonefile_name(it->job.zone, name, sizeof(name));
 	if (zonefile_install(nsd->zfd, nsd->be->zones_dir, w->tmp, name,
 	    &existed, err, sizeof(err)) < 0) {
 		writer_fail(it, RUNNER_TEMP, "%s", err);
@@ -208,8 +208,9 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 	struct work *w;
 	struct nsdctl_zone *zs = NULL, *zd = NULL;
 	struct zone_info info;
-	char err[512], down[NSDCTL_WHY_MAX] = "";
-	size_t i, nwritten = 0;
+	char err[512], down[NSDCTL_WHY_MAX] = "", name[FILE_NAME_MAX + 1];
+	size_t i, nwritten = 0, nshort = 0;
+	int bare;
 
 	p = calloc(1, sizeof(*p));
 	w = calloc(n, sizeof(*w));
@@ -240,11 +241,6 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		it[i].reason[0] = '\0';
 		it[i].applied_us = 0;
 		w[i].ctl = -1;
-		if (strlen(it[i].job.zone) + 3 > FILE_NAME_MAX) {
-			writer_fail(&it[i], RUNNER_PERM, "zone name too "
-			    "long for a zone file name");
-			continue;
-		}
 		if (it[i].job.action == JOB_DELETE)
 			continue;
 		if (zone_prepare(it[i].job.zone, it[i].job.text,
@@ -270,23 +266,42 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 				    "sync %s: %s", nsd->be->zones_dir,
 				    strerror(errno));
 	}
+	/* Zones whose file is "<zone>.db" first, then those too long for
+	 * it: they are added with the second pattern (zonefile "%s"). */
+	for (bare = 0; bare < 2; bare++) {
+		for (i = 0; i < n; i++) {
+			if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK ||
+			    (zonefile_name(it[i].job.zone, name,
+			    sizeof(name)) == 1) != bare)
+				continue;
+			free(w[i].text);
+			w[i].text = NULL;
+			if (install(nsd, &it[i], &w[i]) < 0)
+				continue;
+			zs[p->ns].zone = it[i].job.zone;
+			w[i].ctl = (int)p->ns++;
+		}
+		if (bare == 0)
+			nshort = p->ns;
+	}
 	for (i = 0; i < n; i++) {
 		free(w[i].text);
 		w[i].text = NULL;
-		if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK)
-			continue;
-		if (install(nsd, &it[i], &w[i]) < 0)
-			continue;
-		zs[p->ns].zone = it[i].job.zone;
-		w[i].ctl = (int)p->ns++;
 	}
 	p->t1 = mono_us();
 
 	/* Register every saved zone: NSD says which it had already. An
 	 * unreachable NSD is not asked again within the batch. */
-	if (p->ns > 0 && nsdctl_addzones(&nsd->ctl, nsd->be->pattern, zs,
-	    p->ns, down, sizeof(down)) < 0 && down[0] == '\0')
+	if (nshort > 0 && nsdctl_addzones(&nsd->ctl, nsd->be->pattern, zs,
+	    nshort, down, sizeof(down)) < 0 && down[0] == '\0')
 		snprintf(down, sizeof(down), "NSD did not answer");
+	if (p->ns > nshort && down[0] == '\0' && nsdctl_addzones(&nsd->ctl,
+	    nsd->be->long_pattern, zs + nshort, p->ns - nshort, down,
+	    sizeof(down)) < 0 && down[0] == '\0')
+		snprintf(down, sizeof(down), "NSD did not answer");
+	for (i = nshort; down[0] != '\0' && i < p->ns; i++)
+		if (zs[i].state == NSDCTL_FAILED && zs[i].why[0] == '\0')
+			snprintf(zs[i].why, sizeof(zs[i].why), "%s", down);
 	for (i = 0; i < n; i++) {
 		if (w[i].ctl < 0 || it[i].result != RUNNER_OK)
 			continue;
@@ -379,7 +394,7 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 		if (it[i].job.action != JOB_DELETE ||
 		    it[i].result != RUNNER_OK)
 			continue;
-		snprintf(name, sizeof(name), "%s.db", it[i].job.zone);
+		zonefile_name(it[i].job.zone, name, sizeof(name));
 		if (unlinkat(nsd->zfd, name, 0) < 0 && errno != ENOENT)
 			writer_fail(&it[i], RUNNER_TEMP, "unable to "
 			    "remove %s/%s: %s", nsd->be->zones_dir, name,

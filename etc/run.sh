@@ -99,6 +99,9 @@ start() {
 	pattern:
 		name: "da"
 		zonefile: "%s.db"
+	pattern:
+		name: "da-long"
+		zonefile: "%s"
 	CONF
 
 	# A fresh scan directory from the service templates.

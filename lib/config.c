@@ -188,7 +188,8 @@ enum {
 	BF_ENABLED, BF_TYPE, BF_ZONES_DIR, BF_NSD_CONF, BF_CONTROL_SOCKET,
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
-	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY
+	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
+	BF_LONG_PATTERN
 };
 
 static const struct field bfields[] = {
@@ -214,6 +215,7 @@ static const struct field bfields[] = {
 	{ "tls_ca", T_STR, B(tls_ca), 0, 0, 0 },
 	{ "tls_cert", T_STR, B(tls_cert), 0, 0, 0 },
 	{ "tls_key", T_STR, B(tls_key), 0, 0, 0 },
+	{ "long_pattern", T_NAME, B(long_pattern), 0, 0, 0 },
 };
 
 static const struct field pfields[] = {
@@ -1727,6 +1729,7 @@ finish_backend(struct ld *ld, size_t i)
 		BDEF(zones_dir, BF_ZONES_DIR, "/etc/nsd/zones");
 		BDEF(nsd_conf, BF_NSD_CONF, "/etc/nsd/nsd.conf");
 		BDEF(pattern, BF_PATTERN, "da");
+		BDEF(long_pattern, BF_LONG_PATTERN, "da-long");
 		break;
 	case BACKEND_BIND:
 		BDEF(zones_dir, BF_ZONES_DIR, "/etc/named/zones");

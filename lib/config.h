@@ -23,6 +23,8 @@ struct config_backend {
 	char		 nsd_conf[CONFIG_PATH_MAX];	/* for nsd-control -c */
 	char		 control_socket[CONFIG_PATH_MAX];	/* unix socket */
 	char		 pattern[64];		/* zonelist pattern, "da" */
+	char		 long_pattern[64];	/* for names too long for
+						 * "%s.db", "da-long" */
 	char		 verify[128];	/* "addr@port": check served serial */
 	/* bind */
 	char		 named_conf[CONFIG_PATH_MAX];

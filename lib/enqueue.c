@@ -1,4 +1,4 @@
-/* enqueue.c -- commit jobs durably: store rows first, then every queue */
+/* enqueue.c -- commit jobs durably: store rows and queue files as one step */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdio.h>
@@ -21,33 +21,6 @@ enqueue_commit(struct store *st, const char *spool_path,
 
 	if (n == 0)
 		return 0;
-	if (store_begin(st) < 0) {
-		snprintf(err, errlen, "unable to begin a store transaction: %s",
-		    store_errmsg(st));
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (store_apply_job(st, &jobs[i]) < 0) {
-			snprintf(err, errlen, "unable to store zone %s: %s",
-			    jobs[i].zone, store_errmsg(st));
-			store_rollback(st);
-			return -1;
-		}
-	}
-	if (store_commit(st) < 0) {
-		snprintf(err, errlen, "unable to commit the store: %s",
-		    store_errmsg(st));
-		store_rollback(st);
-		return -1;
-	}
-	/* The store row is durable before any job file can be. */
-	if (store_sync(st) < 0) {
-		snprintf(err, errlen, "unable to sync the store: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (nq == 0)
-		return 0;
 	names = calloc(n, sizeof(*names));
 	bufs = calloc(n, sizeof(*bufs));
 	lens = calloc(n, sizeof(*lens));
@@ -55,21 +28,56 @@ enqueue_commit(struct store *st, const char *spool_path,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	if (store_begin(st) < 0) {
+		snprintf(err, errlen, "unable to begin a store transaction: %s",
+		    store_errmsg(st));
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		if ((names[i] = malloc(320)) == NULL ||
-		    job_name(&jobs[i], names[i], 320) < 0 ||
+		if (store_apply_job(st, &jobs[i]) < 0) {
+			snprintf(err, errlen, "unable to store zone %s: %s",
+			    jobs[i].zone, store_errmsg(st));
+			goto rollback;
+		}
+		if ((names[i] = malloc(JOB_FILE_NAME_MAX + 1)) == NULL ||
+		    job_name(&jobs[i], names[i], JOB_FILE_NAME_MAX + 1) < 0 ||
 		    (bufs[i] = job_format(&jobs[i], &lens[i])) == NULL) {
 			snprintf(err, errlen, "unable to format the job for %s",
 			    jobs[i].zone);
-			goto out;
+			goto rollback;
 		}
 	}
-	if (spool_commit(spool_path, queues, nq, names, bufs, lens, n) < 0) {
+	/*
+	 * The job files are durable in every queue before the store commits,
+	 * inside its write transaction: when they cannot be written, the
+	 * store is rolled back and nothing changed.
+	 */
+	if (nq > 0 && spool_stage(spool_path, queues, nq, names, bufs, lens,
+	    n) < 0) {
 		snprintf(err, errlen, "unable to write the jobs to %s: %s",
 		    spool_path, strerror(errno));
-		goto out;
+		goto rollback;
 	}
+	if (store_commit(st) < 0) {
+		snprintf(err, errlen, "unable to commit the store: %s",
+		    store_errmsg(st));
+		if (nq > 0)
+			spool_unstage(spool_path, queues, nq, names, n);
+		goto rollback;
+	}
+	/* The jobs are in place either way: a store whose log cannot be
+	 * synced is an error to report, the rows stay with their jobs. */
 	rc = 0;
+	if (store_sync(st) < 0) {
+		snprintf(err, errlen, "unable to sync the store: %s",
+		    strerror(errno));
+		rc = -1;
+	}
+	if (nq > 0)
+		spool_release(spool_path, queues, nq, names, n);
+	goto out;
+rollback:
+	store_rollback(st);
 out:
 	for (i = 0; i < n && names != NULL; i++) {
 		free(names[i]);

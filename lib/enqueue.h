@@ -1,4 +1,4 @@
-/* enqueue.h -- commit jobs durably: store rows first, then every queue */
+/* enqueue.h -- commit jobs durably: store rows and queue files as one step */
 /* SPDX-License-Identifier: ISC */
 #ifndef ENQUEUE_H
 #define ENQUEUE_H
@@ -9,12 +9,12 @@ struct job;
 struct store;
 
 /*
- * Commit n jobs as one unit: record each in the store (assigning job->seq)
- * in one transaction, then write each job file into every one of the nq
- * queues under the spool at spool_path, and make all of it durable.
- * Returns 0 when everything is durable; -1 with a message in err when
- * nothing was acknowledged (a store row may remain without its job file;
- * healing re-queues it).
+ * Commit n jobs as one unit: in one store write transaction, record each
+ * job (assigning job->seq), write each job file durably into every one of
+ * the nq queues under the spool at spool_path, commit and sync the store,
+ * then pull the queues' triggers. Returns 0 when everything is durable; -1
+ * with a message in err otherwise, the store and the queues left as they
+ * were (unless only the final sync of the store failed).
  */
 int enqueue_commit(struct store *st, const char *spool_path,
     char *const queues[], size_t nq, struct job *jobs, size_t n,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "job.h"
 #include "zone.h"
 
@@ -249,17 +250,36 @@ job_format(const struct job *job, size_t *lenp)
 }
 
 int
-job_name(const struct job *job, char *buf, size_t size)
+job_name_key(const char *zone, char *buf, size_t size)
 {
+	char hex[HASH_HEX_LEN + 1];
+	size_t len = strlen(zone);
 	int n;
 
-	n = snprintf(buf, size, "%0*" PRIu64 "_%s", SEQ_DIGITS, job->seq,
-	    job->zone);
+	if (len <= JOB_KEY_ZONE_MAX)
+		n = snprintf(buf, size, "%s", zone);
+	else {
+		hash_hex(zone, len, hex);
+		n = snprintf(buf, size, "%.64s=%s", zone, hex);
+	}
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
 int
-job_name_parse(const char *name, uint64_t *seqp, const char **zonep)
+job_name(const struct job *job, char *buf, size_t size)
+{
+	char key[JOB_KEY_MAX + 1];
+	int n;
+
+	if (job_name_key(job->zone, key, sizeof(key)) < 0)
+		return -1;
+	n = snprintf(buf, size, "%0*" PRIu64 "_%s", SEQ_DIGITS, job->seq,
+	    key);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+int
+job_name_parse(const char *name, uint64_t *seqp, const char **keyp)
 {
 	size_t i;
 
@@ -271,6 +291,6 @@ job_name_parse(const char *name, uint64_t *seqp, const char **zonep)
 		return -1;
 	if (parse_u64(name, SEQ_DIGITS, seqp) < 0)
 		return -1;
-	*zonep = name + SEQ_DIGITS + 1;
+	*keyp = name + SEQ_DIGITS + 1;
 	return 0;
 }

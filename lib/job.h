@@ -40,13 +40,25 @@ int job_parse(const char *buf, size_t len, struct job *job, const char **why);
  * with errno set (EINVAL when a field cannot be represented). */
 char *job_format(const struct job *job, size_t *lenp);
 
+/* The zone's part of a job file name: the zone itself when it has at most
+ * JOB_KEY_ZONE_MAX octets, else its first 64 octets, '=' and the SHA-256 of
+ * the whole name in hex, so every file name stays short. */
+#define JOB_KEY_ZONE_MAX	200
+#define JOB_KEY_MAX		JOB_KEY_ZONE_MAX	/* longest key */
+#define JOB_FILE_NAME_MAX	(16 + 1 + JOB_KEY_MAX)	/* longest file name */
+
+/* Build the zone key of zone into buf (JOB_KEY_MAX + 1 bytes at least).
+ * Returns 0, or -1 when size is too small. */
+int job_name_key(const char *zone, char *buf, size_t size);
+
 /* Build the spool file name for job into buf: zero-padded sequence, '_',
- * zone, so names sort in arrival order and carry the zone. Returns 0, or -1
- * when size is too small. */
+ * zone key (job_name_key()), so names sort in arrival order and the jobs of
+ * one zone share their ending. Returns 0, or -1 when size is too small. */
 int job_name(const struct job *job, char *buf, size_t size);
 
-/* Split a spool file name made by job_name(). Returns 0 with *seqp and
- * *zonep (pointing into name) set, or -1 when name is not a job name. */
-int job_name_parse(const char *name, uint64_t *seqp, const char **zonep);
+/* Split a spool file name made by job_name(), or by an older version that
+ * put any zone whole in the name. Returns 0 with *seqp and *keyp (the zone
+ * key, pointing into name) set, or -1 when name is not a job name. */
+int job_name_parse(const char *name, uint64_t *seqp, const char **keyp);
 
 #endif

@@ -505,8 +505,8 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 		}
 		if (won != NULL)
 			won[i] = 1;
-		if ((names[k] = malloc(320)) == NULL ||
-		    job_name(&jobs[i], names[k], 320) < 0 ||
+		if ((names[k] = malloc(JOB_FILE_NAME_MAX + 1)) == NULL ||
+		    job_name(&jobs[i], names[k], JOB_FILE_NAME_MAX + 1) < 0 ||
 		    (bufs[k] = job_format(&jobs[i], &lens[k])) == NULL) {
 			snprintf(err, errlen, "unable to format the job for %s",
 			    jobs[i].zone);
@@ -522,9 +522,20 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 		store_rollback(st);
 		goto out;
 	}
+	/* The page's job files are durable before its rows and the peer's
+	 * sync mark commit: when they cannot be written, nothing moves. */
+	if (k > 0 && nq > 0 && spool_stage(spool_path, queues, nq, names,
+	    bufs, lens, k) < 0) {
+		snprintf(err, errlen, "unable to write the jobs to %s: %s",
+		    spool_path, strerror(errno));
+		store_rollback(st);
+		goto out;
+	}
 	if (store_commit(st) < 0) {
 		snprintf(err, errlen, "unable to commit the store: %s",
 		    store_errmsg(st));
+		if (k > 0 && nq > 0)
+			spool_unstage(spool_path, queues, nq, names, k);
 		store_rollback(st);
 		goto out;
 	}
@@ -532,19 +543,14 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 		rc = 0;
 		goto out;
 	}
-	/* The store rows are durable before any job file can be. */
+	rc = (long)k;
 	if (store_sync(st) < 0) {
 		snprintf(err, errlen, "unable to sync the store: %s",
 		    strerror(errno));
-		goto out;
+		rc = -1;
 	}
-	if (nq > 0 && spool_commit(spool_path, queues, nq, names, bufs, lens,
-	    k) < 0) {
-		snprintf(err, errlen, "unable to write the jobs to %s: %s",
-		    spool_path, strerror(errno));
-		goto out;
-	}
-	rc = (long)k;
+	if (nq > 0)
+		spool_release(spool_path, queues, nq, names, k);
 out:
 	for (i = 0; i < k && names != NULL; i++) {
 		free(names[i]);

@@ -255,7 +255,7 @@ fail_job(struct run *r, const char *name, const char *zone,
 static int
 load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 {
-	char path[PATHLEN], reason[RUNNER_REASON_MAX];
+	char path[PATHLEN], reason[RUNNER_REASON_MAX], key[JOB_KEY_MAX + 1];
 	struct store_zone sz;
 	const char *why;
 	size_t len;
@@ -282,7 +282,12 @@ load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 		snprintf(reason, sizeof(reason), "unparsable job: %s", why);
 		goto perm;
 	}
-	if (strcmp(it->job.zone, e->zone) != 0 || it->job.seq != e->seq) {
+	/* The file name carries the zone's key only: the zone is the
+	 * header's, and it must give back that key (or be the key, in
+	 * the name of a job queued by an older version). */
+	if (job_name_key(it->job.zone, key, sizeof(key)) < 0 ||
+	    (strcmp(key, e->zone) != 0 && strcmp(it->job.zone, e->zone) != 0) ||
+	    it->job.seq != e->seq) {
 		snprintf(reason, sizeof(reason), "job file name does not "
 		    "match its zone or sequence");
 		goto perm;

@@ -67,8 +67,34 @@ spool_init(const char *path, char *const queues[], size_t nq)
 #define SYNC_EACH_MAX	1
 
 
+/* Remove job i from queues 0..nq-1 (all of them) and, with tmp set, from
+ * tmp/. Errors are ignored: what is left is a job nobody acknowledged. */
+static void
+unlink_jobs(const char *path, char *const queues[], size_t nq,
+    char *const names[], size_t n, size_t lastq, size_t lasti, int tmp)
+{
+	char dst[PATHLEN];
+	size_t i, q;
+
+	/* Queues 0..lastq-1 got every job; queue lastq got jobs
+	 * 0..lasti-1. */
+	for (q = 0; q <= lastq && q < nq; q++) {
+		size_t upto = q < lastq ? n : lasti;
+
+		for (i = 0; i < upto; i++) {
+			if (io_fmt(dst, sizeof(dst), "%s/%s/new/%s", path,
+			    queues[q], names[i]) == 0)
+				unlink(dst);
+		}
+	}
+	for (i = 0; tmp && i < n; i++) {
+		if (io_fmt(dst, sizeof(dst), "%s/tmp/%s", path, names[i]) == 0)
+			unlink(dst);
+	}
+}
+
 int
-spool_commit(const char *path, char *const queues[], size_t nq,
+spool_stage(const char *path, char *const queues[], size_t nq,
     char *const names[], char *const bufs[], const size_t lens[], size_t n)
 {
 	char tmp[PATHLEN], dst[PATHLEN];
@@ -114,7 +140,10 @@ spool_commit(const char *path, char *const queues[], size_t nq,
 			if (io_fmt(tmp, sizeof(tmp), "%s/tmp/%s", path,
 			    names[i]) < 0)
 				goto unlink_links;
-			if (link(tmp, dst) < 0 && errno != EEXIST)
+			/* A job of the same name left by a commit that never
+			 * completed is replaced: the store did not keep it. */
+			if (link(tmp, dst) < 0 && (errno != EEXIST ||
+			    unlink(dst) < 0 || link(tmp, dst) < 0))
 				goto unlink_links;
 			linked_q = q;
 			linked_i = i + 1;
@@ -132,26 +161,13 @@ spool_commit(const char *path, char *const queues[], size_t nq,
 				goto unlink_links;
 		}
 	}
-	for (i = 0; i < n; i++)
-		unlinkat(tmpfd, names[i], 0);
 	close(tmpfd);
-	for (q = 0; q < nq; q++)
-		spool_trigger(path, queues[q]);
 	return 0;
 
 unlink_links:
 	saved = errno;
-	/* Queues 0..linked_q-1 got every job; queue linked_q got jobs
-	 * 0..linked_i-1. Remove them so nothing unacknowledged runs. */
-	for (q = 0; q <= linked_q && q < nq; q++) {
-		size_t upto = q < linked_q ? n : linked_i;
-
-		for (i = 0; i < upto; i++) {
-			if (io_fmt(dst, sizeof(dst), "%s/%s/new/%s", path,
-			    queues[q], names[i]) == 0)
-				unlink(dst);
-		}
-	}
+	/* Remove them so nothing unacknowledged runs. */
+	unlink_jobs(path, queues, nq, names, n, linked_q, linked_i, 0);
 	errno = saved;
 fail:
 	saved = errno;
@@ -160,6 +176,38 @@ fail:
 	close(tmpfd);
 	errno = saved;
 	return -1;
+}
+
+void
+spool_unstage(const char *path, char *const queues[], size_t nq,
+    char *const names[], size_t n)
+{
+	unlink_jobs(path, queues, nq, names, n, nq, 0, 1);
+}
+
+void
+spool_release(const char *path, char *const queues[], size_t nq,
+    char *const names[], size_t n)
+{
+	char p[PATHLEN];
+	size_t i, q;
+
+	for (i = 0; i < n; i++) {
+		if (io_fmt(p, sizeof(p), "%s/tmp/%s", path, names[i]) == 0)
+			unlink(p);
+	}
+	for (q = 0; q < nq; q++)
+		spool_trigger(path, queues[q]);
+}
+
+int
+spool_commit(const char *path, char *const queues[], size_t nq,
+    char *const names[], char *const bufs[], const size_t lens[], size_t n)
+{
+	if (spool_stage(path, queues, nq, names, bufs, lens, n) < 0)
+		return -1;
+	spool_release(path, queues, nq, names, n);
+	return 0;
 }
 
 int

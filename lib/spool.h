@@ -11,7 +11,8 @@
 struct spool_entry {
 	char		 name[320];	/* file name in new/ (job_name form) */
 	uint64_t	 seq;
-	const char	*zone;		/* points into name */
+	const char	*zone;		/* the zone key (job_name_key() form),
+					 * points into name */
 };
 
 /* Create the spool at path (tmp/) and, for each of the nq queue names,
@@ -24,12 +25,27 @@ int spool_queue_name_ok(const char *name);
 
 /*
  * Durably put n job files into every one of the nq queues: write each to
- * tmp/ and sync it, link each into every <queue>/new/, sync those
- * directories, unlink the tmp/ files, then pull each queue's trigger
- * (a batch of more than a few jobs is synced with syncfs() instead). names[i]
- * and bufs[i]/lens[i] describe job i. Returns 0 when every link is durable;
- * on failure returns -1 with errno set, after removing what it created.
+ * tmp/ and sync it, link each into every <queue>/new/ (replacing a job of
+ * the same name), sync those directories (a batch of more than a few jobs
+ * is synced with syncfs() instead). names[i] and bufs[i]/lens[i] describe
+ * job i. Returns 0 when every link is durable; on failure returns -1 with
+ * errno set, after removing what it created. Follow with spool_release()
+ * or spool_unstage().
  */
+int spool_stage(const char *path, char *const queues[], size_t nq,
+    char *const names[], char *const bufs[], const size_t lens[], size_t n);
+
+/* Withdraw jobs staged by spool_stage(): unlink them from every queue's
+ * new/ and from tmp/. Errors are ignored. */
+void spool_unstage(const char *path, char *const queues[], size_t nq,
+    char *const names[], size_t n);
+
+/* Finish jobs staged by spool_stage(): unlink their tmp/ files and pull
+ * each queue's trigger. Errors are ignored. */
+void spool_release(const char *path, char *const queues[], size_t nq,
+    char *const names[], size_t n);
+
+/* spool_stage() then spool_release(). Returns 0 or -1 with errno set. */
 int spool_commit(const char *path, char *const queues[], size_t nq,
     char *const names[], char *const bufs[], const size_t lens[], size_t n);
 

@@ -12,6 +12,19 @@
 #include "zonefile.h"
 
 int
+zonefile_name(const char *zone, char *buf, size_t size)
+{
+	size_t len = strlen(zone);
+	int bare = len + 3 > ZONEFILE_NAME_MAX;
+
+	if (len + (bare ? 0 : 3) >= size)
+		return -1;
+	memcpy(buf, zone, len);
+	memcpy(buf + len, bare ? "" : ".db", bare ? 1 : 4);
+	return bare;
+}
+
+int
 zonefile_write(int dfd, const char *prefix, const char *suffix,
     const char *buf, size_t len, int sync, char *name, size_t size)
 {

@@ -6,6 +6,17 @@
 #include <stddef.h>
 #include <time.h>
 
+#define ZONEFILE_NAME_MAX	255	/* longest zone file name (NAME_MAX) */
+
+/*
+ * The zone file name of zone, the one rule of every writer and of
+ * reconcile: "<zone>.db", or the bare "<zone>" when that would pass
+ * ZONEFILE_NAME_MAX octets (a name of 253 octets). Returns 0 for the
+ * ".db" form, 1 for the bare one (NSD: its second pattern, zonefile "%s"),
+ * or -1 when size is too small.
+ */
+int zonefile_name(const char *zone, char *buf, size_t size);
+
 /* Write buf[0..len) to a new file of the directory dfd (mode 0644) named
  * prefix, random digits and suffix (io_create_tmp(): never a name someone
  * planted), its name put into name[0..size); with sync set also

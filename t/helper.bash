@@ -37,8 +37,9 @@ wait_for() {
 }
 
 # nsd_start DIR: a private NSD on 127.0.0.1:$NSD_PORT with a unix control
-# socket DIR/nsd.ctl, the zonelist pattern "da" and zone files in
-# DIR/zones. Sets NSD_DIR, NSD_PORT, NSD_CONF, NSD_PID.
+# socket DIR/nsd.ctl, the zonelist patterns "da" (zone files ZONE.db) and
+# "da-long" (ZONE, for 253-octet names) and zone files in DIR/zones.
+# Sets NSD_DIR, NSD_PORT, NSD_CONF, NSD_PID.
 nsd_start() {
 	NSD_DIR=$1
 	mkdir -p "$NSD_DIR/zones"
@@ -67,6 +68,9 @@ nsd_start() {
 	pattern:
 		name: "da"
 		zonefile: "%s.db"
+	pattern:
+		name: "da-long"
+		zonefile: "%s"
 	CONF
 	nsd -c "$NSD_CONF" || return 1
 	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1

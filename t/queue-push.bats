@@ -92,7 +92,7 @@ setup() {
 	[ "$output" = "0" ] || [ "$status" -ne 0 ]
 }
 
-@test "queue-push: a queue that cannot take the job exits 111 and leaves no partial fan-out" {
+@test "queue-push: a queue that cannot take the job exits 111, leaves no partial fan-out and the store as it was" {
 	queue-push save a.test < <(da_zone a.test 1) >/dev/null
 	rm -rf "$D/spool/nsd2/new"
 	: >"$D/spool/nsd2/new"
@@ -100,8 +100,19 @@ setup() {
 	run --separate-stderr queue-push save b.test < <(da_zone b.test 1)
 	[ "$status" -eq 111 ]
 	[[ "$stderr" == *"unable to write the jobs"* ]]
+	run --separate-stderr queue-push save a.test < <(da_zone a.test 2)
+	[ "$status" -eq 111 ]
+	run --separate-stderr queue-push delete a.test
+	[ "$status" -eq 111 ]
 	[ "$(ls "$D/spool/nsd/new" | wc -l)" -eq "$before" ]
 	[ -z "$(ls "$D/spool/tmp")" ]
+	run sqlite3 "$D/store.db" "SELECT name, serial, deleted_us FROM zones"
+	assert_output "a.test|1|0"
+	rm "$D/spool/nsd2/new"
+	mkdir "$D/spool/nsd2/new"
+	run --separate-stderr queue-push save b.test < <(da_zone b.test 1)
+	assert_success
+	[ -f "$D/spool/nsd2/new/$output" ]
 }
 
 @test "queue-push: a bad app.yml exits 100 naming the key" {

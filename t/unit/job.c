@@ -81,6 +81,14 @@ main(void)
 	CHECK(job_name_parse("0000000000000042_", &seq, &zone) == -1);
 	CHECK(job_name_parse(".0000000000000042_a", &seq, &zone) == -1);
 	CHECK(job_name(&in, name, 10) == -1);
+	/* A name past JOB_KEY_ZONE_MAX octets: 64 of them, '=', SHA-256. */
+	memset(in.zone, 'a', 253);
+	in.zone[253] = '\0';
+	CHECK(job_name(&in, name, sizeof(name)) == 0);
+	CHECK(strlen(name) == 16 + 1 + 64 + 1 + 64 && name[16 + 1 + 64] == '=');
+	CHECK(job_name_parse(name, &seq, &zone) == 0 && seq == 42 &&
+	    strncmp(zone, in.zone, 64) == 0);
+	strcpy(in.zone, "example.com");
 
 	expect_reject("", "missing blank line");
 	expect_reject("v 1\na save\nz a.test\ns 1\nl 3\n\nab", "truncated");
