@@ -1,10 +1,13 @@
 /* push-load.c -- DirectAdmin rawsave load for bench/push: HTTP/1.0, a new
- * connection per request, as DirectAdmin pushes zones */
+ * connection per request, as DirectAdmin pushes zones; with -s, the cost of
+ * one small write and fdatasync(2) in a directory (the floor of a durable
+ * ack) */
 /* SPDX-License-Identifier: ISC */
 #define USAGE "push-load [-c clients] [-n requests] [-p port] [-u user:pass]" \
-	" [-z prefix]"
+	" [-z prefix] | push-load -s dir [-n syncs]"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
@@ -12,6 +15,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,27 +72,39 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* DirectAdmin's zone layout, 27 records: SOA, 2 NS, MX, TXT, 22 A. */
+/* DirectAdmin's domain.db as it sends it (docs/directdnsonly.md 2.3), 27
+ * records: SOA, 2 NS, 22 A, MX, TXT; 13 empty lines first, a multi-line
+ * SOA padded with spaces, relative names, empty lines at the end. */
 static int
 zone_text(char *buf, size_t size, const char *z, unsigned serial)
 {
+	static const char pad[] = "                                                ";
+	static const char *const host[] = { "ftp", "mail", "@", "www",
+	    "pop", "smtp", "webmail", "imap", "localhost", "autoconfig",
+	    "autodiscover", "cpanel", "webdisk", "whm", "ns1", "ns2", "shop",
+	    "blog", "dev", "static", "cdn", "api" };
 	int n, k, i;
 
 	n = snprintf(buf, size, "\n\n\n\n\n\n\n\n\n\n\n\n\n$TTL 3600\n"
 	    "@       IN      SOA     ns1.example.net.      hostmaster.%s. (\n"
-	    "\t\t\t\t\t\t%u\n\t\t\t\t\t\t3600\n\t\t\t\t\t\t3600\n"
-	    "\t\t\t\t\t\t1209600\n\t\t\t\t\t\t86400 )\n\n"
+	    "%s%u\n%s3600\n%s3600\n%s1209600\n%s86400 )\n\n"
 	    "%s.\t3600\tIN\tNS\tns1.example.net.\n"
-	    "%s.\t3600\tIN\tNS\tns2.example.net.\n\n"
-	    "%s.\t3600\tIN\tMX\t10 mail\n"
-	    "%s.\t3600\tIN\tTXT\t\"v=spf1 a mx ip4:192.0.2.10 ~all\"\n",
-	    z, serial, z, z, z, z);
+	    "%s.\t3600\tIN\tNS\tns2.example.net.\n\n",
+	    z, pad, serial, pad, pad, pad, pad, z, z);
 	for (i = 0; i < 22 && n > 0 && (size_t)n < size; i++) {
-		k = snprintf(buf + n, size - n,
-		    "host%d\t3600\tIN\tA\t192.0.2.%d\n", i, i + 1);
+		if (host[i][0] == '@')
+			k = snprintf(buf + n, size - n,
+			    "%s.\t3600\tIN\tA\t192.0.2.10\n", z);
+		else
+			k = snprintf(buf + n, size - n,
+			    "%s\t3600\tIN\tA\t192.0.2.%d\n", host[i], 10 + i);
 		n += k;
 	}
-	return (size_t)n < size ? n : -1;
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - n, "\n%s.\t3600\tIN\tMX\t10 mail\n"
+		    "\n%s.\t3600\tIN\tTXT\t\"v=spf1 a mx ip4:192.0.2.10 ~all\"\n"
+		    "\n\n", z, z);
+	return n > 0 && (size_t)n < size ? n : -1;
 }
 
 static int
@@ -166,16 +182,72 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* -s: n times, overwrite a job-sized file in dir and fdatasync it, then n
+ * times create a new job-sized file there, fdatasync it and remove it;
+ * print each one's p50 in ms. */
+static int
+syncs(const char *dir)
+{
+	char path[4096], buf[1536];
+	double t0, over;
+	unsigned i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/push-load.sync", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
+		fprintf(stderr, "push-load: fatal: unable to create %s: %s\n",
+		    path, strerror(errno));
+		return 111;
+	}
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < nreq; i++) {
+		t0 = now_ms();
+		if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+		    fdatasync(fd) < 0) {
+			fprintf(stderr, "push-load: fatal: unable to sync %s: %s\n",
+			    path, strerror(errno));
+			close(fd);
+			unlink(path);
+			return 111;
+		}
+		lat[i] = now_ms() - t0;
+	}
+	close(fd);
+	unlink(path);
+	qsort(lat, nreq, sizeof(*lat), dcmp);
+	over = lat[nreq / 2];
+	for (i = 0; i < nreq; i++) {
+		t0 = now_ms();
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+		    write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    fdatasync(fd) < 0) {
+			fprintf(stderr, "push-load: fatal: unable to sync %s: %s\n",
+			    path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			unlink(path);
+			return 111;
+		}
+		lat[i] = now_ms() - t0;
+		close(fd);
+		unlink(path);
+	}
+	qsort(lat, nreq, sizeof(*lat), dcmp);
+	/* overwrite_p50_ms create_p50_ms */
+	printf("%.3f %.3f\n", over, lat[nreq / 2]);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	pthread_t th[256];
-	const char *up = "directdnsonly:secret";
+	const char *up = "directdnsonly:secret", *syncdir = NULL;
 	double t0, secs;
 	unsigned i, ok = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:n:p:u:z:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:p:s:u:z:")) != -1) {
 		switch (c) {
 		case 'c':
 			nclients = atoi(optarg);
@@ -185,6 +257,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			port = atoi(optarg);
+			break;
+		case 's':
+			syncdir = optarg;
 			break;
 		case 'u':
 			up = optarg;
@@ -201,9 +276,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "push-load: usage: %s\n", USAGE);
 		return 100;
 	}
-	base64(up, auth);
 	if ((lat = calloc(nreq, sizeof(*lat))) == NULL)
 		return 111;
+	if (syncdir != NULL)
+		return syncs(syncdir);
+	base64(up, auth);
 	t0 = now_ms();
 	for (i = 0; i < nclients; i++)
 		pthread_create(&th[i], NULL, worker, NULL);

@@ -98,6 +98,11 @@ static const double lat_le[] = {
 #define NLAT	(sizeof(lat_le) / sizeof(lat_le[0]))
 static const unsigned batch_le[] = { 1, 2, 4, 8, 16, 32, 64, 128 };
 #define NBATCH	(sizeof(batch_le) / sizeof(batch_le[0]))
+static const double ack_le[] = {
+	0.0001, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002,
+	0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1
+};
+#define NACK	(sizeof(ack_le) / sizeof(ack_le[0]))
 
 /* Counters for /metrics and /status, under their own mutex. */
 static struct {
@@ -109,6 +114,8 @@ static struct {
 	unsigned long long batches, batch_jobs;
 	unsigned long long lat_bucket[NLAT + 1];
 	double		 lat_sum;
+	unsigned long long ack_bucket[NACK + 1];	/* request to ack */
+	double		 ack_sum;
 	unsigned long long dropped;	/* cut by the request deadline */
 	struct {
 		long long	 at_us;
@@ -534,6 +541,22 @@ observe_commit(size_t njobs, long long us)
 	pthread_mutex_unlock(&stats.mu);
 }
 
+/* A request acknowledged: the time from its request line to now, when
+ * its jobs are durable and the reply is about to go. */
+static void
+observe_ack(const struct req *r)
+{
+	double sec = (io_now_us() - r->t0_us) / 1e6;
+	size_t i;
+
+	pthread_mutex_lock(&stats.mu);
+	for (i = 0; i < NACK && sec > ack_le[i]; i++)
+		;
+	stats.ack_bucket[i]++;
+	stats.ack_sum += sec;
+	pthread_mutex_unlock(&stats.mu);
+}
+
 /* Commit the queued requests of list: all in one go, and when that fails
  * and there were several, each alone so one bad request cannot fail the
  * others. */
@@ -878,6 +901,7 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	}
 	if (owner == 1)
 		owner_changed(job, oldhost);
+	observe_ack(r);
 	pthread_mutex_lock(&stats.mu);
 	stats.acks[0]++;
 	pthread_mutex_unlock(&stats.mu);
@@ -994,6 +1018,7 @@ do_delete(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 		    jobs[0].zone);
 		goto out;
 	}
+	observe_ack(r);
 	pthread_mutex_lock(&stats.mu);
 	stats.acks[1] += n;
 	pthread_mutex_unlock(&stats.mu);
@@ -1483,6 +1508,18 @@ metrics_text(struct sbuf *sb)
 	sb_add(sb, "dadns_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "dadns_commit_seconds_sum %.6f\n"
 	    "dadns_commit_seconds_count %llu\n", cum, stats.lat_sum, cum);
+	sb_add(sb, "# HELP dadns_ack_seconds Time from a request's first line"
+	    " to its durable ack (store row and job files synced).\n"
+	    "# TYPE dadns_ack_seconds histogram\n");
+	for (i = 0, cum = 0; i < NACK; i++) {
+		cum += stats.ack_bucket[i];
+		sb_add(sb, "dadns_ack_seconds_bucket{le=\"%g\"} %llu\n",
+		    ack_le[i], cum);
+	}
+	cum += stats.ack_bucket[NACK];
+	sb_add(sb, "dadns_ack_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "dadns_ack_seconds_sum %.6f\n"
+	    "dadns_ack_seconds_count %llu\n", cum, stats.ack_sum, cum);
 	pthread_mutex_unlock(&stats.mu);
 
 	sb_add(sb, "# HELP dadns_queue_depth Jobs waiting in a backend's"

@@ -390,7 +390,7 @@ teardown_file() {
 	done
 	wait "$load"
 	[ "$(grep -c 'status: NOERROR' "$BATS_TEST_TMPDIR/load.out")" -eq 480 ]
-	! grep -q 'timed out' "$BATS_TEST_TMPDIR/load.out"
+	run ! grep -q 'timed out' "$BATS_TEST_TMPDIR/load.out"
 	run q www.stub.test A
 	[[ "$output" == *"flags: qr aa rd;"* ]]
 	[ "$(metric 'dns_proxy_reloads_total{result="ok"}')" -ge 3 ]

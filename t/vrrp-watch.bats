@@ -40,6 +40,8 @@ teardown() {
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 	command -v ip >/dev/null || skip "needs iproute2"
+	unshare -n true 2>/dev/null ||
+	    skip "kernel: no network namespaces (unshare -n fails)"
 }
 
 # lab_up: namespaces $L{a,b,c} (10.99.0.11, .12, .50 on eth0) bridged in $Lh.
