@@ -268,7 +268,7 @@ row() {
 # spool_tmpfs SIZE: a tmpfs of SIZE holding the spool (root only).
 spool_tmpfs() {
 	mkdir -p "$D/spool"
-	mount -t tmpfs -o "size=$1" dadns-test "$D/spool" || return 1
+	mount -t tmpfs -o "size=$1,mode=0755" dadns-test "$D/spool" || return 1
 	MOUNTS="$MOUNTS $D/spool"
 }
 
