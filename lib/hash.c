@@ -24,21 +24,3 @@ hash_hex(const void *buf, size_t len, char out[HASH_HEX_LEN + 1])
 	}
 	out[HASH_HEX_LEN] = '\0';
 }
-
-int
-hash_secret_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), n, i;
-	volatile unsigned char diff = 0;
-
-	/* Walk the longer input fully so the time does not depend on where
-	 * the first difference is. */
-	n = la > lb ? la : lb;
-	diff |= (unsigned char)(la != lb);
-	for (i = 0; i < n; i++) {
-		unsigned char ca = i < la ? (unsigned char)a[i] : 0;
-		unsigned char cb = i < lb ? (unsigned char)b[i] : 0;
-		diff |= ca ^ cb;
-	}
-	return diff == 0;
-}

@@ -10,9 +10,4 @@
 /* Write the lower-case hex SHA-256 of buf[0..len) and a NUL into out. */
 void hash_hex(const void *buf, size_t len, char out[HASH_HEX_LEN + 1]);
 
-/* Compare two NUL-terminated secrets in time independent of where they
- * differ (length leaks only through the longer input). Returns 1 when
- * equal, 0 otherwise. */
-int hash_secret_eq(const char *a, const char *b);
-
 #endif
