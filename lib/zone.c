@@ -539,6 +539,17 @@ parse_period(const char *s, size_t n, uint64_t max, uint32_t *v)
 	return 0;
 }
 
+/* How many of the n bytes at s, from the start, are in set. */
+static size_t
+strspn_n(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != '\0' && strchr(set, s[i]) != NULL; i++)
+		;
+	return i;
+}
+
 /* Plain decimal digits only. Same returns as parse_period(). */
 static int
 parse_uint(const char *s, size_t n, uint64_t max, uint32_t *v)
@@ -1320,19 +1331,32 @@ own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
 	return 0;
 }
 
-/* Checks on a record ldns parsed: owner in the zone, one SOA at the
- * apex, no CNAME there. Remembers the owner for check_names(). */
+/* Checks on a record ldns parsed: every name at most 255 octets, owner
+ * in the zone, one SOA at the apex, no CNAME there. Remembers the owner
+ * for check_names(). */
 static int
 check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
 {
-	ldns_rdf *owner = ldns_rr_owner(rr);
+	ldns_rdf *owner = ldns_rr_owner(rr), *rdf;
 	uint8_t key[LDNS_MAX_DOMAINLEN + 1];
 	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
 	uint16_t type = ldns_rr_get_type(rr);
-	size_t n = ldns_rdf_size(owner), klen;
+	size_t n = ldns_rdf_size(owner), klen, i;
 
-	if (n > sizeof(key))
-		return fail(pp->err, pp->errlen, line, "owner name too long");
+	/* ldns appends the origin to a relative name without checking
+	 * the sum; NSD refuses the zone. */
+	if (n > LDNS_MAX_DOMAINLEN)
+		return fail(pp->err, pp->errlen, line,
+		    "owner name longer than 255 octets once the origin is "
+		    "appended");
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		rdf = ldns_rr_rdf(rr, i);
+		if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME &&
+		    ldns_rdf_size(rdf) > LDNS_MAX_DOMAINLEN)
+			return fail(pp->err, pp->errlen, line,
+			    "name in the record data longer than 255 octets "
+			    "once the origin is appended");
+	}
 	klen = name_key(key, ldns_rdf_data(owner), n);
 	if (!in_zone(pp, key, klen))
 		return fail(pp->err, pp->errlen, line,
@@ -1488,7 +1512,7 @@ do_record(struct prep *pp, const struct lex *lx)
 	uint16_t type = 0;
 	uint32_t ttl = 0;
 	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n;
+	int have_ttl = 0, have_class = 0, r, n, caa;
 	ldns_rr *rr = NULL;
 	ldns_status st;
 	const char *why;
@@ -1551,7 +1575,9 @@ do_record(struct prep *pp, const struct lex *lx)
 				    "class %s is not supported (only IN)",
 				    sb);
 		}
-		if (isdig(t[i].p[0])) {
+		/* NSD reads a word of digits and units as a TTL. */
+		if (isdig(t[i].p[0]) || t[i].len == strspn_n(t[i].p, t[i].len,
+		    "0123456789smhdwSMHDW")) {
 			if (have_ttl++)
 				return fail(pp->err, pp->errlen, t[i].line,
 				    "two TTLs in one record");
@@ -1604,8 +1630,11 @@ do_record(struct prep *pp, const struct lex *lx)
 	if (buf_add(&pp->flat, num, n) == -1)
 		goto nomem;
 	for (i = 0; i < nrd; i++) {
-		if (buf_add(&pp->flat, " ", 1) == -1 ||
-		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1)
+		/* ldns wants the CAA value quoted; NSD does not. */
+		caa = type == LDNS_RR_TYPE_CAA && i == 2 && !rd[i].quoted;
+		if (buf_add(&pp->flat, caa ? " \"" : " ", caa ? 2 : 1) == -1 ||
+		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1 ||
+		    (caa && buf_add(&pp->flat, "\"", 1) == -1))
 			goto nomem;
 		if (pp->flat.len > FLAT_MAX)
 			return fail(pp->err, pp->errlen, lx->rline,
