@@ -57,6 +57,7 @@ struct own {
 	const uint8_t	*name;		/* see name_key() */
 	uint16_t	 len;
 	uint16_t	 type;
+	uint16_t	 tlen;		/* CNAME target's key, after the name */
 	unsigned	 line;
 };
 
@@ -1308,8 +1309,8 @@ do_directive(struct prep *pp, const struct lex *lx)
 }
 
 static int
-own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
-    unsigned line)
+own_add(struct prep *pp, const uint8_t *key, size_t klen,
+    const uint8_t *tkey, size_t tklen, uint16_t type, unsigned line)
 {
 	struct own *o;
 	size_t cap;
@@ -1321,11 +1322,13 @@ own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
 		pp->own = o;
 		pp->capown = cap;
 	}
-	if (buf_add(&pp->names, key, klen) == -1)
+	if (buf_add(&pp->names, key, klen) == -1 ||
+	    buf_add(&pp->names, tkey, tklen) == -1)
 		return -1;
 	o = &pp->own[pp->nown++];
-	o->off = pp->names.len - klen;
+	o->off = pp->names.len - klen - tklen;
 	o->len = (uint16_t)klen;
+	o->tlen = (uint16_t)tklen;
 	o->type = type;
 	o->line = line;
 	return 0;
@@ -1338,10 +1341,10 @@ static int
 check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
 {
 	ldns_rdf *owner = ldns_rr_owner(rr), *rdf;
-	uint8_t key[LDNS_MAX_DOMAINLEN + 1];
+	uint8_t key[LDNS_MAX_DOMAINLEN + 1], tkey[LDNS_MAX_DOMAINLEN + 1];
 	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
 	uint16_t type = ldns_rr_get_type(rr);
-	size_t n = ldns_rdf_size(owner), klen, i;
+	size_t n = ldns_rdf_size(owner), klen, tklen = 0, i;
 
 	/* ldns appends the origin to a relative name without checking
 	 * the sum; NSD refuses the zone. */
@@ -1385,7 +1388,13 @@ check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
 		pp->ndname++;
 		break;
 	}
-	if (own_add(pp, key, klen, type, line) == -1)
+	/* The target tells a duplicate CNAME, which NSD drops, from a
+	 * second one. */
+	if (type == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1 &&
+	    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) == LDNS_RDF_TYPE_DNAME)
+		tklen = name_key(tkey, ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+		    ldns_rdf_size(ldns_rr_rdf(rr, 0)));
+	if (own_add(pp, key, klen, tkey, tklen, type, line) == -1)
 		return fail(pp->err, pp->errlen, 0, "out of memory");
 	return 0;
 }
@@ -1434,7 +1443,7 @@ static int
 check_names(struct prep *pp)
 {
 	enum clash kind = CLASH_CNAME2;
-	const struct own *at = NULL, *o = pp->own;
+	const struct own *at = NULL, *o = pp->own, *first = NULL;
 	unsigned cname, cname2, other, dname, later = 0, earlier = 0;
 	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
 	size_t i, j;
@@ -1453,9 +1462,12 @@ check_names(struct prep *pp)
 		    memcmp(o[j].name, o[i].name, o[i].len) == 0; j++) {
 			switch (o[j].type) {
 			case LDNS_RR_TYPE_CNAME:
-				if (!cname)
+				if (!cname) {
 					cname = o[j].line;
-				else if (!cname2)
+					first = &o[j];
+				} else if (!cname2 && (o[j].tlen != first->tlen ||
+				    memcmp(o[j].name + o[j].len, first->name +
+				    first->len, first->tlen) != 0))
 					cname2 = o[j].line;
 				break;
 			case LDNS_RR_TYPE_RRSIG:

@@ -243,6 +243,14 @@ $ORIGIN example.com.\n\tIN\tMX\t10 mail.example.com.'
 	    'line 11: second CNAME at www.example.com. (the first is on line 10)'
 }
 
+@test "zone: a CNAME repeated with the same target is a duplicate NSD drops, not a second CNAME" {
+	accepts 'www\tIN\tCNAME\ta.example.net.\nWWW\tIN\tCNAME\tA.Example.NET.'
+	{ base; printf 'www\tIN\tCNAME\ta.example.net.\nWWW\tIN\tCNAME\tA.Example.NET.\n'; } >"$BATS_TEST_TMPDIR/z"
+	nsd_ok example.com "$BATS_TEST_TMPDIR/z"
+	rejects 'www\tIN\tCNAME\ta\nwww\tIN\tCNAME\ta.example.com.\nwww\tIN\tCNAME\tb' \
+	    'line 12: second CNAME at www.example.com. (the first is on line 10)'
+}
+
 @test "zone: rejects data below a DNAME" {
 	rejects 'x.sub\tIN\tA\t192.0.2.1\nsub\tIN\tDNAME\texample.net.' \
 	    'line 11: data below the DNAME at sub.example.com. (lines 10 and 11)'
