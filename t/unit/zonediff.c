@@ -69,12 +69,19 @@ static const char *strict[] = {
 	"invalid [A-Z0-9]+ (preference|priority|weight|port|flags|key tag|"
 	    "algorithm|digest type|usage|selector|matching type|serial|"
 	    "refresh|retry|expire|minimum|field [0-9]+) '",
+	/* No escapes in addresses: NSD reads 192.0\.2.1 as 192.0.2.1. */
+	"invalid IPv[46] address '[^']*\\\\",
+	/* A '(' is closed before the end of the text. */
+	"'\\(' not closed",
 	/* \DDD is 000-255 with three digits; NSD wraps \256, takes \9. */
 	"bad escape sequence",
 	/* Only text fields may be quoted (NSD takes CAA 0 "issue" ...). */
 	"unexpected quoted string",
 	/* $ORIGIN stays inside the zone, even with no record after it. */
 	"\\$ORIGIN outside the zone",
+	/* NSD warns about an unknown $WORD and reads the rest of the
+	 * line as a record of the previous owner. */
+	"unknown directive '",
 	/* $INCLUDE would read the writer's file system. */
 	"\\$INCLUDE is not allowed",
 	/* A quoted string ends on its line (BIND refuses it otherwise). */
@@ -833,9 +840,19 @@ make_case(uint64_t seed, unsigned long n, char *z, struct str *s)
 	if (R(&g, 8) == 0) {
 		struct str o = { 0 };
 
-		switch (R(&g, 5)) {
+		switch (R(&g, 6)) {
 		case 0:
 			s_printf(&o, "sub.%s.", z);
+			break;
+		case 5:
+			/* In the zone, 240-256 octets: relative names after
+			 * it reach the limit at once. */
+			i = 240 + R(&g, 17);
+			if (i > strlen(z) + 4)
+				labels(&g, &o, i - strlen(z) - 3);
+			else
+				s_cat(&o, "a");
+			s_printf(&o, ".%s.", z);
 			break;
 		case 1:
 			s_cat(&o, "sub");
