@@ -1105,7 +1105,11 @@ diagnose(struct prep *pp, unsigned rline, const struct tok *owner,
 		snprintf(tname, sizeof(tname), "%s", desc->_name);
 	else
 		snprintf(tname, sizeof(tname), "TYPE%u", type);
-	if (desc != NULL && !(nrd > 0 && tok_is(&rd[0], "\\#"))) {
+	if (nrd > 0 && tok_is(&rd[0], "\\#"))
+		return fail(pp->err, pp->errlen, rline,
+		    "%s record: generic data (\\#) is not one whole %s record: "
+		    "%s", tname, tname, ldns_get_errorstr_by_id(st));
+	if (desc != NULL) {
 		for (i = 0; i < nrd && i < ldns_rr_descriptor_maximum(desc);
 		    i++) {
 			ft = ldns_rr_descriptor_field_type(desc, i);
@@ -1524,7 +1528,9 @@ do_record(struct prep *pp, const struct lex *lx)
 	uint16_t type = 0;
 	uint32_t ttl = 0;
 	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n, caa;
+	int have_ttl = 0, have_class = 0, r, n, caa, generic;
+	size_t wire;
+	uint32_t v;
 	ldns_rr *rr = NULL;
 	ldns_status st;
 	const char *why;
@@ -1658,12 +1664,26 @@ do_record(struct prep *pp, const struct lex *lx)
 	    &pp->prev);
 	if (st != LDNS_STATUS_OK)
 		return diagnose(pp, lx->rline, owner, type, rd, nrd, st);
-	/* Generic data of a known type must make a whole record. */
-	if ((desc = ldns_rr_descript(type)) != NULL &&
-	    ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
-		ldns_rr_free(rr);
-		return fail(pp->err, pp->errlen, lx->rline,
-		    "%s record: data missing", desc->_name);
+	/* Generic data of a known type must make a whole record, every
+	 * byte used (ldns ignores the bytes past the last field). */
+	generic = nrd > 0 && tok_is(&rd[0], "\\#");
+	if ((desc = ldns_rr_descript(type)) != NULL && desc->_name != NULL) {
+		for (i = 0, wire = 0; i < ldns_rr_rd_count(rr); i++)
+			wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
+		if (generic && (ldns_rr_rd_count(rr) <
+		    ldns_rr_descriptor_minimum(desc) ||
+		    parse_uint(rd[1].p, rd[1].len, 65535, &v) != 0 ||
+		    wire != v)) {
+			ldns_rr_free(rr);
+			return fail(pp->err, pp->errlen, lx->rline,
+			    "%s record: generic data (\\#) is not one whole "
+			    "%s record", desc->_name, desc->_name);
+		}
+		if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
+			ldns_rr_free(rr);
+			return fail(pp->err, pp->errlen, lx->rline,
+			    "%s record: data missing", desc->_name);
+		}
 	}
 	pp->have_prev = 1;
 	r = check_rr(pp, rr, owner != NULL ? owner->line : lx->rline);

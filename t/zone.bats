@@ -372,6 +372,15 @@ soa_only() {
 	nsd_ok example.com "$BATS_TEST_TMPDIR/z"
 }
 
+@test "zone: rejects generic data of a known type with bytes past its last field, as NSD does" {
+	{ base; printf 'x\tIN\tA\t\\# 5 c000020101\n'; } >"$BATS_TEST_TMPDIR/z"
+	run nsd-checkzone example.com "$BATS_TEST_TMPDIR/z"
+	assert_failure
+	rejects 'x\tIN\tA\t\\# 5 c000020101' \
+	    'line 10: A record: generic data (\#) is not one whole A record'
+	accepts 'x\tIN\tA\t\\# 4 c0000201'
+}
+
 @test "zone: a TTL of unit letters alone (NSD reads 'h' as a TTL) is refused as a TTL" {
 	rejects 'www\th\tIN\tA\t192.0.2.1' "line 10: invalid TTL 'h'"
 	rejects 'www\t1hh\tIN\tA\t192.0.2.1' "line 10: invalid TTL '1hh'"
