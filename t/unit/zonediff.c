@@ -71,6 +71,10 @@ static const char *strict[] = {
 	    "refresh|retry|expire|minimum|field [0-9]+) '",
 	/* No escapes in addresses: NSD reads 192.0\.2.1 as 192.0.2.1. */
 	"invalid IPv[46] address '[^']*\\\\",
+	/* RFC 3597 data (\#) of a known type has the length of its hex
+	 * and makes one whole record of the type: NSD takes an empty TXT,
+	 * a DS without digest, a TXT string running past the data. */
+	"generic data \\(\\\\#\\)",
 	/* A '(' is closed before the end of the text. */
 	"'\\(' not closed",
 	/* \DDD is 000-255 with three digits; NSD wraps \256, takes \9. */
@@ -542,6 +546,18 @@ record(struct gen *g, struct str *s)
 		f[n++] = t2;
 		f[n++] = u32(g);
 		f[n++] = u32(g);
+	}
+	/* RFC 3597 generic data of any length for the type. */
+	if (g->odd && R(g, 6) == 0) {
+		i = PICK(g, ((const size_t[]){ 0, 1, 2, 3, 4, 5, 7, 16, 18 }));
+		rd.len = 0;
+		s_printf(&rd, "\\# %zu ", i);
+		hex(g, &rd, R(g, 8) ? 2 * i : 2 * i + 1);
+		if (R(g, 4) == 0 && i > 0)
+			/* The common forms: a name's wire form. */
+			s_cat(&rd, R(g, 2) ? "00" : "");
+		f[0] = rd.p;
+		n = 1;
 	}
 	/* A field short or one too many now and then. */
 	if (g->odd && R(g, 10) == 0 && n > 0)
