@@ -75,6 +75,8 @@ static const char *strict[] = {
 	 * and makes one whole record of the type: NSD takes an empty TXT,
 	 * a DS without digest, a TXT string running past the data. */
 	"generic data \\(\\\\#\\)",
+	/* No NUL byte anywhere (NSD lets some through). */
+	"NUL byte in zone text",
 	/* A '(' is closed before the end of the text. */
 	"'\\(' not closed",
 	/* \DDD is 000-255 with three digits; NSD wraps \256, takes \9. */
@@ -222,7 +224,7 @@ name(struct gen *g, struct str *s, int owner)
 		"a..b", ".", "..", "a.", "@", "@.x", "x.@", "a*b", "*a", "a.*",
 		"\\255\\255", "a\\009b", "$x", "a$", "\\x",
 	};
-	size_t olen = strlen(g->origin), w;
+	size_t olen = strlen(g->origin), w, i;
 
 	if (!g->odd) {
 		if (R(g, 3) == 0)
@@ -280,8 +282,10 @@ name(struct gen *g, struct str *s, int owner)
 		/* Escapes that make the text long and the name short, or
 		 * sized so only the octets count. */
 		w = R(g, 2) ? 60 + R(g, 6) : 120 + R(g, 130);
+		i = R(g, 2);	/* one label of 60-65 octets, or several */
 		while (w-- > 0)
-			s_cat(s, R(g, 4) ? "\\097" : (R(g, 2) ? "\\." : "b"));
+			s_cat(s, i || R(g, 4) ? "\\097" : (R(g, 2) ? "\\." :
+			    "b"));
 		break;
 	default:
 		s_printf(s, "%s.%s", PICK(g, plain), PICK(g, plain));
@@ -664,7 +668,8 @@ base_fixture(struct gen *g, struct str *s, const char *fix, int with_ttl)
 static void
 mutate(struct gen *g, struct str *s)
 {
-	static const char ins[] = " \t\"\\();.$@*0123456789aZ-_\n";
+	/* The final NUL is one of the bytes too. */
+	static const char ins[] = " \t\"\\();.$@*0123456789aZ-_\n\r\303\251\177";
 	static const char *nums[] = { "65535", "65536", "255", "256",
 	    "2147483647", "2147483648", "4294967295", "4294967296", "0",
 	    "-1" };
@@ -689,10 +694,10 @@ mutate(struct gen *g, struct str *s)
 		i++;
 		break;
 	case 1:		/* insert a byte */
-		s_add(&o, ins + R(g, sizeof(ins) - 1), 1);
+		s_add(&o, ins + R(g, sizeof(ins)), 1);
 		break;
 	case 2:		/* replace a byte */
-		s_add(&o, ins + R(g, sizeof(ins) - 1), 1);
+		s_add(&o, ins + R(g, sizeof(ins)), 1);
 		i++;
 		break;
 	case 3:		/* replace a number */
