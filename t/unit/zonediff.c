@@ -83,8 +83,10 @@ static const char *strict[] = {
 	"bad escape sequence",
 	/* Only text fields may be quoted (NSD takes CAA 0 "issue" ...). */
 	"unexpected quoted string",
-	/* $ORIGIN stays inside the zone, even with no record after it. */
+	/* $ORIGIN stays inside the zone, even with no record after it,
+	 * and is an absolute name (NSD also takes "@"). */
 	"\\$ORIGIN outside the zone",
+	"invalid \\$ORIGIN '@'",
 	/* NSD warns about an unknown $WORD and reads the rest of the
 	 * line as a record of the previous owner. */
 	"unknown directive '",
@@ -1050,7 +1052,8 @@ main(int argc, char *argv[])
 		s.len = 0;
 		make_case(seed, n, z, &s);
 		if (pflag) {
-			printf("; case %lu zone %s\n%s", n, z, s.p);
+			printf("; case %lu zone %s\n", n, z);
+			fwrite(s.p, 1, s.len, stdout);
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/z", tmpl);
