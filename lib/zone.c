@@ -1667,10 +1667,10 @@ do_record(struct prep *pp, const struct lex *lx)
 	/* Generic data of a known type must make a whole record, every
 	 * byte used (ldns ignores the bytes past the last field). */
 	generic = nrd > 0 && tok_is(&rd[0], "\\#");
-	if ((desc = ldns_rr_descript(type)) != NULL && desc->_name != NULL) {
+	if ((desc = ldns_rr_descript(type)) != NULL) {
 		for (i = 0, wire = 0; i < ldns_rr_rd_count(rr); i++)
 			wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
-		if (generic && (ldns_rr_rd_count(rr) <
+		if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
 		    ldns_rr_descriptor_minimum(desc) ||
 		    parse_uint(rd[1].p, rd[1].len, 65535, &v) != 0 ||
 		    wire != v)) {
