@@ -1528,7 +1528,7 @@ do_record(struct prep *pp, const struct lex *lx)
 	uint16_t type = 0;
 	uint32_t ttl = 0;
 	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n, caa, generic;
+	int have_ttl = 0, have_class = 0, r, n, generic;
 	size_t wire;
 	uint32_t v;
 	ldns_rr *rr = NULL;
@@ -1631,6 +1631,13 @@ do_record(struct prep *pp, const struct lex *lx)
 			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
 	if (check_fields(pp, type, rd, nrd) == -1)
 		return -1;
+	/* NSD takes an unquoted CAA value, ldns (and so the CoreDNS-MySQL
+	 * writer) does not; DirectAdmin quotes it. */
+	if (type == LDNS_RR_TYPE_CAA && nrd == 3 && !rd[2].quoted &&
+	    !tok_is(&rd[0], "\\#"))
+		return fail(pp->err, pp->errlen, rd[2].line,
+		    "CAA value must be quoted: %s",
+		    show(sb, sizeof(sb), rd[2].p, rd[2].len));
 
 	/* The record as one line for ldns: owner (or nothing, so ldns
 	 * takes the previous one), TTL, type, rdata. The class is
@@ -1648,11 +1655,8 @@ do_record(struct prep *pp, const struct lex *lx)
 	if (buf_add(&pp->flat, num, n) == -1)
 		goto nomem;
 	for (i = 0; i < nrd; i++) {
-		/* ldns wants the CAA value quoted; NSD does not. */
-		caa = type == LDNS_RR_TYPE_CAA && i == 2 && !rd[i].quoted;
-		if (buf_add(&pp->flat, caa ? " \"" : " ", caa ? 2 : 1) == -1 ||
-		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1 ||
-		    (caa && buf_add(&pp->flat, "\"", 1) == -1))
+		if (buf_add(&pp->flat, " ", 1) == -1 ||
+		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1)
 			goto nomem;
 		if (pp->flat.len > FLAT_MAX)
 			return fail(pp->err, pp->errlen, lx->rline,

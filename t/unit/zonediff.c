@@ -81,6 +81,9 @@ static const char *strict[] = {
 	"'\\(' not closed",
 	/* \DDD is 000-255 with three digits; NSD wraps \256, takes \9. */
 	"bad escape sequence",
+	/* A CAA value is quoted: ldns, which the CoreDNS-MySQL writer
+	 * reads zones with, wants the quotes. */
+	"CAA value must be quoted",
 	/* Only text fields may be quoted (NSD takes CAA 0 "issue" ...). */
 	"unexpected quoted string",
 	/* $ORIGIN stays inside the zone, even with no record after it,
