@@ -940,6 +940,7 @@ nsd_check(const char *zone, const char *path, char *msg, size_t msglen)
 		dup2(fds[1], 2);
 		close(fds[0]);
 		close(fds[1]);
+		alarm(30);	/* a hung checker counts as a refusal */
 		execlp("nsd-checkzone", "nsd-checkzone", zone, path,
 		    (char *)NULL);
 		_exit(127);
