@@ -65,8 +65,10 @@ san: deps
 	$(MAKE) clean
 
 FUZZ_SECONDS ?= 60
+FUZZ_CASES ?= 20000
 fuzz: deps
-	@sh t/fuzz/run.sh $(FUZZ_SECONDS)
+	$(MAKE) t/unit/zonediff
+	@FUZZ_CASES=$(FUZZ_CASES) sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 run: deps all
 	@sh etc/run.sh start

@@ -200,6 +200,11 @@ job_parse(const char *buf, size_t len, struct job *job, const char **why)
 	} else if (p != end || seen_l) {
 		*why = "delete job with text";
 		return -1;
+	} else if (seen_s) {
+		/* A delete carries no text, so no serial: job_format() has
+		 * none to write back. */
+		*why = "delete job with a serial";
+		return -1;
 	}
 	return 0;
 }

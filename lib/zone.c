@@ -57,6 +57,7 @@ struct own {
 	const uint8_t	*name;		/* see name_key() */
 	uint16_t	 len;
 	uint16_t	 type;
+	uint16_t	 tlen;		/* CNAME target's key, after the name */
 	unsigned	 line;
 };
 
@@ -537,6 +538,17 @@ parse_period(const char *s, size_t n, uint64_t max, uint32_t *v)
 		return -2;
 	*v = (uint32_t)total;
 	return 0;
+}
+
+/* How many of the n bytes at s, from the start, are in set. */
+static size_t
+strspn_n(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != '\0' && strchr(set, s[i]) != NULL; i++)
+		;
+	return i;
 }
 
 /* Plain decimal digits only. Same returns as parse_period(). */
@@ -1093,7 +1105,11 @@ diagnose(struct prep *pp, unsigned rline, const struct tok *owner,
 		snprintf(tname, sizeof(tname), "%s", desc->_name);
 	else
 		snprintf(tname, sizeof(tname), "TYPE%u", type);
-	if (desc != NULL && !(nrd > 0 && tok_is(&rd[0], "\\#"))) {
+	if (nrd > 0 && tok_is(&rd[0], "\\#"))
+		return fail(pp->err, pp->errlen, rline,
+		    "%s record: generic data (\\#) is not one whole %s record: "
+		    "%s", tname, tname, ldns_get_errorstr_by_id(st));
+	if (desc != NULL) {
 		for (i = 0; i < nrd && i < ldns_rr_descriptor_maximum(desc);
 		    i++) {
 			ft = ldns_rr_descriptor_field_type(desc, i);
@@ -1297,8 +1313,8 @@ do_directive(struct prep *pp, const struct lex *lx)
 }
 
 static int
-own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
-    unsigned line)
+own_add(struct prep *pp, const uint8_t *key, size_t klen,
+    const uint8_t *tkey, size_t tklen, uint16_t type, unsigned line)
 {
 	struct own *o;
 	size_t cap;
@@ -1310,29 +1326,44 @@ own_add(struct prep *pp, const uint8_t *key, size_t klen, uint16_t type,
 		pp->own = o;
 		pp->capown = cap;
 	}
-	if (buf_add(&pp->names, key, klen) == -1)
+	if (buf_add(&pp->names, key, klen) == -1 ||
+	    buf_add(&pp->names, tkey, tklen) == -1)
 		return -1;
 	o = &pp->own[pp->nown++];
-	o->off = pp->names.len - klen;
+	o->off = pp->names.len - klen - tklen;
 	o->len = (uint16_t)klen;
+	o->tlen = (uint16_t)tklen;
 	o->type = type;
 	o->line = line;
 	return 0;
 }
 
-/* Checks on a record ldns parsed: owner in the zone, one SOA at the
- * apex, no CNAME there. Remembers the owner for check_names(). */
+/* Checks on a record ldns parsed: every name at most 255 octets, owner
+ * in the zone, one SOA at the apex, no CNAME there. Remembers the owner
+ * for check_names(). */
 static int
 check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
 {
-	ldns_rdf *owner = ldns_rr_owner(rr);
-	uint8_t key[LDNS_MAX_DOMAINLEN + 1];
+	ldns_rdf *owner = ldns_rr_owner(rr), *rdf;
+	uint8_t key[LDNS_MAX_DOMAINLEN + 1], tkey[LDNS_MAX_DOMAINLEN + 1];
 	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
 	uint16_t type = ldns_rr_get_type(rr);
-	size_t n = ldns_rdf_size(owner), klen;
+	size_t n = ldns_rdf_size(owner), klen, tklen = 0, i;
 
-	if (n > sizeof(key))
-		return fail(pp->err, pp->errlen, line, "owner name too long");
+	/* ldns appends the origin to a relative name without checking
+	 * the sum; NSD refuses the zone. */
+	if (n > LDNS_MAX_DOMAINLEN)
+		return fail(pp->err, pp->errlen, line,
+		    "owner name longer than 255 octets once the origin is "
+		    "appended");
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		rdf = ldns_rr_rdf(rr, i);
+		if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME &&
+		    ldns_rdf_size(rdf) > LDNS_MAX_DOMAINLEN)
+			return fail(pp->err, pp->errlen, line,
+			    "name in the record data longer than 255 octets "
+			    "once the origin is appended");
+	}
 	klen = name_key(key, ldns_rdf_data(owner), n);
 	if (!in_zone(pp, key, klen))
 		return fail(pp->err, pp->errlen, line,
@@ -1361,7 +1392,13 @@ check_rr(struct prep *pp, ldns_rr *rr, unsigned line)
 		pp->ndname++;
 		break;
 	}
-	if (own_add(pp, key, klen, type, line) == -1)
+	/* The target tells a duplicate CNAME, which NSD drops, from a
+	 * second one. */
+	if (type == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1 &&
+	    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) == LDNS_RDF_TYPE_DNAME)
+		tklen = name_key(tkey, ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+		    ldns_rdf_size(ldns_rr_rdf(rr, 0)));
+	if (own_add(pp, key, klen, tkey, tklen, type, line) == -1)
 		return fail(pp->err, pp->errlen, 0, "out of memory");
 	return 0;
 }
@@ -1410,7 +1447,7 @@ static int
 check_names(struct prep *pp)
 {
 	enum clash kind = CLASH_CNAME2;
-	const struct own *at = NULL, *o = pp->own;
+	const struct own *at = NULL, *o = pp->own, *first = NULL;
 	unsigned cname, cname2, other, dname, later = 0, earlier = 0;
 	char s[LDNS_MAX_DOMAINLEN * 4 + 1];
 	size_t i, j;
@@ -1429,9 +1466,12 @@ check_names(struct prep *pp)
 		    memcmp(o[j].name, o[i].name, o[i].len) == 0; j++) {
 			switch (o[j].type) {
 			case LDNS_RR_TYPE_CNAME:
-				if (!cname)
+				if (!cname) {
 					cname = o[j].line;
-				else if (!cname2)
+					first = &o[j];
+				} else if (!cname2 && (o[j].tlen != first->tlen ||
+				    memcmp(o[j].name + o[j].len, first->name +
+				    first->len, first->tlen) != 0))
 					cname2 = o[j].line;
 				break;
 			case LDNS_RR_TYPE_RRSIG:
@@ -1488,7 +1528,9 @@ do_record(struct prep *pp, const struct lex *lx)
 	uint16_t type = 0;
 	uint32_t ttl = 0;
 	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n;
+	int have_ttl = 0, have_class = 0, r, n, generic;
+	size_t wire;
+	uint32_t v;
 	ldns_rr *rr = NULL;
 	ldns_status st;
 	const char *why;
@@ -1551,7 +1593,9 @@ do_record(struct prep *pp, const struct lex *lx)
 				    "class %s is not supported (only IN)",
 				    sb);
 		}
-		if (isdig(t[i].p[0])) {
+		/* NSD reads a word of digits and units as a TTL. */
+		if (isdig(t[i].p[0]) || t[i].len == strspn_n(t[i].p, t[i].len,
+		    "0123456789smhdwSMHDW")) {
 			if (have_ttl++)
 				return fail(pp->err, pp->errlen, t[i].line,
 				    "two TTLs in one record");
@@ -1587,6 +1631,13 @@ do_record(struct prep *pp, const struct lex *lx)
 			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
 	if (check_fields(pp, type, rd, nrd) == -1)
 		return -1;
+	/* NSD takes an unquoted CAA value, ldns (and so the CoreDNS-MySQL
+	 * writer) does not; DirectAdmin quotes it. */
+	if (type == LDNS_RR_TYPE_CAA && nrd == 3 && !rd[2].quoted &&
+	    !tok_is(&rd[0], "\\#"))
+		return fail(pp->err, pp->errlen, rd[2].line,
+		    "CAA value must be quoted: %s",
+		    show(sb, sizeof(sb), rd[2].p, rd[2].len));
 
 	/* The record as one line for ldns: owner (or nothing, so ldns
 	 * takes the previous one), TTL, type, rdata. The class is
@@ -1617,12 +1668,26 @@ do_record(struct prep *pp, const struct lex *lx)
 	    &pp->prev);
 	if (st != LDNS_STATUS_OK)
 		return diagnose(pp, lx->rline, owner, type, rd, nrd, st);
-	/* Generic data of a known type must make a whole record. */
-	if ((desc = ldns_rr_descript(type)) != NULL &&
-	    ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
-		ldns_rr_free(rr);
-		return fail(pp->err, pp->errlen, lx->rline,
-		    "%s record: data missing", desc->_name);
+	/* Generic data of a known type must make a whole record, every
+	 * byte used (ldns ignores the bytes past the last field). */
+	generic = nrd > 0 && tok_is(&rd[0], "\\#");
+	if ((desc = ldns_rr_descript(type)) != NULL) {
+		for (i = 0, wire = 0; i < ldns_rr_rd_count(rr); i++)
+			wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
+		if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
+		    ldns_rr_descriptor_minimum(desc) ||
+		    parse_uint(rd[1].p, rd[1].len, 65535, &v) != 0 ||
+		    wire != v)) {
+			ldns_rr_free(rr);
+			return fail(pp->err, pp->errlen, lx->rline,
+			    "%s record: generic data (\\#) is not one whole "
+			    "%s record", desc->_name, desc->_name);
+		}
+		if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
+			ldns_rr_free(rr);
+			return fail(pp->err, pp->errlen, lx->rline,
+			    "%s record: data missing", desc->_name);
+		}
 	}
 	pp->have_prev = 1;
 	r = check_rr(pp, rr, owner != NULL ? owner->line : lx->rline);

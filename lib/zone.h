@@ -29,8 +29,9 @@ const char *zone_parent(const char *name);
  * Prepare a DirectAdmin zone text for zone name (normalised): prepend
  * "$ORIGIN name." and "$TTL 300" when the text has no such directive of
  * its own, then validate it as NSD would load it with name as origin:
- * exactly one SOA at the apex, every owner inside the zone, no $INCLUDE,
- * numbers in range, no unterminated quote, no CNAME beside other data.
+ * exactly one SOA at the apex, every owner inside the zone, every name
+ * at most 255 octets once the origin is appended, no $INCLUDE, numbers
+ * in range, no unterminated quote, no CNAME beside other data.
  * On success returns 0 with *out (malloc'd, NUL-terminated) and *outlen
  * set and info filled. On failure returns -1 and writes a message naming
  * the line and the fault into err.

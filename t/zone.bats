@@ -243,6 +243,14 @@ $ORIGIN example.com.\n\tIN\tMX\t10 mail.example.com.'
 	    'line 11: second CNAME at www.example.com. (the first is on line 10)'
 }
 
+@test "zone: a CNAME repeated with the same target is a duplicate NSD drops, not a second CNAME" {
+	accepts 'www\tIN\tCNAME\ta.example.net.\nWWW\tIN\tCNAME\tA.Example.NET.'
+	{ base; printf 'www\tIN\tCNAME\ta.example.net.\nWWW\tIN\tCNAME\tA.Example.NET.\n'; } >"$BATS_TEST_TMPDIR/z"
+	nsd_ok example.com "$BATS_TEST_TMPDIR/z"
+	rejects 'www\tIN\tCNAME\ta\nwww\tIN\tCNAME\ta.example.com.\nwww\tIN\tCNAME\tb' \
+	    'line 12: second CNAME at www.example.com. (the first is on line 10)'
+}
+
 @test "zone: rejects data below a DNAME" {
 	rejects 'x.sub\tIN\tA\t192.0.2.1\nsub\tIN\tDNAME\texample.net.' \
 	    'line 11: data below the DNAME at sub.example.com. (lines 10 and 11)'
@@ -307,6 +315,75 @@ $ORIGIN example.com.\n\tIN\tMX\t10 mail.example.com.'
 @test "zone: rejects a TXT string over 255 bytes with a hint" {
 	rejects "x\tIN\tTXT\t\"$(printf '%0300d' 0)\"" \
 	    'line 10: text string longer than 255 bytes (split it into several quoted strings)'
+}
+
+# long_zone N: a valid zone name of N characters (N = 10k + 1..9).
+long_zone() {
+	local n=$1 z=''
+	while [ $(( ${#z} + 10 )) -lt "$n" ]; do z="${z}abcdefghi."; done
+	printf '%s%s\n' "$z" "$(printf 'x%.0s' $(seq $(( n - ${#z} ))))"
+}
+
+# soa_only ZONE: a SOA and an NS for ZONE, records to follow on line 4.
+soa_only() {
+	printf '$TTL 300\n%s.\tIN\tSOA\tns1.example.net. h.example.net. 1 3600 600 86400 300\n' "$1"
+	printf '%s.\tIN\tNS\tns1.example.net.\n' "$1"
+}
+
+@test "zone: rejects a name in record data over 255 octets once the origin is appended, as NSD does" {
+	local z
+	z=$(long_zone 253)
+	{ soa_only "$z"; printf '@\tIN\tMX\t10 mail\n'; } >"$BATS_TEST_TMPDIR/z"
+	run nsd-checkzone "$z" "$BATS_TEST_TMPDIR/z"
+	assert_failure
+	assert_output --partial 'domain name exceeds 255 character limit'
+	run --separate-stderr "$ZONE" prepare "$z" <"$BATS_TEST_TMPDIR/z"
+	assert_failure 100
+	assert_equal "$stderr" 'zone: line 4: name in the record data longer than 255 octets once the origin is appended'
+	for r in 'www\tIN\tCNAME\tabcdef' '@\tIN\tNS\tns' '_sip._tcp\tIN\tSRV\t0 0 5060 sip'; do
+		{ soa_only "$z"; printf "$r\n"; } >"$BATS_TEST_TMPDIR/z"
+		run nsd-checkzone "$z" "$BATS_TEST_TMPDIR/z"
+		assert_failure
+		run "$ZONE" prepare "$z" <"$BATS_TEST_TMPDIR/z"
+		assert_failure 100
+	done
+}
+
+@test "zone: rejects an owner of exactly 256 octets once the origin is appended, as NSD does" {
+	local z
+	z=$(long_zone 251)
+	# "ab." + 251 characters: 256 octets in wire form.
+	{ soa_only "$z"; printf 'ab\tIN\tA\t192.0.2.1\n'; } >"$BATS_TEST_TMPDIR/z"
+	run nsd-checkzone "$z" "$BATS_TEST_TMPDIR/z"
+	assert_failure
+	run --separate-stderr "$ZONE" prepare "$z" <"$BATS_TEST_TMPDIR/z"
+	assert_failure 100
+	assert_equal "$stderr" 'zone: line 4: owner name longer than 255 octets once the origin is appended'
+	# One octet less is a valid name for both.
+	{ soa_only "$z"; printf 'a\tIN\tA\t192.0.2.1\n'; } >"$BATS_TEST_TMPDIR/z"
+	nsd_ok "$z" "$BATS_TEST_TMPDIR/z"
+	run "$ZONE" prepare "$z" <"$BATS_TEST_TMPDIR/z"
+	assert_success
+}
+
+@test "zone: refuses an unquoted CAA value by name (NSD takes it, the ldns-based writers do not)" {
+	rejects '@\tIN\tCAA\t0 issue letsencrypt.org' \
+	    'line 10: CAA value must be quoted: letsencrypt.org'
+	accepts '@\tIN\tCAA\t0 issue "letsencrypt.org"'
+}
+
+@test "zone: rejects generic data of a known type with bytes past its last field, as NSD does" {
+	{ base; printf 'x\tIN\tA\t\\# 5 c000020101\n'; } >"$BATS_TEST_TMPDIR/z"
+	run nsd-checkzone example.com "$BATS_TEST_TMPDIR/z"
+	assert_failure
+	rejects 'x\tIN\tA\t\\# 5 c000020101' \
+	    'line 10: A record: generic data (\#) is not one whole A record'
+	accepts 'x\tIN\tA\t\\# 4 c0000201'
+}
+
+@test "zone: a TTL of unit letters alone (NSD reads 'h' as a TTL) is refused as a TTL" {
+	rejects 'www\th\tIN\tA\t192.0.2.1' "line 10: invalid TTL 'h'"
+	rejects 'www\t1hh\tIN\tA\t192.0.2.1' "line 10: invalid TTL '1hh'"
 }
 
 @test "zone: rejects a record without owner as the first record" {
