@@ -11,6 +11,7 @@
 #include "zone.h"
 
 #define SEQ_DIGITS	16
+#define SEQ_MAX		9999999999999999ULL	/* SEQ_DIGITS nines */
 
 /* The only characters a header value may hold: printable ASCII, no space
  * (names are validated by the caller again where it matters). */
@@ -136,8 +137,9 @@ job_parse(const char *buf, size_t len, struct job *job, const char **why)
 			}
 			break;
 		case 'q':
-			if (parse_u64(v, vlen, &job->seq) < 0) {
-				*why = "invalid sequence";
+			if (parse_u64(v, vlen, &job->seq) < 0 ||
+			    job->seq > SEQ_MAX) {
+				*why = "invalid sequence (at most 16 digits)";
 				return -1;
 			}
 			break;
@@ -276,7 +278,7 @@ job_name(const struct job *job, char *buf, size_t size)
 	char key[JOB_KEY_MAX + 1];
 	int n;
 
-	if (job_name_key(job->zone, key, sizeof(key)) < 0)
+	if (job->seq > SEQ_MAX || job_name_key(job->zone, key, sizeof(key)) < 0)
 		return -1;
 	n = snprintf(buf, size, "%0*" PRIu64 "_%s", SEQ_DIGITS, job->seq,
 	    key);

@@ -53,7 +53,8 @@ int job_name_key(const char *zone, char *buf, size_t size);
 
 /* Build the spool file name for job into buf: zero-padded sequence, '_',
  * zone key (job_name_key()), so names sort in arrival order and the jobs of
- * one zone share their ending. Returns 0, or -1 when size is too small. */
+ * one zone share their ending. Returns 0, or -1 when size is too small or
+ * the sequence has more than 16 digits. */
 int job_name(const struct job *job, char *buf, size_t size);
 
 /* Split a spool file name made by job_name(), or by an older version that

@@ -101,6 +101,8 @@ main(void)
 	expect_reject("a delete\nz a.test\n\n", "missing version");
 	expect_reject("v 1\na delete\nz a.test\n\nxx", "delete job with text");
 	expect_reject("v 1\na delete\nz a.test\ns 7\n\n", "delete job with a serial");
+	expect_reject("v 1\na delete\nz a.test\nq 10000000000000000\n\n",
+	    "invalid sequence (at most 16 digits)");
 	expect_reject("v 1\na save\nz a.test\nl 2\n\nab", "serial");
 	expect_reject("v 1\na save\nz a.test\ns 4294967296\nl 2\n\nab",
 	    "invalid serial");
