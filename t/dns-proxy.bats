@@ -137,6 +137,7 @@ teardown_file() {
 	stop_pid "$W/nsd.pid"
 	stop_pid "$W/edns/proxy.pid"
 	stop_pid "$W/edns/nsd.pid"
+	stop_pid "$W/edns/stub.pid"
 	if [ -n "${DNS_PROXY_KEEP:-}" ]; then
 		echo "kept $W" >&3
 	else
@@ -508,7 +509,8 @@ teardown_file() {
 
 # ---- per-client EDNS options, TCP deadlines, backend TCP reuse ----
 # Their own NSD (DNS cookies and NSID answered, at most 8 queries per TCP
-# connection) and dns-proxy, in $W/edns, since the tests above stop theirs.
+# connection), tcp-stub (stub.test) and dns-proxy, in $W/edns, since the
+# tests above stop theirs.
 
 # edns_start: start both unless running.
 edns_start() {
@@ -542,10 +544,14 @@ edns_start() {
 	CONF
 	nsd -c "$d/nsd.conf" || return 1
 	wait_for 10 sh -c "dig +short -p $EDNS_NSD @127.0.0.1 www.own.test | grep -q 192.0.2.10" || return 1
+	python3 "$FIX/tcp-stub" "$d/stub.port" 3>&- &
+	echo $! >"$d/stub.pid"
+	wait_for 10 test -s "$d/stub.port" || return 1
 	EDNS_PORT=$(free_port)
 	EDNS_MPORT=$(free_port)
 	sed -e "s/@PORT@/$EDNS_PORT/g" -e "s/@NSD@/$EDNS_NSD/g" \
-	    -e "s/@METRICS@/$EDNS_MPORT/g" "$FIX/edns-tcp.yml.in" >"$d/app.yml"
+	    -e "s/@METRICS@/$EDNS_MPORT/g" -e "s/@STUB@/$(cat "$d/stub.port")/g" \
+	    "$FIX/edns-tcp.yml.in" >"$d/app.yml"
 	dns-proxy -c "$d/app.yml" -d 3 3>"$d/ready.tmp" 2>>"$d/proxy.log" &
 	echo $! >"$d/proxy.pid"
 	wait_for 10 test -s "$d/ready.tmp" || return 1
@@ -605,11 +611,14 @@ tcp_query() {
 	# the 2 s idle timeout. The proxy must close it after query_timeout
 	# (2 s); timeout(1) would exit 124.
 	timeout 15 bash -c '
+	set -- $(od -An -v -to1 "$1")
 	exec 6<>"/dev/tcp/127.0.0.1/$0"
+	printf "\\$1" >&6
+	shift
 	(
-		for i in $(seq 0 31); do
-			dd if="$1" bs=1 skip="$i" count=1 status=none >&6 || exit 0
+		for o; do
 			sleep 1
+			printf "\\$o" >&6 || exit 0
 		done
 	) >/dev/null 2>&1 &
 	cat <&6 >/dev/null' "$EDNS_PORT" "$BATS_TEST_TMPDIR/q" &
@@ -629,11 +638,14 @@ tcp_query() {
 	# Never idle for 2 s, so only max_connection_age (4 s) ends it: by 9 s
 	# rather than after the 10th query and the idle timeout (12 s).
 	run timeout 9 bash -c '
+	q=""
+	for o in $(od -An -v -to1 "$1"); do q="$q\\$o"; done
 	exec 6<>"/dev/tcp/127.0.0.1/$0"
+	printf "$q" >&6
 	(
-		for i in $(seq 10); do
-			cat "$1" >&6 || exit 0
+		for i in $(seq 9); do
 			sleep 1
+			printf "$q" >&6 || exit 0
 		done
 	) >/dev/null 2>&1 &
 	od -An -tx1 <&6' "$EDNS_PORT" "$BATS_TEST_TMPDIR/q"
@@ -661,4 +673,21 @@ tcp_query() {
 	[ $((c1 - c0)) -ge 1 ]
 	[ $((c1 - c0)) -le 5 ]
 	[ "$(emetric 'dns_proxy_backend_tcp_reused_total{backend="nsd",pool="auth"}')" -ge 15 ]
+}
+
+@test "dns-proxy: a query on a reused backend connection that the backend closes is sent again on a new one" {
+	edns_env
+	s0=$(emetric 'dns_proxy_servfail_total{reason="timeout"}')
+	c0=$(emetric 'dns_proxy_backend_tcp_connects_total{backend="stub",pool="stub"}')
+	r0=$(emetric 'dns_proxy_backend_tcp_reused_total{backend="stub",pool="stub"}')
+	# tcp-stub answers the first query of a connection and closes it on
+	# the second, unanswered.
+	for i in 1 2 3; do
+		run dig +tcp +time=3 +tries=1 -p "$EDNS_PORT" @127.0.0.1 "q$i.stub.test" A
+		[[ "$output" == *"status: NOERROR"* ]]
+		[[ "$output" == *"192.0.2.99"* ]]
+	done
+	[ "$(emetric 'dns_proxy_backend_tcp_reused_total{backend="stub",pool="stub"}')" -eq $((r0 + 2)) ]
+	[ "$(emetric 'dns_proxy_backend_tcp_connects_total{backend="stub",pool="stub"}')" -eq $((c0 + 3)) ]
+	[ "$(emetric 'dns_proxy_servfail_total{reason="timeout"}')" -eq "$s0" ]
 }
