@@ -691,3 +691,20 @@ tcp_query() {
 	[ "$(emetric 'dns_proxy_backend_tcp_connects_total{backend="stub",pool="stub"}')" -eq $((c0 + 3)) ]
 	[ "$(emetric 'dns_proxy_servfail_total{reason="timeout"}')" -eq "$s0" ]
 }
+
+@test "dns-proxy: the TCP deadline, age and backend pool keys are checked in app.yml and DADNS_DNS_PROXY_TCP_*" {
+	sed -e "s/@PORT@/53/g" -e "s/@NSD@/53/g" -e "s/@METRICS@/8053/g" \
+	    -e "s/@STUB@/54/g" "$FIX/edns-tcp.yml.in" >"$BATS_TEST_TMPDIR/ok.yml"
+	run --separate-stderr dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	assert_success
+	sed 's/max_connection_age: 4/max_connection_age: forever/' "$BATS_TEST_TMPDIR/ok.yml" >"$BATS_TEST_TMPDIR/bad.yml"
+	run --separate-stderr dns-proxy -n -c "$BATS_TEST_TMPDIR/bad.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"dns_proxy.tcp.max_connection_age: not a duration: \"forever\""* ]]
+	run --separate-stderr env DADNS_DNS_PROXY_TCP_QUERY_TIMEOUT=10ms dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS_DNS_PROXY_TCP_QUERY_TIMEOUT: 10ms is out of range"* ]]
+	run --separate-stderr env DADNS_DNS_PROXY_TCP_BACKEND_POOL_SIZE=2000 dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS_DNS_PROXY_TCP_BACKEND_POOL_SIZE: 2000 is out of range 0..1024"* ]]
+}
