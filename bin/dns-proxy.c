@@ -222,7 +222,7 @@ struct tconn {
 	unsigned	 inflight, nq;
 	uint64_t	 last_ms;	/* last complete query or answer */
 	uint64_t	 born_ms;
-	uint64_t	 qstart_ms;	/* first byte of a partial query, or 0 */
+	uint64_t	 qstart_ms;	/* a partial query's 1st byte, or 0 */
 	int		 closing, want_out, paused, aged;
 	struct tq	*tqs;
 	struct tconn	*prev, *next;

@@ -59,7 +59,7 @@ struct dnsmsg {
 	uint16_t	 qname_len;	/* wire bytes at offset 12, root included */
 	uint16_t	 qend;		/* offset just after the question */
 	uint16_t	 edns_size;	/* requestor's UDP size, 512 without OPT */
-	uint16_t	 opt;		/* offset of the OPT record, 0 without */
+	uint16_t	 opt;		/* OPT record's offset, 0 without */
 	uint8_t		 edns;		/* an OPT record is present */
 	uint8_t		 edns_version;
 	uint8_t		 do_bit;
