@@ -65,12 +65,13 @@ enum {
 	C_SF_NOBACKEND, C_SF_TIMEOUT, C_SF_OVERLOAD,
 	C_BACKEND_UNEXPECTED,
 	C_TCP_CONNS, C_TCP_REJ_LIMIT, C_TCP_REJ_CLIENT, C_TCP_IDLE,
+	C_TCP_QUERY_TIMEOUT, C_TCP_MAX_AGE,
 	C_RELOADS, C_RELOAD_FAILS, C_SEND_ERRORS,
 	NC
 };
 
 enum { N_QUERIES, N_RESPONSES, N_TIMEOUTS, N_CHECK_FAILS, N_HITS,
-	N_MISSES, N_INSERTS, N_EVICTIONS, NN };
+	N_MISSES, N_INSERTS, N_EVICTIONS, N_TCP_CONNECTS, N_TCP_REUSED, NN };
 
 struct named {
 	char		 name[PROXYCONF_NAME_MAX];
@@ -159,6 +160,8 @@ struct bsock {
 	struct pend	 pend;
 };
 
+struct bconn;
+
 struct backend {
 	struct proxyconf_backend conf;
 	struct pool	*pool;		/* NULL while draining */
@@ -181,6 +184,9 @@ struct backend {
 	int		 cpending;
 	uint64_t	 csent_ms, cnext_ms;
 	struct backend	*next_drain;
+	/* TCP connections waiting for their next query, newest first */
+	struct bconn	*idle;
+	unsigned	 nidle;
 };
 
 struct pool {
@@ -214,16 +220,32 @@ struct tconn {
 	uint8_t		*wbuf;
 	size_t		 wlen, woff, wcap;
 	unsigned	 inflight, nq;
-	uint64_t	 last_ms;
-	int		 closing, want_out, paused;
+	uint64_t	 last_ms;	/* last complete query or answer */
+	uint64_t	 born_ms;
+	uint64_t	 qstart_ms;	/* a partial query's 1st byte, or 0 */
+	int		 closing, want_out, paused, aged;
 	struct tq	*tqs;
 	struct tconn	*prev, *next;
 };
 
-/* One query forwarded over TCP (one backend connection each). */
+/* A TCP connection to a backend: busy with one query at a time, or idle
+ * in its backend's pool. */
+struct bconn {
+	struct ev	 ev;
+	int		 fd, connecting;
+	struct backend	*b;
+	struct tq	*t;		/* NULL while idle */
+	uint64_t	 idle_ms;	/* when it went idle */
+	unsigned	 uses;		/* answers read on it */
+	struct bconn	*next;		/* in b->idle */
+};
+
+/* One query forwarded over TCP. */
 struct tq {
 	struct ev	 ev;
-	int		 fd, state;	/* 0 connecting/writing, 1 reading */
+	int		 state;		/* 0 connecting/writing, 1 reading */
+	int		 retried;	/* once, after a reused connection died */
+	struct bconn	*bc;
 	struct tconn	*c;
 	struct backend	*b;
 	uint16_t	 cid, id;
@@ -307,6 +329,7 @@ static struct {
 static void	 tconn_close(struct tconn *);
 static void	 defer_free(struct ev *);
 static void	 tconn_pump(struct tconn *);
+static void	 bconn_trim(struct backend *, int);
 
 /* ---- small helpers ---- */
 
@@ -1270,6 +1293,7 @@ backend_free(struct backend *b)
 {
 	unsigned i;
 
+	bconn_trim(b, 1);
 	for (i = 0; i < b->nsock; i++)
 		close(b->sock[i].pend.fd);
 	close(b->cfd);
@@ -1447,6 +1471,102 @@ tconn_send(struct tconn *c, const uint8_t *msg, size_t len)
 	tconn_flush(c);
 }
 
+/* ---- TCP to backends: one query at a time per connection, idle
+ * connections kept per backend for the next query ---- */
+
+static void
+bconn_close(struct bconn *bc)
+{
+	close(bc->fd);
+	defer_free(&bc->ev);
+}
+
+/* Drop the idle connections of b past its pool size or idle time (all
+ * of them with all set). */
+static void
+bconn_trim(struct backend *b, int all)
+{
+	struct bconn **pp = &b->idle, *bc;
+	unsigned n = 0;
+
+	while ((bc = *pp) != NULL) {
+		if (all || n >= conf->tcp_backend_pool ||
+		    now_ms - bc->idle_ms >= conf->tcp_backend_idle_ms) {
+			*pp = bc->next;
+			b->nidle--;
+			bconn_close(bc);
+			continue;
+		}
+		n++;
+		pp = &bc->next;
+	}
+}
+
+/* A connection to b: the newest idle one the backend has not closed,
+ * unless fresh, else a new one (connecting). NULL when none can be
+ * opened. */
+static struct bconn *
+bconn_get(struct backend *b, int fresh)
+{
+	struct bconn *bc;
+	int one = 1;
+	char byte;
+
+	while (!fresh && (bc = b->idle) != NULL) {
+		b->idle = bc->next;
+		b->nidle--;
+		bc->next = NULL;
+		/* EOF or bytes nobody asked for: the backend is done. */
+		if (recv(bc->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			b->st->c[N_TCP_REUSED]++;
+			return bc;
+		}
+		bconn_close(bc);
+	}
+	if ((bc = calloc(1, sizeof(*bc))) == NULL)
+		return NULL;
+	bc->ev.type = EV_TCP_BACKEND;
+	bc->ev.p = bc;
+	bc->b = b;
+	bc->connecting = 1;
+	bc->fd = socket(b->conf.sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (bc->fd < 0) {
+		free(bc);
+		return NULL;
+	}
+	(void)setsockopt(bc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((connect(bc->fd, &b->conf.sa.sa, b->salen) < 0 &&
+	    errno != EINPROGRESS) || ep_add(bc->fd, EPOLLOUT, &bc->ev) < 0) {
+		close(bc->fd);
+		free(bc);
+		return NULL;
+	}
+	b->st->c[N_TCP_CONNECTS]++;
+	return bc;
+}
+
+/* Give bc back to its backend's pool after a complete answer; close it
+ * when the pool is full or the backend is leaving. */
+static void
+bconn_release(struct bconn *bc)
+{
+	struct backend *b = bc->b;
+
+	bc->t = NULL;
+	bc->uses++;
+	if (b->pool == NULL || b->nidle >= conf->tcp_backend_pool ||
+	    ep_mod(bc->fd, EPOLLIN, &bc->ev) < 0) {
+		bconn_close(bc);
+		return;
+	}
+	bc->idle_ms = now_ms;
+	bc->next = b->idle;
+	b->idle = bc;
+	b->nidle++;
+}
+
 static void
 tq_free(struct tq *t)
 {
@@ -1464,15 +1584,18 @@ tq_free(struct tq *t)
 		t->b->outstanding--;
 		t->b->st->outstanding = t->b->outstanding;
 	}
-	close(t->fd);
+	/* Busy with an answer we no longer want: not reusable. */
+	if (t->bc != NULL)
+		bconn_close(t->bc);
 	free(t->q);
 	free(t->buf);
 	defer_free(&t->ev);
 }
 
-/* SERVFAIL to the client of t, built from its query. */
+/* SERVFAIL to the client of t, built from its query; then the client's
+ * next queries when pump (never from inside tconn_pump). */
 static void
-tq_fail(struct tq *t)
+tq_fail(struct tq *t, int pump)
 {
 	uint8_t out[BUFSZ];
 	struct dnsmsg m;
@@ -1486,8 +1609,40 @@ tq_fail(struct tq *t)
 		tconn_send(c, out, n);
 	}
 	tq_free(t);
-	if (c != NULL)
+	if (c != NULL && pump)
 		tconn_pump(c);
+}
+
+/* Send t on bc: written when the socket says it can be. */
+static int
+tq_attach(struct tq *t, struct bconn *bc)
+{
+	t->bc = bc;
+	bc->t = t;
+	t->state = 0;
+	t->off = 0;
+	t->len = 0;
+	if (!bc->connecting && ep_mod(bc->fd, EPOLLOUT, &bc->ev) < 0)
+		return -1;
+	return 0;
+}
+
+/* The connection of t failed. A reused one may have been closed by the
+ * backend just before our query reached it: try once more on a new
+ * connection, unless part of an answer came back. */
+static void
+tq_error(struct tq *t)
+{
+	struct bconn *bc = t->bc;
+
+	if (bc->uses > 0 && !t->retried && t->len == 0) {
+		t->retried = 1;
+		t->bc = NULL;
+		bconn_close(bc);
+		if ((bc = bconn_get(t->b, 1)) != NULL && tq_attach(t, bc) == 0)
+			return;
+	}
+	tq_fail(t, 1);
 }
 
 static void
@@ -1504,7 +1659,7 @@ tq_done(struct tq *t)
 	    memcmp(ans + DNSMSG_HDR, t->q + 2 + DNSMSG_HDR,
 	    (size_t)m.qend - DNSMSG_HDR) != 0) {
 		ws->c[C_BACKEND_UNEXPECTED]++;
-		tq_fail(t);
+		tq_fail(t, 1);
 		return;
 	}
 	t->b->st->c[N_RESPONSES]++;
@@ -1521,44 +1676,65 @@ tq_done(struct tq *t)
 		count_rcode(ans);
 		tconn_send(c, ans, len);
 	}
+	bconn_release(t->bc);
+	t->bc = NULL;
 	tq_free(t);
 	if (c != NULL)
 		tconn_pump(c);
 }
 
 static void
-tq_event(struct tq *t, uint32_t events)
+bconn_event(struct bconn *bc, uint32_t events)
 {
+	struct tq *t = bc->t;
+	struct backend *b = bc->b;
+	struct bconn **pp;
 	ssize_t n;
 	size_t need;
 	int err = 0;
 	socklen_t el = sizeof(err);
 	uint8_t *p;
 
+	if (t == NULL) {
+		/* Idle: the backend closed it or sent what nobody asked. */
+		for (pp = &b->idle; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == bc) {
+				*pp = bc->next;
+				b->nidle--;
+				break;
+			}
+		bconn_close(bc);
+		return;
+	}
 	if (t->state == 0) {
-		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ||
-		    err != 0) {
-			tq_fail(t);
-			return;
+		if (bc->connecting) {
+			if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+				return;
+			if (getsockopt(bc->fd, SOL_SOCKET, SO_ERROR, &err,
+			    &el) < 0 || err != 0) {
+				tq_fail(t, 1);
+				return;
+			}
+			bc->connecting = 0;
 		}
 		while (t->off < t->qlen) {
-			n = write(t->fd, t->q + t->off, t->qlen - t->off);
+			n = write(bc->fd, t->q + t->off, t->qlen - t->off);
 			if (n < 0) {
 				if (errno == EAGAIN)
 					return;
 				if (errno == EINTR)
 					continue;
-				tq_fail(t);
+				tq_error(t);
 				return;
 			}
 			t->off += (size_t)n;
 		}
 		t->state = 1;
 		t->len = 0;
-		ep_mod(t->fd, EPOLLIN, &t->ev);
+		if (ep_mod(bc->fd, EPOLLIN, &bc->ev) < 0)
+			tq_fail(t, 1);
 		return;
 	}
-	(void)events;
 	for (;;) {
 		need = t->len < 2 ? 2 : 2 + (size_t)get16(t->buf);
 		if (t->len >= 2 && t->len == need) {
@@ -1567,19 +1743,19 @@ tq_event(struct tq *t, uint32_t events)
 		}
 		if (need > t->cap) {
 			if ((p = realloc(t->buf, need)) == NULL) {
-				tq_fail(t);
+				tq_fail(t, 1);
 				return;
 			}
 			t->buf = p;
 			t->cap = need;
 		}
-		n = read(t->fd, t->buf + t->len, need - t->len);
+		n = read(bc->fd, t->buf + t->len, need - t->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			tq_fail(t);
+			tq_error(t);
 			return;
 		}
 		t->len += (size_t)n;
@@ -1590,8 +1766,8 @@ static void
 tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
 {
 	struct backend *b = qc->b;
+	struct bconn *bc;
 	struct tq *t;
-	int one = 1;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->q = malloc(len + 2)) == NULL) {
@@ -1599,7 +1775,7 @@ tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
 		c->closing = 2;
 		return;
 	}
-	t->ev.type = EV_TCP_BACKEND;
+	t->ev.type = EV_DEAD;
 	t->ev.p = t;
 	t->c = c;
 	t->b = b;
@@ -1617,18 +1793,8 @@ tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
 	b->outstanding++;
 	b->st->outstanding = b->outstanding;
 	b->st->c[N_QUERIES]++;
-	t->fd = socket(b->conf.sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
-		tq_fail(t);
-		return;
-	}
-	(void)setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((connect(t->fd, &b->conf.sa.sa, b->salen) < 0 &&
-	    errno != EINPROGRESS) || ep_add(t->fd, EPOLLOUT, &t->ev) < 0) {
-		tq_fail(t);
-		return;
-	}
+	if ((bc = bconn_get(b, 0)) == NULL || tq_attach(t, bc) < 0)
+		tq_fail(t, 0);
 }
 
 /* Handle the complete queries buffered on c, as far as limits allow. */
@@ -1648,6 +1814,8 @@ tconn_pump(struct tconn *c)
 			break;
 		}
 		c->nq++;
+		c->last_ms = now_ms;
+		c->qstart_ms = 0;
 		switch (process(c->rbuf + 2, mlen, &c->peer, 1, out, &outlen,
 		    &qc)) {
 		case V_DROP:
@@ -1664,6 +1832,13 @@ tconn_pump(struct tconn *c)
 		if (conf->tcp_max_queries && c->nq >= conf->tcp_max_queries)
 			c->closing = 1;
 	}
+	/* A partial query has query_timeout from its first byte: trickled
+	 * bytes do not hold a connection. */
+	if (c->rlen == 0 || (c->rlen >= 2 && c->rlen >= 2 +
+	    (size_t)get16(c->rbuf)))
+		c->qstart_ms = 0;
+	else if (c->qstart_ms == 0)
+		c->qstart_ms = now_ms;
 	if (c->closing == 2 || (c->closing && c->inflight == 0 &&
 	    c->woff == c->wlen)) {
 		tconn_close(c);
@@ -1710,7 +1885,6 @@ tconn_read(struct tconn *c)
 			break;
 		}
 		c->rlen += (size_t)n;
-		c->last_ms = now_ms;
 		if (c->rlen < c->rcap)
 			break;
 	}
@@ -1799,7 +1973,7 @@ tcp_accept(struct listener *l)
 		c->fd = fd;
 		c->peer = peer;
 		c->ckey = key;
-		c->last_ms = now_ms;
+		c->last_ms = c->born_ms = now_ms;
 		if (ep_add(fd, EPOLLIN, &c->ev) < 0) {
 			close(fd);
 			free(c);
@@ -1819,7 +1993,11 @@ tcp_tick(void)
 {
 	struct tconn *c, *next;
 	struct tq *t, *tn;
+	uint64_t age;
+	size_t i;
 
+	for (i = 0; i < nbackends; i++)
+		bconn_trim(backends[i], 0);
 	for (c = tconns; c != NULL; c = next) {
 		next = c->next;
 		for (t = c->tqs; t != NULL; t = tn) {
@@ -1827,10 +2005,33 @@ tcp_tick(void)
 			if (now_ms - t->start_ms >= conf->backend_timeout_ms) {
 				t->b->st->c[N_TIMEOUTS]++;
 				ws->c[C_SF_TIMEOUT]++;
-				tq_fail(t);
+				tq_fail(t, 1);
 				/* tq_fail may have closed c. */
 				goto nextconn;
 			}
+		}
+		if (c->qstart_ms != 0 &&
+		    now_ms - c->qstart_ms >= conf->tcp_query_timeout_ms) {
+			ws->c[C_TCP_QUERY_TIMEOUT]++;
+			tconn_close(c);
+			continue;
+		}
+		age = now_ms - c->born_ms;
+		if (conf->tcp_max_age_ms && age >= conf->tcp_max_age_ms) {
+			/* No new query; the answers owed go out first, for
+			 * at most one more query_timeout. */
+			if (!c->aged) {
+				ws->c[C_TCP_MAX_AGE]++;
+				c->aged = 1;
+				c->closing = 1;
+				c->paused = 1;
+				tconn_events(c);
+			}
+			if ((c->inflight == 0 && c->woff == c->wlen) ||
+			    age >= (uint64_t)conf->tcp_max_age_ms +
+			    conf->tcp_query_timeout_ms)
+				tconn_close(c);
+			continue;
 		}
 		if (c->inflight == 0 && c->woff == c->wlen &&
 		    now_ms - c->last_ms >= conf->tcp_idle_timeout_ms) {
@@ -2008,6 +2209,14 @@ metrics_text(struct sb *b)
 	    "TCP connections closed after the idle timeout.");
 	sb_printf(b, "dns_proxy_tcp_idle_closed_total %llu\n",
 	    (unsigned long long)gsum(C_TCP_IDLE));
+	metric_head(b, "tcp_query_timeouts_total", "counter",
+	    "TCP connections closed with a query unread by its deadline.");
+	sb_printf(b, "dns_proxy_tcp_query_timeouts_total %llu\n",
+	    (unsigned long long)gsum(C_TCP_QUERY_TIMEOUT));
+	metric_head(b, "tcp_max_age_closed_total", "counter",
+	    "TCP connections closed at their maximum age.");
+	sb_printf(b, "dns_proxy_tcp_max_age_closed_total %llu\n",
+	    (unsigned long long)gsum(C_TCP_MAX_AGE));
 	for (w = 0, open = 0, rlc = 0; w < shm->nworkers; w++) {
 		open += shm->w[w].tcp_open;
 		rlc += shm->w[w].rl_clients;
@@ -2098,6 +2307,12 @@ metrics_text(struct sb *b)
 	metric_head(b, "backend_check_failures_total", "counter",
 	    "Failed health checks.");
 	BACKENDS("backend_check_failures_total", n.c[N_CHECK_FAILS]);
+	metric_head(b, "backend_tcp_connects_total", "counter",
+	    "TCP connections opened to a backend.");
+	BACKENDS("backend_tcp_connects_total", n.c[N_TCP_CONNECTS]);
+	metric_head(b, "backend_tcp_reused_total", "counter",
+	    "Queries sent on an idle TCP connection to a backend.");
+	BACKENDS("backend_tcp_reused_total", n.c[N_TCP_REUSED]);
 	metric_head(b, "backend_outstanding", "gauge",
 	    "Queries in flight to a backend.");
 	BACKENDS("backend_outstanding", n.outstanding);
@@ -3014,7 +3229,7 @@ loop(void)
 				break;
 			}
 			case EV_TCP_BACKEND:
-				tq_event(e->p, evs[i].events);
+				bconn_event(e->p, evs[i].events);
 				break;
 			case EV_HTTP_LISTEN:
 				hconn_accept(http_fd, 0);

@@ -80,6 +80,7 @@ parse_opt(const uint8_t *pkt, size_t len, size_t off, struct dnsmsg *m,
 		return -1;
 	}
 	m->edns = 1;
+	m->opt = (uint16_t)off;
 	m->edns_size = get16(pkt + off + 3);
 	if (m->edns_size < 512)
 		m->edns_size = 512;
@@ -186,6 +187,7 @@ dnsmsg_scan(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
 	t->soa_min = UINT32_MAX;
 	t->has_soa = 0;
 	t->records = 0;
+	t->sig = 0;
 	nrr = (size_t)m->ancount + m->nscount + m->arcount;
 	nauth = (size_t)m->ancount + m->nscount;
 	for (i = 0; i < nrr; i++) {
@@ -200,6 +202,9 @@ dnsmsg_scan(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
 			*why = "record data past the end";
 			return -1;
 		}
+		if (i >= nauth && (type == DNSMSG_T_TSIG ||
+		    type == DNSMSG_T_SIG))
+			t->sig = 1;
 		if (type != DNSMSG_T_OPT) {
 			if (t->n == DNSMSG_TTL_MAX) {
 				*why = "too many records";
@@ -228,6 +233,43 @@ dnsmsg_scan(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
 		t->min_ttl = 0;
 	if (!t->has_soa)
 		t->soa_min = 0;
+	return 0;
+}
+
+int
+dnsmsg_strip_opts(uint8_t *pkt, size_t *len, const struct dnsmsg *m)
+{
+	size_t rd, end, off, w, olen;
+	uint16_t code;
+
+	if (!m->edns || (size_t)m->opt + 11 > *len)
+		return 0;
+	rd = (size_t)m->opt + 11;
+	end = rd + get16(pkt + m->opt + 9);
+	if (end > *len)
+		return -1;
+	if (end == rd)
+		return 0;
+	/* Records after it could point into what moves. */
+	if (end != *len)
+		return -1;
+	for (off = w = rd; off < end; off += 4 + olen) {
+		if (off + 4 > end)
+			return -1;
+		code = get16(pkt + off);
+		olen = get16(pkt + off + 2);
+		if (off + 4 + olen > end)
+			return -1;
+		/* FAMILY, SOURCE PREFIX, SCOPE PREFIX (RFC 7871 6). */
+		if (code == DNSMSG_OPT_ECS && (olen < 4 || pkt[off + 7] != 0))
+			return -1;
+		if (code != DNSMSG_OPT_EDE)
+			continue;
+		memmove(pkt + w, pkt + off, 4 + olen);
+		w += 4 + olen;
+	}
+	put16(pkt + m->opt + 9, (uint16_t)(w - rd));
+	*len = w;
 	return 0;
 }
 

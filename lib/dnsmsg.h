@@ -32,10 +32,18 @@
 #define DNSMSG_T_A	1
 #define DNSMSG_T_NS	2
 #define DNSMSG_T_SOA	6
+#define DNSMSG_T_SIG	24
 #define DNSMSG_T_OPT	41
+#define DNSMSG_T_TSIG	250
 #define DNSMSG_T_ANY	255
 #define DNSMSG_C_IN	1
 #define DNSMSG_C_CH	3
+
+/* EDNS option codes. */
+#define DNSMSG_OPT_NSID		3
+#define DNSMSG_OPT_ECS		8
+#define DNSMSG_OPT_COOKIE	10
+#define DNSMSG_OPT_EDE		15
 
 /* Cache-key flag bits (last byte of a key). */
 #define DNSMSG_KF_DO	0x01
@@ -51,6 +59,7 @@ struct dnsmsg {
 	uint16_t	 qname_len;	/* wire bytes at offset 12, root included */
 	uint16_t	 qend;		/* offset just after the question */
 	uint16_t	 edns_size;	/* requestor's UDP size, 512 without OPT */
+	uint16_t	 opt;		/* OPT record's offset, 0 without */
 	uint8_t		 edns;		/* an OPT record is present */
 	uint8_t		 edns_version;
 	uint8_t		 do_bit;
@@ -65,6 +74,7 @@ struct dnsmsg_ttls {
 	uint32_t	 soa_min;	/* min(SOA TTL, SOA MINIMUM) in authority */
 	uint8_t		 has_soa;
 	uint8_t		 records;	/* 1 when any non-OPT record exists */
+	uint8_t		 sig;		/* a TSIG or SIG(0) record is present */
 };
 
 /* Parse the header and the one question of pkt (len bytes), and find the
@@ -81,6 +91,14 @@ int dnsmsg_parse(const uint8_t *pkt, size_t len, struct dnsmsg *m,
  * to age). */
 int dnsmsg_scan(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
     struct dnsmsg_ttls *t, const char **why);
+
+/* Remove in place every EDNS option but Extended DNS Errors from the OPT
+ * record of the response pkt (*len bytes, parsed by dnsmsg_parse() as m),
+ * and shorten *len: COOKIE, NSID, ECS, padding and the like belong to the
+ * client that asked. Returns 0, or -1 when the answer is for that client
+ * alone: an ECS option with a non-zero scope, options in an OPT record
+ * that is not the last record, or malformed options. */
+int dnsmsg_strip_opts(uint8_t *pkt, size_t *len, const struct dnsmsg *m);
 
 /* Decompress the name at off into out (wire form, at least
  * DNSMSG_NAME_MAX bytes), following pointers only backwards and at most

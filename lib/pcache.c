@@ -190,7 +190,7 @@ pcache_put(struct pcache *c, uint64_t hash, const uint8_t *key, size_t klen,
 	int rcode = DNSMSG_RCODE(m->flags);
 
 	if ((m->flags & DNSMSG_TC) || len > c->o.max_size ||
-	    dnsmsg_scan(ans, len, m, &t, &why) < 0)
+	    dnsmsg_scan(ans, len, m, &t, &why) < 0 || t.sig)
 		goto no;
 	if (rcode == DNSMSG_SERVFAIL || rcode == DNSMSG_REFUSED) {
 		ttl = c->o.temp_fail_ttl;
@@ -215,6 +215,12 @@ pcache_put(struct pcache *c, uint64_t hash, const uint8_t *key, size_t klen,
 		goto no;
 	memcpy(data, key, klen);
 	memcpy(data + klen, ans, len);
+	/* Only the OPT record, the last one, shrinks: the TTL offsets
+	 * (never inside it) stay valid. */
+	if (dnsmsg_strip_opts(data + klen, &len, m) < 0) {
+		free(data);
+		goto no;
+	}
 	memcpy(data + klen + len, t.off, 2 * (size_t)t.n);
 	if ((e = find(c, hash, key, klen, &idx)) != NULL) {
 		free(e->data);

@@ -41,9 +41,11 @@ int pcache_get(struct pcache *c, uint64_t hash, const uint8_t *key,
     size_t klen, uint32_t now, uint8_t *out, size_t cap);
 
 /* Store the response ans (len bytes, parsed as m) under key at time now,
- * with a lifetime from its records and the cache options. Returns 1 when
+ * with a lifetime from its records and the cache options, without the EDNS
+ * options that belong to its client (dnsmsg_strip_opts). Returns 1 when
  * stored, 0 when the answer is not cacheable (TC, TTL too short, rcode,
- * size, malformed). Never fails otherwise: a full cache evicts. */
+ * size, malformed, ECS scope, TSIG or SIG(0)). Never fails otherwise: a
+ * full cache evicts. */
 int pcache_put(struct pcache *c, uint64_t hash, const uint8_t *key,
     size_t klen, const uint8_t *ans, size_t len, const struct dnsmsg *m,
     uint32_t now);

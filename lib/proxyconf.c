@@ -357,6 +357,14 @@ set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 		return parse_ms(c, v, 100, 3600000, &pc->tcp_idle_timeout_ms);
 	if (strcmp(k, "tcp_max_queries_per_connection") == 0)
 		return parse_u(c, v, 0, 1000000000, &pc->tcp_max_queries);
+	if (strcmp(k, "tcp_query_timeout") == 0)
+		return parse_ms(c, v, 100, 3600000, &pc->tcp_query_timeout_ms);
+	if (strcmp(k, "tcp_max_connection_age") == 0)
+		return parse_ms(c, v, 0, 86400000, &pc->tcp_max_age_ms);
+	if (strcmp(k, "tcp_backend_pool_size") == 0)
+		return parse_u(c, v, 0, 1024, &pc->tcp_backend_pool);
+	if (strcmp(k, "tcp_backend_idle_timeout") == 0)
+		return parse_ms(c, v, 100, 3600000, &pc->tcp_backend_idle_ms);
 	return 1;	/* not a scalar key */
 }
 
@@ -367,7 +375,9 @@ static const char *const env_keys[] = {
 	"backend_timeout", "udp_buffer", "metrics_listen", "control_socket",
 	"workers", "steering", "user", "tcp_max_connections",
 	"tcp_max_connections_per_client", "tcp_idle_timeout",
-	"tcp_max_queries_per_connection", "default_pool", NULL
+	"tcp_max_queries_per_connection", "tcp_query_timeout",
+	"tcp_max_connection_age", "tcp_backend_pool_size",
+	"tcp_backend_idle_timeout", "default_pool", NULL
 };
 
 /* ---- pools, backends, checks ---- */
@@ -779,6 +789,10 @@ defaults(struct proxyconf *pc)
 	pc->tcp_max_connections = 1024;
 	pc->tcp_max_per_client = 16;
 	pc->tcp_idle_timeout_ms = 10000;
+	pc->tcp_query_timeout_ms = 2000;
+	pc->tcp_max_age_ms = 120000;
+	pc->tcp_backend_pool = 10;
+	pc->tcp_backend_idle_ms = 10000;
 	pc->backend_timeout_ms = 2000;
 	pc->udp_buffer = 4 << 20;
 	pc->workers = 1;

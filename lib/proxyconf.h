@@ -68,6 +68,10 @@ struct proxyconf {
 	size_t		 qps_table_size;
 	unsigned	 tcp_max_connections, tcp_max_per_client;
 	unsigned	 tcp_idle_timeout_ms, tcp_max_queries;
+	unsigned	 tcp_query_timeout_ms;	/* from a query's 1st byte */
+	unsigned	 tcp_max_age_ms;	/* of a connection; 0 = none */
+	unsigned	 tcp_backend_pool;	/* idle connections kept */
+	unsigned	 tcp_backend_idle_ms;	/* kept that long */
 	unsigned	 backend_timeout_ms;
 	unsigned	 udp_buffer;		/* SO_RCVBUF/SO_SNDBUF bytes */
 	char		 metrics_listen[128];

@@ -135,6 +135,9 @@ teardown_file() {
 	stop_pid "$W/rec1/pid"
 	stop_pid "$W/rec2/pid"
 	stop_pid "$W/nsd.pid"
+	stop_pid "$W/edns/proxy.pid"
+	stop_pid "$W/edns/nsd.pid"
+	stop_pid "$W/edns/stub.pid"
 	if [ -n "${DNS_PROXY_KEEP:-}" ]; then
 		echo "kept $W" >&3
 	else
@@ -502,4 +505,206 @@ teardown_file() {
 	kill -TERM "$pid"
 	wait_for 10 sh -c "! kill -0 $pid"
 	grep -q 'info: stopped' "$W/proxy.log"
+}
+
+# ---- per-client EDNS options, TCP deadlines, backend TCP reuse ----
+# Their own NSD (DNS cookies and NSID answered, at most 8 queries per TCP
+# connection), tcp-stub (stub.test) and dns-proxy, in $W/edns, since the
+# tests above stop theirs.
+
+# edns_start: start both unless running.
+edns_start() {
+	local d=$W/edns
+	[ -s "$d/ready" ] && return 0
+	mkdir -p "$d/zones"
+	cp "$FIX/own.test.zone" "$d/zones/own.test.db"
+	EDNS_NSD=$(free_port)
+	cat >"$d/nsd.conf" <<-CONF
+	server:
+		ip-address: 127.0.0.1@$EDNS_NSD
+		do-ip6: no
+		username: ""
+		chroot: ""
+		zonesdir: "$d/zones"
+		zonelistfile: "$d/zone.list"
+		database: ""
+		pidfile: "$d/nsd.pid"
+		xfrdfile: "$d/xfrd.state"
+		xfrdir: "$d"
+		logfile: "$d/nsd.log"
+		server-count: 1
+		rrl-ratelimit: 0
+		answer-cookie: yes
+		cookie-secret-file: "$d/cookie"
+		nsid: "ascii_edns-nsd"
+		tcp-query-count: 8
+	zone:
+		name: own.test
+		zonefile: own.test.db
+	CONF
+	nsd -c "$d/nsd.conf" || return 1
+	wait_for 10 sh -c "dig +short -p $EDNS_NSD @127.0.0.1 www.own.test | grep -q 192.0.2.10" || return 1
+	python3 "$FIX/tcp-stub" "$d/stub.port" 3>&- &
+	echo $! >"$d/stub.pid"
+	wait_for 10 test -s "$d/stub.port" || return 1
+	EDNS_PORT=$(free_port)
+	EDNS_MPORT=$(free_port)
+	sed -e "s/@PORT@/$EDNS_PORT/g" -e "s/@NSD@/$EDNS_NSD/g" \
+	    -e "s/@METRICS@/$EDNS_MPORT/g" -e "s/@STUB@/$(cat "$d/stub.port")/g" \
+	    "$FIX/edns-tcp.yml.in" >"$d/app.yml"
+	dns-proxy -c "$d/app.yml" -d 3 3>"$d/ready.tmp" 2>>"$d/proxy.log" &
+	echo $! >"$d/proxy.pid"
+	wait_for 10 test -s "$d/ready.tmp" || return 1
+	printf '%s %s %s\n' "$EDNS_NSD" "$EDNS_PORT" "$EDNS_MPORT" >"$d/ports"
+	mv "$d/ready.tmp" "$d/ready"
+}
+
+# edns_env: the ports of edns_start in EDNS_NSD, EDNS_PORT, EDNS_MPORT.
+edns_env() {
+	edns_start || return 1
+	read -r EDNS_NSD EDNS_PORT EDNS_MPORT <"$W/edns/ports"
+}
+
+emetric() { # metric of the proxy of edns_start
+	curl -s "http://127.0.0.1:$EDNS_MPORT/metrics" |
+	    awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+
+# A query for www.own.test A over TCP (length prefix included), ID $1.
+tcp_query() {
+	printf "\000\036\000$1\001\000\000\001\000\000\000\000\000\000\003www\003own\004test\000\000\001\000\001"
+}
+
+@test "dns-proxy: a cached answer carries no other client's cookie or NSID" {
+	edns_env
+	# The backend echoes a client's own cookie, with its server cookie.
+	run dig +time=2 +tries=1 +cookie=0101010101010101 -p "$EDNS_NSD" @127.0.0.1 www.own.test A
+	[[ "$output" == *"COOKIE: 0101010101010101"*"(good)"* ]]
+	h0=$(emetric 'dns_proxy_cache_hits_total{pool="auth"}')
+	run dig +time=2 +tries=1 +cookie=1111111111111111 +nsid -p "$EDNS_PORT" @127.0.0.1 www.own.test A
+	assert_success
+	[[ "$output" == *"COOKIE: 1111111111111111"* ]]
+	[[ "$output" == *"NSID: "*"edns-nsd"* ]]
+	# The same question from another client: a cache hit, without the
+	# first client's cookie or NSID (RFC 7873 5.3: it would be dropped).
+	run dig +time=2 +tries=1 +cookie=2222222222222222 -p "$EDNS_PORT" @127.0.0.1 www.own.test A
+	assert_success
+	[[ "$output" == *"status: NOERROR"* ]]
+	[[ "$output" == *"192.0.2.10"* ]]
+	[[ "$output" != *"1111111111111111"* ]]
+	[[ "$output" != *"COOKIE mismatch"* ]]
+	[[ "$output" != *"NSID"* ]]
+	[[ "$output" == *"EDNS: version: 0"* ]]
+	[ "$(emetric 'dns_proxy_cache_hits_total{pool="auth"}')" -eq $((h0 + 1)) ]
+	# Over TCP too.
+	run dig +tcp +time=2 +tries=1 +cookie=3333333333333333 -p "$EDNS_PORT" @127.0.0.1 www.own.test A
+	[[ "$output" == *"192.0.2.10"* ]]
+	[[ "$output" != *"1111111111111111"* ]]
+	[[ "$output" != *"COOKIE mismatch"* ]]
+}
+
+@test "dns-proxy: a TCP client trickling a query is closed at its deadline while others are served" {
+	edns_env
+	t0=$(emetric dns_proxy_tcp_query_timeouts_total)
+	tcp_query '\001' >"$BATS_TEST_TMPDIR/q"
+	# One byte a second: 32 s for the whole query, each byte well within
+	# the 2 s idle timeout. The proxy must close it after query_timeout
+	# (2 s); timeout(1) would exit 124.
+	timeout 15 bash -c '
+	set -- $(od -An -v -to1 "$1")
+	exec 6<>"/dev/tcp/127.0.0.1/$0"
+	printf "\\$1" >&6
+	shift
+	(
+		for o; do
+			sleep 1
+			printf "\\$o" >&6 || exit 0
+		done
+	) >/dev/null 2>&1 &
+	cat <&6 >/dev/null' "$EDNS_PORT" "$BATS_TEST_TMPDIR/q" &
+	trickle=$!
+	wait_for 10 sh -c "[ \$(curl -s http://127.0.0.1:$EDNS_MPORT/metrics | awk '\$1 == \"dns_proxy_tcp_connections\" { print \$2 }') -ge 1 ]"
+	run dig +tcp +time=2 +tries=1 -p "$EDNS_PORT" @127.0.0.1 www.own.test A
+	[[ "$output" == *"192.0.2.10"* ]]
+	wait "$trickle"
+	[ "$(emetric dns_proxy_tcp_query_timeouts_total)" -eq $((t0 + 1)) ]
+}
+
+@test "dns-proxy: a TCP connection busy with a query every second is closed at its maximum age" {
+	edns_env
+	a0=$(emetric dns_proxy_tcp_max_age_closed_total)
+	i0=$(emetric dns_proxy_tcp_idle_closed_total)
+	tcp_query '\002' >"$BATS_TEST_TMPDIR/q"
+	# Never idle for 2 s, so only max_connection_age (4 s) ends it: by 9 s
+	# rather than after the 10th query and the idle timeout (12 s).
+	run timeout 9 bash -c '
+	q=""
+	for o in $(od -An -v -to1 "$1"); do q="$q\\$o"; done
+	exec 6<>"/dev/tcp/127.0.0.1/$0"
+	printf "$q" >&6
+	(
+		for i in $(seq 9); do
+			sleep 1
+			printf "$q" >&6 || exit 0
+		done
+	) >/dev/null 2>&1 &
+	od -An -tx1 <&6' "$EDNS_PORT" "$BATS_TEST_TMPDIR/q"
+	assert_success
+	# The queries before that were answered (ID 2, QR AA RD NOERROR).
+	answers=$(printf '%s' "$output" | tr -d ' \n' | grep -o '0002850' | wc -l)
+	[ "$answers" -ge 2 ]
+	[ "$(emetric dns_proxy_tcp_max_age_closed_total)" -eq $((a0 + 1)) ]
+	[ "$(emetric dns_proxy_tcp_idle_closed_total)" -eq "$i0" ]
+}
+
+@test "dns-proxy: TCP queries reuse idle connections to the backend" {
+	edns_env
+	c0=$(emetric 'dns_proxy_backend_tcp_connects_total{backend="nsd",pool="auth"}')
+	# 20 names not cached yet, 20 client connections one after another;
+	# NSD closes a connection after its 8th query (tcp-query-count).
+	for i in $(seq 20); do
+		[ "$(dig +tcp +short +time=2 +tries=1 -p "$EDNS_PORT" @127.0.0.1 "r$i.w.own.test" A)" = 198.19.0.1 ]
+	done
+	# One connection from the proxy to NSD stays open for the next query.
+	n=$(ss -Htn state established "( dport = :$EDNS_NSD )" | wc -l)
+	[ "$n" -ge 1 ]
+	[ "$n" -le 4 ]
+	c1=$(emetric 'dns_proxy_backend_tcp_connects_total{backend="nsd",pool="auth"}')
+	[ $((c1 - c0)) -ge 1 ]
+	[ $((c1 - c0)) -le 5 ]
+	[ "$(emetric 'dns_proxy_backend_tcp_reused_total{backend="nsd",pool="auth"}')" -ge 15 ]
+}
+
+@test "dns-proxy: a query on a reused backend connection that the backend closes is sent again on a new one" {
+	edns_env
+	s0=$(emetric 'dns_proxy_servfail_total{reason="timeout"}')
+	c0=$(emetric 'dns_proxy_backend_tcp_connects_total{backend="stub",pool="stub"}')
+	r0=$(emetric 'dns_proxy_backend_tcp_reused_total{backend="stub",pool="stub"}')
+	# tcp-stub answers the first query of a connection and closes it on
+	# the second, unanswered.
+	for i in 1 2 3; do
+		run dig +tcp +time=3 +tries=1 -p "$EDNS_PORT" @127.0.0.1 "q$i.stub.test" A
+		[[ "$output" == *"status: NOERROR"* ]]
+		[[ "$output" == *"192.0.2.99"* ]]
+	done
+	[ "$(emetric 'dns_proxy_backend_tcp_reused_total{backend="stub",pool="stub"}')" -eq $((r0 + 2)) ]
+	[ "$(emetric 'dns_proxy_backend_tcp_connects_total{backend="stub",pool="stub"}')" -eq $((c0 + 3)) ]
+	[ "$(emetric 'dns_proxy_servfail_total{reason="timeout"}')" -eq "$s0" ]
+}
+
+@test "dns-proxy: the TCP deadline, age and backend pool keys are checked in app.yml and DADNS_DNS_PROXY_TCP_*" {
+	sed -e "s/@PORT@/53/g" -e "s/@NSD@/53/g" -e "s/@METRICS@/8053/g" \
+	    -e "s/@STUB@/54/g" "$FIX/edns-tcp.yml.in" >"$BATS_TEST_TMPDIR/ok.yml"
+	run --separate-stderr dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	assert_success
+	sed 's/max_connection_age: 4/max_connection_age: forever/' "$BATS_TEST_TMPDIR/ok.yml" >"$BATS_TEST_TMPDIR/bad.yml"
+	run --separate-stderr dns-proxy -n -c "$BATS_TEST_TMPDIR/bad.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"dns_proxy.tcp.max_connection_age: not a duration: \"forever\""* ]]
+	run --separate-stderr env DADNS_DNS_PROXY_TCP_QUERY_TIMEOUT=10ms dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS_DNS_PROXY_TCP_QUERY_TIMEOUT: 10ms is out of range"* ]]
+	run --separate-stderr env DADNS_DNS_PROXY_TCP_BACKEND_POOL_SIZE=2000 dns-proxy -n -c "$BATS_TEST_TMPDIR/ok.yml"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS_DNS_PROXY_TCP_BACKEND_POOL_SIZE: 2000 is out of range 0..1024"* ]]
 }

@@ -178,6 +178,76 @@ test_pcache(void)
 	pcache_free(c);
 }
 
+/* answer with these EDNS options appended to its OPT (the last record). */
+static size_t
+with_opts(uint8_t *out, const uint8_t *opts, size_t n)
+{
+	memcpy(out, answer, sizeof(answer));
+	memcpy(out + sizeof(answer), opts, n);
+	out[sizeof(answer) - 2] = (uint8_t)(n >> 8);
+	out[sizeof(answer) - 1] = (uint8_t)n;
+	return sizeof(answer) + n;
+}
+
+/* What one client's OPT carried is never handed to the next one. */
+static void
+test_pcache_opts(void)
+{
+	static const uint8_t opts[] = {
+		0, 10, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8,	/* COOKIE */
+		9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+		0, 3, 0, 3, 'n', 's', '1',		/* NSID */
+		0, 15, 0, 2, 0, 3,			/* EDE 3: stale */
+		0, 12, 0, 4, 0, 0, 0, 0,		/* padding */
+	};
+	static const uint8_t ecs24[] = {
+		0, 8, 0, 7, 0, 1, 24, 24, 192, 0, 2,
+	};
+	static const uint8_t ecs0[] = {
+		0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2,
+	};
+	struct pcache_opts o = { 86400, 0, 60, 3600, 4096 };
+	struct pcache *c;
+	struct dnsmsg m;
+	uint8_t key[DNSMSG_KEY_MAX], out[512], a[512];
+	const char *why;
+	uint64_t h;
+	size_t klen, n;
+	int r;
+
+	CHECK((c = pcache_new(4, &o)) != NULL);
+	CHECK(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
+	klen = dnsmsg_key(query, &m, key);
+	h = dnsmsg_hash(key, klen, 7);
+	/* Only the Extended DNS Error stays. */
+	n = with_opts(a, opts, sizeof(opts));
+	CHECK(dnsmsg_parse(a, n, &m, &why) == 0 && m.opt == 46);
+	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
+	r = pcache_get(c, h, key, klen, 100, out, sizeof(out));
+	CHECK(r == (int)sizeof(answer) + 6);
+	CHECK(memcmp(out, answer, sizeof(answer) - 2) == 0);
+	CHECK(out[sizeof(answer) - 2] == 0 && out[sizeof(answer) - 1] == 6);
+	CHECK(memcmp(out + sizeof(answer), opts + 35, 6) == 0);
+	CHECK(dnsmsg_parse(out, (size_t)r, &m, &why) == 0);
+	/* An answer made for one client subnet is not shared... */
+	pcache_clear(c);
+	n = with_opts(a, ecs24, sizeof(ecs24));
+	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
+	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 0);
+	CHECK(pcache_get(c, h, key, klen, 100, out, sizeof(out)) == 0);
+	/* ...one valid for every subnet (scope 0) is, without the option. */
+	n = with_opts(a, ecs0, sizeof(ecs0));
+	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
+	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
+	r = pcache_get(c, h, key, klen, 100, out, sizeof(out));
+	CHECK(r == (int)sizeof(answer) && memcmp(out, answer, r) == 0);
+	/* Malformed options: not cached. */
+	n = with_opts(a, opts, 10);
+	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
+	CHECK(pcache_put(c, h, key, klen, a, n, &m, 200) == 0);
+	pcache_free(c);
+}
+
 static void
 test_ratelimit(void)
 {
@@ -250,6 +320,7 @@ main(void)
 {
 	test_dnsmsg();
 	test_pcache();
+	test_pcache_opts();
 	test_ratelimit();
 	test_netaddr();
 	printf("ok\n");
