@@ -204,7 +204,7 @@ labels(struct gen *g, struct str *s, size_t n)
 		if (l == 0)
 			l = 1;
 		while (l-- > 0) {
-			s_add(s, "abcdefghij" + R(g, 10), 1);
+			s_add(s, &"abcdefghij"[R(g, 10)], 1);
 			n--;
 		}
 		if (n > 0) {
@@ -358,7 +358,7 @@ static void
 hex(struct gen *g, struct str *s, size_t n)
 {
 	while (n-- > 0)
-		s_add(s, "0123456789abcdefABCDEF" + R(g, 22), 1);
+		s_add(s, &"0123456789abcdefABCDEF"[R(g, 22)], 1);
 }
 
 static void
