@@ -182,14 +182,78 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The file system work of one durable ack, without HTTP or sqlite, n times:
+ * create a job-sized file in dir/tmp and fdatasync it, link it into a
+ * directory of dir and fsync that directory, append a page to a log file
+ * and fdatasync it (the store's WAL). Returns the p50 in ms, or -1. */
+static double
+ackio(const char *dir)
+{
+	char tmp[4096], link_dir[4096], link_name[4096], wal[4096];
+	char buf[1536], page[4096];
+	double t0;
+	unsigned i;
+	int fd = -1, dfd = -1, wfd = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp/push-load.ack", dir);
+	snprintf(link_dir, sizeof(link_dir), "%s/push-load.new", dir);
+	snprintf(link_name, sizeof(link_name), "%s/push-load.new/push-load.ack",
+	    dir);
+	snprintf(wal, sizeof(wal), "%s/push-load.wal", dir);
+	memset(buf, 'x', sizeof(buf));
+	memset(page, 'w', sizeof(page));
+	if (mkdir(link_dir, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	if ((dfd = open(link_dir, O_RDONLY | O_DIRECTORY)) < 0 ||
+	    (wfd = open(wal, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+	    0600)) < 0)
+		goto fail;
+	for (i = 0; i < nreq; i++) {
+		t0 = now_ms();
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+		    write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    fdatasync(fd) < 0 || link(tmp, link_name) < 0 ||
+		    fsync(dfd) < 0 ||
+		    write(wfd, page, sizeof(page)) != (ssize_t)sizeof(page) ||
+		    fdatasync(wfd) < 0)
+			goto fail;
+		lat[i] = now_ms() - t0;
+		close(fd);
+		fd = -1;
+		unlink(tmp);
+		unlink(link_name);
+	}
+	close(dfd);
+	close(wfd);
+	unlink(wal);
+	rmdir(link_dir);
+	qsort(lat, nreq, sizeof(*lat), dcmp);
+	return lat[nreq / 2];
+fail:
+	fprintf(stderr, "push-load: fatal: unable to time an ack's file work"
+	    " in %s: %s\n", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (wfd >= 0)
+		close(wfd);
+	unlink(tmp);
+	unlink(link_name);
+	unlink(wal);
+	rmdir(link_dir);
+	return -1;
+}
+
 /* -s: n times, overwrite a job-sized file in dir and fdatasync it, then n
- * times create a new job-sized file there, fdatasync it and remove it;
- * print each one's p50 in ms. */
+ * times create a new job-sized file there, fdatasync it and remove it,
+ * then n times an ack's whole file work (ackio()); print each one's p50 in
+ * ms. */
 static int
 syncs(const char *dir)
 {
 	char path[4096], buf[1536];
-	double t0, over;
+	double t0, over, create, ack;
 	unsigned i;
 	int fd;
 
@@ -233,8 +297,11 @@ syncs(const char *dir)
 		unlink(path);
 	}
 	qsort(lat, nreq, sizeof(*lat), dcmp);
-	/* overwrite_p50_ms create_p50_ms */
-	printf("%.3f %.3f\n", over, lat[nreq / 2]);
+	create = lat[nreq / 2];
+	if ((ack = ackio(dir)) < 0)
+		return 111;
+	/* overwrite_p50_ms create_p50_ms ack_io_p50_ms */
+	printf("%.3f %.3f %.3f\n", over, create, ack);
 	return 0;
 }
 
