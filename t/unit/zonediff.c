@@ -99,6 +99,11 @@ static const char *strict[] = {
 	"unterminated quoted string",
 	/* One record is at most 65000 bytes of text. */
 	"record longer than",
+	/* A CR ends a line only before a LF (NSD takes a lone CR as a
+	 * blank). */
+	"carriage return without line feed",
+	/* Hex data has whole octets; NSD reads a lone "0" as no data. */
+	"odd number of hex digits",
 };
 static regex_t strict_re[sizeof(strict) / sizeof(strict[0])];
 
