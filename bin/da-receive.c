@@ -522,6 +522,20 @@ lookup(const char *zone, struct store_zone *z)
 	return rc == 1 && z->deleted_us == 0;
 }
 
+/* Count value v in the histogram of n upper bounds le[] (seconds):
+ * bucket[n] is the overflow. Called under stats.mu. */
+static void
+hist_observe(const double *le, size_t n, unsigned long long *bucket,
+    double *sum, double v)
+{
+	size_t i;
+
+	for (i = 0; i < n && v > le[i]; i++)
+		;
+	bucket[i]++;
+	*sum += v;
+}
+
 static void
 observe_commit(size_t njobs, long long us)
 {
@@ -534,10 +548,7 @@ observe_commit(size_t njobs, long long us)
 	stats.batch_bucket[i]++;
 	stats.batches++;
 	stats.batch_jobs += njobs;
-	for (i = 0; i < NLAT && sec > lat_le[i]; i++)
-		;
-	stats.lat_bucket[i]++;
-	stats.lat_sum += sec;
+	hist_observe(lat_le, NLAT, stats.lat_bucket, &stats.lat_sum, sec);
 	pthread_mutex_unlock(&stats.mu);
 }
 
@@ -547,13 +558,9 @@ static void
 observe_ack(const struct req *r)
 {
 	double sec = (io_now_us() - r->t0_us) / 1e6;
-	size_t i;
 
 	pthread_mutex_lock(&stats.mu);
-	for (i = 0; i < NACK && sec > ack_le[i]; i++)
-		;
-	stats.ack_bucket[i]++;
-	stats.ack_sum += sec;
+	hist_observe(ack_le, NACK, stats.ack_bucket, &stats.ack_sum, sec);
 	pthread_mutex_unlock(&stats.mu);
 }
 
@@ -1444,6 +1451,24 @@ owner_metrics(struct sbuf *sb)
 		    " %llu\n", src[i], refused[i]);
 }
 
+/* The Prometheus text of a seconds histogram kept by hist_observe(). */
+static void
+hist_text(struct sbuf *sb, const char *name, const char *help,
+    const double *le, size_t n, const unsigned long long *bucket, double sum)
+{
+	unsigned long long cum = 0;
+	size_t i;
+
+	sb_add(sb, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (i = 0; i < n; i++) {
+		cum += bucket[i];
+		sb_add(sb, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], cum);
+	}
+	cum += bucket[n];
+	sb_add(sb, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", name, cum, name, sum, name, cum);
+}
+
 static void
 metrics_text(struct sbuf *sb)
 {
@@ -1496,30 +1521,12 @@ metrics_text(struct sbuf *sb)
 	    "dadns_commit_batch_jobs_sum %llu\n"
 	    "dadns_commit_batch_jobs_count %llu\n", stats.batches,
 	    stats.batch_jobs, stats.batches);
-	sb_add(sb, "# HELP dadns_commit_seconds Time to make a batch durable"
-	    " (store transaction, job files, syncs).\n"
-	    "# TYPE dadns_commit_seconds histogram\n");
-	for (i = 0, cum = 0; i < NLAT; i++) {
-		cum += stats.lat_bucket[i];
-		sb_add(sb, "dadns_commit_seconds_bucket{le=\"%g\"} %llu\n",
-		    lat_le[i], cum);
-	}
-	cum += stats.lat_bucket[NLAT];
-	sb_add(sb, "dadns_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
-	    "dadns_commit_seconds_sum %.6f\n"
-	    "dadns_commit_seconds_count %llu\n", cum, stats.lat_sum, cum);
-	sb_add(sb, "# HELP dadns_ack_seconds Time from a request's first line"
-	    " to its durable ack (store row and job files synced).\n"
-	    "# TYPE dadns_ack_seconds histogram\n");
-	for (i = 0, cum = 0; i < NACK; i++) {
-		cum += stats.ack_bucket[i];
-		sb_add(sb, "dadns_ack_seconds_bucket{le=\"%g\"} %llu\n",
-		    ack_le[i], cum);
-	}
-	cum += stats.ack_bucket[NACK];
-	sb_add(sb, "dadns_ack_seconds_bucket{le=\"+Inf\"} %llu\n"
-	    "dadns_ack_seconds_sum %.6f\n"
-	    "dadns_ack_seconds_count %llu\n", cum, stats.ack_sum, cum);
+	hist_text(sb, "dadns_commit_seconds", "Time to make a batch durable"
+	    " (store transaction, job files, syncs).", lat_le, NLAT,
+	    stats.lat_bucket, stats.lat_sum);
+	hist_text(sb, "dadns_ack_seconds", "Time from a request's first line"
+	    " to its durable ack (store row and job files synced).", ack_le,
+	    NACK, stats.ack_bucket, stats.ack_sum);
 	pthread_mutex_unlock(&stats.mu);
 
 	sb_add(sb, "# HELP dadns_queue_depth Jobs waiting in a backend's"
