@@ -2134,6 +2134,15 @@ metric_head(struct sb *b, const char *name, const char *type,
 	    help, name, type);
 }
 
+/* A counter summed over the workers, with its HELP and TYPE lines. */
+static void
+metric_counter(struct sb *b, const char *name, int c, const char *help)
+{
+	metric_head(b, name, "counter", help);
+	sb_printf(b, "dns_proxy_%s %llu\n", name,
+	    (unsigned long long)gsum(c));
+}
+
 static void
 metrics_text(struct sb *b)
 {
@@ -2190,33 +2199,21 @@ metrics_text(struct sb *b)
 	metric_head(b, "servfail_total", "counter",
 	    "SERVFAIL answers made here, by reason.");
 	EACH(sfs, "servfail_total", "reason");
-	metric_head(b, "backend_unexpected_total", "counter",
+	metric_counter(b, "backend_unexpected_total", C_BACKEND_UNEXPECTED,
 	    "Backend datagrams matching no query (ID, name, type).");
-	sb_printf(b, "dns_proxy_backend_unexpected_total %llu\n",
-	    (unsigned long long)gsum(C_BACKEND_UNEXPECTED));
-	metric_head(b, "send_errors_total", "counter",
-	    "Datagrams the kernel refused to send.");
-	sb_printf(b, "dns_proxy_send_errors_total %llu\n",
-	    (unsigned long long)gsum(C_SEND_ERRORS));
-	metric_head(b, "tcp_connections_total", "counter",
-	    "TCP connections accepted.");
-	sb_printf(b, "dns_proxy_tcp_connections_total %llu\n",
-	    (unsigned long long)gsum(C_TCP_CONNS));
+	metric_counter(b, "send_errors_total", C_SEND_ERRORS, "Datagrams the"
+	    " kernel refused to send.");
+	metric_counter(b, "tcp_connections_total", C_TCP_CONNS, "TCP"
+	    " connections accepted.");
 	metric_head(b, "tcp_rejected_total", "counter",
 	    "TCP connections closed at once, by limit.");
 	EACH(tcprej, "tcp_rejected_total", "reason");
-	metric_head(b, "tcp_idle_closed_total", "counter",
-	    "TCP connections closed after the idle timeout.");
-	sb_printf(b, "dns_proxy_tcp_idle_closed_total %llu\n",
-	    (unsigned long long)gsum(C_TCP_IDLE));
-	metric_head(b, "tcp_query_timeouts_total", "counter",
+	metric_counter(b, "tcp_idle_closed_total", C_TCP_IDLE, "TCP"
+	    " connections closed after the idle timeout.");
+	metric_counter(b, "tcp_query_timeouts_total", C_TCP_QUERY_TIMEOUT,
 	    "TCP connections closed with a query unread by its deadline.");
-	sb_printf(b, "dns_proxy_tcp_query_timeouts_total %llu\n",
-	    (unsigned long long)gsum(C_TCP_QUERY_TIMEOUT));
-	metric_head(b, "tcp_max_age_closed_total", "counter",
-	    "TCP connections closed at their maximum age.");
-	sb_printf(b, "dns_proxy_tcp_max_age_closed_total %llu\n",
-	    (unsigned long long)gsum(C_TCP_MAX_AGE));
+	metric_counter(b, "tcp_max_age_closed_total", C_TCP_MAX_AGE, "TCP"
+	    " connections closed at their maximum age.");
 	for (w = 0, open = 0, rlc = 0; w < shm->nworkers; w++) {
 		open += shm->w[w].tcp_open;
 		rlc += shm->w[w].rl_clients;
