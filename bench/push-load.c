@@ -182,6 +182,14 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median of lat[0..nreq), sorting it. */
+static double
+lat_p50(void)
+{
+	qsort(lat, nreq, sizeof(*lat), dcmp);
+	return lat[nreq / 2];
+}
+
 /* The file system work of one durable ack, without HTTP or sqlite, n times:
  * create a job-sized file in dir/tmp and fdatasync it, link it into a
  * directory of dir and fsync that directory, append a page to a log file
@@ -227,8 +235,7 @@ ackio(const char *dir)
 	close(wfd);
 	unlink(wal);
 	rmdir(link_dir);
-	qsort(lat, nreq, sizeof(*lat), dcmp);
-	return lat[nreq / 2];
+	return lat_p50();
 fail:
 	fprintf(stderr, "push-load: fatal: unable to time an ack's file work"
 	    " in %s: %s\n", dir, strerror(errno));
@@ -278,8 +285,7 @@ syncs(const char *dir)
 	}
 	close(fd);
 	unlink(path);
-	qsort(lat, nreq, sizeof(*lat), dcmp);
-	over = lat[nreq / 2];
+	over = lat_p50();
 	for (i = 0; i < nreq; i++) {
 		t0 = now_ms();
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
@@ -296,8 +302,7 @@ syncs(const char *dir)
 		close(fd);
 		unlink(path);
 	}
-	qsort(lat, nreq, sizeof(*lat), dcmp);
-	create = lat[nreq / 2];
+	create = lat_p50();
 	if ((ack = ackio(dir)) < 0)
 		return 111;
 	/* overwrite_p50_ms create_p50_ms ack_io_p50_ms */
