@@ -4,11 +4,15 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Ilib
+# lib/ is four subsystems: the common base, the zone pipeline, the DNS
+# frontend and VRRP; a header is included by its bare name.
+LIBDIRS = lib/base lib/pipeline lib/dns lib/vrrp
+CPPFLAGS += -D_GNU_SOURCE $(addprefix -I,$(LIBDIRS))
 LDFLAGS ?=
 
 PROGS = $(patsubst %.c,%,$(wildcard bin/*.c))
-LIBSRC = $(wildcard lib/*.c)
+LIBSRC = $(wildcard $(addsuffix /*.c,$(LIBDIRS)))
+LIBHDR = $(wildcard $(addsuffix /*.h,$(LIBDIRS)))
 LIBOBJ = $(LIBSRC:.c=.o)
 UNITS = $(patsubst %.c,%,$(wildcard t/unit/*.c))
 FUZZ = $(patsubst %.c,%,$(wildcard t/fuzz/*.c))
@@ -34,13 +38,13 @@ lib/libcommon.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-lib/%.o: lib/%.c lib/*.h
+lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-bin/%: bin/%.c lib/libcommon.a lib/*.h
+bin/%: bin/%.c lib/libcommon.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
 
-t/unit/%: t/unit/%.c lib/libcommon.a lib/*.h
+t/unit/%: t/unit/%.c lib/libcommon.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
 
 # Install missing Debian packages (via sudo when not root).
@@ -80,5 +84,5 @@ bench: deps deps-bench all
 	@sh bench/run-all.sh
 
 clean:
-	rm -f $(PROGS) $(UNITS) $(FUZZ) lib/*.o lib/libcommon.a
+	rm -f $(PROGS) $(UNITS) $(FUZZ) lib/*/*.o lib/libcommon.a
 	rm -rf t/fuzz/bin

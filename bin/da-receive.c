@@ -30,6 +30,8 @@
 
 #include <microhttpd.h>
 
+#include "ready.h"
+#include "clock.h"
 #include "auth.h"
 #include "config.h"
 #include "enqueue.h"
@@ -317,7 +319,7 @@ note_error(const char *fmt, ...)
 	log_warn("%s", msg);
 	pthread_mutex_lock(&stats.mu);
 	i = stats.nerrors++ % ERRORS_KEPT;
-	stats.errors[i].at_us = io_now_us();
+	stats.errors[i].at_us = clock_wall_us();
 	memcpy(stats.errors[i].msg, msg, sizeof(msg));
 	pthread_mutex_unlock(&stats.mu);
 }
@@ -398,7 +400,7 @@ auth_check(struct req *r, struct MHD_Connection *mc,
 	    authlimit_key(ci->client_addr, src) == 0;
 	if (limited) {
 		pthread_mutex_lock(&au.mu);
-		if ((left = authlimit_locked(au.lim, src, io_mono_ms())) > 0)
+		if ((left = authlimit_locked(au.lim, src, clock_ms())) > 0)
 			au.refused++;
 		pthread_mutex_unlock(&au.mu);
 		if (left > 0) {
@@ -422,7 +424,7 @@ auth_check(struct req *r, struct MHD_Connection *mc,
 		return MHD_HTTP_UNAUTHORIZED;
 	pthread_mutex_lock(&au.mu);
 	au.failures++;
-	if (limited && authlimit_fail(au.lim, src, io_mono_ms(), &n)) {
+	if (limited && authlimit_fail(au.lim, src, clock_ms(), &n)) {
 		au.lockouts++;
 		locked = 1;
 	}
@@ -557,7 +559,7 @@ observe_commit(size_t njobs, long long us)
 static void
 observe_ack(const struct req *r)
 {
-	double sec = (io_now_us() - r->t0_us) / 1e6;
+	double sec = (clock_wall_us() - r->t0_us) / 1e6;
 
 	pthread_mutex_lock(&stats.mu);
 	hist_observe(ack_le, NACK, stats.ack_bucket, &stats.ack_sum, sec);
@@ -586,10 +588,10 @@ commit_list(struct pending *list)
 			memcpy(all + o, p->jobs, p->n * sizeof(*all));
 			o += p->n;
 		}
-		t0 = io_now_us();
+		t0 = clock_wall_us();
 		rc = enqueue_commit(gc.st, set.spool, queues, nq,
 		    all, total, err, sizeof(err));
-		observe_commit(total, io_now_us() - t0);
+		observe_commit(total, clock_wall_us() - t0);
 		free(all);
 		if (rc == 0) {
 			for (p = list; p != NULL; p = p->next)
@@ -600,10 +602,10 @@ commit_list(struct pending *list)
 		    total, err);
 	}
 	for (p = list; p != NULL; p = p->next) {
-		t0 = io_now_us();
+		t0 = clock_wall_us();
 		p->rc = enqueue_commit(gc.st, set.spool, queues, nq,
 		    p->jobs, p->n, p->err, sizeof(p->err));
-		observe_commit(p->n, io_now_us() - t0);
+		observe_commit(p->n, clock_wall_us() - t0);
 	}
 }
 
@@ -884,7 +886,7 @@ do_rawsave(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	}
 	job->action = JOB_SAVE;
 	strcpy(job->zone, name);
-	job->pushed_us = io_now_us();
+	job->pushed_us = clock_wall_us();
 	job->serial = info.serial;
 	job->text = out;
 	job->textlen = outlen;
@@ -943,7 +945,7 @@ do_delete(struct req *r, struct MHD_Connection *mc, const struct params *pp)
 	struct job *jobs = NULL;
 	size_t i, k, n = 0, max;
 	enum MHD_Result ret;
-	long long now = io_now_us();
+	long long now = clock_wall_us();
 	int rc;
 
 	if (owner_copy(host, param(pp, "hostname"), 1) < 0)
@@ -1315,7 +1317,7 @@ status_json(struct sbuf *sb)
 	    !runners_ok || rc < 0 ? "error" :
 	    retry > 0 || dead > 0 || peers_degraded > 0 ? "degraded" : "ok");
 	sb_add(sb, "\"version\":\"%s\",\"uptime_seconds\":%lld,",
-	    DADNS_VERSION, (io_now_us() - started_us) / 1000000);
+	    DADNS_VERSION, (clock_wall_us() - started_us) / 1000000);
 	sb_add(sb, "\"queues\":{\"save\":%ld,\"delete\":%ld,\"retry\":%ld,"
 	    "\"dead_letters\":%ld,\"backends\":{", save, del, retry, dead);
 	for (q = 0; q < nq; q++) {
@@ -1398,7 +1400,7 @@ metrics_auth(struct sbuf *sb)
 
 	pthread_mutex_lock(&au.mu);
 	if (au.lim != NULL)
-		authlimit_stats(au.lim, io_mono_ms(), &tracked, &locked);
+		authlimit_stats(au.lim, clock_ms(), &tracked, &locked);
 	failures = au.failures;
 	lockouts = au.lockouts;
 	refused = au.refused;
@@ -1978,7 +1980,7 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 		free(r);
 		return NULL;
 	}
-	r->t0_us = io_now_us();
+	r->t0_us = clock_wall_us();
 	pthread_mutex_lock(&conn_mu);
 	c = conn_of(mc);
 	snprintf(r->ip, sizeof(r->ip), "%s", c ? c->ip : "-");
@@ -2011,7 +2013,7 @@ completed_cb(void *cls, struct MHD_Connection *mc, void **req_cls,
 		    "end=%s", r->method[0] ? r->method : "-", path, status,
 		    r->action[0] ? r->action : "-",
 		    r->zone[0] ? r->zone : "-",
-		    (io_now_us() - r->t0_us) / 1000.0,
+		    (clock_wall_us() - r->t0_us) / 1000.0,
 		    r->ip,
 		    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" :
 		    toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "aborted" :
@@ -2022,18 +2024,18 @@ completed_cb(void *cls, struct MHD_Connection *mc, void **req_cls,
 		log_info("%s %s status=%s action=%s zone=%s ms=%.1f ip=%s",
 		    r->method, path, status, r->action[0] ? r->action : "-",
 		    r->zone[0] ? r->zone : "-",
-		    (io_now_us() - r->t0_us) / 1000.0,
+		    (clock_wall_us() - r->t0_us) / 1000.0,
 		    r->ip);
 	/* The connection may be gone already (closed before the request
 	 * was reported complete): look it up, never keep a pointer. */
 	pthread_mutex_lock(&conn_mu);
 	if ((c = conn_of(mc)) != NULL) {
 		c->busy = 0;
-		c->start_ms = io_mono_ms();	/* the next request's */
+		c->start_ms = clock_ms();	/* the next request's */
 	}
 	pthread_mutex_unlock(&conn_mu);
 	pthread_mutex_lock(&stats.mu);
-	stats.last_ms = io_mono_ms();
+	stats.last_ms = clock_ms();
 	stats.trim = 1;
 	pthread_mutex_unlock(&stats.mu);
 	free(r->uri);
@@ -2070,7 +2072,7 @@ conn_cb(void *cls, struct MHD_Connection *mc, void **socket_context,
 			    sizeof(c->ip));
 		else
 			strcpy(c->ip, "-");
-		c->start_ms = io_mono_ms();
+		c->start_ms = clock_ms();
 		pthread_mutex_lock(&conn_mu);
 		c->next = conns;
 		if (conns != NULL)
@@ -2114,7 +2116,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 watchdog(void)
 {
-	long long now = io_mono_ms(), limit;
+	long long now = clock_ms(), limit;
 	struct conn *c;
 
 	limit = (long long)set.request_timeout * 1000;
@@ -2143,7 +2145,7 @@ idle_trim(void)
 	int trim = 0;
 
 	pthread_mutex_lock(&stats.mu);
-	if (stats.trim && io_mono_ms() - stats.last_ms > TRIM_IDLE_MS) {
+	if (stats.trim && clock_ms() - stats.last_ms > TRIM_IDLE_MS) {
 		stats.trim = 0;
 		trim = 1;
 	}
@@ -2294,7 +2296,7 @@ main(int argc, char *argv[])
 	struct MHD_Daemon *d;
 	struct config *cfg;
 	const char *cpath = NULL;
-	char err[1024], *cert = NULL, *key = NULL, *chain, *full, *slash, *end;
+	char err[1024], *cert = NULL, *key = NULL, *chain, *full, *slash;
 	char dbdir[CONFIG_PATH_MAX];
 	unsigned flags;
 	size_t no = 0;
@@ -2314,12 +2316,9 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			/* Not 0-2: readiness must not land in stdio. */
-			notify = (int)strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || notify < 3 ||
-			    fcntl(notify, F_GETFD) < 0)
-				die(EXIT_USAGE, "invalid notification fd: %s",
-				    optarg);
+			if ((notify = ready_fd_parse(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();
@@ -2432,7 +2431,7 @@ main(int argc, char *argv[])
 	    (intptr_t)mhd_log, NULL };
 	ops[no++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	started_us = io_now_us();
+	started_us = clock_wall_us();
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
 	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (d == NULL) {
@@ -2454,12 +2453,8 @@ main(int argc, char *argv[])
 	/* What start-up parsed and freed goes back after the first quiet
 	 * spell. */
 	stats.trim = 1;
-	if (notify >= 0) {
-		if (write(notify, "\n", 1) != 1)
-			log_warn("unable to notify readiness on fd %d: %s",
-			    notify, strerror(errno));
-		close(notify);
-	}
+	if (ready_notify(notify) == -1)
+		log_warn_sys("unable to notify readiness on fd %d", notify);
 
 	tick.tv_sec = 0;
 	tick.tv_nsec = TICK_MS * 1000000L;

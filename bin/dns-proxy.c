@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "ready.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "netaddr.h"
@@ -336,12 +338,9 @@ static void	 bconn_trim(struct backend *, int);
 static void
 clock_update(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	now_us = (uint64_t)clock_us();
 	now_ms = now_us / 1000;
-	now_s = (uint32_t)ts.tv_sec;
+	now_s = (uint32_t)(now_us / 1000000);
 }
 
 static inline uint64_t
@@ -2700,8 +2699,8 @@ listener_open(struct listener *l, const char *text, const union netaddr_sa *sa,
 	l->used = 1;
 	return 0;
 fail:
-	log_warn("unable to listen on %s/%s: %s", netaddr_format(sa, buf,
-	    sizeof(buf)), tcp ? "tcp" : "udp", strerror(errno));
+	log_warn_sys("unable to listen on %s/%s", netaddr_format(sa, buf,
+	    sizeof(buf)), tcp ? "tcp" : "udp");
 	if (fd >= 0)
 		close(fd);
 	if (l->pend != NULL) {
@@ -2786,8 +2785,8 @@ admin_endpoints(const struct proxyconf *old)
 				if (old == NULL)
 					die_sys(EXIT_TEMP, "unable to listen "
 					    "on %s", conf->metrics_listen);
-				log_warn("unable to listen on %s: %s",
-				    conf->metrics_listen, strerror(errno));
+				log_warn_sys("unable to listen on %s",
+				    conf->metrics_listen);
 			}
 		}
 	}
@@ -2805,8 +2804,8 @@ admin_endpoints(const struct proxyconf *old)
 				if (old == NULL)
 					die_sys(EXIT_TEMP, "unable to listen "
 					    "on %s", conf->control_socket);
-				log_warn("unable to listen on %s: %s",
-				    conf->control_socket, strerror(errno));
+				log_warn_sys("unable to listen on %s",
+				    conf->control_socket);
 			} else
 				snprintf(ctl_path, sizeof(ctl_path), "%s",
 				    conf->control_socket);
@@ -3074,8 +3073,7 @@ drop_privileges(void)
 	data[0].effective = data[0].permitted =
 	    1u << CAP_NET_BIND_SERVICE;
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		log_warn("unable to keep CAP_NET_BIND_SERVICE: %s",
-		    strerror(errno));
+		log_warn_sys("unable to keep CAP_NET_BIND_SERVICE");
 	(void)prctl(PR_SET_KEEPCAPS, 0);
 	if (setuid(0) == 0)
 		die(EXIT_TEMP, "privileges could be regained");
@@ -3413,10 +3411,9 @@ main(int argc, char *argv[])
 			cfg_path = optarg;
 			break;
 		case 'd':
-			ready = atoi(optarg);
-			if (ready < 3 || fcntl(ready, F_GETFD) < 0)
-				die(EXIT_USAGE, "-d %s: not an open "
-				    "descriptor >= 3", optarg);
+			if ((ready = ready_fd_parse(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();
@@ -3517,12 +3514,8 @@ main(int argc, char *argv[])
 	log_info("started config=%s listen=%zu pools=%zu backends=%zu "
 	    "workers=%u user=%s", cfg_path, conf->nlisten, npools,
 	    nbackends, conf->workers, geteuid() == 0 ? "root" : conf->user);
-	if (ready >= 0) {
-		if (write(ready, "\n", 1) != 1)
-			log_warn("unable to notify readiness: %s",
-			    strerror(errno));
-		close(ready);
-	}
+	if (ready_notify(ready) == -1)
+		log_warn_sys("unable to notify readiness");
 	loop();
 	for (w = 1; w < conf->workers; w++)
 		if (children[w] > 0)

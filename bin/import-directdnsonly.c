@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "hash.h"
@@ -265,7 +266,7 @@ main(int argc, char *argv[])
 	im->spool = cfg->queue_location;
 	im->queues = queues;
 	im->nq = nq;
-	now = io_now_us();
+	now = clock_wall_us();
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		dom = (const char *)sqlite3_column_text(s, 0);

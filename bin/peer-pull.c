@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "config.h"
 #include "io.h"
 #include "job.h"
@@ -226,7 +227,7 @@ static int
 admit(struct pull *p, const struct store_zone *z)
 {
 	struct store_zone l;
-	long long now = io_now_us(), t;
+	long long now = clock_wall_us(), t;
 	int rc, live;
 
 	t = z->deleted_us != 0 ? z->deleted_us : z->updated_us;
@@ -655,11 +656,11 @@ record(struct pull *p, int ok)
 		return;
 	now.pass = p->state.pass;
 	if (ok) {
-		now.ok_us = io_now_us();
+		now.ok_us = clock_wall_us();
 		now.failures = 0;
 		now.error[0] = '\0';
 	} else {
-		now.fail_us = io_now_us();
+		now.fail_us = clock_wall_us();
 		now.failures++;
 		snprintf(now.error, sizeof(now.error), "%.*s",
 		    (int)sizeof(now.error) - 1, p->err);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "enqueue.h"
@@ -116,7 +117,7 @@ main(int argc, char *argv[])
 	strcpy(job.zone, zone);
 	copy_owner(job.hostname, owner, "hostname");
 	copy_owner(job.username, user, "username");
-	job.pushed_us = pushed ? pushed : io_now_us();
+	job.pushed_us = pushed ? pushed : clock_wall_us();
 
 	if ((rc = appconf_load(&cfg, cpath, -1, cerr, sizeof(cerr))) != 0)
 		die(rc, "%s", cerr);

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <mariadb/mysql.h>
 
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "coredns.h"
@@ -481,7 +482,7 @@ orphans(struct pass *p)
 			    "%s", z.hostname);
 			snprintf(jobs[nj].username, sizeof(jobs[nj].username),
 			    "%s", z.username);
-			jobs[nj].pushed_us = io_now_us();
+			jobs[nj].pushed_us = clock_wall_us();
 			nj++;
 		}
 		if (nj > 0 && enqueue_commit(p->st, p->cfg->queue_location,
@@ -1177,7 +1178,7 @@ summary(struct pass *p, long long t0, char *line, size_t size, char *json,
 	    p->confirmed, p->deleted, p->held, p->nbs, checked, healed,
 	    removed, unchecked, p->dry, stop ? "interrupted" : p->failed ?
 	    "incomplete" : p->drift ? (p->dry ? "drift" : "repaired") : "ok",
-	    io_mono_ms() - t0);
+	    clock_ms() - t0);
 	o += snprintf(json + o, jsize - o, "{\"dry_run\":%s,\"status\":\"%s\","
 	    "\"servers\":[", p->dry ? "true" : "false", stop ? "interrupted" :
 	    p->failed ? "incomplete" : p->drift ? (p->dry ? "drift" :
@@ -1218,7 +1219,7 @@ summary(struct pass *p, long long t0, char *line, size_t size, char *json,
 	if (o < jsize)
 		o += snprintf(json + o, jsize - o, "],\"backfilled\":%lld,"
 		    "\"migrated\":%lld,\"ms\":%lld}", p->backfilled,
-		    p->migrated, io_mono_ms() - t0);
+		    p->migrated, clock_ms() - t0);
 	if (o >= jsize)
 		snprintf(json, jsize, "{\"status\":\"%s\"}", p->failed ?
 		    "incomplete" : "ok");
@@ -1250,12 +1251,12 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 {
 	struct pass *p;
 	char err[1024], line[1024], json[8192];
-	long long t0 = io_mono_ms(), started = io_now_us();
+	long long t0 = clock_ms(), started = clock_wall_us();
 	size_t i;
 	int rc;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("unable to allocate: %s", strerror(errno));
+		log_warn_sys("unable to allocate");
 		return EXIT_TEMP;
 	}
 	p->cfg = cfg;
@@ -1271,8 +1272,8 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 	}
 	rc = EXIT_TEMP;
 	if (!dry && spool_init(cfg->queue_location, p->queues, p->nq) < 0) {
-		log_warn("unable to set up the spool %s: %s",
-		    cfg->queue_location, strerror(errno));
+		log_warn_sys("unable to set up the spool %s",
+		    cfg->queue_location);
 		goto out;
 	}
 	if ((p->st = store_open(cfg->db_location, err, sizeof(err))) == NULL) {
@@ -1302,7 +1303,7 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 		log_info("%s", line);
 	else
 		printf("%s\n", line);
-	if (store_recon_last_set(p->st, started, io_now_us(), !p->failed &&
+	if (store_recon_last_set(p->st, started, clock_wall_us(), !p->failed &&
 	    !stop, json) < 0)
 		log_warn("unable to record the run in the store: %s",
 		    store_errmsg(p->st));
@@ -1328,10 +1329,10 @@ out:
 static void
 nap(long long ms)
 {
-	long long end = io_mono_ms() + ms, left;
+	long long end = clock_ms() + ms, left;
 	struct timespec ts;
 
-	while (!stop && (left = end - io_mono_ms()) > 0) {
+	while (!stop && (left = end - clock_ms()) > 0) {
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000L;
 		nanosleep(&ts, NULL);

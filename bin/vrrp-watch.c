@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+#include "clock.h"
 #include "dnscheck.h"
 #include "io.h"
 #include "log.h"
@@ -283,7 +285,7 @@ read_env(void)
 static long long
 now(void)
 {
-	return io_mono_ms();
+	return clock_ms();
 }
 
 static const char *
@@ -386,8 +388,7 @@ write_status(void)
 		if (fd >= 0)
 			unlink(tmp);
 		errno = e;
-		log_warn("unable to write status file %s: %s", status_path,
-		    strerror(errno));
+		log_warn_sys("unable to write status file %s", status_path);
 	}
 	status_dirty = 0;
 	status_at = now() + STATUS_EVERY_MS;
@@ -406,14 +407,14 @@ run_notify(enum state to, enum state from)
 		return;
 	n = strlen(notify_cmd) + sizeof(" \"$@\"");
 	if ((script = malloc(n)) == NULL) {
-		log_warn("unable to run notify command: %s", strerror(errno));
+		log_warn_sys("unable to run notify command");
 		return;
 	}
 	snprintf(script, n, "%s \"$@\"", notify_cmd);
 	snprintf(p, sizeof(p), "%d", prio);
 	pid = fork();
 	if (pid < 0) {
-		log_warn("unable to fork notify command: %s", strerror(errno));
+		log_warn_sys("unable to fork notify command");
 	} else if (pid == 0) {
 		reset_signals_in_child();
 		setenv("VRRP_STATE", state_name[to], 1);
@@ -443,8 +444,7 @@ send_advert(int priority)
 	to.sin_family = AF_INET;
 	to.sin_addr.s_addr = htonl(VRRP_GROUP);
 	if (sendto(sfd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		log_warn("unable to send advert on %s: %s", ifname,
-		    strerror(errno));
+		log_warn_sys("unable to send advert on %s", ifname);
 	else
 		n_tx++;
 	status_dirty = 1;
@@ -474,8 +474,8 @@ del_vips(void)
 
 	for (i = 0; i < nvips; i++)
 		if (nlink_del(nl, vips[i].addr, vips[i].plen) < 0)
-			log_warn("unable to remove VIP %s from %s: %s",
-			    ip_str(vips[i].addr), ifname, strerror(errno));
+			log_warn_sys("unable to remove VIP %s from %s",
+			    ip_str(vips[i].addr), ifname);
 }
 
 static void
@@ -487,7 +487,7 @@ change_state(enum state to, const char *why)
 		return;
 	state = to;
 	n_transitions++;
-	changed_us = io_now_us();
+	changed_us = clock_wall_us();
 	log_info("state %s from=%s why=%s priority=%d master=%s",
 	    state_name[to], state_name[from], why, prio,
 	    master_ip ? ip_str(master_ip) : "-");
@@ -650,8 +650,7 @@ read_adverts(void)
 		n = recv(rfd, buf, sizeof(buf), 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("unable to receive on %s: %s", ifname,
-				    strerror(errno));
+				log_warn_sys("unable to receive on %s", ifname);
 			return;
 		}
 		err = vrrp_parse(buf, (size_t)n, &p);
@@ -1089,9 +1088,7 @@ do_run(void)
 	check_settings();
 	if (checks_configured())
 		check_check_settings();
-	srandom((unsigned int)(io_now_us() ^ getpid()));
-	if (ready_fd >= 0 && fcntl(ready_fd, F_GETFD) < 0)
-		die_sys(EXIT_USAGE, "invalid notification fd %d", ready_fd);
+	srandom((unsigned int)(clock_wall_us() ^ getpid()));
 
 	if (pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_sys(EXIT_TEMP, "unable to create self-pipe");
@@ -1122,10 +1119,8 @@ do_run(void)
 	    preempt, check_addr ? check_addr : "", check_addr && check_cmd ?
 	    "+" : "", check_cmd ? "command" : "");
 	write_status();
-	if (ready_fd >= 0) {
-		(void)io_write_all(ready_fd, "\n", 1);
-		close(ready_fd);
-	}
+	if (ready_notify(ready_fd) == -1)
+		log_warn_sys("unable to notify readiness");
 
 	if (checks_configured())
 		round_start();	/* Initialize waits for the first round */
@@ -1214,6 +1209,7 @@ int
 main(int argc, char *argv[])
 {
 	int c, vip_opt = 0;
+	char err[128];
 
 	log_init("vrrp-watch");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -1268,7 +1264,9 @@ main(int argc, char *argv[])
 			check_addr = optarg;
 			break;
 		case 'd':
-			ready_fd = (int)num("notification fd", optarg, 3, 1024);
+			if ((ready_fd = ready_fd_parse(optarg, err,
+			    sizeof(err))) < 0)
+				die(EXIT_USAGE, "%s", err);
 			break;
 		case 'h':
 			help();

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "dnsq.h"
@@ -85,15 +87,6 @@ help(void)
 	    "run           apply the backend's queue until SIGTERM\n"
 	    "Environment: DADNS_RETRY_SCHEDULE=30,120,300,900,1800 (run: retry"
 	    " delays in seconds)\n", USAGE);
-}
-
-static long long
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -503,7 +496,7 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	struct zone_info info;
 	char err[512], name[FILE_NAME_MAX + 1];
 	size_t i, k, nwritten = 0, ninst = 0, nadd = 0, nrel = 0, ndel = 0, nrndc;
-	long long t0 = mono_us(), t1, t2, t3, t4;
+	long long t0 = clock_us(), t1, t2, t3, t4;
 
 	if ((w = calloc(n, sizeof(*w))) == NULL) {
 		for (i = 0; i < n; i++)
@@ -538,10 +531,10 @@ apply(void *ctx, struct runner_item *it, size_t n)
 				writer_fail(&it[i], RUNNER_TEMP, "unable to "
 				    "sync %s: %s", b->zdir, strerror(errno));
 	}
-	t1 = mono_us();
+	t1 = clock_us();
 	if (nwritten > 0)
 		check(b, it, w, n);
-	t2 = mono_us();
+	t2 = clock_us();
 
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
@@ -576,11 +569,11 @@ apply(void *ctx, struct runner_item *it, size_t n)
 		zonefile_name(it[i].job.zone, name, sizeof(name));
 		unlinkat(b->zfd, name, 0);
 	}
-	t3 = mono_us();
+	t3 = clock_us();
 
 	if (b->verify)
 		servewait_run(&b->sw, it, n);
-	t4 = mono_us();
+	t4 = clock_us();
 
 	/* BIND dropped the deleted zones: their files can go. */
 	for (i = 0; i < n; i++) {
@@ -671,7 +664,7 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			if ((nfd = writer_notify_fd(optarg, err,
+			if ((nfd = ready_fd_parse(optarg, err,
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ready.h"
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "coredns.h"
@@ -236,7 +238,7 @@ write_tx(struct zwm *w, struct runner_item *it, struct work *wk, size_t n,
 	char fqdn[ZONE_NAME_MAX + 2];
 	const char *names[TX_ZONES];
 	size_t i, nz = 0, nn = 0;
-	long long t0 = io_mono_ms();
+	long long t0 = clock_ms();
 	int st, existed;
 
 	memset(&sum, 0, sizeof(sum));
@@ -279,7 +281,7 @@ write_tx(struct zwm *w, struct runner_item *it, struct work *wk, size_t n,
 		return st;
 	log_debug("transaction zones=%zu rows inserted=%zu updated=%zu "
 	    "deleted=%zu kept=%zu ms=%lld", nz, sum.inserted, sum.updated,
-	    sum.deleted, sum.kept, io_mono_ms() - t0);
+	    sum.deleted, sum.kept, clock_ms() - t0);
 	return MYSQLDB_OK;
 }
 
@@ -287,7 +289,7 @@ write_tx(struct zwm *w, struct runner_item *it, struct work *wk, size_t n,
 static void
 applied(struct runner_item *it, size_t n)
 {
-	long long now = io_now_us();
+	long long now = clock_wall_us();
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -452,7 +454,7 @@ main(int argc, char *argv[])
 	int c, level = -1, nfd = -1, n, cmd;
 
 	log_init("zone-write-mysql");
-	srandom((unsigned)getpid() ^ (unsigned)io_now_us());
+	srandom((unsigned)getpid() ^ (unsigned)clock_wall_us());
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
@@ -466,7 +468,7 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			if ((nfd = writer_notify_fd(optarg, err,
+			if ((nfd = ready_fd_parse(optarg, err,
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+#include "clock.h"
 #include "appconf.h"
 #include "config.h"
 #include "dnsq.h"
@@ -76,15 +78,6 @@ help(void)
 	    "Environment (run): DADNS_RETRY_SCHEDULE=30,120,300,900,1800 (retry"
 	    " delays in seconds),\n  DADNS_BATCH_MAX=1000 (jobs per batch)\n",
 	    USAGE);
-}
-
-static long long
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -226,8 +219,8 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		return NULL;
 	}
 	p->w = w;
-	p->t0 = mono_us();
-	if (nsd->down_ms != 0 && io_mono_ms() - nsd->down_ms < DOWN_MS) {
+	p->t0 = clock_us();
+	if (nsd->down_ms != 0 && clock_ms() - nsd->down_ms < DOWN_MS) {
 		/* The batch before found NSD unreachable a moment ago: do
 		 * not rewrite every zone file of a backlog for nothing. */
 		for (i = 0; i < n; i++)
@@ -288,7 +281,7 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		free(w[i].text);
 		w[i].text = NULL;
 	}
-	p->t1 = mono_us();
+	p->t1 = clock_us();
 
 	/* Register every saved zone: NSD says which it had already. An
 	 * unreachable NSD is not asked again within the batch. */
@@ -341,9 +334,9 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 			writer_fail(&it[i], RUNNER_TEMP, "delzone: %s",
 			    zd[w[i].ctl].why);
 	}
-	p->t2 = mono_us();
+	p->t2 = clock_us();
 	if (down[0] != '\0') {
-		nsd->down_ms = io_mono_ms();
+		nsd->down_ms = clock_ms();
 		snprintf(nsd->down_why, sizeof(nsd->down_why), "%s", down);
 	} else
 		nsd->down_ms = 0;
@@ -380,14 +373,14 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 				    strerror(errno));
 	}
 	if (nsd->verify) {
-		long long vstart = io_mono_ms();
+		long long vstart = clock_ms();
 		int rounds;
 
 		if ((rounds = servewait_run(&nsd->sw, it, n)) >= 0)
 			log_debug("verify: %zu zones in %d rounds, %lld ms", n,
-			    rounds, io_mono_ms() - vstart);
+			    rounds, clock_ms() - vstart);
 	}
-	t3 = mono_us();
+	t3 = clock_us();
 
 	/* NSD dropped the deleted zones: their files can go. */
 	for (i = 0; i < n; i++) {
@@ -484,7 +477,7 @@ main(int argc, char *argv[])
 			cpath = optarg;
 			break;
 		case 'd':
-			if ((nfd = writer_notify_fd(optarg, err,
+			if ((nfd = ready_fd_parse(optarg, err,
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;

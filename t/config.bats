@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# config.bats -- lib/config.c through its driver t/unit/config: defaults,
+# config.bats -- lib/base/config.c through its driver t/unit/config: defaults,
 # directdnsonly's app.yml, DADNS_* overrides, secrets and refusals.
 
 load helper
@@ -603,19 +603,20 @@ no_system_config() {
 	[[ $stderr == *'DADNS_LOG_LEVEL: unknown level: "loud"'* ]]
 }
 
-@test "config: nsd verify takes ADDR or ADDR@PORT with a numeric address" {
-	echo 'dns: {backends: {nsd: {verify: "::1@5353"}, n2: {type: nsd, verify: 127.0.0.1}}}' >app.yml
+@test "config: nsd verify takes ADDR, ADDR:PORT or ADDR@PORT with a numeric address" {
+	echo 'dns: {backends: {nsd: {verify: "::1@5353"}, n2: {type: nsd, verify: 127.0.0.1}, n3: {type: nsd, verify: "[::1]:5353"}}}' >app.yml
 	cfg -c app.yml
 	assert_success
 	assert_line "dns.backends.nsd.verify=::1@5353"
 	assert_line "dns.backends.n2.verify=127.0.0.1"
+	assert_line "dns.backends.n3.verify=[::1]:5353"
 	echo 'dns: {backends: {nsd: {verify: "ns1.example.net@53"}}}' >app.yml
 	cfg -c app.yml
 	assert_failure 100
-	[[ $stderr == *"dns.backends.nsd.verify: not ADDR or ADDR@PORT"* ]]
+	[[ $stderr == *"dns.backends.nsd.verify: not ADDR, ADDR:PORT or ADDR@PORT"* ]]
 	cfg DADNS_DNS_BACKENDS_NSD_VERIFY=127.0.0.1@0 -c /dev/null
 	assert_failure 100
-	[[ $stderr == *"DADNS_DNS_BACKENDS_NSD_VERIFY: not ADDR or ADDR@PORT"* ]]
+	[[ $stderr == *"DADNS_DNS_BACKENDS_NSD_VERIFY: not ADDR, ADDR:PORT or ADDR@PORT"* ]]
 }
 
 @test "config: app.listen_addr must be a numeric address" {

@@ -126,7 +126,7 @@ still_serving() {
 	assert_failure 100
 	run --separate-stderr da-receive -d 1
 	assert_failure 100
-	assert_equal "$stderr" "da-receive: fatal: invalid notification fd: 1"
+	assert_equal "$stderr" "da-receive: fatal: invalid notification fd 1: a descriptor number of 3 or more expected"
 }
 
 @test "da-receive: refuses to start without a password (exit 100), naming the key" {

@@ -11,8 +11,8 @@ FIX="$BATS_TEST_DIRNAME/fixtures/vrrp-watch"
 
 setup_file() {
 	TOOL="$BATS_FILE_TMPDIR/labtool"
-	cc -D_GNU_SOURCE -I"$TOP/lib" -O2 -o "$TOOL" "$FIX/labtool.c" \
-	    "$TOP/lib/vrrp.c"
+	cc -D_GNU_SOURCE -I"$TOP/lib/vrrp" -O2 -o "$TOOL" "$FIX/labtool.c" \
+	    "$TOP/lib/vrrp/vrrp.c"
 	export TOOL
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# zone-diff.bats -- lib/zone.c against nsd-checkzone on generated zone
+# zone-diff.bats -- lib/pipeline/zone.c against nsd-checkzone on generated zone
 # texts (t/unit/zonediff): dadns acknowledges exactly the zones NSD loads,
 # except where README documents a stricter rule. `make fuzz` runs many
 # more cases with a fresh seed.
@@ -13,7 +13,7 @@ setup_file() {
 	[ -x "$ZD" ] || make -C "$TOP" t/unit/zonediff >/dev/null
 }
 
-@test "zone-diff: 400 generated zone texts: lib/zone.c accepts exactly what nsd-checkzone accepts" {
+@test "zone-diff: 400 generated zone texts: lib/pipeline/zone.c accepts exactly what nsd-checkzone accepts" {
 	run "$ZD" -f "$FIX" -k "$BATS_TEST_TMPDIR" -s 1 -n 400
 	assert_success
 	assert_output --regexp '^zonediff: 400 cases from seed 1: [0-9]+ accepted by both, [0-9]+ refused by both, [0-9]+ refused by a stricter rule, 0 mismatches$'

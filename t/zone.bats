@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# zone.bats -- lib/zone.c through its unit driver t/unit/zone: zone names,
+# zone.bats -- lib/pipeline/zone.c through its unit driver t/unit/zone: zone names,
 # DirectAdmin zone texts checked as NSD loads them, serial arithmetic.
 # nsd-checkzone and named-checkzone are the oracles.
 
@@ -8,7 +8,7 @@ load helper
 FIX="$BATS_TEST_DIRNAME/fixtures/zone"
 
 setup_file() {
-	local src=$TOP/lib/zone.c drv=$TOP/t/unit/zone.c
+	local src=$TOP/lib/pipeline/zone.c drv=$TOP/t/unit/zone.c
 	# Use the driver make built, unless it is missing or stale; then
 	# build it alone so other modules need not compile.
 	if [ -x "$TOP/t/unit/zone" ] && [ "$TOP/t/unit/zone" -nt "$src" ] &&
@@ -16,7 +16,7 @@ setup_file() {
 		ZONE=$TOP/t/unit/zone
 	else
 		ZONE=$BATS_FILE_TMPDIR/zone
-		${CC:-cc} -D_GNU_SOURCE -I"$TOP/lib" -O2 -o "$ZONE" "$drv" \
+		${CC:-cc} -D_GNU_SOURCE -I"$TOP/lib/pipeline" -O2 -o "$ZONE" "$drv" \
 		    "$src" -lldns || return 1
 	fi
 	export ZONE

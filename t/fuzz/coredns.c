@@ -1,4 +1,4 @@
-/* coredns.c -- libFuzzer target for lib/coredns.c: zone texts to rows */
+/* coredns.c -- libFuzzer target for lib/pipeline/coredns.c: zone texts to rows */
 /* SPDX-License-Identifier: ISC */
 /*
  * The first byte picks the zone name from a fixed list and the mode: zone

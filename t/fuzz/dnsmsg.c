@@ -1,4 +1,4 @@
-/* dnsmsg.c -- libFuzzer target for lib/dnsmsg.c and lib/pcache.c: parse
+/* dnsmsg.c -- libFuzzer target for lib/dns/dnsmsg.c and lib/dns/pcache.c: parse
  * any packet as a query and as a response, walk its records, decompress
  * every name it could hold, build its cache key, strip its per-client
  * EDNS options, and round-trip it through a small packet cache */

@@ -1,4 +1,4 @@
-/* form.c -- libFuzzer target for lib/form.c: parse any input, and check
+/* form.c -- libFuzzer target for lib/base/form.c: parse any input, and check
  * that every decoded pair survives form_reply() and a second parse */
 /* SPDX-License-Identifier: ISC */
 #include <stdint.h>

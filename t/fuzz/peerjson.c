@@ -1,4 +1,4 @@
-/* peerjson.c -- libFuzzer target for lib/peer.c's /internal JSON: parse
+/* peerjson.c -- libFuzzer target for lib/pipeline/peer.c's /internal JSON: parse
  * any input as a page and as a single zone; every zone accepted must
  * survive peer_json_zone() and a second parse unchanged, and peer_job()
  * must never crash on it */

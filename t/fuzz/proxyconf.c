@@ -1,4 +1,4 @@
-/* proxyconf.c -- libFuzzer target for lib/proxyconf.c: load any bytes as
+/* proxyconf.c -- libFuzzer target for lib/dns/proxyconf.c: load any bytes as
  * app.yml; a failure must come with a message, a success with sane
  * values */
 /* SPDX-License-Identifier: ISC */

@@ -1,4 +1,4 @@
-/* vrrp.c -- libFuzzer target for lib/vrrp.c: parse any datagram, check it
+/* vrrp.c -- libFuzzer target for lib/vrrp/vrrp.c: parse any datagram, check it
  * against a configuration, and check that a parsed packet survives
  * vrrp_build() and a second parse unchanged */
 /* SPDX-License-Identifier: ISC */

@@ -1,4 +1,4 @@
-/* zone.c -- libFuzzer target for lib/zone.c: names and zone texts */
+/* zone.c -- libFuzzer target for lib/pipeline/zone.c: names and zone texts */
 /* SPDX-License-Identifier: ISC */
 /*
  * The first byte picks the zone name: below 0x80 one of a fixed list,

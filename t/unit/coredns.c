@@ -1,4 +1,4 @@
-/* coredns.c -- unit driver for lib/coredns.c: zone texts to plugin rows */
+/* coredns.c -- unit driver for lib/pipeline/coredns.c: zone texts to plugin rows */
 /* SPDX-License-Identifier: ISC */
 /*
  * Without arguments: run the built-in checks, print "ok" and exit 0 (or

@@ -1,4 +1,4 @@
-/* dnsq.c -- unit checks of lib/dnsq.c: query building, answer parsing */
+/* dnsq.c -- unit checks of lib/dns/dnsq.c: query building, answer parsing */
 /* SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* job.c -- unit driver for lib/job.c: prints one line per failed check */
+/* job.c -- unit driver for lib/pipeline/job.c: prints one line per failed check */
 /* SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>

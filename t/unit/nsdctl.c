@@ -1,4 +1,4 @@
-/* nsdctl.c -- unit checks of lib/nsdctl.c against a fake NSD control
+/* nsdctl.c -- unit checks of lib/pipeline/nsdctl.c against a fake NSD control
  * socket: what is sent, and how every kind of answer is read */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* spool.c -- unit driver for lib/spool.c, lib/store.c, lib/enqueue.c:
+/* spool.c -- unit driver for lib/pipeline/spool.c, lib/pipeline/store.c, lib/pipeline/enqueue.c:
  * run in an empty directory; prints one line per failed check */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "enqueue.h"
 #include "io.h"
 #include "job.h"
@@ -28,7 +29,7 @@ mkjob(const char *zone, enum job_action action, const char *text)
 	j.action = action;
 	snprintf(j.zone, sizeof(j.zone), "%s", zone);
 	snprintf(j.hostname, sizeof(j.hostname), "da1.example.net");
-	j.pushed_us = io_now_us();
+	j.pushed_us = clock_wall_us();
 	j.serial = 7;
 	j.text = text;
 	j.textlen = text ? strlen(text) : 0;

@@ -1,4 +1,4 @@
-/* zone.c -- unit driver for lib/zone.c: names, zone texts, serials */
+/* zone.c -- unit driver for lib/pipeline/zone.c: names, zone texts, serials */
 /* SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdio.h>

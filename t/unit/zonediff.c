@@ -1,4 +1,4 @@
-/* zonediff.c -- differential test of lib/zone.c against nsd-checkzone */
+/* zonediff.c -- differential test of lib/pipeline/zone.c against nsd-checkzone */
 /* SPDX-License-Identifier: ISC */
 /*
  * Generates zone texts, deterministically from a seed, and checks that

@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "netaddr.h"
 #include "log.h"
 
 #define FILE_MAX	(1024 * 1024)	/* largest app.yml */
@@ -98,7 +99,7 @@ enum ftype {
 	T_SIZE,		/* size_t in min..max */
 	T_LEVEL,	/* int enum log_level */
 	T_ADDR,		/* numeric IPv4 or IPv6 address */
-	T_VERIFY,	/* "", ADDR or ADDR@PORT */
+	T_VERIFY,	/* "", an address as netaddr_parse() reads it */
 	T_BTYPE,	/* enum backend_type */
 	T_DSTYPE,	/* datastore.type: sqlite only, stored nowhere */
 	T_URL		/* http:// or https:// URL */
@@ -408,31 +409,20 @@ addr_ok(const char *s)
 	    inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* "", ADDR or ADDR@PORT with ADDR numeric and PORT 1-65535. */
+/* "", or an address in netaddr_parse()'s syntax (port 53 when absent). */
 static int
 verify_ok(const char *s, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN];
-	const char *at;
-	unsigned long long port;
-	size_t alen;
+	char addr[INET6_ADDRSTRLEN + 8];
+	union netaddr_sa sa;
 
 	if (len == 0)
 		return 1;
-	at = memchr(s, '@', len);
-	alen = at != NULL ? (size_t)(at - s) : len;
-	if (alen == 0 || alen >= sizeof(addr))
+	if (len >= sizeof(addr))
 		return 0;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (!addr_ok(addr))
-		return 0;
-	if (at == NULL)
-		return 1;
-	if (parse_uint(at + 1, len - alen - 1, &port) != 0 || port < 1 ||
-	    port > 65535)
-		return 0;
-	return 1;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	return netaddr_parse(addr, 53, &sa) >= 0;
 }
 
 /* http:// or https:// with a host, no spaces. Returns the length without
@@ -546,7 +536,7 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 		return 0;
 	case T_VERIFY:
 		if (len >= f->size || !verify_ok(v, len))
-			return bad(ld, src, key, "not ADDR or ADDR@PORT "
+			return bad(ld, src, key, "not ADDR, ADDR:PORT or ADDR@PORT "
 			    "(numeric address, port 1-65535): %s",
 			    show(q, sizeof(q), v, len));
 		memcpy(p, v, len);

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dnsq.h"
+#include "netaddr.h"
 
 #define HDR		12
 #define T_A		1
@@ -30,44 +32,17 @@ int
 dnsq_server_parse(const char *spec, struct dnsq_server *srv,
     const char **why)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&srv->ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&srv->ss;
-	char addr[INET6_ADDRSTRLEN];
-	const char *at;
-	unsigned long port = 53;
-	size_t alen;
-	char *end;
+	union netaddr_sa sa;
+	int len;
 
 	memset(srv, 0, sizeof(*srv));
-	at = strchr(spec, '@');
-	alen = at != NULL ? (size_t)(at - spec) : strlen(spec);
-	if (alen == 0 || alen >= sizeof(addr)) {
-		*why = "invalid address";
+	if ((len = netaddr_parse(spec, 53, &sa)) < 0) {
+		*why = "invalid address (numeric IPv4 or IPv6, port 1-65535 "
+		    "expected)";
 		return -1;
 	}
-	memcpy(addr, spec, alen);
-	addr[alen] = '\0';
-	if (at != NULL) {
-		errno = 0;
-		port = strtoul(at + 1, &end, 10);
-		if (at[1] < '0' || at[1] > '9' || *end != '\0' ||
-		    errno != 0 || port == 0 || port > 65535) {
-			*why = "invalid port";
-			return -1;
-		}
-	}
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		srv->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		srv->len = sizeof(*sin6);
-	} else {
-		*why = "invalid address (numeric IPv4 or IPv6 expected)";
-		return -1;
-	}
+	memcpy(&srv->ss, &sa, (size_t)len);
+	srv->len = (socklen_t)len;
 	return 0;
 }
 
@@ -334,15 +309,6 @@ dnsq_parse(const unsigned char *pkt, size_t len, uint16_t id,
 	return 0;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 dnsq_soa(const struct dnsq_server *srv, const char *const zones[],
     size_t n, int timeout_ms, struct dnsq_result res[])
@@ -370,7 +336,7 @@ dnsq_soa(const struct dnsq_server *srv, const char *const zones[],
 		errno = rc;
 		return -1;
 	}
-	deadline = mono_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 	for (start = 0; start < n && !refused; start += cnt) {
 		cnt = n - start < CHUNK ? n - start : CHUNK;
 		base = (uint16_t)arc4random();
@@ -402,7 +368,7 @@ dnsq_soa(const struct dnsq_server *srv, const char *const zones[],
 			}
 			if (refused || answered == cnt)
 				break;
-			if ((now = mono_ms()) >= deadline)
+			if ((now = clock_ms()) >= deadline)
 				break;
 			wait = deadline - now < SLICE_MS ?
 			    (int)(deadline - now) : SLICE_MS;
@@ -445,7 +411,7 @@ dnsq_soa(const struct dnsq_server *srv, const char *const zones[],
 					inflight--;
 			}
 		}
-		if (mono_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			break;
 	}
 	close(fd);

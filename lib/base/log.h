@@ -25,6 +25,9 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Like log_warn() with ": strerror(errno)" appended. */
+void log_warn_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print "prog: fatal: message" and exit with code. */
 void die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));

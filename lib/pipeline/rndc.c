@@ -11,19 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "rndc.h"
 
 #define OUT_MAX		(1024 * 1024)	/* output kept per call */
 #define PARALLEL_MAX	64
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 out_add(struct rndc_call *c, const char *p, size_t n)
@@ -84,7 +76,7 @@ start(struct rndc_call *c, int timeout_ms)
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	c->fd_ = p[0];
-	c->deadline_ = mono_ms() + timeout_ms;
+	c->deadline_ = clock_ms() + timeout_ms;
 	return 0;
 }
 
@@ -164,7 +156,7 @@ rndc_exec(struct rndc_call *c, size_t n, size_t parallel, int timeout_ms)
 		}
 		if (nrun == 0)
 			break;
-		now = mono_ms();
+		now = clock_ms();
 		wait = -1;
 		for (k = 0; k < nrun; k++) {
 			pfd[k].fd = c[run[k]].fd_;
@@ -178,7 +170,7 @@ rndc_exec(struct rndc_call *c, size_t n, size_t parallel, int timeout_ms)
 		rc = poll(pfd, nrun, (int)wait);
 		if (rc < 0 && errno != EINTR)
 			return -1;
-		now = mono_ms();
+		now = clock_ms();
 		for (k = 0; k < nrun; k++) {
 			struct rndc_call *x = &c[run[k]];
 			int done = 0, expired = 0;

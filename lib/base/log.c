@@ -69,6 +69,19 @@ log_warn(const char *fmt, ...)
 }
 
 void
+log_warn_sys(const char *fmt, ...)
+{
+	va_list ap;
+	const char *err = strerror(errno);
+
+	if (max_level < LOG_WARN)
+		return;
+	va_start(ap, fmt);
+	vlog("warning", fmt, ap, err);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list ap;

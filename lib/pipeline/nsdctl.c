@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "nsdctl.h"
 
 #define OUT_MAX		(16 * 1024 * 1024)	/* longest answer */
@@ -57,15 +58,6 @@ buf_add(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Write req to wfd and read rfd until EOF, both non-blocking, so a long
  * addzones list never deadlocks against NSD writing its per-line answers.
@@ -99,7 +91,7 @@ exchange(int wfd, int rfd, const char *req, size_t reqlen, struct buf *out,
 				nfd++;
 			}
 		}
-		if ((now = mono_ms()) >= deadline) {
+		if ((now = clock_ms()) >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -161,7 +153,7 @@ via_socket(const struct nsdctl *c, const char *req, size_t reqlen,
 {
 	struct sockaddr_un sun;
 	struct timeval tv;
-	long long deadline = mono_ms() + c->timeout_ms;
+	long long deadline = clock_ms() + c->timeout_ms;
 	int fd, saved;
 
 	memset(&sun, 0, sizeof(sun));
@@ -205,7 +197,7 @@ via_exec(const struct nsdctl *c, const char *const argv[], const char *in,
     size_t inlen, struct buf *out, char *err, size_t errlen)
 {
 	const char *av[ARGS_MAX + 4];
-	long long deadline = mono_ms() + c->timeout_ms;
+	long long deadline = clock_ms() + c->timeout_ms;
 	int pin[2], pout[2], status, saved, i, n = 0, rc;
 	pid_t pid;
 

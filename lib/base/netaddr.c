@@ -27,12 +27,19 @@ int
 netaddr_parse(const char *s, unsigned dflt_port, union netaddr_sa *sa)
 {
 	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *close;
+	const char *colon, *close, *at;
 	unsigned port = dflt_port;
 	size_t n;
 
 	memset(sa, 0, sizeof(*sa));
-	if (*s == '[') {
+	if ((at = strchr(s, '@')) != NULL) {
+		/* NSD's and BIND's ADDR@PORT, either family. */
+		n = (size_t)(at - s);
+		if (n == 0 || n >= sizeof(host) || parse_port(at + 1, &port) < 0)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+	} else if (*s == '[') {
 		if ((close = strchr(s, ']')) == NULL)
 			return -1;
 		n = (size_t)(close - s - 1);

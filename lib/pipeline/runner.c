@@ -15,6 +15,8 @@
 #include <malloc.h>
 #endif
 
+#include "ready.h"
+#include "clock.h"
 #include "hash.h"
 #include "io.h"
 #include "job.h"
@@ -198,10 +200,7 @@ notify(struct run *r)
 	if (r->notified)
 		return;
 	r->notified = 1;
-	if (r->o->notify_fd >= 0) {
-		(void)!write(r->o->notify_fd, "\n", 1);
-		close(r->o->notify_fd);
-	}
+	(void)ready_notify(r->o->notify_fd);
 }
 
 static const char *
@@ -350,7 +349,7 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 	char hash[HASH_HEX_LEN + 1];
 	struct retry *e;
 	size_t i, ok = 0, deferred = 0, failed = 0;
-	long long now = io_mono_ms(), when;
+	long long now = clock_ms(), when;
 	unsigned delay;
 	int intx = 0;
 
@@ -383,7 +382,7 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 				else
 					hash[0] = '\0';
 				when = it->applied_us ? it->applied_us :
-				    io_now_us();
+				    clock_wall_us();
 				if (store_applied_set(r->st, r->b->name,
 				    job->zone, hash, when) < 0) {
 					say(r, LOG_WARN, "unable to record "
@@ -448,10 +447,10 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 			    items[i].name, strerror(errno));
 		retry_forget(r, items[i].name);
 	}
-	now = io_mono_ms();
+	now = clock_ms();
 	say(r, LOG_INFO, "batch jobs=%zu applied=%zu deferred=%zu failed=%zu "
 	    "ms=%lld load_ms=%lld apply_ms=%lld", n, ok, deferred, failed,
-	    io_mono_ms() - t0, load_ms, apply_ms);
+	    clock_ms() - t0, load_ms, apply_ms);
 }
 
 /* One batch in the hands of the backend. */
@@ -466,11 +465,11 @@ struct batch {
 static void
 batch_finish(struct run *r, struct batch *bt)
 {
-	long long t = io_mono_ms();
+	long long t = clock_ms();
 	size_t k;
 
 	r->b->finish(r->b->ctx, bt->token, bt->items, bt->n);
-	bt->apply_ms += io_mono_ms() - t;
+	bt->apply_ms += clock_ms() - t;
 	settle(r, bt->items, bt->n, bt->t0, bt->load_ms, bt->apply_ms);
 	for (k = 0; k < bt->n; k++)
 		free(bt->items[k].mem_);
@@ -509,7 +508,7 @@ load_batches(struct run *r, const struct spool_entry *ent, const size_t *due,
 	while (i < ndue && !stop) {
 		struct batch *bt = &b[cur];
 
-		bt->t0 = io_mono_ms();
+		bt->t0 = clock_ms();
 		for (bt->n = 0; i < ndue && bt->n < bmax; i++) {
 			rc = load(r, &ent[due[i]], &bt->items[bt->n]);
 			if (rc == 1)
@@ -519,11 +518,11 @@ load_batches(struct run *r, const struct spool_entry *ent, const size_t *due,
 		}
 		if (bt->n == 0)
 			continue;
-		t = io_mono_ms();
+		t = clock_ms();
 		bt->load_ms = t - bt->t0;
 		if (!pipe) {
 			r->b->apply(r->b->ctx, bt->items, bt->n);
-			bt->apply_ms = io_mono_ms() - t;
+			bt->apply_ms = clock_ms() - t;
 			bt->token = NULL;
 			settle(r, bt->items, bt->n, bt->t0, bt->load_ms,
 			    bt->apply_ms);
@@ -536,7 +535,7 @@ load_batches(struct run *r, const struct spool_entry *ent, const size_t *due,
 			continue;
 		}
 		bt->token = r->b->start(r->b->ctx, bt->items, bt->n);
-		bt->apply_ms = io_mono_ms() - t;
+		bt->apply_ms = clock_ms() - t;
 		if (prev >= 0)
 			batch_finish(r, &b[prev]);
 		prev = cur;
@@ -587,7 +586,7 @@ pass(struct run *r, long long *next_due)
 	qsort(idx, n, sizeof(*idx), zone_seq_cmp);
 
 	/* Only the newest job of a zone matters: jobs carry full state. */
-	now = io_mono_ms();
+	now = clock_ms();
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n &&
 		    strcmp(ent[idx[j]].zone, ent[idx[i]].zone) == 0; j++)
@@ -683,7 +682,7 @@ runner_run(const struct runner_opts *o, const struct runner_backend *b,
 	if ((cleaned = spool_clean_tmp(o->spool, TMP_MAX_AGE)) > 0)
 		say(&r, LOG_INFO, "removed %ld stale files from tmp/",
 		    cleaned);
-	last_clean = io_mono_ms();
+	last_clean = clock_ms();
 	while (!stop) {
 		/* Drain first: a trigger pulled during the pass wakes the
 		 * next poll. */
@@ -695,7 +694,7 @@ runner_run(const struct runner_opts *o, const struct runner_backend *b,
 		}
 		if (stop)
 			break;
-		now = io_mono_ms();
+		now = clock_ms();
 		if (now - last_clean >= CLEAN_MS) {
 			if ((cleaned = spool_clean_tmp(o->spool,
 			    TMP_MAX_AGE)) > 0)

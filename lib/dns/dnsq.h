@@ -29,8 +29,8 @@ struct dnsq_server {
 	socklen_t	 len;
 };
 
-/* Parse "ADDR@PORT" or "ADDR" (port 53), ADDR a numeric IPv4 or IPv6
- * address, into srv. Returns 0, or -1 with *why set to a static message. */
+/* Parse a server address in netaddr_parse()'s syntax (port 53 when
+ * absent). Returns 0, or -1 with *why set. */
 int dnsq_server_parse(const char *spec, struct dnsq_server *srv,
     const char **why);
 

@@ -27,9 +27,11 @@ struct netaddr_acl {
 	size_t		 n, cap;
 };
 
-/* Parse "192.0.2.1:53", "[2001:db8::1]:53", "2001:db8::1" or "192.0.2.1"
- * (port dflt_port when absent; 0 requires one) into sa. Returns the
- * socklen, or -1 when s is not such an address. */
+/* Parse the one address syntax of every program: "192.0.2.1:53",
+ * "[2001:db8::1]:53", NSD's and BIND's "192.0.2.1@53" and "2001:db8::1@53",
+ * or a bare "2001:db8::1" or "192.0.2.1" (port dflt_port when absent; 0
+ * requires one), numeric only, into sa. Returns the socklen, or -1 when s
+ * is not such an address. */
 int netaddr_parse(const char *s, unsigned dflt_port, union netaddr_sa *sa);
 
 /* Parse a network "10.0.0.0/8", "2001:db8::/32" or one address (full

@@ -23,10 +23,6 @@ const struct config_backend *writer_backend(const struct config *cfg,
  * "delete ZONE". Returns an enum writer_cmd, or -1 for wrong usage. */
 int writer_cmd(int argc, char *argv[]);
 
-/* Parse the readiness descriptor of -d: a number 3-1024. Returns it, or -1
- * with a message in err. */
-int writer_notify_fd(const char *arg, char *err, size_t errlen);
-
 /*
  * Make it a one-shot job of action for the zone named arg (normalised).
  * For a save, read the zone text from fd 0 into *text (the caller frees

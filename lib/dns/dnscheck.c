@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dnscheck.h"
 
 static int
@@ -207,15 +208,6 @@ dnscheck_open(const struct sockaddr_storage *ss, socklen_t sslen)
 	return fd;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 dnscheck_once(const struct sockaddr_storage *ss, socklen_t sslen,
     const char *name, int qtype, int timeout_ms)
@@ -237,11 +229,11 @@ dnscheck_once(const struct sockaddr_storage *ss, socklen_t sslen,
 		return -1;
 	if (send(fd, q, qlen, 0) < 0)
 		goto fail;
-	end = now_ms() + timeout_ms;
+	end = clock_ms() + timeout_ms;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - clock_ms();
 
 		if (left <= 0) {
 			errno = ETIMEDOUT;

@@ -31,6 +31,12 @@ struct form {
 int form_parse(struct form *f, const char *s, size_t len, size_t maxpairs,
     const char **why);
 
+/* Decode s[0..len) in place as Python's unquote_plus() does: '+' is a
+ * blank, %XX a byte, a malformed escape stays as it is. Returns the new
+ * length (not terminated). For answers of other servers, where leniency
+ * is right; requests go through form_parse(). */
+size_t form_unquote(char *s, size_t len);
+
 /* Release what form_parse() allocated; f is empty afterwards. */
 void form_free(struct form *f);
 

@@ -44,10 +44,4 @@ int io_fsync_dir(const char *path);
 int io_fmt(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Microseconds since the epoch (wall clock). */
-long long io_now_us(void);
-
-/* Milliseconds of a monotonic clock. */
-long long io_mono_ms(void);
-
 #endif

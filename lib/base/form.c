@@ -53,6 +53,26 @@ decode(char *dst, const char *s, size_t len, const char **why)
 	return (long)o;
 }
 
+size_t
+form_unquote(char *s, size_t len)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+')
+			s[o++] = ' ';
+		else if (s[i] == '%' && i + 2 < len &&
+		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+			s[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			s[o++] = s[i];
+	}
+	return o;
+}
+
 int
 form_parse(struct form *f, const char *s, size_t len, size_t maxpairs,
     const char **why)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "io.h"
 #include "log.h"
@@ -74,22 +75,6 @@ writer_cmd(int argc, char *argv[])
 }
 
 int
-writer_notify_fd(const char *arg, char *err, size_t errlen)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || errno != 0 || v < 3 || v > 1024) {
-		snprintf(err, errlen, "invalid -d %s: a descriptor number of "
-		    "3 or more expected", arg);
-		return -1;
-	}
-	return (int)v;
-}
-
-int
 writer_job(struct runner_item *it, enum job_action action, const char *arg,
     char **text, size_t *len, char *err, size_t errlen)
 {
@@ -106,7 +91,7 @@ writer_job(struct runner_item *it, enum job_action action, const char *arg,
 	it->name = "";
 	it->job.action = action;
 	snprintf(it->job.zone, sizeof(it->job.zone), "%s", zone);
-	it->job.pushed_us = io_now_us();
+	it->job.pushed_us = clock_wall_us();
 	if (action != JOB_SAVE)
 		return 0;
 	if (io_read_all(0, ZONE_TEXT_MAX, text, len) < 0) {

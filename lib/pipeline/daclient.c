@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "daclient.h"
+#include "form.h"
 #include "json.h"
 #include "zone.h"
 
@@ -40,40 +41,6 @@ emit(const char *s, size_t len, daclient_fn fn, void *arg,
 	return fn(arg, norm);
 }
 
-static int
-unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* URL-decode s[0..len) in place ('+' is a blank, %XX a byte); returns the
- * new length. Malformed escapes stay as they are (Python's unquote). */
-static size_t
-url_decode(char *s, size_t len)
-{
-	size_t i, o = 0;
-	int h, l;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			s[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < len &&
-		    (h = unhex((unsigned char)s[i + 1])) >= 0 &&
-		    (l = unhex((unsigned char)s[i + 2])) >= 0) {
-			s[o++] = (char)(h << 4 | l);
-			i += 2;
-		} else
-			s[o++] = s[i];
-	}
-	return o;
-}
-
 /* The legacy answer: list[]=a.com&list[]=b.com, newlines as '&'. */
 static int
 parse_legacy(const char *body, size_t len, daclient_fn fn, void *arg,
@@ -98,10 +65,10 @@ parse_legacy(const char *body, size_t len, daclient_fn fn, void *arg,
 				}
 			}
 			memcpy(buf, p, flen);
-			klen = url_decode(buf, eq - p);
+			klen = form_unquote(buf, eq - p);
 			if (klen == 6 && memcmp(buf, "list[]", 6) == 0) {
 				memcpy(buf, eq + 1, p + flen - eq - 1);
-				vlen = url_decode(buf, p + flen - eq - 1);
+				vlen = form_unquote(buf, p + flen - eq - 1);
 				if (emit(buf, vlen, fn, arg, st) != 0) {
 					free(buf);
 					snprintf(err, errlen, "listing "

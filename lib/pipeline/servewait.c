@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "dnsq.h"
 #include "io.h"
 #include "log.h"
@@ -44,7 +45,7 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 	char *pending;
 	char msg[512];
 	size_t *map, i, k, np;
-	long long start = io_mono_ms(), now;
+	long long start = clock_ms(), now;
 	int rounds = 0, done;
 
 	zones = calloc(n, sizeof(*zones));
@@ -79,7 +80,7 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 			}
 		}
 		rounds++;
-		now = io_mono_ms();
+		now = clock_ms();
 		for (k = 0; k < np; k++) {
 			struct runner_item *x = &it[map[k]];
 
@@ -90,7 +91,7 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 				done = res[k].status == DNSQ_OTHER;
 			if (done) {
 				pending[map[k]] = 0;
-				x->applied_us = io_now_us();
+				x->applied_us = clock_wall_us();
 				continue;
 			}
 			if (now - start < o->timeout_ms)
@@ -100,7 +101,7 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 		}
 		/* A server applies a change a few ms to tens of ms after it
 		 * is told: ask often at first, then back off. */
-		now = io_mono_ms();
+		now = clock_ms();
 		if (now - start < o->timeout_ms)
 			poll(NULL, 0, now - start < 100 ? o->first_ms :
 			    now - start < 1000 ? 10 : 50);
