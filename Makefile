@@ -27,7 +27,7 @@ DEBS_BUILD = build-essential clang libyaml-dev libsqlite3-dev \
 	libmnl-dev pkg-config
 DEBS_RUN = s6 nsd bind9 bind9-utils mariadb-server unbound bats bats-assert \
 	bats-support bind9-dnsutils ldnsutils keepalived iproute2 curl \
-	libclang-rt-14-dev procps sqlite3 openssl
+	libclang-rt-14-dev procps sqlite3 openssl mandoc
 DEBS_BENCH = dnsdist dnsperf python3
 
 .PHONY: all deps deps-bench test check san fuzz run stop bench clean
