@@ -240,6 +240,60 @@ receiver_stop() {
 	RECEIVER_PID=
 }
 
+# run_stop RUN_DIR: stop the pipeline etc/run.sh started in RUN_DIR, and
+# whatever is left of its supervision tree, by PID.
+run_stop() {
+	DADNS_RUN_DIR=$1 sh "$TOP/etc/run.sh" stop >/dev/null 2>&1 || true
+	[ -f "$1/svscan.pid" ] &&
+	    kill -9 "$(cat "$1/svscan.pid")" 2>/dev/null || true
+}
+
+# da_instance NAME PEERPASS [PEER_URL PEER_PASSWORD]: app.yml and a
+# da-receive (receiver_start, log $D/NAME.log) for instance NAME in $D/NAME:
+# DirectAdmin's password da-secret, the peer API's PEERPASS, an nsd backend
+# without NSD; sets PORT_NAME. peer_sync is the file's last block: a test
+# may append "  peers:".
+da_instance() {
+	local n=$1 port
+	port=$(free_port)
+	eval "PORT_$n=$port"
+	mkdir -p "$D/$n"
+	cat >"$D/$n/app.yml" <<-EOF
+	queue_location: $D/$n/spool
+	datastore:
+	  type: sqlite
+	  db_location: $D/$n/store.db
+	$(da_app "$port" da-secret)
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $D/$n/zones
+	peer_sync:
+	  enabled: true
+	  auth_username: peersync
+	  auth_password: $2
+	EOF
+	if [ -n "${3:-}" ]; then
+		cat >>"$D/$n/app.yml" <<-EOF
+		  peers:
+		    - url: $3
+		      username: peersync
+		      password: $4
+		EOF
+	fi
+	receiver_start "$D/$n/app.yml" "$D/$n.log"
+}
+
+# qpush NAME ZONE SERIAL [OWNER]: store and queue `$ZONE_TEXT ZONE SERIAL`
+# (default da_zone) on instance NAME, owned by OWNER (da1.example.net).
+qpush() {
+	"${ZONE_TEXT:-da_zone}" "$2" "$3" |
+	    queue-push -c "$D/$1/app.yml" -o "${4:-da1.example.net}" \
+	    -u admin save "$2" >/dev/null
+}
+
 # ---- DirectAdmin's requests to the da-receive at $DA_URL, as user
 # ---- directdnsonly with $DA_PASSWORD; each prints the reply body.
 
