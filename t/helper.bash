@@ -158,6 +158,18 @@ da_app() {
 	[ $# -eq 0 ] || printf '%s\n' "$@"
 }
 
+# zone_row ZONE COLUMNS [STORE]: COLUMNS (SQL, "|" between them) of
+# ZONE's row in the store STORE (default $D/store.db); "" without one.
+zone_row() {
+	sqlite3 "${3:-$D/store.db}" "SELECT $2 FROM zones WHERE name = '$1'"
+}
+
+# live_count [STORE]: how many zones STORE (default $D/store.db) holds
+# that are not deleted.
+live_count() {
+	sqlite3 "${1:-$D/store.db}" "SELECT count(*) FROM zones WHERE deleted_us = 0"
+}
+
 # jobs_in QUEUE new|fail [ZONE]: how many jobs $D/spool/QUEUE/new (or fail)
 # holds, of ZONE only when given (the .reason files not counted).
 jobs_in() {
@@ -292,6 +304,14 @@ qpush() {
 	"${ZONE_TEXT:-da_zone}" "$2" "$3" |
 	    queue-push -c "$D/$1/app.yml" -o "${4:-da1.example.net}" \
 	    -u admin save "$2" >/dev/null
+}
+
+# metric_at URL NAME [CURL_OPTION...]: the value of NAME (its labels as
+# written) in the Prometheus text at URL; nothing when absent.
+metric_at() {
+	local url=$1 name=$2
+	shift 2
+	curl -s "$@" "$url" | awk -v n="$name" '$1 == n { print $2 }'
 }
 
 # ---- DirectAdmin's requests to the da-receive at $DA_URL, as user

@@ -466,9 +466,6 @@ z5.example 2024010101"
 	for i in 1 2 3 4 5 6 7 8; do
 		queue-push -c "$D/a/app.yml" delete z$i.example >/dev/null
 	done
-	live() {
-		sqlite3 "$D/b/store.db" "SELECT count(*) FROM zones WHERE deleted_us = 0"
-	}
 
 	# 10 % of 10 live zones: one delete, the other seven held.
 	run --separate-stderr peer-pull -c "$D/b/app.yml" -n
@@ -483,7 +480,7 @@ z5.example 2024010101"
 	assert_success
 	[[ $stderr == *"peer http://127.0.0.1:$PORT_a: 7 deletes of live zones held: more than 1 in one pass (peer_sync.max_delete_percent of the live zones); taken when the peer's next pass asks for them again"* ]]
 	[[ $stderr == *"saved 0 deleted 1 current 2 invalid 0 refused 0 held 7"* ]]
-	run live
+	run live_count "$D/b/store.db"
 	assert_output 9
 	# b's ten saves and the one delete: nothing held was queued.
 	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_z[0-9]*.example$')" 11
@@ -492,7 +489,7 @@ z5.example 2024010101"
 	run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"saved 0 deleted 7 current 0 invalid 0 refused 0 held 0"* ]]
-	run live
+	run live_count "$D/b/store.db"
 	assert_output 2
 	run sqlite3 "$D/b/store.db" "SELECT name FROM zones WHERE deleted_us = 0 ORDER BY name"
 	assert_output "z10.example
@@ -506,33 +503,27 @@ z9.example"
 	da_instance b peer-b "http://127.0.0.1:$PORT_a" peer-a
 	qpush b own.example 2024010101 da1.example.net
 	qpush a own.example 2024010102 da2.example.net
-	owner() {
-		sqlite3 "$D/b/store.db" "SELECT hostname, serial FROM zones WHERE name = 'own.example'"
-	}
-	metric() {
-		curl -s -u directdnsonly:da-secret "http://127.0.0.1:$PORT_b/metrics" |
-		    grep "^$1{source=\"peer\"}"
+	peer_metric() {
+		metric_at "http://127.0.0.1:$PORT_b/metrics" "$1{source=\"peer\"}" \
+		    -u directdnsonly:da-secret
 	}
 
 	# Refused: owner and text stay, the refusal is logged and counted.
 	DADNS_APP_ALLOW_OWNER_CHANGE=false run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"refused owner change zone=own.example owner=da1.example.net new_owner=da2.example.net (app.allow_owner_change is false)"* ]]
-	run owner
+	run zone_row own.example "hostname, serial" "$D/b/store.db"
 	assert_output "da1.example.net|2024010101"
 	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_own.example$')" 1
-	run metric dadns_owner_changes_refused_total
-	assert_output 'dadns_owner_changes_refused_total{source="peer"} 1'
-	run metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="peer"} 0'
+	assert_equal "$(peer_metric dadns_owner_changes_refused_total)" 1
+	assert_equal "$(peer_metric dadns_owner_changes_total)" 0
 
 	# Allowed (the default): taken, logged with both hosts, counted.
 	qpush a own.example 2024010103 da2.example.net
 	run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"owner change zone=own.example owner=da1.example.net new_owner=da2.example.net peer=http://127.0.0.1:$PORT_a"* ]]
-	run owner
+	run zone_row own.example "hostname, serial" "$D/b/store.db"
 	assert_output "da2.example.net|2024010103"
-	run metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="peer"} 1'
+	assert_equal "$(peer_metric dadns_owner_changes_total)" 1
 }

@@ -71,18 +71,12 @@ store_zones() {
 
 # deleted ZONE: the store holds a tombstone for ZONE.
 deleted() {
-	[ "$(sqlite3 "$D/store.db" "SELECT deleted_us <> 0 FROM zones
-	    WHERE name = '$1'")" = 1 ]
+	[ "$(zone_row "$1" 'deleted_us <> 0')" = 1 ]
 }
 
 # live ZONE: the store holds ZONE and it is not deleted.
 live() {
-	[ "$(sqlite3 "$D/store.db" "SELECT deleted_us = 0 FROM zones
-	    WHERE name = '$1'")" = 1 ]
-}
-
-live_count() {
-	sqlite3 "$D/store.db" "SELECT count(*) FROM zones WHERE deleted_us = 0"
+	[ "$(zone_row "$1" 'deleted_us = 0')" = 1 ]
 }
 
 zones_dump() {
@@ -120,7 +114,7 @@ zones_dump() {
 	live a.example
 	live b.example
 	# The delete carries the stored owner, like DirectAdmin's own.
-	[ "$(sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = 'c.example'")" = da1.example.net ]
+	[ "$(zone_row c.example hostname)" = da1.example.net ]
 	# Nothing left to do.
 	run --separate-stderr reconcile -n
 	assert_success
@@ -197,7 +191,7 @@ zones_dump() {
 	run --separate-stderr reconcile -n
 	[ "$status" -eq 1 ]
 	assert_line "would-delete zone=c.example server=da1.example.net"
-	[ "$(sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = 'b.example'")" = da1.example.net ]
+	[ "$(zone_row b.example hostname)" = da1.example.net ]
 	live c.example
 	reconcile >/dev/null 2>&1
 	deleted c.example
@@ -477,12 +471,11 @@ sql() {
 	run --separate-stderr reconcile
 	[ "$status" -eq 111 ]
 	assert_output --partial "backfilled=0 migrated=0"
-	owner() { sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = '$1'"; }
-	[ "$(owner a.example)" = da2.example.net ]
-	[ "$(owner b.example)" = other.example.net ]
-	[ "$(owner c.example)" = da3.example.net ]
+	[ "$(zone_row a.example hostname)" = da2.example.net ]
+	[ "$(zone_row b.example hostname)" = other.example.net ]
+	[ "$(zone_row c.example hostname)" = da3.example.net ]
 	sqlite3 "$D/store.db" "UPDATE zones SET hostname = '' WHERE name = 'b.example'"
 	run --separate-stderr reconcile
 	assert_output --partial "backfilled=1 migrated=0"
-	[ "$(owner b.example)" = da3.example.net ]
+	[ "$(zone_row b.example hostname)" = da3.example.net ]
 }

@@ -60,7 +60,7 @@ apex_zone() {
 
 # store_row ZONE: "serial|deleted" of ZONE's store row, "" without one.
 store_row() {
-	sqlite3 "$D/store.db" "SELECT serial, deleted_us > 0 FROM zones WHERE name = '$1'"
+	zone_row "$1" 'serial, deleted_us > 0'
 }
 
 # peer_with ZONE SERIAL: instance "peer" (da_instance) holding ZONE at
