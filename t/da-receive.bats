@@ -22,18 +22,9 @@ teardown() {
 # dar_config [EXTRA_APP_LINES]: app.yml with one nsd backend (no NSD is
 # needed: nothing here runs the queue).
 dar_config() {
-	write_config "$(da_app "$PORT" secret ${1:+"$1"})"
-	cat >>"$D/app.yml" <<-EOF
-	peer_sync:
-	  auth_username: peersync
-	  auth_password: peersecret
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/zones
-	EOF
+	write_config "$(da_app "$PORT" secret ${1:+"$1"})" 'peer_sync:' \
+	    '  auth_username: peersync' '  auth_password: peersecret' \
+	    "$(zones_backend "$D/zones")"
 }
 
 # send FILE: the bytes of FILE as one request on a new connection; sets

@@ -1,5 +1,7 @@
 # helper.bash -- shared setup for the bats tests: PATH, temp dirs, real
-# daemons started on loopback and stopped by PID.
+# daemons started on loopback and stopped by PID, app.yml, the spool, and
+# DirectAdmin's requests. helper-named.bash, helper-mariadb.bash and
+# helper-writer.bash are loaded after it by the files that need them.
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -143,6 +145,19 @@ nsd_backend() {
 	[ $# -eq 0 ] || printf '      %s\n' "$@"
 }
 
+# zones_backend DIR: the dns: section with one backend "nsd" writing its
+# zone files to DIR, for a test where no NSD runs.
+zones_backend() {
+	cat <<-YML
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: $1
+	YML
+}
+
 # da_app PORT PASSWORD [LINE...]: the app: section of a da-receive on
 # 127.0.0.1:PORT for user directdnsonly with PASSWORD, then each LINE
 # (indented as given).
@@ -276,12 +291,7 @@ da_instance() {
 	  type: sqlite
 	  db_location: $D/$n/store.db
 	$(da_app "$port" da-secret)
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/$n/zones
+	$(zones_backend "$D/$n/zones")
 	peer_sync:
 	  enabled: true
 	  auth_username: peersync
