@@ -9,6 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${DADNS_RUN_DIR:-$top/run}
 HTTP_PORT=${DADNS_APP_LISTEN_PORT:-2222}
 DNS_PORT=${DADNS_NSD_PORT:-5353}
+. "$top/etc/nsd-conf.sh"
 
 stop() {
 	if [ -f "$RUN/svscan.pid" ] && kill -0 "$(cat "$RUN/svscan.pid")" 2>/dev/null; then
@@ -76,33 +77,7 @@ start() {
 	      verify: 127.0.0.1@$DNS_PORT
 	YML
 
-	cat >"$RUN/nsd/nsd.conf" <<-CONF
-	server:
-		ip-address: 127.0.0.1@$DNS_PORT
-		do-ip6: no
-		username: ""
-		chroot: ""
-		zonesdir: "$RUN/nsd/zones"
-		zonelistfile: "$RUN/nsd/zone.list"
-		database: ""
-		pidfile: ""
-		xfrdfile: "$RUN/nsd/xfrd.state"
-		xfrdir: "$RUN/nsd"
-		logfile: ""
-		cookie-secret-file: "$RUN/nsd/cookie"
-		rrl-ratelimit: 0
-		server-count: 1
-		verbosity: 1
-	remote-control:
-		control-enable: yes
-		control-interface: "$RUN/nsd/nsd.ctl"
-	pattern:
-		name: "da"
-		zonefile: "%s.db"
-	pattern:
-		name: "da-long"
-		zonefile: "%s"
-	CONF
+	nsd_conf "$RUN/nsd" "$DNS_PORT" "" "" >"$RUN/nsd/nsd.conf"
 
 	# A fresh scan directory from the service templates.
 	rm -rf "$RUN/scan"

@@ -11,53 +11,20 @@ setup() {
 	D=$BATS_TEST_TMPDIR
 	PORT=$(free_port)
 	SPOOL=$D/spool
-	DAR_PID=
-	write_config
+	RECEIVER_PID=
+	dar_config
 }
 
 teardown() {
-	stop_dar
+	receiver_stop
 }
 
-# write_config [EXTRA_APP_LINES]: app.yml with one nsd backend (no NSD is
+# dar_config [EXTRA_APP_LINES]: app.yml with one nsd backend (no NSD is
 # needed: nothing here runs the queue).
-write_config() {
-	cat >"$D/app.yml" <<-EOF
-	queue_location: $SPOOL
-	datastore:
-	  type: sqlite
-	  db_location: $D/store.db
-	app:
-	  auth_username: directdnsonly
-	  auth_password: secret
-	  listen_addr: 127.0.0.1
-	  listen_port: $PORT
-	${1:-}
-	peer_sync:
-	  auth_username: peersync
-	  auth_password: peersecret
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/zones
-	EOF
-}
-
-# start_dar: run da-receive in the background, wait for its readiness.
-start_dar() {
-	rm -f "$D/ready"
-	da-receive -c "$D/app.yml" -d 3 3>"$D/ready" 2>>"$D/log" &
-	DAR_PID=$!
-	wait_for 10 test -s "$D/ready" || { cat "$D/log" >&2; return 1; }
-}
-
-stop_dar() {
-	[ -n "${DAR_PID:-}" ] || return 0
-	kill "$DAR_PID" 2>/dev/null || true
-	wait "$DAR_PID" 2>/dev/null || true
-	DAR_PID=
+dar_config() {
+	write_config "$(da_app "$PORT" secret ${1:+"$1"})" 'peer_sync:' \
+	    '  auth_username: peersync' '  auth_password: peersecret' \
+	    "$(zones_backend "$D/zones")"
 }
 
 # send FILE: the bytes of FILE as one request on a new connection; sets
@@ -100,17 +67,9 @@ exists() {
 	da GET "/CMD_API_DNS_ADMIN?action=exists&domain=$1${2:-}"
 }
 
-jobs_in() {
-	ls "$SPOOL/nsd/${2:-new}" | grep -v '\.reason$' | grep -c "_$1\$" || true
-}
-
-total_jobs() {
-	ls "$SPOOL/nsd/new" | wc -l
-}
-
 # still_serving: the daemon is up and answers a good request.
 still_serving() {
-	kill -0 "$DAR_PID"
+	kill -0 "$RECEIVER_PID"
 	da GET /CMD_API_LOGIN_TEST
 	[ "$STATUS" = 200 ] && [ "$BODY" = "error=0&text=Login+OK" ]
 }
@@ -141,19 +100,19 @@ still_serving() {
 }
 
 @test "da-receive: exits 111 when the port is taken, 0 on SIGTERM" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	run --separate-stderr da-receive -c "$D/app.yml"
 	assert_failure 111
 	[[ $stderr == *"unable to bind"* ]]
-	kill -TERM "$DAR_PID"
+	kill -TERM "$RECEIVER_PID"
 	rc=0
-	wait "$DAR_PID" || rc=$?
-	DAR_PID=
+	wait "$RECEIVER_PID" || rc=$?
+	RECEIVER_PID=
 	assert_equal "$rc" 0
 }
 
 @test "da-receive: DirectAdmin's login test, byte for byte" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	printf 'GET /CMD_API_LOGIN_TEST HTTP/1.0\r\nHOST: ddo1.example.net\r\nAUTHORIZATION: Basic %s\r\n\r\n' "$AUTH" >"$D/req"
 	send "$D/req"
 	assert_equal "$STATUS" 200
@@ -172,14 +131,14 @@ still_serving() {
 }
 
 @test "da-receive: DirectAdmin's rawsave writes the store row and the job file, then answers error=0" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	exists example.com
 	assert_equal "$BODY" "error=0&exists=0"
 	rawsave example.com
 	assert_equal "$STATUS" 200
 	assert_equal "$BODY" "error=0"
 	[[ $HEAD == *$'\r\nContent-Type: text/html;charset=utf-8\r\n'* ]]
-	assert_equal "$(jobs_in example.com)" 1
+	assert_equal "$(jobs_in nsd new example.com)" 1
 	f=$(ls "$SPOOL"/nsd/new/*_example.com)
 	run sed -n '2,3p;6,8p' "$f"
 	assert_output $'a save\nz example.com\nh s1.example.net\nu fred\ns 2021082500'
@@ -195,13 +154,13 @@ still_serving() {
 }
 
 @test "da-receive: rawsave forms seen from DirectAdmin: named_reload=yes, and without username" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com "&named_reload=yes&username=fred&hostname=s1.example.net"
 	assert_equal "$BODY" "error=0"
 	rawsave test.com "&hostname=s23.webhostingservices.co.nz"
 	assert_equal "$BODY" "error=0"
-	assert_equal "$(jobs_in example.com)" 1
-	assert_equal "$(jobs_in test.com)" 1
+	assert_equal "$(jobs_in nsd new example.com)" 1
+	assert_equal "$(jobs_in nsd new test.com)" 1
 	run grep -c '^u ' "$(ls "$SPOOL"/nsd/new/*_test.com)"
 	assert_output 0
 	exists test.com
@@ -209,7 +168,7 @@ still_serving() {
 }
 
 @test "da-receive: exists answers 0, 1, 3 for any ancestor, and 2 when the cluster owner check is off" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	exists shop.example.com
 	assert_equal "$BODY" "error=0&exists=0"
@@ -228,15 +187,16 @@ still_serving() {
 	printf 'action=exists&domain=example.com' >"$D/b"
 	da POST /CMD_API_DNS_ADMIN "$D/b"
 	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
-	stop_dar
-	DADNS_APP_CHECK_SUBDOMAIN_OWNER_IN_CLUSTER_DOMAINOWNERS=0 start_dar
+	receiver_stop
+	DADNS_APP_CHECK_SUBDOMAIN_OWNER_IN_CLUSTER_DOMAINOWNERS=0 \
+	    receiver_start "$D/app.yml" "$D/log"
 	exists shop.example.com "&check_for_parent_domain=true"
 	assert_equal "$BODY" "error=0&exists=2&details=Parent+Domain+exists+on+s1.example.net"
-	assert_equal "$(total_jobs)" 1
+	assert_equal "$(jobs_in nsd new)" 1
 }
 
 @test "da-receive: DirectAdmin's delete (parameters in the body, no Content-Type) queues a delete job" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave test.com "&username=cheybugger&hostname=s23.webhostingservices.co.nz"
 	printf 'action=delete&cluster=yes&hostname=s23.webhostingservices.co.nz&select0=test.com' >"$D/del"
 	assert_equal "$(wc -c <"$D/del")" 80
@@ -244,7 +204,7 @@ still_serving() {
 	assert_equal "$STATUS" 200
 	assert_equal "$BODY" "error=0"
 	[[ $(cat "$REQ") == *$'Content-Length: 80\r\n\r\naction=delete'* ]]
-	assert_equal "$(jobs_in test.com)" 2
+	assert_equal "$(jobs_in nsd new test.com)" 2
 	f=$(ls "$SPOOL"/nsd/new/*_test.com | tail -n 1)
 	run sed -n '2,3p' "$f"
 	assert_output $'a delete\nz test.com'
@@ -253,35 +213,35 @@ still_serving() {
 }
 
 @test "da-receive: a delete with several selectN (and the newer DA's username) queues one job per domain" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave a.test "&hostname=s1.example.net"
 	rawsave b.test "&hostname=s1.example.net"
 	printf 'action=delete&cluster=yes&hostname=s1.example.net&select0=a.test&select1=b.test&select2=A.TEST&username=cheybugger' >"$D/del"
 	da POST /CMD_API_DNS_ADMIN "$D/del"
 	assert_equal "$BODY" "error=0"
-	assert_equal "$(jobs_in a.test)" 2
-	assert_equal "$(jobs_in b.test)" 2
+	assert_equal "$(jobs_in nsd new a.test)" 2
+	assert_equal "$(jobs_in nsd new b.test)" 2
 	# The query form and domain= work as well.
 	rawsave c.test "&hostname=s1.example.net"
 	da POST "/CMD_API_DNS_ADMIN?action=delete&domain=c.test&hostname=s1.example.net"
 	assert_equal "$BODY" "error=0"
-	assert_equal "$(jobs_in c.test)" 2
+	assert_equal "$(jobs_in nsd new c.test)" 2
 }
 
 @test "da-receive: a delete from another DirectAdmin server than the owner is refused, nothing written" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	printf 'action=delete&cluster=yes&hostname=s9.other.net&select0=example.com' >"$D/del"
 	da POST /CMD_API_DNS_ADMIN "$D/del"
 	assert_equal "$STATUS" 403
 	assert_equal "$BODY" "error=1&text=Delete+of+example.com+refused%3A+it+belongs+to+s1.example.net%2C+not+s9.other.net"
-	assert_equal "$(jobs_in example.com)" 1
+	assert_equal "$(jobs_in nsd new example.com)" 1
 	exists example.com
 	assert_equal "$BODY" "error=0&exists=1&details=Domain+exists+on+s1.example.net"
 }
 
 @test "da-receive: no action is error=0&text=OK; unsupported actions and methods are refused" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	da POST /CMD_API_DNS_ADMIN
 	assert_equal "$STATUS" 200
 	assert_equal "$BODY" "error=0&text=OK"
@@ -308,11 +268,11 @@ still_serving() {
 	assert_equal "$BODY" "error=1&text=Missing+%27domain%27+parameter"
 	da GET /nothing/here
 	assert_equal "$STATUS" 404
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 }
 
 @test "da-receive: the zone may come as text/plain or as a zone_file form field" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	da_zone plain.test >"$D/z"
 	curl -sS --http1.0 -u directdnsonly:secret -H 'Content-Type: text/plain' \
 	    --data-binary @"$D/z" -o "$D/out" -w '%{http_code}' \
@@ -328,14 +288,14 @@ still_serving() {
 	curl -sS -u directdnsonly:secret --data-binary @"$D/z" -o "$D/out" \
 	    "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=curl.test"
 	assert_equal "$(cat "$D/out")" "error=0"
-	assert_equal "$(jobs_in plain.test)" 1
-	assert_equal "$(jobs_in form.test)" 1
-	assert_equal "$(jobs_in curl.test)" 1
+	assert_equal "$(jobs_in nsd new plain.test)" 1
+	assert_equal "$(jobs_in nsd new form.test)" 1
+	assert_equal "$(jobs_in nsd new curl.test)" 1
 	grep -q 'ftp	3600	IN	A	192.0.2.10' "$(ls "$SPOOL"/nsd/new/*_form.test)"
 }
 
 @test "da-receive: wrong or missing credentials get 401 with the realm, nothing written" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	da_zone example.com >"$D/z"
 	for cred in "" "$(printf 'directdnsonly:wrong' | base64)" \
 	    "$(printf 'someone:secret' | base64)" \
@@ -354,12 +314,12 @@ still_serving() {
 	DA_AUTH=$(printf 'peersync:peersecret' | base64) da GET /internal/zones
 	assert_equal "$STATUS" 200
 	assert_equal "$BODY" "[]"
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	still_serving
 }
 
 @test "da-receive: malformed zones and records of another zone are refused with the reason, nothing written" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	printf '$TTL 3600\n@ IN SOA ns1.example.net. hostmaster.example.com. ( 1 2 3 4 5 )\n@ IN NS ns1.example.net.\nwww IN A 999.1.2.3\n' >"$D/z"
 	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
 	assert_equal "$STATUS" 400
@@ -378,14 +338,14 @@ still_serving() {
 	printf '$TTL 3600\n@ IN SOA ns1.example.net. h.example.com. ( 1 2 3 4 5 )\n\0\n' >"$D/z"
 	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/z"
 	assert_equal "$STATUS" 400
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	exists example.com
 	assert_equal "$BODY" "error=0&exists=0"
 	still_serving
 }
 
 @test "da-receive: hostile names (../x, a/b.test, x;DROP, 300-char labels) are refused, nothing written" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	da_zone example.com >"$D/z"
 	long=$(printf 'a%.0s' $(seq 300))
 	for name in ../x a/b.test 'x;DROP' "$long.com" "a.$long" "${long:0:64}.com" \
@@ -403,14 +363,14 @@ still_serving() {
 	assert_equal "$BODY" "error=1&text=Invalid+hostname"
 	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=ok.test&hostname=a%zzb" "$D/z"
 	assert_equal "$BODY" "error=1&text=Invalid+query+string%3A+bad+percent+escape"
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	[ -z "$(ls "$SPOOL/tmp")" ]
 	still_serving
 }
 
 @test "da-receive: a 10 MiB body gets 413, nothing written, the daemon keeps serving" {
-	write_config "  max_body: 1048576"
-	start_dar
+	dar_config "  max_body: 1048576"
+	receiver_start "$D/app.yml" "$D/log"
 	head -c 10485760 /dev/zero | tr '\0' 'a' >"$D/big"
 	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/big"
 	assert_equal "$STATUS" 413
@@ -420,7 +380,7 @@ still_serving() {
 	    --data-binary @"$D/big" -o "$D/out" -w '%{http_code}' \
 	    "http://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" >"$D/code" || true
 	assert_equal "$(cat "$D/code")" 413
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	# Headers past the memory limit are refused by libmicrohttpd.
 	{
 		printf 'GET /CMD_API_LOGIN_TEST HTTP/1.0\r\nAUTHORIZATION: Basic %s\r\n' "$AUTH"
@@ -430,18 +390,18 @@ still_serving() {
 	assert_equal "$STATUS" 431
 	still_serving
 	# With the default max_body (16 MiB) the zone text limit refuses it.
-	stop_dar
-	write_config
-	start_dar
+	receiver_stop
+	dar_config
+	receiver_start "$D/app.yml" "$D/log"
 	da POST "/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com" "$D/big"
 	assert_equal "$STATUS" 413
 	assert_equal "$BODY" "error=1&text=Zone+text+larger+than+8388608+bytes"
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	still_serving
 }
 
 @test "da-receive: a client trickling its request slower than the timeout is dropped while others are served" {
-	DADNS_APP_REQUEST_TIMEOUT=1 start_dar
+	DADNS_APP_REQUEST_TIMEOUT=1 receiver_start "$D/app.yml" "$D/log"
 	# One byte every 0.3 s: within the idle timeout, not the deadline.
 	(
 		exec 6<>"/dev/tcp/127.0.0.1/$PORT"
@@ -463,7 +423,7 @@ still_serving() {
 }
 
 @test "da-receive: 20 concurrent rawsaves all succeed, each durable in new/" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	pids=
 	for i in $(seq 20); do
 		( rawsave "z$i.test"; printf '%s %s\n' "$STATUS" "$BODY" >"$D/r$i" ) &
@@ -472,18 +432,18 @@ still_serving() {
 	wait $pids
 	for i in $(seq 20); do
 		assert_equal "$(cat "$D/r$i")" "200 error=0"
-		assert_equal "$(jobs_in "z$i.test")" 1
+		assert_equal "$(jobs_in nsd new "z$i.test")" 1
 	done
-	assert_equal "$(total_jobs)" 20
+	assert_equal "$(jobs_in nsd new)" 20
 }
 
 @test "da-receive: /health needs no credentials unless app.health_auth" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	run curl -sS -i "http://127.0.0.1:$PORT/health"
 	assert_output --partial "200 OK"
 	assert_line --partial "ok"
-	stop_dar
-	DADNS_APP_HEALTH_AUTH=true start_dar
+	receiver_stop
+	DADNS_APP_HEALTH_AUTH=true receiver_start "$D/app.yml" "$D/log"
 	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health"
 	assert_output 401
 	run curl -sS -u directdnsonly:secret "http://127.0.0.1:$PORT/health"
@@ -491,7 +451,7 @@ still_serving() {
 }
 
 @test "da-receive: /status reports queue depths, runners, dead letters with their reason, zones" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	rawsave test.com
 	printf 'action=delete&hostname=s1.example.net&select0=test.com' >"$D/del"
@@ -524,7 +484,7 @@ still_serving() {
 }
 
 @test "da-receive: /metrics is Prometheus text with requests, acks, rejects, commits, queues, zones" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	exists ../x
 	run curl -sS -i -u directdnsonly:secret "http://127.0.0.1:$PORT/metrics"
@@ -556,9 +516,9 @@ still_serving() {
 	    -keyout leaf.key -out leaf.csr 2>/dev/null
 	openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key \
 	    -CAcreateserial -days 2 -extfile leaf.ext -out leaf.pem 2>/dev/null
-	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s\n  ssl_bundle: %s' \
+	dar_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s\n  ssl_bundle: %s' \
 	    "$D/leaf.pem" "$D/leaf.key" "$D/inter.pem")"
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	# Verifies only when the server sends the intermediate.
 	run curl -sS --cacert root.pem -u directdnsonly:secret \
 	    "https://127.0.0.1:$PORT/CMD_API_LOGIN_TEST"
@@ -569,9 +529,9 @@ still_serving() {
 	    --data-binary @z \
 	    "https://127.0.0.1:$PORT/CMD_API_DNS_ADMIN?action=rawsave&domain=example.com&hostname=s1.example.net"
 	assert_output "error=0"
-	assert_equal "$(jobs_in example.com)" 1
-	stop_dar
-	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
+	assert_equal "$(jobs_in nsd new example.com)" 1
+	receiver_stop
+	dar_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
 	    "$D/missing.pem" "$D/leaf.key")"
 	run --separate-stderr da-receive -c "$D/app.yml"
 	assert_failure 100
@@ -579,9 +539,9 @@ still_serving() {
 }
 
 @test "da-receive: logs one line per request without secrets or zone text" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
-	stop_dar
+	receiver_stop
 	grep -q 'info: POST /CMD_API_DNS_ADMIN status=200 action=rawsave zone=example.com ms=' "$D/log"
 	run grep -e secret -e "$AUTH" -e 'v=spf1' -e 'SOA' "$D/log"
 	assert_failure
@@ -599,10 +559,10 @@ login() {
 	BODY=$(cat "$D/login.body")
 }
 
-# metric NAME: its value in /metrics, read from 127.0.0.2.
-metric() {
-	curl -sS --interface 127.0.0.2 -u directdnsonly:secret \
-	    "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+# auth_metric NAME: its value in /metrics, read from 127.0.0.2.
+auth_metric() {
+	metric_at "http://127.0.0.1:$PORT/metrics" "$1" --interface 127.0.0.2 \
+	    -u directdnsonly:secret
 }
 
 login_ok() {
@@ -611,8 +571,8 @@ login_ok() {
 }
 
 @test "da-receive: after app.auth_max_failures wrong passwords a source gets 429, even with the right password; another source is served" {
-	write_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600')"
-	start_dar
+	dar_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600')"
+	receiver_start "$D/app.yml" "$D/log"
 	for pw in wrong1 wrong2 secret2; do
 		login -u "directdnsonly:$pw"
 		assert_equal "$STATUS" 401
@@ -626,22 +586,22 @@ login_ok() {
 	assert_equal "$STATUS" 429
 	DA_AUTH=$(printf 'peersync:peersecret' | base64) da GET /internal/zones
 	assert_equal "$STATUS" 429
-	assert_equal "$(total_jobs)" 0
+	assert_equal "$(jobs_in nsd new)" 0
 	# Another address is not locked out.
 	login --interface 127.0.0.2 -u directdnsonly:secret
 	assert_equal "$STATUS" 200
 	assert_equal "$BODY" "error=0&text=Login+OK"
-	assert_equal "$(metric dadns_auth_failures_total)" 3
-	assert_equal "$(metric dadns_auth_lockouts_total)" 1
-	assert_equal "$(metric dadns_auth_refused_total)" 3
-	assert_equal "$(metric 'dadns_auth_sources{state="locked"}')" 1
-	assert_equal "$(metric 'dadns_http_requests_total{endpoint="login_test",code="429"}')" 1
+	assert_equal "$(auth_metric dadns_auth_failures_total)" 3
+	assert_equal "$(auth_metric dadns_auth_lockouts_total)" 1
+	assert_equal "$(auth_metric dadns_auth_refused_total)" 3
+	assert_equal "$(auth_metric 'dadns_auth_sources{state="locked"}')" 1
+	assert_equal "$(auth_metric 'dadns_http_requests_total{endpoint="login_test",code="429"}')" 1
 	grep -q 'warning: locking out ip=127.0.0.1 for 3600 s after 3 failed logins within 60 s' "$D/log"
 }
 
 @test "da-receive: the lockout ends after app.auth_lockout seconds; refused requests do not prolong it" {
-	write_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 2')"
-	start_dar
+	dar_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 2')"
+	receiver_start "$D/app.yml" "$D/log"
 	login -u directdnsonly:wrong
 	assert_equal "$STATUS" 401
 	login -u directdnsonly:wrong
@@ -656,8 +616,8 @@ login_ok() {
 }
 
 @test "da-receive: the peer API's failures count towards the same limit" {
-	write_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 3600')"
-	start_dar
+	dar_config "$(printf '  auth_max_failures: 2\n  auth_lockout: 3600')"
+	receiver_start "$D/app.yml" "$D/log"
 	for cred in peersync:wrong directdnsonly:secret; do
 		run curl -s -o /dev/null -w '%{http_code}' -u "$cred" \
 		    "http://127.0.0.1:$PORT/internal/zones"
@@ -671,7 +631,7 @@ login_ok() {
 }
 
 @test "da-receive: a 401 closes the connection: a second request on it opens a new one" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	url=http://127.0.0.1:$PORT/CMD_API_LOGIN_TEST
 	# The right password keeps an HTTP/1.1 connection open...
 	run curl -sv -u directdnsonly:secret "$url" "$url"
@@ -688,14 +648,14 @@ login_ok() {
 }
 
 @test "da-receive: each failed login is logged with the user name tried and the address, never the password" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	login -u mallory:hunter2
 	assert_equal "$STATUS" 401
 	login --interface 127.0.0.2 -u 'evil user:hunter3'
 	assert_equal "$STATUS" 401
 	login -u ':hunter4'
 	assert_equal "$STATUS" 401
-	stop_dar
+	receiver_stop
 	grep -q 'warning: authentication failed ip=127.0.0.1 user=mallory endpoint=login_test failures=1$' "$D/log"
 	grep -q 'warning: authentication failed ip=127.0.0.2 user=evil?user endpoint=login_test failures=1$' "$D/log"
 	grep -q 'warning: authentication failed ip=127.0.0.1 user=- endpoint=login_test failures=2$' "$D/log"
@@ -705,8 +665,8 @@ login_ok() {
 
 @test "da-receive: a password or user name of another length, a prefix of the real one or longer, is refused" {
 	# auth_max_failures: 0 turns the limit off; no lockout below.
-	write_config '  auth_max_failures: 0'
-	start_dar
+	dar_config '  auth_max_failures: 0'
+	receiver_start "$D/app.yml" "$D/log"
 	for cred in directdnsonly:secre directdnsonly:s directdnsonly: \
 	    directdnsonly:secret2 directdnsonly:secretsecret \
 	    directdnsonly:Secret directdnsonl:secret directdnsonlyx:secret \
@@ -721,13 +681,13 @@ login_ok() {
 	done
 	login -u directdnsonly:secret
 	assert_equal "$STATUS" 200
-	assert_equal "$(metric dadns_auth_failures_total)" 13
-	assert_equal "$(metric dadns_auth_lockouts_total)" 0
+	assert_equal "$(auth_metric dadns_auth_failures_total)" 13
+	assert_equal "$(auth_metric dadns_auth_lockouts_total)" 0
 }
 
 @test "da-receive: the failed-login table stays within app.auth_tracked_sources; a locked-out source stays locked" {
-	write_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600\n  auth_tracked_sources: 16')"
-	start_dar
+	dar_config "$(printf '  auth_max_failures: 3\n  auth_lockout: 3600\n  auth_tracked_sources: 16')"
+	receiver_start "$D/app.yml" "$D/log"
 	for i in 1 2 3; do
 		login --interface 127.0.0.3 -u directdnsonly:wrong
 	done
@@ -735,56 +695,56 @@ login_ok() {
 		login --interface "127.0.0.$i" -u directdnsonly:wrong
 		assert_equal "$STATUS" 401
 	done
-	tracked=$(metric 'dadns_auth_sources{state="tracked"}')
+	tracked=$(auth_metric 'dadns_auth_sources{state="tracked"}')
 	[ "$tracked" -ge 1 ]
 	[ "$tracked" -le 16 ]
-	assert_equal "$(metric dadns_auth_failures_total)" 43
+	assert_equal "$(auth_metric dadns_auth_failures_total)" 43
 	login --interface 127.0.0.3 -u directdnsonly:secret
 	assert_equal "$STATUS" 429
 	still_serving
 }
 
 @test "da-receive: warns at start when listening on 0.0.0.0 without TLS, not on 127.0.0.1, ::1 or with TLS" {
-	start_dar
-	stop_dar
+	receiver_start "$D/app.yml" "$D/log"
+	receiver_stop
 	run grep 'without TLS' "$D/log"
 	assert_failure
 	sed -i "s/listen_addr: 127.0.0.1/listen_addr: '::1'/" "$D/app.yml"
-	start_dar
-	stop_dar
+	receiver_start "$D/app.yml" "$D/log"
+	receiver_stop
 	run grep 'without TLS' "$D/log"
 	assert_failure
 	sed -i "s/listen_addr: '::1'/listen_addr: 0.0.0.0/" "$D/app.yml"
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	still_serving
-	stop_dar
+	receiver_stop
 	run grep 'without TLS' "$D/log"
 	assert_output "da-receive: warning: listening on 0.0.0.0 port $PORT without TLS: passwords and zones cross the network in clear text; set app.ssl_enable or listen on 127.0.0.1"
 	: >"$D/log"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	    -keyout "$D/k.pem" -out "$D/c.pem" 2>/dev/null
-	write_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
+	dar_config "$(printf '  ssl_enable: true\n  ssl_cert: %s\n  ssl_key: %s' \
 	    "$D/c.pem" "$D/k.pem")"
 	sed -i "s/listen_addr: 127.0.0.1/listen_addr: 0.0.0.0/" "$D/app.yml"
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	run curl -sS --cacert "$D/c.pem" -u directdnsonly:secret \
 	    "https://127.0.0.1:$PORT/CMD_API_LOGIN_TEST"
 	assert_output "error=0&text=Login+OK"
-	stop_dar
+	receiver_stop
 	run grep 'without TLS' "$D/log"
 	assert_failure
 }
 
 # --- owner changes: a save from another DirectAdmin server ---------------
 
-# metric NAME: NAME's line for DirectAdmin's saves in /metrics.
+# owner_metric NAME: the value of NAME for DirectAdmin's saves in /metrics.
 owner_metric() {
-	curl -s -u directdnsonly:secret "http://127.0.0.1:$PORT/metrics" |
-	    grep "^$1{source=\"directadmin\"}"
+	metric_at "http://127.0.0.1:$PORT/metrics" "$1{source=\"directadmin\"}" \
+	    -u directdnsonly:secret
 }
 
 @test "da-receive: a save from another server moves the zone's owner, logged with both hosts and counted in /metrics" {
-	start_dar
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	assert_equal "$BODY" "error=0"
 	rawsave example.com "&username=bob&hostname=s2.example.net" 2024010102
@@ -792,22 +752,20 @@ owner_metric() {
 	assert_equal "$BODY" "error=0"
 	run sqlite3 "$D/store.db" "SELECT hostname, username, serial FROM zones"
 	assert_output "s2.example.net|bob|2024010102"
-	run owner_metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="directadmin"} 1'
+	assert_equal "$(owner_metric dadns_owner_changes_total)" 1
 	# The same owner again is no change.
 	rawsave example.com "&username=bob&hostname=S2.example.net" 2024010103
 	assert_equal "$BODY" "error=0"
-	run owner_metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="directadmin"} 1'
-	stop_dar
+	assert_equal "$(owner_metric dadns_owner_changes_total)" 1
+	receiver_stop
 	run grep -c 'owner change' "$D/log"
 	assert_output 1
 	grep -q 'warning: owner change zone=example.com owner=s1.example.net new_owner=s2.example.net user=bob' "$D/log"
 }
 
 @test "da-receive: with app.allow_owner_change false a save from another server gets a clear error and changes nothing" {
-	write_config "  allow_owner_change: false"
-	start_dar
+	dar_config "  allow_owner_change: false"
+	receiver_start "$D/app.yml" "$D/log"
 	rawsave example.com
 	assert_equal "$BODY" "error=0"
 	rawsave example.com "&username=bob&hostname=s2.example.net" 2024010102
@@ -815,17 +773,15 @@ owner_metric() {
 	assert_equal "$BODY" "error=1&text=Save+of+example.com+refused%3A+it+belongs+to+s1.example.net%2C+not+s2.example.net%2C+and+owner+changes+are+refused+here"
 	run sqlite3 "$D/store.db" "SELECT hostname, username, serial FROM zones"
 	assert_output "s1.example.net|fred|2021082500"
-	assert_equal "$(jobs_in example.com)" 1
-	run owner_metric dadns_owner_changes_refused_total
-	assert_output 'dadns_owner_changes_refused_total{source="directadmin"} 1'
-	run owner_metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="directadmin"} 0'
+	assert_equal "$(jobs_in nsd new example.com)" 1
+	assert_equal "$(owner_metric dadns_owner_changes_refused_total)" 1
+	assert_equal "$(owner_metric dadns_owner_changes_total)" 0
 	# The owner still saves and deletes its zone.
 	rawsave example.com "" 2024010103
 	assert_equal "$BODY" "error=0"
 	printf 'action=delete&hostname=s1.example.net&select0=example.com' >"$D/del"
 	da POST /CMD_API_DNS_ADMIN "$D/del"
 	assert_equal "$BODY" "error=0"
-	stop_dar
+	receiver_stop
 	grep -q 'warning: save refused zone=example.com owner=s1.example.net requester=s2.example.net (app.allow_owner_change is false)' "$D/log"
 }

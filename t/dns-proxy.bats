@@ -51,14 +51,9 @@ unbound_start() {
 
 # stop_pid FILE: stop the process whose PID FILE holds, and wait.
 stop_pid() {
-	local pid i=0
+	local pid
 	pid=$(cat "$1" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	kill_wait "$pid" 50
 }
 
 # write_conf [QPS [QPSACTION [RECPOLICY]]]: $W/app.yml from the template.
@@ -92,8 +87,7 @@ q() { # dig through the proxy
 }
 
 metric() { # metric NAME{labels} -> value (0 when absent)
-	curl -s "http://127.0.0.1:$MPORT/metrics" |
-	    awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+	echo $(( $(metric_at "http://127.0.0.1:$MPORT/metrics" "$1") + 0 ))
 }
 
 # Tests that change app.yml mark it; the next test starts from the default.
@@ -566,8 +560,7 @@ edns_env() {
 }
 
 emetric() { # metric of the proxy of edns_start
-	curl -s "http://127.0.0.1:$EDNS_MPORT/metrics" |
-	    awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+	echo $(( $(metric_at "http://127.0.0.1:$EDNS_MPORT/metrics" "$1") + 0 ))
 }
 
 # A query for www.own.test A over TCP (length prefix included), ID $1.

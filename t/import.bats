@@ -15,13 +15,13 @@ setup() {
 	export DADNS_APP_AUTH_PASSWORD=da-secret
 	export DADNS_CONFIG=$DADNS_RUN_DIR/etc/app.yml
 	NSD_PORT=$DADNS_NSD_PORT
+	DA_URL=http://127.0.0.1:$DADNS_APP_LISTEN_PORT
+	DA_PASSWORD=$DADNS_APP_AUTH_PASSWORD
 	sqlite3 "$D/dd.db" <"$FIX/directdnsonly.sql"
 }
 
 teardown() {
-	sh "$TOP/etc/run.sh" stop >/dev/null 2>&1 || true
-	[ -f "$DADNS_RUN_DIR/svscan.pid" ] &&
-	    kill -9 "$(cat "$DADNS_RUN_DIR/svscan.pid")" 2>/dev/null || true
+	run_stop "$DADNS_RUN_DIR"
 }
 
 # row DOMAIN HOSTNAME USERNAME SERIAL|NULL [UPDATED_AT]: a row as
@@ -35,10 +35,6 @@ row() {
 	fi
 	sqlite3 "$D/dd.db" "INSERT INTO domains(domain, hostname, username,
 	    zone_data, zone_updated_at) VALUES ('$1', '$2', '$3', $data, $when)"
-}
-
-served_is() {
-	[ "$(soa_serial "$1")" = "$2" ]
 }
 
 @test "import-directdnsonly: -h prints the usage on stdout and exits 0, wrong usage exits 100" {
@@ -78,13 +74,13 @@ save notime.example 2024010101"
 	run sqlite3 "$DADNS_RUN_DIR/data/dadns.db" "SELECT name, hostname, username, serial, updated_us FROM zones WHERE name <> 'notime.example' ORDER BY name"
 	assert_output "b.example|da2.example.net|bob|2024020202|1709596800000000
 example.com|da1.example.net|alice|2024010101|1709528767123456"
-	wait_for 20 served_is example.com 2024010101
-	wait_for 20 served_is b.example 2024020202
-	wait_for 20 served_is notime.example 2024010101
+	wait_for 20 served example.com 2024010101
+	wait_for 20 served b.example 2024020202
+	wait_for 20 served notime.example 2024010101
 	assert_equal "$(soa_serial never.example)" REFUSED
 
 	# The da-receive of this instance answers DirectAdmin's exists.
-	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$DADNS_APP_LISTEN_PORT/CMD_API_DNS_ADMIN?action=exists&domain=example.com"
+	run da_exists example.com
 	assert_output --partial "exists=1"
 
 	run --separate-stderr import-directdnsonly "$D/dd.db"
@@ -102,8 +98,8 @@ example.com|da1.example.net|alice|2024010101|1709528767123456"
 	run --separate-stderr import-directdnsonly "$D/dd.db"
 	assert_success
 	[[ $stderr == *"imported 1 zone(s) from $D/dd.db: 1 already current"* ]]
-	wait_for 20 served_is keep.example 2024010102
-	wait_for 20 served_is take.example 2024010105
+	wait_for 20 served keep.example 2024010102
+	wait_for 20 served take.example 2024010105
 
 	run --separate-stderr import-directdnsonly "$D/missing.db"
 	assert_failure 100

@@ -9,6 +9,7 @@ FIX=$BATS_TEST_DIRNAME/fixtures/peer-pull
 
 setup() {
 	D=$BATS_TEST_TMPDIR
+	DA_PASSWORD=da-secret
 	INSTANCES=
 	PIDS=
 }
@@ -16,9 +17,7 @@ setup() {
 teardown() {
 	local n p
 	for n in $INSTANCES; do
-		DADNS_RUN_DIR=$D/$n sh "$TOP/etc/run.sh" stop >/dev/null 2>&1 || true
-		[ -f "$D/$n/svscan.pid" ] &&
-		    kill -9 "$(cat "$D/$n/svscan.pid")" 2>/dev/null || true
+		run_stop "$D/$n"
 	done
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null || true
@@ -26,55 +25,7 @@ teardown() {
 	done
 }
 
-# --- bare receivers: a store, a spool, da-receive, no NSD ----------------
-
-# bare NAME PEERPASS [PEER_URL PEER_PASSWORD]: app.yml and da-receive for
-# instance NAME in $D/NAME, peer API password PEERPASS; sets PORT_NAME.
-# peer_sync is the file's last block: a test may append "  peers:".
-bare() {
-	local n=$1 port
-	port=$(free_port)
-	eval "PORT_$n=$port"
-	mkdir -p "$D/$n"
-	cat >"$D/$n/app.yml" <<-EOF
-	queue_location: $D/$n/spool
-	datastore:
-	  type: sqlite
-	  db_location: $D/$n/store.db
-	app:
-	  auth_username: directdnsonly
-	  auth_password: da-secret
-	  listen_addr: 127.0.0.1
-	  listen_port: $port
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/$n/zones
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: $2
-	EOF
-	if [ -n "${3:-}" ]; then
-		cat >>"$D/$n/app.yml" <<-EOF
-		  peers:
-		    - url: $3
-		      username: peersync
-		      password: $4
-		EOF
-	fi
-	da-receive -c "$D/$n/app.yml" -d 3 3>"$D/$n.ready" 2>>"$D/$n.log" &
-	PIDS="$PIDS $!"
-	wait_for 10 test -s "$D/$n.ready" || { cat "$D/$n.log" >&2; return 1; }
-}
-
-# qpush NAME ZONE SERIAL [OWNER]: store and queue a zone on NAME.
-qpush() {
-	da_zone "$2" "$3" | queue-push -c "$D/$1/app.yml" -o "${4:-da1.example.net}" \
-	    -u admin save "$2" >/dev/null
-}
+# --- bare receivers (da_instance): a store, a spool, da-receive, no NSD --
 
 # api NAME PATH [USER:PASS]: GET from NAME's peer API; sets STATUS, BODY.
 api() {
@@ -103,7 +54,7 @@ zones() {
 }
 
 @test "peer-pull: the peer API serves the original's shapes, tombstones and changes since a sequence, peer credentials only" {
-	bare a peer-a
+	da_instance a peer-a
 	qpush a one.example 2024010101
 	qpush a two.example 2024010101
 	queue-push -c "$D/a/app.yml" delete one.example >/dev/null
@@ -152,8 +103,8 @@ zones() {
 }
 
 @test "peer-pull: pulls newer zones and tombstones once, keeps newer local copies, never resurrects a deleted zone" {
-	bare a peer-a
-	bare b peer-b "http://127.0.0.1:$PORT_a/" peer-a
+	da_instance a peer-a
+	da_instance b peer-b "http://127.0.0.1:$PORT_a/" peer-a
 	qpush a new.example 2024010101
 	qpush a upd.example 2024010102
 	qpush b upd.example 2024010101
@@ -212,12 +163,12 @@ upd.example|2024010102|0"
 }
 
 @test "peer-pull: a peer with a wrong password, a 5xx or a down peer is reported and not trusted, others still pulled" {
-	bare a peer-a
+	da_instance a peer-a
 	qpush a one.example 2024010101
 	python3 "$FIX/standin" "$D/standin" 3>&- &
 	PIDS="$PIDS $!"
 	wait_for 10 test -s "$D/standin/port"
-	bare b peer-b
+	da_instance b peer-b
 	cat >>"$D/b/app.yml" <<-EOF
 	  peers:
 	    - url: http://127.0.0.1:$PORT_a
@@ -257,8 +208,8 @@ upd.example|2024010102|0"
 }
 
 @test "peer-pull: skips itself, refuses invalid zones from a peer and keeps the rest" {
-	bare a peer-a
-	bare b peer-b
+	da_instance a peer-a
+	da_instance b peer-b
 	cat >>"$D/b/app.yml" <<-EOF
 	  peers:
 	    - url: http://127.0.0.1:$PORT_b
@@ -337,21 +288,18 @@ pull() {
 	env $(inst_env "$n") "$@" peer-pull
 }
 
-# push NAME ZONE SERIAL / del NAME ZONE: DirectAdmin's requests.
-push() {
-	da_zone "$2" "$3" | curl -s --http1.0 --max-time 10 \
-	    -u directdnsonly:da-secret --data-binary @- \
-	    "http://127.0.0.1:$(eval echo \$HTTP_$1)/CMD_API_DNS_ADMIN?action=rawsave&domain=$2&hostname=da1.example.net&username=admin"
+# save_on NAME ZONE SERIAL / delete_on NAME ZONE: DirectAdmin's requests
+# to instance NAME (da_save, da_delete); print the reply body.
+save_on() {
+	DA_URL=http://127.0.0.1:$(eval echo \$HTTP_$1) da_save "$2" "$3"
 }
 
-del() {
-	curl -s --http1.0 --max-time 10 -u directdnsonly:da-secret \
-	    --data-binary "action=delete&hostname=da1.example.net&select0=$2" \
-	    -H 'Content-Type:' "http://127.0.0.1:$(eval echo \$HTTP_$1)/CMD_API_DNS_ADMIN"
+delete_on() {
+	DA_URL=http://127.0.0.1:$(eval echo \$HTTP_$1) da_delete "$2"
 }
 
-# served NAME: "zone serial" for every zone NAME's NSD serves, sorted.
-served() {
+# inst_served NAME: "zone serial" for every zone NAME's NSD serves, sorted.
+inst_served() {
 	local z port
 	port=$(eval echo \$DNS_$1)
 	for z in $(nsd-control -c "$D/$1/nsd/nsd.conf" zonestatus 2>/dev/null |
@@ -360,8 +308,9 @@ served() {
 	done
 }
 
-serves() {
-	[ "$(served "$1")" = "$2" ]
+# inst_serves NAME WANT: inst_served NAME is WANT.
+inst_serves() {
+	[ "$(inst_served "$1")" = "$2" ]
 }
 
 @test "peer-pull: two instances, one down while zones are pushed and deleted, serve the same after one pass; a wrong password is not trusted" {
@@ -369,23 +318,23 @@ serves() {
 	up a
 	up b
 	for z in keep.example upd.example gone.example; do
-		assert_equal "$(push a $z 2024010101)" "error=0"
-		assert_equal "$(push b $z 2024010101)" "error=0"
+		assert_equal "$(save_on a $z 2024010101)" "error=0"
+		assert_equal "$(save_on b $z 2024010101)" "error=0"
 	done
 	want="gone.example 2024010101
 keep.example 2024010101
 upd.example 2024010101"
-	wait_for 20 serves a "$want"
-	wait_for 20 serves b "$want"
+	wait_for 20 inst_serves a "$want"
+	wait_for 20 inst_serves b "$want"
 
 	down b
-	assert_equal "$(push a upd.example 2024010102)" "error=0"
-	assert_equal "$(push a new.example 2024010101)" "error=0"
-	assert_equal "$(del a gone.example)" "error=0"
+	assert_equal "$(save_on a upd.example 2024010102)" "error=0"
+	assert_equal "$(save_on a new.example 2024010101)" "error=0"
+	assert_equal "$(delete_on a gone.example)" "error=0"
 	want="keep.example 2024010101
 new.example 2024010101
 upd.example 2024010102"
-	wait_for 20 serves a "$want"
+	wait_for 20 inst_serves a "$want"
 	up b
 
 	# A wrong password for a: reported, nothing taken.
@@ -395,7 +344,7 @@ upd.example 2024010102"
 	# /status shows the failed pass of that peer.
 	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$HTTP_b/status"
 	[[ $output == *"\"url\":\"http://127.0.0.1:$HTTP_a\",\"healthy\":true,\"consecutive_failures\":1,\"last_seen\":null,\"last_error\":\""*"401"* ]]
-	run served b
+	run inst_served b
 	assert_output "gone.example 2024010101
 keep.example 2024010101
 upd.example 2024010101"
@@ -406,10 +355,10 @@ upd.example 2024010101"
 	run curl -s -u directdnsonly:da-secret "http://127.0.0.1:$HTTP_b/status"
 	[[ $output == *"\"consecutive_failures\":0,\"last_seen\":\"20"* ]]
 	[[ $output == *"\"healthy\":1,\"degraded\":0"* ]]
-	wait_for 30 serves b "$want"
+	wait_for 30 inst_serves b "$want"
 	run --separate-stderr pull a
 	assert_success
-	run served a
+	run inst_served a
 	assert_output "$want"
 	assert_equal "$(soa_serial gone.example "$DNS_b")" REFUSED
 }
@@ -422,11 +371,11 @@ upd.example 2024010101"
 	up c
 	for z in z1.example z2.example z3.example z4.example; do
 		for n in a b c; do
-			assert_equal "$(push $n $z 2024010101)" "error=0"
+			assert_equal "$(save_on $n $z 2024010101)" "error=0"
 		done
 	done
 	for n in a b c; do
-		wait_for 20 serves $n "z1.example 2024010101
+		wait_for 20 inst_serves $n "z1.example 2024010101
 z2.example 2024010101
 z3.example 2024010101
 z4.example 2024010101"
@@ -434,12 +383,12 @@ z4.example 2024010101"
 
 	down c
 	for n in a b; do
-		assert_equal "$(push $n z5.example 2024010101)" "error=0"
-		assert_equal "$(push $n z2.example 2024010102)" "error=0"
-		assert_equal "$(del $n z3.example)" "error=0"
+		assert_equal "$(save_on $n z5.example 2024010101)" "error=0"
+		assert_equal "$(save_on $n z2.example 2024010102)" "error=0"
+		assert_equal "$(delete_on $n z3.example)" "error=0"
 	done
 	# DirectAdmin reached only a with this delete.
-	assert_equal "$(del a z4.example)" "error=0"
+	assert_equal "$(delete_on a z4.example)" "error=0"
 	up c
 
 	want="z1.example 2024010101
@@ -455,8 +404,8 @@ z5.example 2024010101"
 	run --separate-stderr pull c DADNS_PEER_SYNC_MAX_DELETES=2
 	assert_success
 	for n in a b c; do
-		wait_for 30 serves $n "$want"
-		run served $n
+		wait_for 30 inst_serves $n "$want"
+		run inst_served $n
 		assert_output "$want"
 		assert_equal "$(soa_serial z3.example "$(eval echo \$DNS_$n)")" REFUSED
 		assert_equal "$(soa_serial z4.example "$(eval echo \$DNS_$n)")" REFUSED
@@ -479,8 +428,8 @@ z5.example 2024010101"
 	peer="DADNS_PEER_SYNC_PEER_1_URL=$url DADNS_PEER_SYNC_PEER_1_USERNAME=peersync DADNS_PEER_SYNC_PEER_1_PASSWORD=x"
 	inst b
 	env $(inst_env b) $peer sh "$TOP/etc/run.sh" start >/dev/null
-	assert_equal "$(push b keep.example 2024010101)" "error=0"
-	wait_for 20 serves b "keep.example 2024010101"
+	assert_equal "$(save_on b keep.example 2024010101)" "error=0"
+	wait_for 20 inst_serves b "keep.example 2024010101"
 
 	run --separate-stderr pull b $peer
 	assert_success
@@ -488,7 +437,7 @@ z5.example 2024010101"
 	[[ $stderr == *"saved 0 deleted 0 current 0 invalid 0 refused 1 held 0"* ]]
 	# Nothing was queued: once the runner is idle, the zone is served.
 	wait_for 20 sh -c 'test -z "$(ls "$1")"' _ "$D/b/data/queues/nsd/new"
-	run served b
+	run inst_served b
 	assert_output "keep.example 2024010101"
 	run sqlite3 "$D/b/data/dadns.db" "SELECT deleted_us FROM zones WHERE name = 'keep.example'"
 	assert_output 0
@@ -503,13 +452,13 @@ z5.example 2024010101"
 	[[ $stderr == *"refused 1 held 0"* ]]
 	run sqlite3 "$D/b/data/dadns.db" "SELECT refused FROM peer_guard"
 	assert_output 1
-	run served b
+	run inst_served b
 	assert_output "keep.example 2024010101"
 }
 
 @test "peer-pull: a peer deleting most zones: the first pass deletes no more than the share and says so, a second pass that sees the same deletes the rest" {
-	bare a peer-a
-	bare b peer-b "http://127.0.0.1:$PORT_a" peer-a
+	da_instance a peer-a
+	da_instance b peer-b "http://127.0.0.1:$PORT_a" peer-a
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		qpush a z$i.example 2024010101
 		qpush b z$i.example 2024010101
@@ -517,9 +466,6 @@ z5.example 2024010101"
 	for i in 1 2 3 4 5 6 7 8; do
 		queue-push -c "$D/a/app.yml" delete z$i.example >/dev/null
 	done
-	live() {
-		sqlite3 "$D/b/store.db" "SELECT count(*) FROM zones WHERE deleted_us = 0"
-	}
 
 	# 10 % of 10 live zones: one delete, the other seven held.
 	run --separate-stderr peer-pull -c "$D/b/app.yml" -n
@@ -534,7 +480,7 @@ z5.example 2024010101"
 	assert_success
 	[[ $stderr == *"peer http://127.0.0.1:$PORT_a: 7 deletes of live zones held: more than 1 in one pass (peer_sync.max_delete_percent of the live zones); taken when the peer's next pass asks for them again"* ]]
 	[[ $stderr == *"saved 0 deleted 1 current 2 invalid 0 refused 0 held 7"* ]]
-	run live
+	run live_count "$D/b/store.db"
 	assert_output 9
 	# b's ten saves and the one delete: nothing held was queued.
 	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_z[0-9]*.example$')" 11
@@ -543,7 +489,7 @@ z5.example 2024010101"
 	run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"saved 0 deleted 7 current 0 invalid 0 refused 0 held 0"* ]]
-	run live
+	run live_count "$D/b/store.db"
 	assert_output 2
 	run sqlite3 "$D/b/store.db" "SELECT name FROM zones WHERE deleted_us = 0 ORDER BY name"
 	assert_output "z10.example
@@ -553,37 +499,31 @@ z9.example"
 }
 
 @test "peer-pull: an owner change from a peer is logged and counted, or refused with app.allow_owner_change false" {
-	bare a peer-a
-	bare b peer-b "http://127.0.0.1:$PORT_a" peer-a
+	da_instance a peer-a
+	da_instance b peer-b "http://127.0.0.1:$PORT_a" peer-a
 	qpush b own.example 2024010101 da1.example.net
 	qpush a own.example 2024010102 da2.example.net
-	owner() {
-		sqlite3 "$D/b/store.db" "SELECT hostname, serial FROM zones WHERE name = 'own.example'"
-	}
-	metric() {
-		curl -s -u directdnsonly:da-secret "http://127.0.0.1:$PORT_b/metrics" |
-		    grep "^$1{source=\"peer\"}"
+	peer_metric() {
+		metric_at "http://127.0.0.1:$PORT_b/metrics" "$1{source=\"peer\"}" \
+		    -u directdnsonly:da-secret
 	}
 
 	# Refused: owner and text stay, the refusal is logged and counted.
 	DADNS_APP_ALLOW_OWNER_CHANGE=false run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"refused owner change zone=own.example owner=da1.example.net new_owner=da2.example.net (app.allow_owner_change is false)"* ]]
-	run owner
+	run zone_row own.example "hostname, serial" "$D/b/store.db"
 	assert_output "da1.example.net|2024010101"
 	assert_equal "$(ls "$D/b/spool/nsd/new" | grep -c '_own.example$')" 1
-	run metric dadns_owner_changes_refused_total
-	assert_output 'dadns_owner_changes_refused_total{source="peer"} 1'
-	run metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="peer"} 0'
+	assert_equal "$(peer_metric dadns_owner_changes_refused_total)" 1
+	assert_equal "$(peer_metric dadns_owner_changes_total)" 0
 
 	# Allowed (the default): taken, logged with both hosts, counted.
 	qpush a own.example 2024010103 da2.example.net
 	run --separate-stderr peer-pull -c "$D/b/app.yml"
 	assert_success
 	[[ $stderr == *"owner change zone=own.example owner=da1.example.net new_owner=da2.example.net peer=http://127.0.0.1:$PORT_a"* ]]
-	run owner
+	run zone_row own.example "hostname, serial" "$D/b/store.db"
 	assert_output "da2.example.net|2024010103"
-	run metric dadns_owner_changes_total
-	assert_output 'dadns_owner_changes_total{source="peer"} 1'
+	assert_equal "$(peer_metric dadns_owner_changes_total)" 1
 }

@@ -10,25 +10,14 @@ setup() {
 	export DADNS_NSD_PORT=$(free_port)
 	export DADNS_APP_AUTH_PASSWORD=pipeline-secret
 	HTTP=http://127.0.0.1:$DADNS_APP_LISTEN_PORT
+	DA_URL=$HTTP
+	DA_PASSWORD=$DADNS_APP_AUTH_PASSWORD
 	NSD_PORT=$DADNS_NSD_PORT
 }
 
 teardown() {
-	sh "$TOP/etc/run.sh" stop >/dev/null 2>&1 || true
-	# Anything left of the supervision tree, by PID.
-	[ -f "$DADNS_RUN_DIR/svscan.pid" ] && kill -9 "$(cat "$DADNS_RUN_DIR/svscan.pid")" 2>/dev/null || true
+	run_stop "$DADNS_RUN_DIR"
 	pkill -9 -f "$DADNS_RUN_DIR/" 2>/dev/null || true
-}
-
-# push ZONE SERIAL: a DirectAdmin rawsave; prints the reply body.
-push() {
-	da_zone "$1" "$2" | curl -s --http1.0 --max-time 10 \
-	    -u "directdnsonly:$DADNS_APP_AUTH_PASSWORD" --data-binary @- \
-	    "$HTTP/CMD_API_DNS_ADMIN?action=rawsave&domain=$1&hostname=da1.example.net&username=admin"
-}
-
-served_is() {
-	[ "$(soa_serial "$1")" = "$2" ]
 }
 
 svc_pid() {
@@ -41,22 +30,20 @@ svc_pid() {
 	assert_output --partial "dadns is running"
 	assert_output --partial "dig +norec @127.0.0.1 -p $NSD_PORT"
 
-	run push example.com 2024010101
+	run da_save example.com 2024010101
 	assert_output "error=0"
-	wait_for 10 served_is example.com 2024010101
+	wait_for 10 served example.com 2024010101
 	run dig +norec -p "$NSD_PORT" @127.0.0.1 www.example.com A
 	assert_output --partial "flags: qr aa"
 	assert_output --partial "192.0.2.10"
 
-	run push example.com 2024010102
+	run da_save example.com 2024010102
 	assert_output "error=0"
-	wait_for 10 served_is example.com 2024010102
+	wait_for 10 served example.com 2024010102
 
-	run curl -s --http1.0 -u "directdnsonly:$DADNS_APP_AUTH_PASSWORD" \
-	    --data-binary 'action=delete&cluster=yes&hostname=da1.example.net&select0=example.com' \
-	    -H 'Content-Type:' "$HTTP/CMD_API_DNS_ADMIN"
+	run da_delete example.com
 	assert_output "error=0"
-	wait_for 10 served_is example.com REFUSED
+	wait_for 10 served example.com REFUSED
 
 	run sh "$TOP/etc/run.sh" stop
 	assert_output --partial "stopped"
@@ -104,7 +91,7 @@ svc_pid() {
 		z=z$(( i % 250 )).kill.test
 		serial=$(( 2024000000 + i ))
 		echo "try $z $serial" >>"$log"
-		body=$(push "$z" "$serial") || true
+		body=$(da_save "$z" "$serial") || true
 		[ "$body" = "error=0" ] && echo "ack $z $serial" >>"$log"
 	done
 	touch "$BATS_TEST_TMPDIR/done"
@@ -149,7 +136,7 @@ svc_pid() {
 	s6-svc -d "$DADNS_RUN_DIR/scan/nsd"
 	s6-svwait -t 10000 -d "$DADNS_RUN_DIR/scan/nsd"
 	for i in 1 2 3 4 5; do
-		run push "down$i.test" 2024030100
+		run da_save "down$i.test" 2024030100
 		assert_output "error=0"
 	done
 	sleep 3
@@ -158,7 +145,7 @@ svc_pid() {
 	[ "$(ls "$DADNS_RUN_DIR/data/queues/nsd/fail" | wc -l)" -eq 0 ]
 	s6-svc -u "$DADNS_RUN_DIR/scan/nsd"
 	for i in 1 2 3 4 5; do
-		wait_for 30 served_is "down$i.test" 2024030100
+		wait_for 30 served "down$i.test" 2024030100
 	done
 	wait_for 10 test -z "$(ls "$DADNS_RUN_DIR/data/queues/nsd/new")"
 }

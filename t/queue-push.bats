@@ -5,16 +5,8 @@ load helper
 
 setup() {
 	D=$BATS_TEST_TMPDIR
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore:
-	  db_location: $D/store.db
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/zones
+	write_config "$(zones_backend "$D/zones")"
+	cat >>"$D/app.yml" <<-YML
 	    nsd2:
 	      type: nsd
 	      enabled: true

@@ -5,6 +5,7 @@
 # MariaDB against the store.
 
 load helper
+load helper-mariadb
 
 STANDIN=$BATS_TEST_DIRNAME/fixtures/reconcile/da-standin
 
@@ -19,20 +20,9 @@ setup() {
 
 teardown() {
 	[ -z "${DA_PID:-}" ] || kill "$DA_PID" 2>/dev/null || true
-	if [ -n "${RUNNER_PID:-}" ]; then
-		kill "$RUNNER_PID" 2>/dev/null || true
-		wait "$RUNNER_PID" 2>/dev/null || true
-	fi
+	stop_runner
 	nsd_stop
-	if [ -n "${MDB_PID:-}" ]; then
-		kill "$MDB_PID" 2>/dev/null || true
-		local i=0
-		while kill -0 "$MDB_PID" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$MDB_PID" 2>/dev/null || true
-	fi
+	mdb_stop "${MDB_PID:-}"
 }
 
 # da_start DOMAIN...: the stand-in listing DOMAIN... in JSON; sets DA_PORT.
@@ -53,9 +43,8 @@ da_mode() {
 # da1.example.net reached at 127.0.0.1:PORT (default: the stand-in's),
 # then EXTRA-YAML (the dns section) verbatim.
 config() {
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore: {db_location: $D/store.db}
+	write_config
+	cat >>"$D/app.yml" <<-YML
 	reconciliation:
 	  enabled: true
 	  ipp: ${IPP:-1000}
@@ -82,18 +71,12 @@ store_zones() {
 
 # deleted ZONE: the store holds a tombstone for ZONE.
 deleted() {
-	[ "$(sqlite3 "$D/store.db" "SELECT deleted_us <> 0 FROM zones
-	    WHERE name = '$1'")" = 1 ]
+	[ "$(zone_row "$1" 'deleted_us <> 0')" = 1 ]
 }
 
 # live ZONE: the store holds ZONE and it is not deleted.
 live() {
-	[ "$(sqlite3 "$D/store.db" "SELECT deleted_us = 0 FROM zones
-	    WHERE name = '$1'")" = 1 ]
-}
-
-live_count() {
-	sqlite3 "$D/store.db" "SELECT count(*) FROM zones WHERE deleted_us = 0"
+	[ "$(zone_row "$1" 'deleted_us = 0')" = 1 ]
 }
 
 zones_dump() {
@@ -131,7 +114,7 @@ zones_dump() {
 	live a.example
 	live b.example
 	# The delete carries the stored owner, like DirectAdmin's own.
-	[ "$(sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = 'c.example'")" = da1.example.net ]
+	[ "$(zone_row c.example hostname)" = da1.example.net ]
 	# Nothing left to do.
 	run --separate-stderr reconcile -n
 	assert_success
@@ -208,7 +191,7 @@ zones_dump() {
 	run --separate-stderr reconcile -n
 	[ "$status" -eq 1 ]
 	assert_line "would-delete zone=c.example server=da1.example.net"
-	[ "$(sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = 'b.example'")" = da1.example.net ]
+	[ "$(zone_row b.example hostname)" = da1.example.net ]
 	live c.example
 	reconcile >/dev/null 2>&1
 	deleted c.example
@@ -298,82 +281,27 @@ GET /CMD_DNS_ADMIN?json=yes&page=3&ipp=2"
 	assert_output --partial '1|1|{"dry_run":false,"status":"ok","servers":[{"name":"da1.example.net","state":"ok","listed":1'
 }
 
-# nsd_config: app.yml with the stand-in (when running) and one NSD backend.
-nsd_config() {
-	local port=${DA_PORT:-$(free_port)}
-	config "$port" "dns:
-  backends:
-    nsd:
-      type: nsd
-      enabled: true
-      zones_dir: $NSD_DIR/zones
-      nsd_conf: $NSD_CONF
-      control_socket: $NSD_DIR/nsd.ctl
-      pattern: da
-      verify: \"127.0.0.1@$NSD_PORT\""
-	if [ "${1:-}" = nodaserver ]; then
-		sed -i '/^reconciliation:/,$d' "$D/app.yml"
-		printf '%s\n' "dns:
-  backends:
-    nsd:
-      type: nsd
-      enabled: true
-      zones_dir: $NSD_DIR/zones
-      nsd_conf: $NSD_CONF
-      control_socket: $NSD_DIR/nsd.ctl
-      pattern: da
-      verify: \"127.0.0.1@$NSD_PORT\"" >>"$D/app.yml"
-	fi
-}
-
-start_runner() {
-	rm -f "$D/ready"
-	mkfifo "$D/ready"
-	zone-write-nsd -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
-	RUNNER_PID=$!
-	local line
-	read -r -t 10 line <"$D/ready" || fail "runner not ready"
-}
-
-served() {
-	[ "$(soa_serial "$1")" = "$2" ]
-}
-
-queued() {
-	ls "$D/spool/${1:-nsd}/new" 2>/dev/null | grep -c .
-}
-
-# drained [QUEUE]: the queue's new/ is empty.
-drained() {
-	[ "$(queued "${1:-nsd}")" = 0 ]
-}
-
-# serves ZONE ANSWER: soa_serial gives ANSWER (a serial or an rcode).
-serves() {
-	[ "$(soa_serial "$1")" = "$2" ]
-}
-
-# serves_not ZONE ANSWER
+# serves_not ZONE ANSWER: soa_serial ZONE is not ANSWER.
 serves_not() {
-	[ "$(soa_serial "$1")" != "$2" ]
+	! served "$1" "$2"
 }
 
 @test "reconcile: heals NSD without a DirectAdmin server: file removed, zone dropped, file altered, tombstone served" {
 	nsd_start "$D/nsd" || fail "NSD did not start"
-	nsd_config nodaserver
-	start_runner
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
+	start_runner zone-write-nsd
 	for z in a.example b.example c.example d.example e.example; do
 		da_zone $z 2021082501 | queue-push save $z >/dev/null
 	done
 	for z in a.example b.example c.example d.example e.example; do
 		wait_for 20 served $z 2021082501 || fail "$z not served"
 	done
-	wait_for 10 drained
+	wait_for 10 count_is nsd new 0
 	run --separate-stderr reconcile -n
 	assert_success
 	assert_output --partial "checked=5 healed=0 removed=0 unchecked=0"
 	# Stop the runner so the damage stays until reconcile has looked.
-	kill "$RUNNER_PID"; wait "$RUNNER_PID" || true; RUNNER_PID=
+	stop_runner
 	rm "$NSD_DIR/zones/a.example.db"
 	nsd-control -c "$NSD_CONF" delzone b.example >/dev/null
 	sed -i 's/192.0.2.10/192.0.2.99/' "$NSD_DIR/zones/c.example.db"
@@ -387,20 +315,20 @@ serves_not() {
 	assert_line --regexp '^would-heal backend=nsd zone=b.example reason="not served \(rcode 5'
 	assert_line 'would-heal backend=nsd zone=c.example reason="zone file differs from the store"'
 	assert_line 'would-remove backend=nsd zone=d.example reason="zone file of a deleted zone present"'
-	[ "$(queued)" = 0 ]
+	[ "$(jobs_in nsd new)" = 0 ]
 	run --separate-stderr reconcile
 	assert_success
 	assert_output --partial "checked=5 healed=3 removed=1"
-	[ "$(queued)" = 4 ]
+	[ "$(jobs_in nsd new)" = 4 ]
 	# A second pass before the runner ran: those are pending, not doubled.
 	run --separate-stderr reconcile
 	assert_success
 	assert_output --partial "healed=0 removed=0"
-	[ "$(queued)" = 4 ]
-	start_runner
-	wait_for 20 drained || fail "queue not drained"
+	[ "$(jobs_in nsd new)" = 4 ]
+	start_runner zone-write-nsd
+	wait_for 20 count_is nsd new 0 || fail "queue not drained"
 	wait_for 20 served b.example 2021082501
-	wait_for 20 serves d.example REFUSED
+	wait_for 20 served d.example REFUSED
 	[ -f "$NSD_DIR/zones/a.example.db" ]
 	run grep -c 192.0.2.99 "$NSD_DIR/zones/c.example.db"
 	assert_output 0
@@ -411,13 +339,13 @@ serves_not() {
 
 @test "reconcile: a served serial that differs from the store is healed; NSD down is reported, not healed" {
 	nsd_start "$D/nsd" || fail "NSD did not start"
-	nsd_config nodaserver
-	start_runner
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
+	start_runner zone-write-nsd
 	da_zone a.example 2021082501 | queue-push save a.example >/dev/null
 	da_zone b.example 2021082501 | queue-push save b.example >/dev/null
 	wait_for 20 served a.example 2021082501 || fail "not served"
 	wait_for 20 served b.example 2021082501 || fail "not served"
-	kill "$RUNNER_PID"; wait "$RUNNER_PID" || true; RUNNER_PID=
+	stop_runner
 	# The store moves on; the job is lost before NSD saw it.
 	da_zone a.example 2021082502 | queue-push save a.example >/dev/null
 	rm -f "$D"/spool/nsd/new/*
@@ -435,14 +363,14 @@ serves_not() {
 
 @test "reconcile: a symlink or a FIFO at a zone file's name is healed, never read through" {
 	nsd_start "$D/nsd" || fail "NSD did not start"
-	nsd_config nodaserver
-	start_runner
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
+	start_runner zone-write-nsd
 	for z in a.example b.example; do
 		da_zone $z 2021082501 | queue-push save $z >/dev/null
 		wait_for 20 served $z 2021082501 || fail "$z not served"
 	done
-	wait_for 10 drained
-	kill "$RUNNER_PID"; wait "$RUNNER_PID" || true; RUNNER_PID=
+	wait_for 10 count_is nsd new 0
+	stop_runner
 	# Same text behind a link: still not a zone file of ours.
 	mv "$NSD_DIR/zones/a.example.db" "$D/a.copy"
 	ln -s "$D/a.copy" "$NSD_DIR/zones/a.example.db"
@@ -454,8 +382,8 @@ serves_not() {
 	assert_line --regexp '^would-heal backend=nsd zone=b.example reason="zone file unreadable: '
 	run --separate-stderr timeout 20 reconcile
 	assert_success
-	start_runner
-	wait_for 20 drained || fail "queue not drained"
+	start_runner zone-write-nsd
+	wait_for 20 count_is nsd new 0 || fail "queue not drained"
 	[ -f "$NSD_DIR/zones/a.example.db" ]
 	[ ! -L "$NSD_DIR/zones/a.example.db" ]
 	[ -f "$NSD_DIR/zones/b.example.db" ]
@@ -464,7 +392,7 @@ serves_not() {
 
 @test "reconcile: -l loops until SIGTERM and exits 0" {
 	nsd_start "$D/nsd" || fail "NSD did not start"
-	nsd_config nodaserver
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
 	printf 'reconciliation: {enabled: false, interval_minutes: 60}\n' >>"$D/app.yml"
 	reconcile -l 2>"$D/loop.log" &
 	pid=$!
@@ -474,38 +402,17 @@ serves_not() {
 	grep -q 'reconcile: info: stopped' "$D/loop.log"
 }
 
-# A private MariaDB for one test: prints "PID".
-mdb_start() {
-	local dir=$D/mdb i
-	mkdir -p "$dir"
-	mariadb-install-db --no-defaults --datadir="$dir/data" \
-	    --auth-root-authentication-method=normal --skip-test-db \
-	    --user="$(id -un)" >"$dir/install.log" 2>&1 || return 1
-	mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/sock" \
-	    --skip-networking --user="$(id -un)" --pid-file="$dir/pid" \
-	    --log-error="$dir/err.log" --skip-log-bin \
-	    --innodb-buffer-pool-size=32M </dev/null >/dev/null 2>&1 3>&- &
-	MDB_PID=$!
-	for i in $(seq 1 150); do
-		mariadb --no-defaults -S "$dir/sock" -uroot -e 'SELECT 1' \
-		    >/dev/null 2>&1 && return 0
-		kill -0 "$MDB_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 sql() {
 	mariadb --no-defaults -S "$D/mdb/sock" -uroot -N -B coredns -e "$1"
 }
 
 @test "reconcile: heals CoreDNS-MySQL rows altered, deleted or left behind by hand" {
 	command -v mariadbd >/dev/null || skip "mariadbd not installed"
-	mdb_start || fail "MariaDB did not start"
+	MDB_PID=$(mdb_start "$D/mdb" --skip-networking) ||
+	    fail "MariaDB did not start"
 	mariadb --no-defaults -S "$D/mdb/sock" -uroot -e 'CREATE DATABASE coredns'
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore: {db_location: $D/store.db}
+	write_config
+	cat >>"$D/app.yml" <<-YML
 	dns:
 	  backends:
 	    mysql:
@@ -518,10 +425,9 @@ sql() {
 	for z in a.example b.example c.example d.example; do
 		da_zone $z | queue-push save $z >/dev/null
 	done
-	zone-write-mysql -d 3 run 3>"$D/ready-m" >/dev/null 2>>"$D/mysql.log" &
-	RUNNER_PID=$!
-	wait_for 20 drained mysql || fail "not applied"
-	kill "$RUNNER_PID"; wait "$RUNNER_PID" || true; RUNNER_PID=
+	RUNNER_LOG=$D/mysql.log start_runner zone-write-mysql
+	wait_for 20 count_is mysql new 0 || fail "not applied"
+	stop_runner
 	run --separate-stderr reconcile -n
 	assert_success
 	assert_output --partial "checked=4 healed=0 removed=0"
@@ -537,9 +443,8 @@ sql() {
 	[[ "$stderr" == *'heal backend=mysql zone=a.example reason="records differ'* ]]
 	[[ "$stderr" == *'heal backend=mysql zone=b.example reason="zone missing in the database"'* ]]
 	[[ "$stderr" == *'remove backend=mysql zone=d.example reason="deleted zone still in the database"'* ]]
-	zone-write-mysql -d 3 run 3>"$D/ready-m2" >/dev/null 2>>"$D/mysql.log" &
-	RUNNER_PID=$!
-	wait_for 20 drained mysql || fail "not applied"
+	RUNNER_LOG=$D/mysql.log start_runner zone-write-mysql
+	wait_for 20 count_is mysql new 0 || fail "not applied"
 	run --separate-stderr reconcile -n
 	assert_success
 	assert_output --partial "checked=4 healed=0 removed=0"
@@ -566,12 +471,11 @@ sql() {
 	run --separate-stderr reconcile
 	[ "$status" -eq 111 ]
 	assert_output --partial "backfilled=0 migrated=0"
-	owner() { sqlite3 "$D/store.db" "SELECT hostname FROM zones WHERE name = '$1'"; }
-	[ "$(owner a.example)" = da2.example.net ]
-	[ "$(owner b.example)" = other.example.net ]
-	[ "$(owner c.example)" = da3.example.net ]
+	[ "$(zone_row a.example hostname)" = da2.example.net ]
+	[ "$(zone_row b.example hostname)" = other.example.net ]
+	[ "$(zone_row c.example hostname)" = da3.example.net ]
 	sqlite3 "$D/store.db" "UPDATE zones SET hostname = '' WHERE name = 'b.example'"
 	run --separate-stderr reconcile
 	assert_output --partial "backfilled=1 migrated=0"
-	[ "$(owner b.example)" = da3.example.net ]
+	[ "$(zone_row b.example hostname)" = da3.example.net ]
 }

@@ -17,27 +17,11 @@ setup() {
 	RUNNER_PID=
 	nsd_start "$D/nsd" || fail "NSD did not start"
 	DA_PORT=$(free_port)
-	HTTP=http://127.0.0.1:$DA_PORT
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore: {db_location: $D/store.db}
-	app:
-	  auth_username: directdnsonly
-	  auth_password: da-secret
-	  listen_addr: 127.0.0.1
-	  listen_port: $DA_PORT
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $NSD_DIR/zones
-	      nsd_conf: $NSD_CONF
-	      control_socket: $NSD_DIR/nsd.ctl
-	      pattern: da
-	      long_pattern: da-long
-	      verify: "127.0.0.1@$NSD_PORT"
-	YML
+	DA_URL=http://127.0.0.1:$DA_PORT
+	DA_PASSWORD=da-secret
+	ZONE_TEXT=apex_zone
+	write_config "$(da_app "$DA_PORT" da-secret)" \
+	    "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl" "long_pattern: da-long")"
 	export DADNS_CONFIG=$D/app.yml
 }
 
@@ -74,85 +58,54 @@ apex_zone() {
 	printf '%s.\t3600\tIN\tMX\t10 mail.example.net.\n' "$1"
 }
 
-start_runner() {
-	rm -f "$D/ready"
-	mkfifo "$D/ready"
-	zone-write-nsd -v -b nsd -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
-	RUNNER_PID=$!
-	local line
-	read -r -t 10 line <"$D/ready" || fail "runner not ready"
+# store_row ZONE: "serial|deleted" of ZONE's store row, "" without one.
+store_row() {
+	zone_row "$1" 'serial, deleted_us > 0'
 }
 
-stop_runner() {
-	[ -n "${RUNNER_PID:-}" ] || return 0
-	kill "$RUNNER_PID" 2>/dev/null || true
-	wait "$RUNNER_PID" 2>/dev/null || true
-	RUNNER_PID=
-}
-
-# receiver [APP.YML]: da-receive in the background, ready.
-receiver() {
-	rm -f "$D/da.ready"
-	da-receive -c "${1:-$D/app.yml}" -d 3 3>"$D/da.ready" 2>>"$D/da.log" &
-	PIDS="$PIDS $!"
-	wait_for 10 test -s "$D/da.ready" || { cat "$D/da.log" >&2; return 1; }
-}
-
-# push ZONE SERIAL: DirectAdmin's rawsave; prints the reply body.
-push() {
-	apex_zone "$1" "$2" | curl -s --http1.0 --max-time 10 \
-	    -u directdnsonly:da-secret --data-binary @- \
-	    "$HTTP/CMD_API_DNS_ADMIN?action=rawsave&domain=$1&hostname=da1.example.net&username=admin"
-}
-
-# delete ZONE: DirectAdmin's delete; prints the reply body.
-delete() {
-	curl -s --http1.0 --max-time 10 -u directdnsonly:da-secret \
-	    --data-binary "action=delete&cluster=yes&hostname=da1.example.net&select0=$1" \
-	    -H 'Content-Type:' "$HTTP/CMD_API_DNS_ADMIN"
-}
-
-# exists ZONE: DirectAdmin's exists; prints the reply body.
-exists() {
-	curl -s --max-time 10 -u directdnsonly:da-secret \
-	    "$HTTP/CMD_API_DNS_ADMIN?action=exists&domain=$1"
-}
-
-served() {
-	[ "$(soa_serial "$1")" = "$2" ]
-}
-
-# row ZONE: "serial|deleted" of ZONE's store row, "" when there is none.
-row() {
-	sqlite3 "$D/store.db" "SELECT serial, deleted_us > 0 FROM zones WHERE name = '$1'"
+# peer_with ZONE SERIAL: instance "peer" (da_instance) holding ZONE at
+# SERIAL, and this instance's peer_sync pulling from it.
+peer_with() {
+	da_instance peer peer-secret
+	qpush peer "$1" "$2"
+	cat >>"$D/app.yml" <<-YML
+	peer_sync:
+	  enabled: true
+	  auth_username: peersync
+	  auth_password: own-secret
+	  peers:
+	    - url: http://127.0.0.1:$PORT_peer/
+	      username: peersync
+	      password: peer-secret
+	YML
 }
 
 @test "da-receive: names of 240 and 253 octets are stored, served by NSD and deleted" {
-	start_runner
-	receiver
+	start_runner zone-write-nsd -v -b nsd
+	receiver_start "$D/app.yml" "$D/da.log"
 	z=$(long_name a)
 	y=$(long_name e 240)
 	[ "${#z}" -eq 253 ]
 	[ "${#y}" -eq 240 ]
-	run push "$z" 2024010101
+	run da_save "$z" 2024010101
 	assert_output "error=0"
-	run push "$y" 2024010101
+	run da_save "$y" 2024010101
 	assert_output "error=0"
 	wait_for 20 served "$z" 2024010101 || fail "$(cat "$D/run.log")"
 	wait_for 20 served "$y" 2024010101
 	# One rule for zone file names: the bare name when "%s.db" is too long.
 	[ -f "$NSD_DIR/zones/$z" ]
 	[ -f "$NSD_DIR/zones/$y.db" ]
-	run exists "$z"
+	run da_exists "$z"
 	assert_output --partial "exists=1"
-	run push "$z" 2024010102
+	run da_save "$z" 2024010102
 	assert_output "error=0"
 	wait_for 20 served "$z" 2024010102
-	run delete "$z"
+	run da_delete "$z"
 	assert_output "error=0"
 	wait_for 20 served "$z" REFUSED
 	[ ! -e "$NSD_DIR/zones/$z" ]
-	run exists "$z"
+	run da_exists "$z"
 	assert_output --partial "exists=0"
 	[ "$(ls "$D/spool/nsd/fail" | wc -l)" -eq 0 ]
 }
@@ -165,7 +118,7 @@ row() {
 	[[ "$output" =~ ^[0-9]{16}_fff[a-z.]{61}=[0-9a-f]{64}$ ]]
 	[ -f "$D/spool/nsd/new/$output" ]
 	grep -qx "z $z" "$D/spool/nsd/new/$output"
-	start_runner
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024020201 || fail "$(cat "$D/run.log")"
 	[ -z "$(ls "$D/spool/nsd/new")" ]
 }
@@ -174,7 +127,7 @@ row() {
 	z=$(long_name j 220)
 	job=$(apex_zone "$z" 2024020202 | queue-push save "$z")
 	mv "$D/spool/nsd/new/$job" "$D/spool/nsd/new/${job%%_*}_$z"
-	start_runner
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024020202 || fail "$(cat "$D/run.log")"
 	[ -z "$(ls "$D/spool/nsd/new")" ]
 	[ -z "$(ls "$D/spool/nsd/fail")" ]
@@ -190,59 +143,26 @@ row() {
 	run --separate-stderr import-directdnsonly "$D/dd.db"
 	assert_success
 	[[ $stderr == *"imported 1 zone(s)"* ]]
-	assert_equal "$(row "$z")" "2024030301|0"
-	start_runner
+	assert_equal "$(store_row "$z")" "2024030301|0"
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024030301 || fail "$(cat "$D/run.log")"
 }
 
 @test "peer-pull: a 253-octet name is pulled from a peer and served" {
 	z=$(long_name h)
-	port=$(free_port)
-	mkdir -p "$D/peer"
-	cat >"$D/peer/app.yml" <<-YML
-	queue_location: $D/peer/spool
-	datastore: {db_location: $D/peer/store.db}
-	app:
-	  auth_username: directdnsonly
-	  auth_password: da-secret
-	  listen_addr: 127.0.0.1
-	  listen_port: $port
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/peer/zones
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: peer-secret
-	YML
-	apex_zone "$z" 2024040401 | queue-push -c "$D/peer/app.yml" \
-	    -o da1.example.net -u admin save "$z" >/dev/null
-	receiver "$D/peer/app.yml"
-	cat >>"$D/app.yml" <<-YML
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: own-secret
-	  peers:
-	    - url: http://127.0.0.1:$port/
-	      username: peersync
-	      password: peer-secret
-	YML
+	peer_with "$z" 2024040401
 	run --separate-stderr peer-pull
 	assert_success
 	[[ $stderr == *"saved 1 deleted 0"* ]]
-	assert_equal "$(row "$z")" "2024040401|0"
-	start_runner
+	assert_equal "$(store_row "$z")" "2024040401|0"
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024040401 || fail "$(cat "$D/run.log")"
 }
 
 @test "reconcile: a 253-octet zone dropped from NSD is healed" {
 	z=$(long_name i)
 	apex_zone "$z" 2024050501 | queue-push save "$z" >/dev/null
-	start_runner
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024050501 || fail "$(cat "$D/run.log")"
 	wait_for 10 test -z "$(ls "$D/spool/nsd/new")"
 	run --separate-stderr reconcile -n
@@ -258,7 +178,7 @@ row() {
 	run --separate-stderr reconcile
 	assert_output --partial "healed=0"
 	[ "$(ls "$D/spool/nsd/new" | wc -l)" -eq 1 ]
-	start_runner
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served "$z" 2024050501 || fail "$(cat "$D/run.log")"
 	run --separate-stderr reconcile -n
 	assert_success
@@ -297,31 +217,31 @@ no_path() {
 @test "da-receive: with the spool's file system full, saves and deletes fail naming no path, and the store does not change" {
 	[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
 	spool_tmpfs 512k
-	start_runner
-	receiver
-	run push keep.example 2024010101
+	start_runner zone-write-nsd -v -b nsd
+	receiver_start "$D/app.yml" "$D/da.log"
+	run da_save keep.example 2024010101
 	assert_output "error=0"
 	wait_for 20 served keep.example 2024010101
 	wait_for 10 test -z "$(ls "$D/spool/nsd/new")"
 	fill "$D/spool"
 
-	run push keep.example 2024010102
+	run da_save keep.example 2024010102
 	assert_output --regexp '^error=1&text=Unable\+to\+queue\+zone\+keep.example'
 	no_path "$output"
-	run push new.example 2024010101
+	run da_save new.example 2024010101
 	assert_output --regexp '^error=1&'
 	no_path "$output"
-	run delete keep.example
+	run da_delete keep.example
 	assert_output --regexp '^error=1&'
 	no_path "$output"
 	# The log keeps the detail.
 	grep -q "unable to write the jobs to $D/spool: No space left on device" "$D/da.log"
 
-	assert_equal "$(row keep.example)" "2024010101|0"
-	assert_equal "$(row new.example)" ""
-	run exists keep.example
+	assert_equal "$(store_row keep.example)" "2024010101|0"
+	assert_equal "$(store_row new.example)" ""
+	run da_exists keep.example
 	assert_output --partial "exists=1"
-	run exists new.example
+	run da_exists new.example
 	assert_output --partial "exists=0"
 	assert_equal "$(soa_serial keep.example)" 2024010101
 	assert_equal "$(soa_serial new.example)" REFUSED
@@ -330,10 +250,10 @@ no_path() {
 
 	# Room again: the next push goes through.
 	rm "$D/spool/fill"
-	run push keep.example 2024010103
+	run da_save keep.example 2024010103
 	assert_output "error=0"
 	wait_for 20 served keep.example 2024010103
-	run push new.example 2024010101
+	run da_save new.example 2024010101
 	assert_output "error=0"
 	wait_for 20 served new.example 2024010101
 }
@@ -346,26 +266,26 @@ no_path() {
 	      enabled: true
 	      zones_dir: $D/zones2
 	YML
-	start_runner
-	receiver
-	run push keep.example 2024010101
+	start_runner zone-write-nsd -v -b nsd
+	receiver_start "$D/app.yml" "$D/da.log"
+	run da_save keep.example 2024010101
 	assert_output "error=0"
 	wait_for 20 served keep.example 2024010101
 	wait_for 10 test -z "$(ls "$D/spool/nsd/new")"
 	rm -f "$D"/spool/nsd2/new/*
 	readonly_dir "$D/spool/nsd2/new"
 
-	run push keep.example 2024010102
+	run da_save keep.example 2024010102
 	assert_output --regexp '^error=1&'
 	no_path "$output"
-	run push new.example 2024010101
+	run da_save new.example 2024010101
 	assert_output --regexp '^error=1&'
-	run delete keep.example
+	run da_delete keep.example
 	assert_output --regexp '^error=1&'
 	grep -q "unable to write the jobs to $D/spool: Read-only file system" "$D/da.log"
-	assert_equal "$(row keep.example)" "2024010101|0"
-	assert_equal "$(row new.example)" ""
-	run exists new.example
+	assert_equal "$(store_row keep.example)" "2024010101|0"
+	assert_equal "$(store_row new.example)" ""
+	run da_exists new.example
 	assert_output --partial "exists=0"
 	[ -z "$(ls "$D/spool/nsd/new")" ]
 	[ -z "$(ls "$D/spool/tmp")" ]
@@ -373,7 +293,7 @@ no_path() {
 	assert_equal "$(soa_serial new.example)" REFUSED
 
 	umount "$D/spool/nsd2/new"
-	run push new.example 2024010101
+	run da_save new.example 2024010101
 	assert_output "error=0"
 	wait_for 20 served new.example 2024010101
 	[ "$(ls "$D/spool/nsd2/new" | wc -l)" -eq 1 ]
@@ -381,53 +301,20 @@ no_path() {
 
 @test "peer-pull: when the page's jobs cannot be queued, neither the store nor the sync mark moves" {
 	[ "$(id -u)" -eq 0 ] || skip "a read-only bind mount needs root"
-	port=$(free_port)
-	mkdir -p "$D/peer"
-	cat >"$D/peer/app.yml" <<-YML
-	queue_location: $D/peer/spool
-	datastore: {db_location: $D/peer/store.db}
-	app:
-	  auth_username: directdnsonly
-	  auth_password: da-secret
-	  listen_addr: 127.0.0.1
-	  listen_port: $port
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $D/peer/zones
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: peer-secret
-	YML
-	apex_zone one.example 2024040401 | queue-push -c "$D/peer/app.yml" \
-	    -o da1.example.net -u admin save one.example >/dev/null
-	receiver "$D/peer/app.yml"
-	cat >>"$D/app.yml" <<-YML
-	peer_sync:
-	  enabled: true
-	  auth_username: peersync
-	  auth_password: own-secret
-	  peers:
-	    - url: http://127.0.0.1:$port/
-	      username: peersync
-	      password: peer-secret
-	YML
+	peer_with one.example 2024040401
 	mkdir -p "$D/spool/nsd/new" "$D/spool/nsd/fail" "$D/spool/tmp"
 	readonly_dir "$D/spool/nsd/new"
 	run --separate-stderr peer-pull
 	[ "$status" -eq 111 ]
 	[[ $stderr == *"Read-only file system"* ]]
-	assert_equal "$(row one.example)" ""
+	assert_equal "$(store_row one.example)" ""
 	run sqlite3 "$D/store.db" "SELECT count(*) FROM peer_state WHERE since > 0"
 	assert_output 0
 	umount "$D/spool/nsd/new"
 	run --separate-stderr peer-pull
 	assert_success
 	[[ $stderr == *"saved 1 deleted 0"* ]]
-	assert_equal "$(row one.example)" "2024040401|0"
-	start_runner
+	assert_equal "$(store_row one.example)" "2024040401|0"
+	start_runner zone-write-nsd -v -b nsd
 	wait_for 20 served one.example 2024040401 || fail "$(cat "$D/run.log")"
 }

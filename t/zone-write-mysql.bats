@@ -6,47 +6,22 @@
 # database stopped while the other keeps going, bad input.
 
 load helper
+load helper-mariadb
+load helper-writer
+
+WRITER=zone-write-mysql
+QUEUE=coredns_a
 
 PW='Zw-m.Secret_7'
 
-# mdb_start NAME [mariadbd options...]: a private mariadbd in
-# $BATS_FILE_TMPDIR/NAME listening on the socket NAME/sock and a free port
-# of 127.0.0.1; prints "PID PORT".
-mdb_start() {
-	local dir=$BATS_FILE_TMPDIR/$1 port pid i
-	shift
-	if [ ! -d "$dir/data" ]; then
-		mkdir -p "$dir"
-		mariadb-install-db --no-defaults --datadir="$dir/data" \
-		    --auth-root-authentication-method=normal --skip-test-db \
-		    --user="$(id -un)" >"$dir/install.log" 2>&1 || return 1
-	fi
+# server_start a|b [MARIADBD_OPTION...]: this file's server a or b in
+# $BATS_FILE_TMPDIR, on a free port of 127.0.0.1; prints "PID PORT".
+server_start() {
+	local port pid
 	port=$(free_port)
-	mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/sock" \
-	    --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
-	    --pid-file="$dir/pid" --log-error="$dir/err.log" \
-	    --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=32M \
-	    "$@" </dev/null >/dev/null 2>&1 3>&- &
-	pid=$!
-	for i in $(seq 1 150); do
-		mariadb --no-defaults -S "$dir/sock" -uroot -e 'SELECT 1' \
-		    >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
+	pid=$(mdb_start "$BATS_FILE_TMPDIR/$1" --port="$port" \
+	    --bind-address=127.0.0.1 --skip-name-resolve "${@:2}") || return 1
 	echo "$pid $port"
-}
-
-# mdb_stop PID: stop a server by PID and wait until it is gone.
-mdb_stop() {
-	local i=0
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null || true
 }
 
 setup_file() {
@@ -63,9 +38,9 @@ setup_file() {
 	    -extfile "$d/tls/ext" -out "$d/tls/server.pem" >/dev/null 2>&1
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
 	    -keyout "$d/tls/other.key" -out "$d/tls/other.pem" >/dev/null 2>&1
-	a=$(mdb_start a --ssl-ca="$d/tls/ca.pem" --ssl-cert="$d/tls/server.pem" \
+	a=$(server_start a --ssl-ca="$d/tls/ca.pem" --ssl-cert="$d/tls/server.pem" \
 	    --ssl-key="$d/tls/server.key") || return 1
-	b=$(mdb_start b) || return 1
+	b=$(server_start b) || return 1
 	export MA_PID=${a% *} MA_PORT=${a#* } MB_PORT=${b#* }
 	export MA_SOCK=$d/a/sock MB_SOCK=$d/b/sock
 	# Server B is stopped and restarted by a test: its PID lives here.
@@ -91,7 +66,7 @@ setup() {
 	SVSCAN_PID=
 	DB= sql_a "CREATE DATABASE $DB"
 	DB= sql_b "CREATE DATABASE $DB"
-	write_config
+	mysql_config
 	export DADNS_CONFIG=$D/app.yml
 	RUNNER_PIDS=
 }
@@ -109,16 +84,15 @@ teardown() {
 	# A test that stopped server B and failed leaves it down: restart it
 	# for the next tests.
 	if ! kill -0 "$(cat "$BATS_FILE_TMPDIR/mb.pid")" 2>/dev/null; then
-		b=$(mdb_start b) && echo "${b% *}" >"$BATS_FILE_TMPDIR/mb.pid"
+		b=$(server_start b) && echo "${b% *}" >"$BATS_FILE_TMPDIR/mb.pid"
 	fi
 }
 
-# write_config: app.yml with coredns_a on server A over TCP and coredns_b
+# mysql_config: app.yml with coredns_a on server A over TCP and coredns_b
 # on server B over its unix socket, both the test's database.
-write_config() {
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore: {db_location: $D/store.db}
+mysql_config() {
+	write_config
+	cat >>"$D/app.yml" <<-YML
 	dns:
 	  backends:
 	    coredns_a:
@@ -177,34 +151,11 @@ zwm() {
 	zone-write-mysql -b coredns_a "$@"
 }
 
-# start_runner BACKEND: zone-write-mysql run in the background, waiting for
-# readiness on fd 3. Its stderr goes to $D/BACKEND.log.
-start_runner() {
-	rm -f "$D/ready-$1"
-	mkfifo "$D/ready-$1"
-	zone-write-mysql -v -b "$1" -d 3 run 3>"$D/ready-$1" >/dev/null \
-	    2>>"$D/$1.log" &
-	RUNNER_PIDS="$RUNNER_PIDS $!"
-	eval "RUNNER_$1=$!"
-	local line
-	read -r -t 10 line <"$D/ready-$1" || fail "runner $1 not ready"
-}
-
-jobs_in() {
-	ls "$D/spool/$1/$2" 2>/dev/null | grep -vc '\.reason$'
-}
-
-count_is() {
-	[ "$(jobs_in "$1" "$2")" = "$3" ]
-}
-
-# push save|delete ZONE [SERIAL]: a job for both queues through queue-push.
-push() {
-	if [ "$1" = save ]; then
-		queue-push save "$2" < <(da_zone "$2" "$3") >/dev/null
-	else
-		queue-push delete "$2" >/dev/null
-	fi
+# backend_runner BACKEND: zone-write-mysql run for BACKEND through
+# start_runner, its stderr in $D/BACKEND.log; sets RUNNER_BACKEND.
+backend_runner() {
+	RUNNER_LOG=$D/$1.log start_runner zone-write-mysql -v -b "$1"
+	eval "RUNNER_$1=$RUNNER_PID"
 }
 
 # A zone with every record type DirectAdmin emits.
@@ -238,12 +189,7 @@ full_zone() {
 }
 
 @test "zone-write-mysql: -h prints the usage that README.md documents" {
-	run --separate-stderr zone-write-mysql -h
-	assert_success
-	[[ "${lines[0]}" == "usage: zone-write-mysql "* ]]
-	grep -q '^## zone-write-mysql' "$TOP/README.md" ||
-	    skip "README.md has no zone-write-mysql section yet"
-	grep -qF -- "${lines[0]#usage: }" "$TOP/README.md"
+	usage_documented
 }
 
 @test "zone-write-mysql: wrong usage exits 100 with the usage line" {
@@ -318,7 +264,7 @@ full_zone() {
 	[[ "$(sql_a "SHOW CREATE TABLE records")" == *"KEY \`idx_lookup\` (\`zone_id\`,\`hostname\`,\`type\`,\`online\`)"* ]]
 	# And it writes into that schema when it was made by the SQL file.
 	DB=${DB}_ref
-	write_config
+	mysql_config
 	run --separate-stderr zwm save example.com < <(da_zone example.com 2)
 	assert_success
 	[ "$(soa_a example.com)" = 2 ]
@@ -459,12 +405,12 @@ full_zone() {
 	[ "$status" -eq 111 ]
 	[[ "$stderr" == *"Access denied for user 'dadns'"* ]]
 	[[ "$stderr" != *"$PW"* ]]
-	write_config
+	mysql_config
 	run --separate-stderr zone-write-mysql -v -b coredns_b save example.com < <(da_zone example.com 1)
 	assert_success
 	[[ "$stderr" != *"$PW"* ]]
 	push save a.example 1
-	start_runner coredns_b
+	backend_runner coredns_b
 	wait_for 10 count_is coredns_b new 0
 	! grep -qF -- "$PW" "$D/coredns_b.log"
 }
@@ -497,7 +443,7 @@ full_zone() {
 	push save b.example 10
 	push save c.example 1
 	push delete c.example
-	start_runner coredns_a
+	backend_runner coredns_a
 	wait_for 10 count_is coredns_a new 0
 	[ "$(soa_a a.example)" = 3 ]
 	[ "$(soa_a b.example)" = 10 ]
@@ -514,8 +460,8 @@ full_zone() {
 @test "zone-write-mysql: with two databases, one stopped, the other keeps going and the stopped one catches up" {
 	export DADNS_RETRY_SCHEDULE=1,1
 	for i in $(seq 1 20); do push save "z$i.example" "$i"; done
-	start_runner coredns_a
-	start_runner coredns_b
+	backend_runner coredns_a
+	backend_runner coredns_b
 	wait_for 20 count_is coredns_a new 0
 	wait_for 20 count_is coredns_b new 0
 	[ "$(zones_b)" = 20 ]
@@ -532,7 +478,7 @@ full_zone() {
 	[ "$(jobs_in coredns_b new)" -ge 60 ]
 	[ "$(jobs_in coredns_b fail)" = 0 ]
 	[ "$(jobs_in coredns_a fail)" = 0 ]
-	b=$(mdb_start b) || fail "server B did not restart"
+	b=$(server_start b) || fail "server B did not restart"
 	MB_PID=${b% *}
 	echo "$MB_PID" >"$BATS_FILE_TMPDIR/mb.pid"
 	wait_for 30 count_is coredns_b new 0
@@ -546,7 +492,7 @@ full_zone() {
 
 @test "zone-write-mysql: concurrent pushes of one zone end in the newest text" {
 	local pids=() p
-	start_runner coredns_a
+	backend_runner coredns_a
 	for i in $(seq 1 12); do
 		queue-push -b coredns_a save busy.example < <(da_zone busy.example "$i") >/dev/null &
 		pids+=($!)
@@ -571,7 +517,7 @@ full_zone() {
 @test "zone-write-mysql: SIGTERM stops a runner waiting for its database with 0" {
 	sed -i "s|socket: $MB_SOCK|socket: $D/nobody.sock|" "$D/app.yml"
 	push save a.example 1
-	start_runner coredns_b
+	backend_runner coredns_b
 	wait_for 10 grep -q 'unreachable, holding the queue' "$D/coredns_b.log"
 	kill "$RUNNER_coredns_b"
 	wait "$RUNNER_coredns_b"
@@ -603,16 +549,9 @@ full_zone() {
 
 @test "zone-write-mysql: a spool other users may write makes run exit 100" {
 	push save example.com 7
-	for dir in spool spool/tmp spool/coredns_a spool/coredns_a/new spool/coredns_a/fail; do
-		chmod g+w "$D/$dir"
-		run --separate-stderr timeout 10 zone-write-mysql -b coredns_a run
-		[ "$status" -eq 100 ]
-		[[ "$stderr" == *"fatal: unsafe spool directory $D/$dir: writable by its group (mode "* ]]
-		chmod g-w "$D/$dir"
-	done
-	[ "$(jobs_in coredns_a new)" = 1 ]
+	unsafe_spool_refused g -b coredns_a
 	# Safe modes again: the queue is applied.
-	start_runner coredns_a
+	backend_runner coredns_a
 	wait_for 10 count_is coredns_a new 0
 	[ "$(soa_a example.com)" = 7 ]
 }

@@ -3,102 +3,28 @@
 # one-shot save/delete, the queue runner, retries while NSD is down.
 
 load helper
+load helper-writer
+
+WRITER=zone-write-nsd
+QUEUE=nsd
 
 setup() {
 	D=$BATS_TEST_TMPDIR
 	nsd_start "$D/nsd" || fail "NSD did not start"
-	write_config
+	ZONES=$NSD_DIR/zones
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
 	export DADNS_CONFIG=$D/app.yml
 	RUNNER_PID=
 }
 
 teardown() {
-	local started=${RUNNER_PID:-}
 	stop_runner
 	nsd_stop
-	# A runner stops with 0 on SIGTERM (sanitizer reports make it fail).
-	if [ -n "$started" ] && [ "$RUNNER_STATUS" -ne 0 ]; then
-		cat "$D/run.log" >&2
-		return 1
-	fi
-}
-
-# write_config [control_socket]: app.yml for the NSD of this test; an
-# empty argument leaves control_socket out (nsd-control is exec'd).
-write_config() {
-	local sock=${1-$NSD_DIR/nsd.ctl}
-	cat >"$D/app.yml" <<-YML
-	queue_location: $D/spool
-	datastore: {db_location: $D/store.db}
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $NSD_DIR/zones
-	      nsd_conf: $NSD_CONF
-	      pattern: da
-	      verify: "127.0.0.1@$NSD_PORT"
-	YML
-	if [ -n "$sock" ]; then
-		printf '      control_socket: %s\n' "$sock" >>"$D/app.yml"
-	fi
-}
-
-# start_runner: zone-write-nsd run in the background, waiting for its
-# readiness line on fd 3. Its stderr goes to $D/run.log.
-start_runner() {
-	rm -f "$D/ready"
-	mkfifo "$D/ready"
-	zone-write-nsd -v -d 3 run 3>"$D/ready" >/dev/null 2>>"$D/run.log" &
-	RUNNER_PID=$!
-	local line
-	read -r -t 10 line <"$D/ready" || fail "runner not ready"
-}
-
-stop_runner() {
-	[ -n "${RUNNER_PID:-}" ] || return 0
-	kill "$RUNNER_PID" 2>/dev/null || true
-	wait "$RUNNER_PID" 2>/dev/null
-	RUNNER_STATUS=$?
-	RUNNER_PID=
-}
-
-# served ZONE SERIAL: NSD answers ZONE's SOA with SERIAL.
-served() {
-	[ "$(soa_serial "$1")" = "$2" ]
-}
-
-jobs_in() {
-	ls "$D/spool/nsd/$1" 2>/dev/null | grep -vc '\.reason$'
-}
-
-# count_is DIR N: DIR (new or fail) of the queue holds N jobs.
-count_is() {
-	[ "$(jobs_in "$1")" = "$2" ]
-}
-
-# failed ZONE: a job of ZONE is in fail/ with its reason.
-failed() {
-	ls "$D/spool/nsd/fail/" | grep -q "_$1\.reason\$"
-}
-
-# push save|delete ZONE [SERIAL]: a job through queue-push.
-push() {
-	if [ "$1" = save ]; then
-		queue-push save "$2" < <(da_zone "$2" "$3") >/dev/null
-	else
-		queue-push delete "$2" >/dev/null
-	fi
+	runner_clean
 }
 
 @test "zone-write-nsd: -h prints the usage that README.md documents" {
-	run --separate-stderr zone-write-nsd -h
-	assert_success
-	[[ "${lines[0]}" == "usage: zone-write-nsd "* ]]
-	grep -q '^## zone-write-nsd' "$TOP/README.md" ||
-	    skip "README.md has no zone-write-nsd section yet"
-	grep -qF -- "${lines[0]#usage: }" "$TOP/README.md"
+	usage_documented
 }
 
 @test "zone-write-nsd: wrong usage exits 100 with the usage line" {
@@ -186,7 +112,7 @@ push() {
 }
 
 @test "zone-write-nsd: without control_socket it drives NSD through nsd-control" {
-	write_config ""
+	write_config "$(nsd_backend)"
 	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
 	assert_success
 	[ "$(soa_serial example.com)" = 3 ]
@@ -196,7 +122,7 @@ push() {
 }
 
 @test "zone-write-nsd: a failing nsd-control is a temporary failure (111), and deferred in run" {
-	write_config ""
+	write_config "$(nsd_backend)"
 	mkdir -p "$D/stub"
 	printf '#!/bin/sh\necho "error: injected failure"\nexit 1\n' >"$D/stub/nsd-control"
 	chmod +x "$D/stub/nsd-control"
@@ -204,10 +130,10 @@ push() {
 	[ "$status" -eq 111 ]
 	[[ "$stderr" == *"injected failure"* ]]
 	push save example.com 4
-	PATH="$D/stub:$PATH" DADNS_RETRY_SCHEDULE=60 start_runner
+	PATH="$D/stub:$PATH" DADNS_RETRY_SCHEDULE=60 start_runner zone-write-nsd -v
 	wait_for 10 grep -q 'deferred zone=example.com action=save' "$D/run.log"
 	grep -q 'injected failure' "$D/run.log"
-	[ "$(jobs_in new)" = 1 ]
+	[ "$(jobs_in nsd new)" = 1 ]
 	[ "$(soa_serial example.com)" = REFUSED ]
 }
 
@@ -216,15 +142,15 @@ push() {
 	push save a.example 2
 	push save a.example 3
 	push save b.example 10
-	[ "$(jobs_in new)" = 4 ]
-	start_runner
+	[ "$(jobs_in nsd new)" = 4 ]
+	start_runner zone-write-nsd -v
 	wait_for 10 served a.example 3
 	wait_for 10 served b.example 10
-	wait_for 10 count_is new 0
+	wait_for 10 count_is nsd new 0
 	run grep -c 'applied zone=a.example' "$D/run.log"
 	[ "$output" = 1 ]
 	grep -q 'applied zone=a.example serial=3 action=save' "$D/run.log"
-	[ "$(jobs_in fail)" = 0 ]
+	[ "$(jobs_in nsd fail)" = 0 ]
 	run sqlite3 "$D/store.db" "SELECT backend, name, hash <> '' FROM applied ORDER BY name"
 	assert_output "$(printf 'nsd|a.example|1\nnsd|b.example|1')"
 }
@@ -232,52 +158,24 @@ push() {
 @test "zone-write-nsd: run applies batches two at a time, each job once" {
 	for i in 1 2 3 4 5 6; do push save "p$i.example" "$i"; done
 	push delete p2.example
-	DADNS_BATCH_MAX=2 start_runner
+	DADNS_BATCH_MAX=2 start_runner zone-write-nsd -v
 	for i in 1 3 4 5 6; do
 		wait_for 10 served "p$i.example" "$i"
 	done
-	wait_for 10 count_is new 0
+	wait_for 10 count_is nsd new 0
 	[ "$(soa_serial p2.example)" = REFUSED ]
 	[ "$(grep -c 'info: batch jobs=' "$D/run.log")" = 3 ]
 	[ "$(grep -c 'info: applied zone=' "$D/run.log")" = 6 ]
-	[ "$(jobs_in fail)" = 0 ]
+	[ "$(jobs_in nsd fail)" = 0 ]
 }
 
 @test "zone-write-nsd: save, delete, save of one zone ends served, queued or live" {
-	push save c.example 1
-	push delete c.example
-	push save c.example 2
-	start_runner
-	wait_for 10 served c.example 2
-	push save d.example 1
-	push delete d.example
-	push save d.example 5
-	wait_for 10 served d.example 5
-	push delete d.example
-	wait_for 10 served d.example REFUSED
-	wait_for 10 count_is new 0
-	[ ! -e "$NSD_DIR/zones/d.example.db" ]
-	run sqlite3 "$D/store.db" "SELECT hash FROM applied WHERE name = 'd.example'"
-	assert_output ""
+	save_delete_save_settles
 }
 
 @test "zone-write-nsd: with NSD stopped jobs wait and retry, then apply; none is lost" {
 	nsd_stop
-	for i in 1 2 3 4 5; do push save "z$i.example" "$i"; done
-	push delete gone.example
-	DADNS_RETRY_SCHEDULE=1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 start_runner
-	wait_for 10 grep -q 'deferred zone=z5.example' "$D/run.log"
-	[ "$(jobs_in new)" = 6 ]
-	sleep 2
-	[ "$(jobs_in new)" = 6 ]
-	[ "$(grep -c 'deferred zone=z1.example' "$D/run.log")" -ge 2 ]
-	nsd_start "$NSD_DIR"
-	for i in 1 2 3 4 5; do
-		wait_for 20 served "z$i.example" "$i"
-	done
-	wait_for 10 count_is new 0
-	[ "$(jobs_in fail)" = 0 ]
-	grep -q 'applied zone=gone.example action=delete' "$D/run.log"
+	jobs_wait_for_server nsd_start "$NSD_DIR"
 }
 
 @test "zone-write-nsd: once NSD is found down, the next batches are deferred without writing" {
@@ -285,48 +183,27 @@ push() {
 	push save e1.example 1
 	push save e2.example 1
 	push save e3.example 1
-	DADNS_BATCH_MAX=1 DADNS_RETRY_SCHEDULE=60 start_runner
+	DADNS_BATCH_MAX=1 DADNS_RETRY_SCHEDULE=60 start_runner zone-write-nsd -v
 	wait_for 10 grep -q 'deferred zone=e3.example' "$D/run.log"
 	[ "$(grep -c 'deferred zone=e' "$D/run.log")" = 3 ]
 	[ "$(ls "$NSD_DIR/zones" | grep -c '^e.\.example\.db$')" = 1 ]
-	[ "$(jobs_in new)" = 3 ]
+	[ "$(jobs_in nsd new)" = 3 ]
 }
 
 @test "zone-write-nsd: after the last retry a job moves to fail/ with its reason" {
 	nsd_stop
-	push save late.example 1
-	DADNS_RETRY_SCHEDULE=1,1 start_runner
-	wait_for 15 failed late.example
-	[ "$(jobs_in new)" = 0 ]
-	[ "$(jobs_in fail)" = 1 ]
-	run cat "$D/spool/nsd/fail/"*_late.example.reason
-	[[ "$output" == "gave up after 3 attempts: "* ]]
-	[[ "$output" == *"nsd.ctl"* ]]
-	[ "$(grep -c 'deferred zone=late.example' "$D/run.log")" = 2 ]
+	gives_up_after_retries nsd.ctl
 }
 
 @test "zone-write-nsd: a malformed or invalid job goes to fail/ at once" {
-	mkdir -p "$D/spool/nsd/new" "$D/spool/nsd/fail" "$D/spool/tmp"
-	printf 'v 1\na frob\nz bad.example\n\n' >"$D/spool/nsd/new/0000000000000001_bad.example"
-	text=$(da_zone worse.example 1 | sed 's/IN\tA\t192.0.2.10/IN\tA\tnot-an-address/')
-	printf 'v 1\na save\nz worse.example\nq 2\nt 1\ns 1\nl %d\n\n%s' \
-	    "$(printf '%s' "$text" | wc -c)" "$text" \
-	    >"$D/spool/nsd/new/0000000000000002_worse.example"
-	start_runner
-	wait_for 10 failed bad.example
-	wait_for 10 failed worse.example
-	[ "$(jobs_in new)" = 0 ]
-	[ "$(jobs_in fail)" = 2 ]
-	grep -q 'unparsable job: unknown action' "$D/spool/nsd/fail/0000000000000001_bad.example.reason"
-	grep -q 'invalid zone data' "$D/spool/nsd/fail/0000000000000002_worse.example.reason"
-	[ ! -e "$NSD_DIR/zones/worse.example.db" ]
+	malformed_jobs_fail
 }
 
 @test "zone-write-nsd: run removes stale tmp/ files, and SIGTERM stops it with 0" {
 	mkdir -p "$D/spool/tmp"
 	touch -d '-2 days' "$D/spool/tmp/0000000000000009_old.example"
 	touch "$D/spool/tmp/0000000000000010_fresh.example"
-	start_runner
+	start_runner zone-write-nsd -v
 	[ ! -e "$D/spool/tmp/0000000000000009_old.example" ]
 	[ -e "$D/spool/tmp/0000000000000010_fresh.example" ]
 	stop_runner
@@ -335,69 +212,25 @@ push() {
 }
 
 @test "zone-write-nsd: a symlink at a zone file's name is replaced, never written through" {
-	printf 'precious\n' >"$D/target"
-	touch -d '+1 year' "$D/target"
-	ln -s "$D/target" "$NSD_DIR/zones/example.com.db"
-	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 5)
-	assert_success
-	[ "$(cat "$D/target")" = precious ]
-	[ ! -L "$NSD_DIR/zones/example.com.db" ]
-	[ -f "$NSD_DIR/zones/example.com.db" ]
-	grep -q 'IN[[:space:]]*SOA' "$NSD_DIR/zones/example.com.db"
-	# Nor is its target's mtime taken for the zone file's.
-	[ "$(stat -c %Y "$NSD_DIR/zones/example.com.db")" -lt "$(( $(date +%s) + 3600 ))" ]
-	[ "$(soa_serial example.com)" = 5 ]
-	# A delete removes the link, not what it points to.
-	ln -sf "$D/target" "$NSD_DIR/zones/example.com.db"
-	run --separate-stderr zone-write-nsd delete example.com
-	assert_success
-	[ ! -L "$NSD_DIR/zones/example.com.db" ]
-	[ ! -e "$NSD_DIR/zones/example.com.db" ]
-	[ "$(cat "$D/target")" = precious ]
+	symlink_replaced
 }
 
 @test "zone-write-nsd: symlinks planted at guessable temporary names are never written through" {
 	printf 'precious\n' >"$D/target"
-	start_runner
+	start_runner zone-write-nsd -v
 	# The names of earlier versions: .zwn-PID-SEQ.tmp.
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		ln -s "$D/target" "$NSD_DIR/zones/.zwn-$RUNNER_PID-$i.tmp"
 	done
-	push save a.example 1
-	push save b.example 2
-	wait_for 10 served a.example 1
-	wait_for 10 served b.example 2
-	[ "$(cat "$D/target")" = precious ]
-	for z in a.example b.example; do
-		[ ! -L "$NSD_DIR/zones/$z.db" ]
-		grep -q 'IN[[:space:]]*SOA' "$NSD_DIR/zones/$z.db"
-	done
-	# The temporary files are gone, the planted links left alone.
-	[ "$(ls -A "$NSD_DIR/zones" | grep -c '^\.')" = 10 ]
+	planted_links_left_alone 10 10
 }
 
 @test "zone-write-nsd: a zones directory or spool other users may write makes it exit 100" {
-	for mode in 775 757 1777; do
-		chmod "$mode" "$NSD_DIR/zones"
-		run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 1)
-		[ "$status" -eq 100 ]
-		[[ "$stderr" == "zone-write-nsd: fatal: unsafe zones directory $NSD_DIR/zones: writable by "* ]]
-	done
-	[[ "$stderr" == *"its group and by others (mode 1777)"* ]]
-	[ -z "$(ls -A "$NSD_DIR/zones")" ]
-	[ "$(soa_serial example.com)" = REFUSED ]
-	chmod 755 "$NSD_DIR/zones"
+	unsafe_zones_dir_refused
 	push save example.com 2
-	for dir in spool spool/tmp spool/nsd spool/nsd/new spool/nsd/fail; do
-		chmod g+w "$D/$dir"
-		run --separate-stderr timeout 10 zone-write-nsd run
-		[ "$status" -eq 100 ]
-		[[ "$stderr" == *"fatal: unsafe spool directory $D/$dir: writable by its group (mode "* ]]
-		chmod g-w "$D/$dir"
-	done
-	[ "$(jobs_in new)" = 1 ]
+	unsafe_spool_refused g
 	# Safe modes again: the queue is applied.
-	start_runner
+	start_runner zone-write-nsd -v
 	wait_for 10 served example.com 2
 }
 
