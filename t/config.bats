@@ -205,7 +205,7 @@ no_system_config() {
 	assert_success
 	assert_line "app.listen_port=2222"
 	assert_line "nunknown=2"
-	assert_line "unknown=app.yml:3: app.listen_prot"
+	assert_line "unknown=app.yml:3: unknown key app.listen_prot ignored"
 }
 
 @test "config: searches ./app.yml, ./app.yaml, ./config/app.yml, ./config/app.yaml in that order" {
