@@ -2201,10 +2201,17 @@ config_env(const char *key, char *name, size_t size)
 {
 	char dot[128];
 	const char *v;
+	size_t i, o;
 
 	env_names(key, name, dot, size < sizeof(dot) ? size : sizeof(dot));
 	if ((v = env_get(name)) != NULL)
 		return v;
+	/* The dotted form: the key upper-cased, its underscores kept. */
+	o = (size_t)snprintf(dot, sizeof(dot), "DADNS.");
+	for (i = 0; key[i] != '\0' && o + 1 < sizeof(dot); i++)
+		dot[o++] = key[i] >= 'a' && key[i] <= 'z' ?
+		    key[i] - 'a' + 'A' : key[i];
+	dot[o] = '\0';
 	if ((v = env_get(dot)) != NULL)
 		snprintf(name, size, "%s", dot);
 	return v;
