@@ -112,7 +112,7 @@ enum ftype {
 };
 
 #define F_SECRET	0x1	/* a <key>_file sibling may hold the value */
-#define F_NOENV		0x2	/* no DADNS_* variable: the program has its own */
+#define F_NOENV		0x2	/* VRRP_* variables, no DADNS_* */
 
 struct field {
 	const char	*name;
@@ -580,8 +580,8 @@ set_text(struct ld *ld, const struct src *src, const char *key,
 		return put_text(p, v, len);
 	case T_VERIFY:
 		if (len >= f->size || !verify_ok(v, len))
-			return bad(ld, src, key, "not ADDR, ADDR:PORT or ADDR@PORT "
-			    "(numeric address, port 1-65535): %s",
+			return bad(ld, src, key, "not ADDR, ADDR:PORT or "
+			    "ADDR@PORT (numeric address, port 1-65535): %s",
 			    show(q, sizeof(q), v, len));
 		return put_text(p, v, len);
 	case T_URL:
@@ -1238,8 +1238,8 @@ set_list(struct ld *ld, const struct field *f, const char *key, void *base,
 		if (v->kids[i]->kind != N_SCALAR || v->kids[i]->null)
 			return bad(ld, &src, key, "expected a list of values");
 		if (len + v->kids[i]->len + 2 > sizeof(joined))
-			return bad(ld, &src, key, "too long (at most %zu bytes)",
-			    sizeof(joined) - 1);
+			return bad(ld, &src, key, "too long (at most %zu "
+			    "bytes)", sizeof(joined) - 1);
 		if (len > 0)
 			joined[len++] = ' ';
 		memcpy(joined + len, v->kids[i]->val, v->kids[i]->len);

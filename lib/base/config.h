@@ -11,7 +11,7 @@
 #define CONFIG_PEERS_MAX	16
 #define CONFIG_SERVERS_MAX	16
 #define CONFIG_UNKNOWN_MAX	8
-#define CONFIG_VIPS_MAX		20	/* VRRP's addresses per advert */
+#define CONFIG_VIPS_MAX		20	/* VRRP addresses per advert */
 
 enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL };
 
@@ -68,7 +68,7 @@ struct config_vrrp {
 	char		 interface[64];
 	unsigned	 vrid, priority, advert, preempt_delay, version;
 	int		 preempt;
-	char		 vips[CONFIG_VIPS_MAX * 20];	/* "A/LEN A/LEN..." */
+	char		 vips[CONFIG_VIPS_MAX * 20];	/* "A/LEN A" */
 	char		 auth_pass[CONFIG_STR_MAX];
 	char		 check[128];		/* ADDR[:PORT] */
 	char		 check_name[CONFIG_STR_MAX];

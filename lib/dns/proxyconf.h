@@ -86,7 +86,7 @@ struct proxyconf {
 	struct proxyconf_pool pools[PROXYCONF_POOLS_MAX];
 	struct proxyconf_backend backends[PROXYCONF_BACKENDS_MAX];
 	struct proxyconf_route *routes;
-	struct config_unknown unknown;	/* keys ignored, in the whole file */
+	struct config_unknown unknown;	/* keys ignored, whole file */
 };
 
 /* Find the app.yml to read, as every program does: config_find(). */
