@@ -336,12 +336,6 @@ read_env(void)
 
 /* ------------------------------------------------------------ helpers */
 
-static long long
-now(void)
-{
-	return clock_ms();
-}
-
 static const char *
 ip_str(uint32_t a)
 {
@@ -445,7 +439,7 @@ write_status(void)
 		log_warn_sys("unable to write status file %s", status_path);
 	}
 	status_dirty = 0;
-	status_at = now() + STATUS_EVERY_MS;
+	status_at = clock_ms() + STATUS_EVERY_MS;
 }
 
 /* ------------------------------------------------------------ actions */
@@ -568,8 +562,8 @@ to_master(const char *why)
 		}
 	}
 	garp_burst();
-	garp_at = now() + GARP_DELAY_MS;
-	adver_at = now() + advert * 10;
+	garp_at = clock_ms() + GARP_DELAY_MS;
+	adver_at = clock_ms() + advert * 10;
 	down_at = 0;
 	master_ip = primary;
 	n_master++;
@@ -582,9 +576,9 @@ to_backup(const char *why)
 	if (state == ST_MASTER)
 		del_vips();
 	master_adver = (unsigned int)advert;
-	down_at = now() + vrrp_master_down_ms(prio, master_adver);
+	down_at = clock_ms() + vrrp_master_down_ms(prio, master_adver);
 	adver_at = garp_at = 0;
-	backup_since = now();
+	backup_since = clock_ms();
 	change_state(ST_BACKUP, why);
 }
 
@@ -638,7 +632,7 @@ wins_over_us(const struct vrrp_pkt *p)
 static void
 on_advert(const struct vrrp_pkt *p)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	n_rx++;
 	status_dirty = 1;
@@ -749,7 +743,7 @@ watch_close(void)
 static void
 watch_open(void)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	if (watch_fd >= 0 || t < watch_retry_at)
 		return;
@@ -787,7 +781,7 @@ watch_event(short revents)
 	watch_close();
 	log_debug("check connection closed by the DNS server: checking now");
 	if (!round_deadline) {
-		round_next = now();
+		round_next = clock_ms();
 	} else if (!dns_done) {
 		/* The query in flight may sit in a dying server's socket and
 		 * only time out: ask again, now refused at once. */
@@ -803,7 +797,7 @@ watch_event(short revents)
 static void
 round_start(void)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	round_next = t + check_interval;
 	round_deadline = t + check_timeout;
@@ -1071,17 +1065,18 @@ do_check(void)
 	if (check_addr == NULL)
 		check_addr = "127.0.0.1:53";
 	check_check_settings();
-	t0 = now();
+	t0 = clock_ms();
 	rc = dnscheck_once(&check_ss, check_sslen, check_name, check_type,
 	    check_timeout);
 	if (rc < 0) {
 		printf("fail server=%s error=%s ms=%lld\n", check_addr,
 		    errno == ETIMEDOUT ? "timeout" : strerror(errno),
-		    now() - t0);
+		    clock_ms() - t0);
 		return EXIT_NO;
 	}
 	printf("%s server=%s rcode=%s ms=%lld\n", dnscheck_rcode_ok(rc) ?
-	    "ok" : "fail", check_addr, dnscheck_rcode_name(rc), now() - t0);
+	    "ok" : "fail", check_addr, dnscheck_rcode_name(rc),
+	    clock_ms() - t0);
 	return dnscheck_rcode_ok(rc) ? 0 : EXIT_NO;
 }
 
@@ -1181,7 +1176,7 @@ run_timers(void)
 {
 	long long t, at;
 
-	t = now();
+	t = clock_ms();
 	if (adver_at && t >= adver_at) {
 		send_advert(prio);
 		adver_at = t + advert * 10;
@@ -1210,7 +1205,7 @@ run_timers(void)
 		next_deadline(&at, round_next);
 	if (status_dirty)
 		next_deadline(&at, status_at);
-	t = now();
+	t = clock_ms();
 	return at == 0 ? -1 : at <= t ? 0 : (int)(at - t);
 }
 
