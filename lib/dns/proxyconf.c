@@ -12,8 +12,6 @@
 #include "err.h"
 #include "proxyconf.h"
 
-typedef struct config_node node_t;
-
 /* Parsing context: where we are, for messages. */
 struct ctx {
 	const char	*file;
@@ -221,13 +219,13 @@ each_word(struct ctx *c, struct proxyconf *pc, const char *v,
 /* ---- YAML helpers ---- */
 
 static const char *
-scalar(const node_t *n)
+scalar(const struct config_node *n)
 {
 	return config_node_text(n);
 }
 
 static int
-is_kind(const node_t *n, int kind)
+is_kind(const struct config_node *n, int kind)
 {
 	return config_node_kind(n) == kind;
 }
@@ -256,14 +254,15 @@ join(char *dst, size_t size, const char *a, const char *sep, const char *b)
 }
 
 static void
-enter(struct ctx *c, const char *parent, const char *key, const node_t *n)
+enter(struct ctx *c, const char *parent, const char *key,
+    const struct config_node *n)
 {
 	join(c->key, sizeof(c->key), parent, ".", key);
 	c->line = config_node_line(n);
 }
 
 static int
-want_scalar(struct ctx *c, const node_t *n)
+want_scalar(struct ctx *c, const struct config_node *n)
 {
 	if (!is_kind(n, CONFIG_SCALAR))
 		return fail(c, "expected a single value");
@@ -272,10 +271,10 @@ want_scalar(struct ctx *c, const node_t *n)
 
 /* A list given as a sequence of scalars or as one comma-separated scalar. */
 static int
-each_item(struct ctx *c, struct proxyconf *pc, const node_t *n,
+each_item(struct ctx *c, struct proxyconf *pc, const struct config_node *n,
     int (*fn)(struct ctx *, struct proxyconf *, const char *))
 {
-	const node_t *e;
+	const struct config_node *e;
 	size_t i;
 
 	if (is_kind(n, CONFIG_SCALAR))
@@ -404,9 +403,10 @@ find_pool(const struct proxyconf *pc, const char *name)
 }
 
 static int
-parse_check(struct ctx *c, const node_t *n, struct proxyconf_check *ck)
+parse_check(struct ctx *c, const struct config_node *n,
+    struct proxyconf_check *ck)
 {
-	const node_t *v;
+	const struct config_node *v;
 	char parent[256];
 	const char *key;
 	size_t i;
@@ -498,11 +498,11 @@ inherit_check(struct proxyconf_check *dst, const struct proxyconf_check *src)
 }
 
 static int
-parse_backend(struct ctx *c, struct proxyconf *pc, int pool, const node_t *n,
-    const char *parent)
+parse_backend(struct ctx *c, struct proxyconf *pc, int pool,
+    const struct config_node *n, const char *parent)
 {
 	struct proxyconf_backend *b;
-	const node_t *v;
+	const struct config_node *v;
 	const char *key;
 	size_t i;
 
@@ -663,9 +663,10 @@ parse_cache_key(struct ctx *c, struct proxyconf_pool *pl, const char *key,
 
 /* A pool's cache: a boolean or a mapping. */
 static int
-parse_cache(struct ctx *c, struct proxyconf_pool *pl, const node_t *v)
+parse_cache(struct ctx *c, struct proxyconf_pool *pl,
+    const struct config_node *v)
 {
-	const node_t *cv;
+	const struct config_node *cv;
 	char cparent[256];
 	size_t i;
 
@@ -688,7 +689,7 @@ parse_cache(struct ctx *c, struct proxyconf_pool *pl, const node_t *v)
 /* The backends list of a pool. */
 static int
 parse_pool_backends(struct ctx *c, struct proxyconf *pc, int pool,
-    const node_t *v, const char *parent)
+    const struct config_node *v, const char *parent)
 {
 	char bparent[256], num[32];
 	size_t i;
@@ -709,10 +710,10 @@ parse_pool_backends(struct ctx *c, struct proxyconf *pc, int pool,
 
 static int
 parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
-    const node_t *n, const char *parent)
+    const struct config_node *n, const char *parent)
 {
 	struct proxyconf_pool *pl;
-	const node_t *v;
+	const struct config_node *v;
 	const char *key;
 	size_t first, i;
 	int pool = (int)pc->npools;
@@ -758,9 +759,9 @@ parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
 }
 
 static int
-parse_routes(struct ctx *c, struct proxyconf *pc, const node_t *n)
+parse_routes(struct ctx *c, struct proxyconf *pc, const struct config_node *n)
 {
-	const node_t *k, *v;
+	const struct config_node *k, *v;
 	struct proxyconf_route *r;
 	size_t cnt, i;
 	int len, pool;
@@ -857,9 +858,9 @@ proxyconf_find(const char *path)
 
 /* The scalar keys of dns_proxy.tcp, as tcp_<key> of set_top(). */
 static int
-parse_tcp(struct ctx *c, struct proxyconf *pc, const node_t *v)
+parse_tcp(struct ctx *c, struct proxyconf *pc, const struct config_node *v)
 {
-	const node_t *tv;
+	const struct config_node *tv;
 	char tk[128];
 	size_t i;
 	int rc;
@@ -881,13 +882,13 @@ parse_tcp(struct ctx *c, struct proxyconf *pc, const node_t *v)
 
 /* The parts of dns_proxy read after its other keys. */
 struct later {
-	const node_t	*pools, *routes, *dpool;
+	const struct config_node	*pools, *routes, *dpool;
 };
 
 /* One key of dns_proxy; pools, routes and default_pool go to later. */
 static int
 parse_key(struct ctx *c, struct proxyconf *pc, const char *key,
-    const node_t *v, struct later *l)
+    const struct config_node *v, struct later *l)
 {
 	int rc;
 
@@ -914,10 +915,11 @@ parse_key(struct ctx *c, struct proxyconf *pc, const char *key,
 }
 
 static int
-parse_pools(struct ctx *c, struct proxyconf *pc, const node_t *pools)
+parse_pools(struct ctx *c, struct proxyconf *pc,
+    const struct config_node *pools)
 {
 	char parent[256];
-	const node_t *k;
+	const struct config_node *k;
 	size_t i;
 
 	enter(c, "dns_proxy", "pools", pools);
@@ -937,7 +939,8 @@ parse_pools(struct ctx *c, struct proxyconf *pc, const node_t *pools)
 }
 
 static int
-parse_default_pool(struct ctx *c, struct proxyconf *pc, const node_t *dpool)
+parse_default_pool(struct ctx *c, struct proxyconf *pc,
+    const struct config_node *dpool)
 {
 	enter(c, "dns_proxy", "default_pool", dpool);
 	if (want_scalar(c, dpool) < 0)
@@ -956,8 +959,8 @@ struct load {
 
 /* The dns_proxy section, called by config.c while it reads the file. */
 static int
-parse_section(const node_t *sect, const char *file, struct config *cfg,
-    void *arg, char *err, size_t errlen)
+parse_section(const struct config_node *sect, const char *file,
+    struct config *cfg, void *arg, char *err, size_t errlen)
 {
 	struct load *ld = arg;
 	struct ctx *c = &ld->c;
