@@ -30,6 +30,7 @@
 
 #include <microhttpd.h>
 
+#include "appconf.h"
 #include "ready.h"
 #include "clock.h"
 #include "auth.h"
@@ -2343,6 +2344,7 @@ main(int argc, char *argv[])
 	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
 	log_set_level(level >= 0 ? level : cfg->log_level);
+	appconf_warn(&cfg->unknown);
 	if (cfg->app.auth_password[0] == '\0')
 		die(EXIT_USAGE, "no password configured: set app.auth_password"
 		    " in app.yml or DADNS_APP_AUTH_PASSWORD");

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appconf.h"
 #include "clock.h"
 #include "ready.h"
 #include "dnsmsg.h"
@@ -3032,6 +3033,7 @@ reload(void)
 		free(nc);
 		return;
 	}
+	appconf_warn(&nc->unknown);
 	w = conf->workers;
 	nc->workers = w;	/* fixed at start (-w or the first load) */
 	if (apply(nc, 0) < 0) {
@@ -3445,6 +3447,10 @@ main(int argc, char *argv[])
 		die(EXIT_TEMP, "out of memory");
 	if (proxyconf_load(cfg_path, pc, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
+	appconf_warn(&pc->unknown);
+	if (check && pc->unknown.n > 0)
+		die(EXIT_USAGE, "%s: %zu unknown key%s", cfg_path,
+		    pc->unknown.n, pc->unknown.n > 1 ? "s" : "");
 	if (wopt > 0)
 		pc->workers = (unsigned)wopt;
 	if (check) {

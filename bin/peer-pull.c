@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "appconf.h"
 #include "clock.h"
 #include "config.h"
 #include "io.h"
@@ -725,6 +726,7 @@ main(int argc, char *argv[])
 	if (config_load(cfg, cpath, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
 	log_set_level(level >= 0 ? level : cfg->log_level);
+	appconf_warn(&cfg->unknown);
 	for (i = 0; i < nonly; i++) {
 		for (j = 0; j < cfg->peer_sync.npeers; j++)
 			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)

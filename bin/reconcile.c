@@ -1400,9 +1400,6 @@ main(int argc, char *argv[])
 
 	if ((rc = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
-	if (cfg->nunknown > 0)
-		log_warn("ignored unknown setting %s%s", cfg->unknown,
-		    cfg->nunknown > 1 ? " (and more)" : "");
 	if (cfg->reconciliation.dry_run)
 		dry = 1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)

@@ -1,6 +1,7 @@
 /* vrrp-watch.c -- VRRPv3 speaker that holds a VIP while the local DNS answers */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "vrrp-watch [-v] [-d fd] [-i iface] [-r vrid] [-p priority] " \
+#define USAGE "vrrp-watch [-v] [-f app.yml] [-d fd] [-i iface] [-r vrid] " \
+	"[-p priority] " \
 	"[-a advert_cs] [-P] [-D preempt_delay_cs] [-V vip[/plen]]... " \
 	"[-2] [-A password] [-c addr[:port]] [-N name] [-t type] " \
 	"[-I interval_ms] [-W timeout_ms] [-F fall] [-R rise] [-x command] " \
@@ -22,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appconf.h"
+#include "config.h"
 #include "ready.h"
 #include "clock.h"
 #include "dnscheck.h"
@@ -44,7 +47,8 @@ struct vip {
 	int plen;
 };
 
-/* Settings, from the environment then the command line. */
+/* Settings: the vrrp: section of app.yml, then the environment, then the
+ * command line. */
 static const char *ifname;
 static int vrid;
 static int prio = 100;
@@ -117,6 +121,8 @@ help(void)
 	    "  check    ask the DNS check once; exit 0 healthy, 1 not\n"
 	    "  status   print the status file; exit 0 master, 1 not\n"
 	    "  -v            debug logging\n"
+	    "  -f FILE       app.yml with a vrrp: section; default"
+	    " $DADNS_CONFIG, else the usual places\n"
 	    "  -d FD         write a newline to FD when ready (s6)\n"
 	    "  -i IFACE      interface ($VRRP_INTERFACE)\n"
 	    "  -r VRID       virtual router id 1-255 ($VRRP_VRID)\n"
@@ -224,6 +230,51 @@ add_vip_list(const char *list)
 		add_vip(tok);
 }
 
+/* The vrrp: section of app.yml: what it sets replaces the built-in
+ * defaults (config.h: 0, "" and a preempt of -1 are "not set"). */
+static void
+read_file(const struct config_vrrp *f)
+{
+	if (f->interface[0] != '\0')
+		ifname = f->interface;
+	if (f->vrid != 0)
+		vrid = (int)f->vrid;
+	if (f->priority != 0)
+		prio = (int)f->priority;
+	if (f->advert != 0)
+		advert = (int)f->advert;
+	if (f->preempt != -1)
+		preempt = f->preempt;
+	preempt_delay = (int)f->preempt_delay;
+	if (f->version != 0)
+		version = (int)f->version;
+	if (f->auth_pass[0] != '\0')
+		set_pass(f->auth_pass);
+	if (f->vips[0] != '\0')
+		add_vip_list(f->vips);
+	if (f->check[0] != '\0')
+		check_addr = f->check;
+	if (f->check_name[0] != '\0')
+		check_name = f->check_name;
+	if (f->check_type[0] != '\0' &&
+	    (check_type = dnscheck_type(f->check_type)) < 0)
+		die(EXIT_USAGE, "invalid vrrp.check_type: %s", f->check_type);
+	if (f->check_interval != 0)
+		check_interval = (int)f->check_interval;
+	if (f->check_timeout != 0)
+		check_timeout = (int)f->check_timeout;
+	if (f->check_fall != 0)
+		check_fall = (int)f->check_fall;
+	if (f->check_rise != 0)
+		check_rise = (int)f->check_rise;
+	if (f->check_cmd[0] != '\0')
+		check_cmd = f->check_cmd;
+	if (f->notify[0] != '\0')
+		notify_cmd = f->notify;
+	if (f->status[0] != '\0')
+		status_path = f->status;
+}
+
 static void
 read_env(void)
 {
@@ -255,8 +306,11 @@ read_env(void)
 	}
 	if ((v = getenv("VRRP_AUTH_PASS")) != NULL && *v)
 		set_pass(v);
-	if ((v = getenv("VRRP_VIPS")) != NULL && *v)
+	if ((v = getenv("VRRP_VIPS")) != NULL && *v) {
+		/* The variable replaces the file's list. */
+		nvips = 0;
 		add_vip_list(v);
+	}
 	if ((v = getenv("VRRP_CHECK")) != NULL && *v)
 		check_addr = v;
 	if ((v = getenv("VRRP_CHECK_NAME")) != NULL && *v)
@@ -281,12 +335,6 @@ read_env(void)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static long long
-now(void)
-{
-	return clock_ms();
-}
 
 static const char *
 ip_str(uint32_t a)
@@ -391,7 +439,7 @@ write_status(void)
 		log_warn_sys("unable to write status file %s", status_path);
 	}
 	status_dirty = 0;
-	status_at = now() + STATUS_EVERY_MS;
+	status_at = clock_ms() + STATUS_EVERY_MS;
 }
 
 /* ------------------------------------------------------------ actions */
@@ -458,9 +506,8 @@ garp_burst(void)
 	for (i = 0; i < nvips; i++)
 		for (k = 0; k < GARP_REPEAT; k++) {
 			if (nlink_garp(nl, vips[i].addr) < 0) {
-				log_warn("unable to send gratuitous ARP for %s:"
-				    " %s", ip_str(vips[i].addr),
-				    strerror(errno));
+				log_warn_sys("unable to send gratuitous ARP for"
+				    " %s", ip_str(vips[i].addr));
 				break;
 			}
 			n_garp++;
@@ -515,8 +562,8 @@ to_master(const char *why)
 		}
 	}
 	garp_burst();
-	garp_at = now() + GARP_DELAY_MS;
-	adver_at = now() + advert * 10;
+	garp_at = clock_ms() + GARP_DELAY_MS;
+	adver_at = clock_ms() + advert * 10;
 	down_at = 0;
 	master_ip = primary;
 	n_master++;
@@ -529,9 +576,9 @@ to_backup(const char *why)
 	if (state == ST_MASTER)
 		del_vips();
 	master_adver = (unsigned int)advert;
-	down_at = now() + vrrp_master_down_ms(prio, master_adver);
+	down_at = clock_ms() + vrrp_master_down_ms(prio, master_adver);
 	adver_at = garp_at = 0;
-	backup_since = now();
+	backup_since = clock_ms();
 	change_state(ST_BACKUP, why);
 }
 
@@ -585,7 +632,7 @@ wins_over_us(const struct vrrp_pkt *p)
 static void
 on_advert(const struct vrrp_pkt *p)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	n_rx++;
 	status_dirty = 1;
@@ -696,7 +743,7 @@ watch_close(void)
 static void
 watch_open(void)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	if (watch_fd >= 0 || t < watch_retry_at)
 		return;
@@ -734,7 +781,7 @@ watch_event(short revents)
 	watch_close();
 	log_debug("check connection closed by the DNS server: checking now");
 	if (!round_deadline) {
-		round_next = now();
+		round_next = clock_ms();
 	} else if (!dns_done) {
 		/* The query in flight may sit in a dying server's socket and
 		 * only time out: ask again, now refused at once. */
@@ -750,7 +797,7 @@ watch_event(short revents)
 static void
 round_start(void)
 {
-	long long t = now();
+	long long t = clock_ms();
 
 	round_next = t + check_interval;
 	round_deadline = t + check_timeout;
@@ -1018,17 +1065,18 @@ do_check(void)
 	if (check_addr == NULL)
 		check_addr = "127.0.0.1:53";
 	check_check_settings();
-	t0 = now();
+	t0 = clock_ms();
 	rc = dnscheck_once(&check_ss, check_sslen, check_name, check_type,
 	    check_timeout);
 	if (rc < 0) {
 		printf("fail server=%s error=%s ms=%lld\n", check_addr,
 		    errno == ETIMEDOUT ? "timeout" : strerror(errno),
-		    now() - t0);
+		    clock_ms() - t0);
 		return EXIT_NO;
 	}
 	printf("%s server=%s rcode=%s ms=%lld\n", dnscheck_rcode_ok(rc) ?
-	    "ok" : "fail", check_addr, dnscheck_rcode_name(rc), now() - t0);
+	    "ok" : "fail", check_addr, dnscheck_rcode_name(rc),
+	    clock_ms() - t0);
 	return dnscheck_rcode_ok(rc) ? 0 : EXIT_NO;
 }
 
@@ -1077,13 +1125,12 @@ next_deadline(long long *at, long long t)
 		*at = t;
 }
 
-static int
-do_run(void)
+/* Settings checked, signals caught, sockets open, stale VIPs gone, the
+ * status written and readiness notified. */
+static void
+run_start(void)
 {
-	struct pollfd pfd[4];
-	int wi;
-	long long t, at;
-	int i, n, timeout;
+	int i, rc;
 
 	check_settings();
 	if (checks_configured())
@@ -1102,8 +1149,7 @@ do_run(void)
 	/* A VIP left behind by a crashed predecessor would answer beside
 	 * the real master: remove it before anything else. */
 	for (i = 0; i < nvips; i++) {
-		int rc = nlink_del(nl, vips[i].addr, vips[i].plen);
-
+		rc = nlink_del(nl, vips[i].addr, vips[i].plen);
 		if (rc < 0)
 			die_sys(EXIT_TEMP, "unable to remove stale VIP %s from"
 			    " %s (needs CAP_NET_ADMIN)", ip_str(vips[i].addr),
@@ -1121,7 +1167,71 @@ do_run(void)
 	write_status();
 	if (ready_notify(ready_fd) == -1)
 		log_warn_sys("unable to notify readiness");
+}
 
+/* Run the timers that are due. Returns the poll timeout until the next
+ * one, -1 for none. */
+static int
+run_timers(void)
+{
+	long long t, at;
+
+	t = clock_ms();
+	if (adver_at && t >= adver_at) {
+		send_advert(prio);
+		adver_at = t + advert * 10;
+	}
+	if (garp_at && t >= garp_at) {
+		garp_burst();
+		garp_at = 0;
+	}
+	if (down_at && t >= down_at) {
+		down_at = 0;
+		to_master("master-down-timer");
+	}
+	if (round_deadline && t >= round_deadline)
+		round_timeout();
+	if (checks_configured() && !round_deadline && t >= round_next)
+		round_start();
+	if (status_dirty && t >= status_at)
+		write_status();
+
+	at = 0;
+	next_deadline(&at, adver_at);
+	next_deadline(&at, garp_at);
+	next_deadline(&at, down_at);
+	next_deadline(&at, round_deadline);
+	if (checks_configured() && !round_deadline)
+		next_deadline(&at, round_next);
+	if (status_dirty)
+		next_deadline(&at, status_at);
+	t = clock_ms();
+	return at == 0 ? -1 : at <= t ? 0 : (int)(at - t);
+}
+
+/* The signals the self-pipe carries. */
+static void
+read_signals(void)
+{
+	unsigned char c;
+
+	while (read(sigpipe[0], &c, 1) == 1) {
+		if (c == SIGCHLD)
+			reap();
+		else if (c == SIGHUP)
+			write_status();
+		else
+			shutdown_now();
+	}
+}
+
+static int
+do_run(void)
+{
+	struct pollfd pfd[4];
+	int n, wi, timeout;
+
+	run_start();
 	if (checks_configured())
 		round_start();	/* Initialize waits for the first round */
 	else {
@@ -1130,38 +1240,7 @@ do_run(void)
 	}
 
 	for (;;) {
-		t = now();
-		if (adver_at && t >= adver_at) {
-			send_advert(prio);
-			adver_at = t + advert * 10;
-		}
-		if (garp_at && t >= garp_at) {
-			garp_burst();
-			garp_at = 0;
-		}
-		if (down_at && t >= down_at) {
-			down_at = 0;
-			to_master("master-down-timer");
-		}
-		if (round_deadline && t >= round_deadline)
-			round_timeout();
-		if (checks_configured() && !round_deadline && t >= round_next)
-			round_start();
-		if (status_dirty && t >= status_at)
-			write_status();
-
-		at = 0;
-		next_deadline(&at, adver_at);
-		next_deadline(&at, garp_at);
-		next_deadline(&at, down_at);
-		next_deadline(&at, round_deadline);
-		if (checks_configured() && !round_deadline)
-			next_deadline(&at, round_next);
-		if (status_dirty)
-			next_deadline(&at, status_at);
-		t = now();
-		timeout = at == 0 ? -1 : at <= t ? 0 : (int)(at - t);
-
+		timeout = run_timers();
 		n = 0;
 		pfd[n].fd = sigpipe[0];
 		pfd[n++].events = POLLIN;
@@ -1190,121 +1269,134 @@ do_run(void)
 			read_dns();
 		if (wi >= 0 && pfd[wi].revents)
 			watch_event(pfd[wi].revents);
-		if (pfd[0].revents) {
-			unsigned char c;
+		if (pfd[0].revents)
+			read_signals();
+	}
+}
 
-			while (read(sigpipe[0], &c, 1) == 1) {
-				if (c == SIGCHLD)
-					reap();
-				else if (c == SIGHUP)
-					write_status();
-				else
-					shutdown_now();
-			}
-		}
+/* One option of the command line, applied after the file and the
+ * environment, which it overrides. */
+static void
+apply_option(int c, char *arg, int *vip_opt)
+{
+	char err[128];
+
+	switch (c) {
+	case '2':
+		version = 2;
+		break;
+	case 'A':
+		set_pass(arg);
+		break;
+	case 'D':
+		preempt_delay = (int)num("preempt delay", arg, 0, 100000);
+		break;
+	case 'F':
+		check_fall = (int)num("fall", arg, 1, 1000);
+		break;
+	case 'I':
+		check_interval = (int)num("check interval", arg, 10, 600000);
+		break;
+	case 'N':
+		check_name = arg;
+		break;
+	case 'P':
+		preempt = 0;
+		break;
+	case 'R':
+		check_rise = (int)num("rise", arg, 1, 1000);
+		break;
+	case 'V':
+		/* The command line replaces $VRRP_VIPS and the file's. */
+		if (!*vip_opt)
+			nvips = 0;
+		*vip_opt = 1;
+		add_vip(arg);
+		break;
+	case 'W':
+		check_timeout = (int)num("check timeout", arg, 1, 600000);
+		break;
+	case 'a':
+		advert = (int)num("advert interval", arg, 1, 4095);
+		break;
+	case 'c':
+		check_addr = arg;
+		break;
+	case 'd':
+		if ((ready_fd = ready_fd_parse(arg, err, sizeof(err))) < 0)
+			die(EXIT_USAGE, "%s", err);
+		break;
+	case 'i':
+		ifname = arg;
+		break;
+	case 'n':
+		notify_cmd = arg;
+		break;
+	case 'p':
+		prio = (int)num("priority", arg, 1, 255);
+		break;
+	case 'r':
+		vrid = (int)num("VRID", arg, 1, 255);
+		break;
+	case 's':
+		status_path = arg;
+		break;
+	case 't':
+		if ((check_type = dnscheck_type(arg)) < 0)
+			die(EXIT_USAGE, "invalid check type: %s", arg);
+		break;
+	case 'v':
+		log_set_level(LOG_DEBUG);
+		break;
+	case 'x':
+		check_cmd = arg;
+		break;
 	}
 }
 
 int
 main(int argc, char *argv[])
 {
-	int c, vip_opt = 0;
-	char err[128];
+	struct config *cfg;
+	struct { int c; char *arg; } *opts;
+	const char *cpath = NULL;
+	char err[1024];
+	int c, i, n = 0, rc, vip_opt = 0;
 
 	log_init("vrrp-watch");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
-	read_env();
-	while ((c = getopt(argc, argv, "2A:D:F:I:N:PR:V:W:a:c:d:hi:n:p:r:s:t:"
-	    "vx:")) != -1) {
-		switch (c) {
-		case '2':
-			version = 2;
-			break;
-		case 'A':
-			set_pass(optarg);
-			break;
-		case 'D':
-			preempt_delay = (int)num("preempt delay", optarg, 0,
-			    100000);
-			break;
-		case 'F':
-			check_fall = (int)num("fall", optarg, 1, 1000);
-			break;
-		case 'I':
-			check_interval = (int)num("check interval", optarg, 10,
-			    600000);
-			break;
-		case 'N':
-			check_name = optarg;
-			break;
-		case 'P':
-			preempt = 0;
-			break;
-		case 'R':
-			check_rise = (int)num("rise", optarg, 1, 1000);
-			break;
-		case 'V':
-			/* The command line replaces $VRRP_VIPS. */
-			if (!vip_opt)
-				nvips = 0;
-			vip_opt = 1;
-			add_vip(optarg);
-			break;
-		case 'W':
-			check_timeout = (int)num("check timeout", optarg, 1,
-			    600000);
-			break;
-		case 'a':
-			advert = (int)num("advert interval", optarg, 1, 4095);
-			break;
-		case 'c':
-			check_addr = optarg;
-			break;
-		case 'd':
-			if ((ready_fd = ready_fd_parse(optarg, err,
-			    sizeof(err))) < 0)
-				die(EXIT_USAGE, "%s", err);
-			break;
-		case 'h':
+	if ((opts = calloc((size_t)argc, sizeof(*opts))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	while ((c = getopt(argc, argv, "2A:D:F:I:N:PR:V:W:a:c:d:f:hi:n:p:r:"
+	    "s:t:vx:")) != -1) {
+		if (c == 'h') {
 			help();
 			return 0;
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'n':
-			notify_cmd = optarg;
-			break;
-		case 'p':
-			prio = (int)num("priority", optarg, 1, 255);
-			break;
-		case 'r':
-			vrid = (int)num("VRID", optarg, 1, 255);
-			break;
-		case 's':
-			status_path = optarg;
-			break;
-		case 't':
-			if ((check_type = dnscheck_type(optarg)) < 0)
-				die(EXIT_USAGE, "invalid check type: %s",
-				    optarg);
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'x':
-			check_cmd = optarg;
-			break;
-		default:
+		}
+		if (c == '?' || c == ':')
 			die_usage(USAGE);
+		if (c == 'f')
+			cpath = optarg;
+		else {
+			opts[n].c = c;
+			opts[n++].arg = optarg;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
 		die_usage(USAGE);
+	/* Built-in defaults < app.yml < VRRP_* < options. */
+	if ((rc = appconf_load(&cfg, cpath, -1, err, sizeof(err))) != 0)
+		die(rc, "%s", err);
+	read_file(&cfg->vrrp);
+	read_env();
+	for (i = 0; i < n; i++)
+		apply_option(opts[i].c, opts[i].arg, &vip_opt);
+	free(opts);
 	if (strcmp(argv[0], "run") == 0)
 		return do_run();
 	if (strcmp(argv[0], "check") == 0)

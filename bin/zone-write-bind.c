@@ -690,9 +690,6 @@ main(int argc, char *argv[])
 
 	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
 		die(n, "%s", err);
-	if (cfg->nunknown > 0)
-		log_warn("ignored unknown setting %s%s", cfg->unknown,
-		    cfg->nunknown > 1 ? " (and more)" : "");
 
 	memset(&b, 0, sizeof(b));
 	if ((b.be = writer_backend(cfg, BACKEND_BIND, "bind", bname, err,

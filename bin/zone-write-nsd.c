@@ -503,9 +503,6 @@ main(int argc, char *argv[])
 
 	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
 		die(n, "%s", err);
-	if (cfg->nunknown > 0)
-		log_warn("ignored unknown setting %s%s", cfg->unknown,
-		    cfg->nunknown > 1 ? " (and more)" : "");
 
 	memset(&nsd, 0, sizeof(nsd));
 	if ((nsd.be = writer_backend(cfg, BACKEND_NSD, "nsd", bname, err,

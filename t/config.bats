@@ -205,7 +205,7 @@ no_system_config() {
 	assert_success
 	assert_line "app.listen_port=2222"
 	assert_line "nunknown=2"
-	assert_line "unknown=app.yml:3: app.listen_prot"
+	assert_line "unknown=app.yml:3: unknown key app.listen_prot ignored"
 }
 
 @test "config: searches ./app.yml, ./app.yaml, ./config/app.yml, ./config/app.yaml in that order" {
@@ -889,4 +889,199 @@ no_system_config() {
 	cfg -c e.yml
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"dns.backends.coredns_dc1.tls"* ]]
+}
+
+# typo_file: app.yml with one typo key in each section.
+typo_file() {
+	write app.yml <<-'EOF'
+	app:
+	  auth_username: x
+	  listen_prot: 2223
+	dns:
+	  backends:
+	    nsd:
+	      enabled: false
+	      zone_dir: /nowhere
+	vrrp:
+	  prio: 3
+	dns_proxy:
+	  listen: 127.0.0.1:5353
+	  qps_limt: 3
+	  pools:
+	    auth:
+	      backends: ["127.0.0.1:53"]
+	EOF
+}
+
+# warned PROGRAM: each typo of the common sections was a warning line.
+warned() {
+	[[ $stderr == *"$1: warning: app.yml:3: unknown key app.listen_prot ignored"* ]]
+	[[ $stderr == *"$1: warning: app.yml:8: unknown key dns.backends.nsd.zone_dir ignored"* ]]
+	[[ $stderr == *"$1: warning: app.yml:10: unknown key vrrp.prio ignored"* ]]
+}
+
+@test "config: an unknown key is one warning line from da-receive, with the same rule everywhere" {
+	typo_file
+	run --separate-stderr env -i PATH="$PATH" da-receive -c app.yml
+	[ "$status" -eq 100 ]
+	warned da-receive
+	[[ $stderr == *"da-receive: fatal: no password configured"* ]]
+	# dns_proxy: keys are dns-proxy's to know
+	[[ $stderr != *"qps_limt"* ]]
+}
+
+@test "config: an unknown key is one warning line from a writer" {
+	typo_file
+	run --separate-stderr env -i PATH="$PATH" zone-write-nsd -c app.yml delete example.com
+	[ "$status" -eq 100 ]
+	warned zone-write-nsd
+	[[ $stderr == *"zone-write-nsd: fatal: no enabled nsd backend"* ]]
+	[ "$(grep -c 'warning: .*unknown key' <<<"$stderr")" -eq 3 ]
+}
+
+@test "config: an unknown key is a warning from vrrp-watch, fatal only for dns-proxy -n" {
+	typo_file
+	run --separate-stderr env -i PATH="$PATH" vrrp-watch -f app.yml -c 127.0.0.1:1 -W 200 check
+	[ "$status" -eq 1 ]
+	warned vrrp-watch
+	run --separate-stderr env -i PATH="$PATH" dns-proxy -n -c app.yml
+	[ "$status" -eq 100 ]
+	warned dns-proxy
+	[[ $stderr == *"dns-proxy: warning: app.yml:13: unknown key dns_proxy.qps_limt ignored"* ]]
+	[[ $stderr == *"dns-proxy: fatal: app.yml: 4 unknown keys"* ]]
+	sed -i -e '/listen_prot/d' -e '/zone_dir/d' -e '/prio:/d' -e '/qps_limt/d' app.yml
+	run --separate-stderr env -i PATH="$PATH" dns-proxy -n -c app.yml
+	assert_success
+	[[ $output == *"ok: listen=1 pools=1 backends=1"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "config: more unknown keys than are named are counted in one line" {
+	{
+		echo "app:"
+		for i in 1 2 3 4 5 6 7 8 9 10; do echo "  typo$i: 1"; done
+	} >app.yml
+	run --separate-stderr env -i PATH="$PATH" zone-write-nsd -c app.yml delete example.com
+	[ "$(grep -c 'unknown key app.typo' <<<"$stderr")" -eq 8 ]
+	[[ $stderr == *"zone-write-nsd: warning: 2 more unknown keys ignored"* ]]
+	cfg -c app.yml
+	assert_success
+	assert_line "nunknown=10"
+}
+
+@test "config: dns_proxy: is read through the same search path, app.yaml included" {
+	no_system_config
+	mkdir config
+	cat >config/app.yaml <<-'EOF'
+	dns_proxy:
+	  listen: 127.0.0.1:5353
+	  pools:
+	    auth:
+	      backends: ["127.0.0.1:53"]
+	EOF
+	run --separate-stderr env -i PATH="$PATH" dns-proxy -n
+	assert_success
+	[[ $output == "./config/app.yaml: ok: listen=1 pools=1 backends=1"* ]]
+	# the file's other sections are checked too
+	printf 'app:\n  listen_port: abc\n' >>config/app.yaml
+	run --separate-stderr env -i PATH="$PATH" dns-proxy -n
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"./config/app.yaml:7: app.listen_port: not a number: \"abc\""* ]]
+	# and a file over 1 MiB is refused, as for every program
+	head -c 1100000 /dev/zero | tr '\0' '#' >big.yml
+	run --separate-stderr env -i PATH="$PATH" dns-proxy -n -c big.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"big.yml: larger than 1 MiB"* ]]
+}
+
+@test "config: DADNS_DNS_PROXY_* and DADNS.DNS_PROXY.* override dns_proxy: keys" {
+	write app.yml <<-'EOF'
+	dns_proxy:
+	  listen: 127.0.0.1:5353
+	  workers: 2
+	  pools:
+	    auth:
+	      backends: ["127.0.0.1:53"]
+	EOF
+	run --separate-stderr env -i PATH="$PATH" DADNS_DNS_PROXY_WORKERS=3 dns-proxy -n -c app.yml
+	assert_success
+	[[ $output == *"workers=3"* ]]
+	run --separate-stderr env -i PATH="$PATH" DADNS.DNS_PROXY.WORKERS=4 dns-proxy -n -c app.yml
+	assert_success
+	[[ $output == *"workers=4"* ]]
+	run --separate-stderr env -i PATH="$PATH" DADNS_DNS_PROXY_WORKERS=99 dns-proxy -n -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"DADNS_DNS_PROXY_WORKERS: 99 is out of range 1..64"* ]]
+}
+
+@test "config: the vrrp: section is checked, naming file, line and key" {
+	write app.yml <<-'EOF'
+	vrrp:
+	  interface: eth0
+	  vrid: 51
+	  priority: 300
+	EOF
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	assert_equal "$stderr" "config: fatal: app.yml:4: vrrp.priority: out of range (1-255): 300"
+	printf 'vrrp:\n  vips: [10.0.0.1, 224.0.0.18]\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *'app.yml:2: vrrp.vips: not an IPv4 address[/LEN]: "224.0.0.18"'* ]]
+	printf 'vrrp:\n  vips: 10.0.0.1/24 10.0.0.1\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *'app.yml:2: vrrp.vips: duplicate VIP "10.0.0.1"'* ]]
+	printf 'vrrp:\n  vips: 10.0.0.1/33\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	printf 'vrrp:\n  preempt: maybe\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"app.yml:2: vrrp.preempt: not a boolean"* ]]
+	printf 'vrrp:\n  check: localhost:53\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"app.yml:2: vrrp.check: not ADDR, ADDR:PORT or ADDR@PORT"* ]]
+	printf 'vrrp:\n  auth_pass_file: missing.txt\n' >app.yml
+	cfg -c app.yml
+	[ "$status" -eq 100 ]
+	[[ $stderr == *'app.yml:2: vrrp.auth_pass_file: "missing.txt": No such file or directory'* ]]
+	printf 'vrrp:\n  check_type: NOPE\n  check: 127.0.0.1:1\n' >app.yml
+	run --separate-stderr env -i PATH="$PATH" vrrp-watch -f app.yml check
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"invalid vrrp.check_type: NOPE"* ]]
+}
+
+@test "config: a whole vrrp: section loads, VIPs as a list or a string, with no DADNS_VRRP_* variables" {
+	write app.yml <<-'EOF'
+	vrrp:
+	  interface: eth0
+	  vrid: 51
+	  priority: 150
+	  advert: 100
+	  preempt: false
+	  preempt_delay: 500
+	  vips: [10.0.0.1, 10.0.0.2/24]
+	  version: 2
+	  auth_pass: s3cr3tpw
+	  check: "[::1]:5300"
+	  check_name: example.com
+	  check_type: A
+	  check_interval: 200
+	  check_timeout: 100
+	  check_fall: 2
+	  check_rise: 3
+	  check_cmd: "true"
+	  notify: "logger vrrp"
+	  status: /run/vrrp-watch.status
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "nunknown=0"
+	cfg DADNS_VRRP_PRIORITY=999 -c app.yml
+	assert_success
+	printf 'vrrp:\n  vips: "10.0.0.1, 10.0.0.2/24"\n' >app.yml
+	cfg -c app.yml
+	assert_success
 }

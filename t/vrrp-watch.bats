@@ -503,3 +503,72 @@ interop() {
 	command -v keepalived >/dev/null || skip "needs keepalived"
 	interop backup 2
 }
+
+# vw_file NODE FILE ARGS...: vrrp-watch in NODE with only -f FILE and ARGS.
+vw_file() {
+	local n=$1 f=$2
+	shift 2
+	ip netns exec "$L$n" vrrp-watch -f "$f" "$@" run </dev/null \
+	    2>>"$D/$n.log" &
+	PIDS+=($!)
+	echo $! >"$D/vw-$n.pid"
+}
+
+@test "vrrp-watch: a vrrp: section alone brings a node up as master, an option overrides it" {
+	lab_up
+	dns_start a
+	dns_start b
+	for n in a b; do
+		cat >"$D/app-$n.yml" <<-EOF
+		vrrp:
+		  interface: eth0
+		  vrid: 51
+		  priority: 150
+		  advert: 20
+		  vips: [$VIP/24]
+		  check: 127.0.0.1:5300
+		  check_interval: 100
+		  status: $D/$n.status
+		EOF
+	done
+	vw_file a "$D/app-a.yml"
+	vw_file b "$D/app-b.yml" -p 100
+	wait_for 5 has_vip a
+	wait_for 5 state_is b BACKUP
+	sleep 0.5
+	has_vip a
+	no_vip b
+	state_is a MASTER
+	[ "$(counter a priority)" = 150 ]
+	[ "$(counter a advert_cs)" = 20 ]
+	[ "$(counter b priority)" = 100 ]
+	[ "$(counter b master)" = 10.99.0.11 ]
+	run ! grep -q warning "$D/a.log"
+}
+
+@test "vrrp-watch: app.yml < VRRP_* < options; the file is found as every program finds it" {
+	cat >"$D/app.yml" <<-EOF
+	vrrp:
+	  check: 127.0.0.1:1
+	  check_timeout: 200
+	EOF
+	run --separate-stderr vrrp-watch -f "$D/app.yml" check
+	[ "$status" -eq 1 ]
+	[[ "$output" == "fail server=127.0.0.1:1 "* ]]
+	VRRP_CHECK=127.0.0.1:2 run --separate-stderr vrrp-watch -f "$D/app.yml" check
+	[ "$status" -eq 1 ]
+	[[ "$output" == "fail server=127.0.0.1:2 "* ]]
+	VRRP_CHECK=127.0.0.1:2 run --separate-stderr vrrp-watch -f "$D/app.yml" -c 127.0.0.1:3 check
+	[ "$status" -eq 1 ]
+	[[ "$output" == "fail server=127.0.0.1:3 "* ]]
+	# found on the search path like every program's
+	[ ! -e /etc/directdnsonly/app.yml ] && [ ! -e /etc/directdnsonly/app.yaml ] ||
+	    skip "/etc/directdnsonly has an app.yml"
+	cd "$D"
+	run --separate-stderr env -u DADNS_CONFIG vrrp-watch check
+	[ "$status" -eq 1 ]
+	[[ "$output" == "fail server=127.0.0.1:1 "* ]]
+	run --separate-stderr vrrp-watch -f "$D/missing.yml" check
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"$D/missing.yml: No such file or directory"* ]]
+}

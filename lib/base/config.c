@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "err.h"
 #include "netaddr.h"
 #include "log.h"
 
@@ -88,6 +89,10 @@ struct ld {
 	unsigned long	 bline[CONFIG_BACKENDS_MAX];
 	unsigned long	 pline[CONFIG_PEERS_MAX];
 	unsigned long	 sline[CONFIG_SERVERS_MAX];
+	const char	*section;	/* read by another module, or NULL */
+	config_section_fn section_fn;
+	void		*section_arg;
+	int		 section_seen;
 };
 
 enum ftype {
@@ -102,10 +107,12 @@ enum ftype {
 	T_VERIFY,	/* "", an address as netaddr_parse() reads it */
 	T_BTYPE,	/* enum backend_type */
 	T_DSTYPE,	/* datastore.type: sqlite only, stored nowhere */
-	T_URL		/* http:// or https:// URL */
+	T_URL,		/* http:// or https:// URL */
+	T_VIPS		/* IPv4 addresses with an optional /LEN, a list */
 };
 
 #define F_SECRET	0x1	/* a <key>_file sibling may hold the value */
+#define F_NOENV		0x2	/* VRRP_* variables, no DADNS_* */
 
 struct field {
 	const char	*name;
@@ -182,6 +189,29 @@ static const struct field keys[] = {
 	{ "reconciliation.verify_ssl", T_BOOL, C(reconciliation.verify_ssl), 0,
 	    0, 0 },
 	{ "reconciliation.ipp", T_UINT, C(reconciliation.ipp), 1, 100000, 0 },
+	{ "vrrp.interface", T_STR, C(vrrp.interface), 0, 0, F_NOENV },
+	{ "vrrp.vrid", T_UINT, C(vrrp.vrid), 1, 255, F_NOENV },
+	{ "vrrp.priority", T_UINT, C(vrrp.priority), 1, 255, F_NOENV },
+	{ "vrrp.advert", T_UINT, C(vrrp.advert), 1, 4095, F_NOENV },
+	{ "vrrp.preempt", T_BOOL, C(vrrp.preempt), 0, 0, F_NOENV },
+	{ "vrrp.preempt_delay", T_UINT, C(vrrp.preempt_delay), 0, 100000,
+	    F_NOENV },
+	{ "vrrp.vips", T_VIPS, C(vrrp.vips), 0, 0, F_NOENV },
+	{ "vrrp.version", T_UINT, C(vrrp.version), 2, 3, F_NOENV },
+	{ "vrrp.auth_pass", T_STR, C(vrrp.auth_pass), 0, 0,
+	    F_SECRET | F_NOENV },
+	{ "vrrp.check", T_VERIFY, C(vrrp.check), 0, 0, F_NOENV },
+	{ "vrrp.check_name", T_STR, C(vrrp.check_name), 0, 0, F_NOENV },
+	{ "vrrp.check_type", T_STR, C(vrrp.check_type), 0, 0, F_NOENV },
+	{ "vrrp.check_interval", T_UINT, C(vrrp.check_interval), 10, 600000,
+	    F_NOENV },
+	{ "vrrp.check_timeout", T_UINT, C(vrrp.check_timeout), 1, 600000,
+	    F_NOENV },
+	{ "vrrp.check_fall", T_UINT, C(vrrp.check_fall), 1, 1000, F_NOENV },
+	{ "vrrp.check_rise", T_UINT, C(vrrp.check_rise), 1, 1000, F_NOENV },
+	{ "vrrp.check_cmd", T_STR, C(vrrp.check_cmd), 0, 0, F_NOENV },
+	{ "vrrp.notify", T_STR, C(vrrp.notify), 0, 0, F_NOENV },
+	{ "vrrp.status", T_STR, C(vrrp.status), 0, 0, F_NOENV },
 };
 
 /* The fields of dns.backends.<name>; the index is the bit in ld.bmask. */
@@ -235,8 +265,11 @@ static const struct field sfields[] = {
 };
 
 static const char *sections[] = {
-	"app", "datastore", "dns", "peer_sync", "reconciliation"
+	"app", "datastore", "dns", "peer_sync", "reconciliation", "vrrp"
 };
+
+/* Sections other modules read (proxyconf.c): known, not walked here. */
+static const char *foreign[] = { "dns_proxy" };
 
 /* directdnsonly's keys that do nothing; accepted and ignored. */
 static const char *dead[] = {
@@ -320,16 +353,15 @@ show(char *buf, size_t size, const char *s, size_t len)
 	return buf;
 }
 
-/* Count a key nobody reads, keeping the first for the programs to log. */
-static void __attribute__((format(printf, 2, 3)))
-unknown(struct ld *ld, const char *fmt, ...)
+void
+config_unknown_add(struct config_unknown *u, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ld->cfg->nunknown++ > 0)
+	if (u->n++ >= CONFIG_UNKNOWN_MAX)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(ld->cfg->unknown, sizeof(ld->cfg->unknown), fmt, ap);
+	vsnprintf(u->line[u->n - 1], sizeof(u->line[0]), fmt, ap);
 	va_end(ap);
 }
 
@@ -448,48 +480,161 @@ url_len(const char *s, size_t len)
 	return len;
 }
 
-/* Check value v (len bytes, NUL-terminated) against field f and store it
- * at base. Returns 0, or -1 with a message naming src and key. */
+/* Copy the checked text v (len bytes) into the string field at p. */
 static int
-set_field(struct ld *ld, const struct src *src, const char *key,
-    const struct field *f, void *base, const char *v, size_t len)
+put_text(char *p, const char *v, size_t len)
 {
-	char *p = (char *)base + f->off;
-	char q[160], word[16];
-	unsigned long long u;
-	size_t i;
-	int b, r;
+	memcpy(p, v, len);
+	p[len] = '\0';
+	return 0;
+}
 
-	if (memchr(v, '\0', len) != NULL)
-		return bad(ld, src, key, "contains a NUL byte");
-	for (i = 0; i < len; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return bad(ld, src, key,
-			    "contains a control character");
-	switch (f->type) {
-	case T_STR:
-		if (len >= f->size)
+/* One VIP, "A.B.C.D" or "A.B.C.D/LEN": unicast, not 0.0.0.0. */
+static int
+vip_ok(const char *s, size_t len, char *addr, size_t size)
+{
+	unsigned long long plen;
+	const char *slash;
+	struct in_addr a;
+	size_t alen;
+
+	slash = memchr(s, '/', len);
+	alen = slash != NULL ? (size_t)(slash - s) : len;
+	if (alen >= size)
+		return 0;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (slash != NULL && (parse_uint(slash + 1, len - alen - 1,
+	    &plen) != 0 || plen < 1 || plen > 32))
+		return 0;
+	return inet_pton(AF_INET, addr, &a) == 1 && a.s_addr != 0 &&
+	    !IN_MULTICAST(ntohl(a.s_addr));
+}
+
+/* VIPs separated by spaces or commas: each valid, none twice, at most
+ * CONFIG_VIPS_MAX. Stored separated by single spaces. */
+static int
+set_vips(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, char *p, const char *v, size_t len)
+{
+	char seen[CONFIG_VIPS_MAX][INET_ADDRSTRLEN], q[160];
+	size_t i = 0, w, n = 0, o = 0, k;
+
+	for (;;) {
+		while (i < len && (v[i] == ' ' || v[i] == ','))
+			i++;
+		if (i == len)
+			break;
+		for (w = i; w < len && v[w] != ' ' && v[w] != ','; w++)
+			;
+		if (!vip_ok(v + i, w - i, seen[n < CONFIG_VIPS_MAX ? n : 0],
+		    sizeof(seen[0])))
+			return bad(ld, src, key, "not an IPv4 address[/LEN]: "
+			    "%s", show(q, sizeof(q), v + i, w - i));
+		if (n == CONFIG_VIPS_MAX)
+			return bad(ld, src, key, "too many VIPs (at most %d)",
+			    CONFIG_VIPS_MAX);
+		for (k = 0; k < n; k++)
+			if (strcmp(seen[k], seen[n]) == 0)
+				return bad(ld, src, key, "duplicate VIP %s",
+				    show(q, sizeof(q), v + i, w - i));
+		if (o + (w - i) + 2 > f->size)
 			return bad(ld, src, key, "too long (at most %zu bytes)",
 			    f->size - 1);
-		memcpy(p, v, len);
-		p[len] = '\0';
-		return 0;
+		if (n++ > 0)
+			p[o++] = ' ';
+		memcpy(p + o, v + i, w - i);
+		o += w - i;
+		i = w;
+	}
+	p[o] = '\0';
+	return 0;
+}
+
+/* The field types stored as text: check v and copy it. */
+static int
+set_text(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, char *p, const char *v, size_t len)
+{
+	char q[160];
+	size_t i;
+
+	switch (f->type) {
 	case T_NAME:
 		if (!name_ok(v, len))
 			return bad(ld, src, key,
 			    "invalid name: %s (1-63 of a-z 0-9 _ -)",
 			    show(q, sizeof(q), v, len));
-		memcpy(p, v, len);
-		p[len] = '\0';
-		return 0;
+		return put_text(p, v, len);
 	case T_IDENT:
 		if (!ident_ok(v, len))
 			return bad(ld, src, key,
 			    "invalid table name: %s (1-63 of A-Z a-z 0-9 _)",
 			    show(q, sizeof(q), v, len));
-		memcpy(p, v, len);
-		p[len] = '\0';
-		return 0;
+		return put_text(p, v, len);
+	case T_ADDR:
+		if (len >= f->size || !addr_ok(v))
+			return bad(ld, src, key,
+			    "not a numeric IPv4 or IPv6 address: %s",
+			    show(q, sizeof(q), v, len));
+		return put_text(p, v, len);
+	case T_VERIFY:
+		if (len >= f->size || !verify_ok(v, len))
+			return bad(ld, src, key, "not ADDR, ADDR:PORT or "
+			    "ADDR@PORT (numeric address, port 1-65535): %s",
+			    show(q, sizeof(q), v, len));
+		return put_text(p, v, len);
+	case T_URL:
+		if ((i = url_len(v, len)) == 0)
+			return bad(ld, src, key, "not an http:// or https:// "
+			    "URL: %s", show(q, sizeof(q), v, len));
+		if (i >= f->size)
+			return bad(ld, src, key, "too long (at most %zu bytes)",
+			    f->size - 1);
+		return put_text(p, v, i);
+	case T_VIPS:
+		return set_vips(ld, src, key, f, p, v, len);
+	default:
+		if (len >= f->size)
+			return bad(ld, src, key, "too long (at most %zu bytes)",
+			    f->size - 1);
+		return put_text(p, v, len);
+	}
+}
+
+/* T_LEVEL: a log level word, loguru's included. */
+static int
+set_level(struct ld *ld, const struct src *src, const char *key, int *p,
+    const char *v, size_t len)
+{
+	char q[160], word[16];
+	int b = -1;
+
+	if (len < sizeof(word)) {
+		memcpy(word, v, len);
+		word[len] = '\0';
+		/* loguru's SUCCESS sits between INFO and WARNING. */
+		b = strcasecmp(word, "success") == 0 ? LOG_INFO :
+		    log_level_parse(word);
+	}
+	if (b == -1)
+		return bad(ld, src, key, "unknown level: %s "
+		    "(debug, info, warning, error)",
+		    show(q, sizeof(q), v, len));
+	*p = b;
+	return 0;
+}
+
+/* The field types stored as numbers or keywords. */
+static int
+set_value(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, char *p, const char *v, size_t len)
+{
+	char q[160];
+	unsigned long long u;
+	int b, r;
+
+	switch (f->type) {
 	case T_BOOL:
 		if ((b = parse_bool(v, len)) == -1)
 			return bad(ld, src, key, "not a boolean: %s "
@@ -512,36 +657,7 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 			*(size_t *)p = (size_t)u;
 		return 0;
 	case T_LEVEL:
-		b = -1;
-		if (len < sizeof(word)) {
-			memcpy(word, v, len);
-			word[len] = '\0';
-			/* loguru's SUCCESS sits between INFO and WARNING. */
-			b = strcasecmp(word, "success") == 0 ? LOG_INFO :
-			    log_level_parse(word);
-		}
-		if (b == -1)
-			return bad(ld, src, key, "unknown level: %s "
-			    "(debug, info, warning, error)",
-			    show(q, sizeof(q), v, len));
-		*(int *)p = b;
-		return 0;
-	case T_ADDR:
-		if (len >= f->size || !addr_ok(v))
-			return bad(ld, src, key,
-			    "not a numeric IPv4 or IPv6 address: %s",
-			    show(q, sizeof(q), v, len));
-		memcpy(p, v, len);
-		p[len] = '\0';
-		return 0;
-	case T_VERIFY:
-		if (len >= f->size || !verify_ok(v, len))
-			return bad(ld, src, key, "not ADDR, ADDR:PORT or ADDR@PORT "
-			    "(numeric address, port 1-65535): %s",
-			    show(q, sizeof(q), v, len));
-		memcpy(p, v, len);
-		p[len] = '\0';
-		return 0;
+		return set_level(ld, src, key, (int *)p, v, len);
 	case T_BTYPE:
 		if (len == 3 && strncasecmp(v, "nsd", 3) == 0)
 			*(enum backend_type *)p = BACKEND_NSD;
@@ -562,18 +678,38 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 			    "not supported: \"mysql\" (only sqlite)");
 		return bad(ld, src, key, "unknown datastore type: %s "
 		    "(only sqlite)", show(q, sizeof(q), v, len));
-	case T_URL:
-		if ((i = url_len(v, len)) == 0)
-			return bad(ld, src, key, "not an http:// or https:// "
-			    "URL: %s", show(q, sizeof(q), v, len));
-		if (i >= f->size)
-			return bad(ld, src, key, "too long (at most %zu bytes)",
-			    f->size - 1);
-		memcpy(p, v, i);
-		p[i] = '\0';
-		return 0;
+	default:
+		return bad(ld, src, key, "internal error: unknown field type");
 	}
-	return bad(ld, src, key, "internal error: unknown field type");
+}
+
+/* Check value v (len bytes, NUL-terminated) against field f and store it
+ * at base. Returns 0, or -1 with a message naming src and key. */
+static int
+set_field(struct ld *ld, const struct src *src, const char *key,
+    const struct field *f, void *base, const char *v, size_t len)
+{
+	char *p = (char *)base + f->off;
+	size_t i;
+
+	if (memchr(v, '\0', len) != NULL)
+		return bad(ld, src, key, "contains a NUL byte");
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return bad(ld, src, key,
+			    "contains a control character");
+	switch (f->type) {
+	case T_STR:
+	case T_NAME:
+	case T_IDENT:
+	case T_ADDR:
+	case T_VERIFY:
+	case T_URL:
+	case T_VIPS:
+		return set_text(ld, src, key, f, p, v, len);
+	default:
+		return set_value(ld, src, key, f, p, v, len);
+	}
 }
 
 /*
@@ -805,6 +941,150 @@ is_null(const yaml_event_t *ev)
 	    memcmp(v, "Null", 4) == 0 || memcmp(v, "NULL", 4) == 0));
 }
 
+/* The tree builder's state between events. */
+struct yl {
+	struct node	*stack[DEPTH_MAX];	/* open collections */
+	char		*pending[DEPTH_MAX];	/* their anchors */
+	size_t		 depth;
+	int		 docs;
+	int		 done;
+	struct node	*root;
+};
+
+/* The node an alias event stands for, or NULL with a message. */
+static struct node *
+alias_node(struct ld *ld, struct yl *y, const yaml_event_t *ev,
+    unsigned long line)
+{
+	struct node *n;
+	size_t i;
+
+	for (i = 0; i < ld->nanchors; i++)
+		if (strcmp(ld->anchors[i].name,
+		    (char *)ev->data.alias.anchor) == 0)
+			break;
+	if (i == ld->nanchors) {
+		bad(ld, &(struct src){ ld->file, line, NULL }, NULL,
+		    "unknown YAML alias *%s", (char *)ev->data.alias.anchor);
+		return NULL;
+	}
+	n = ld->anchors[i].node;
+	if (y->depth + n->height > DEPTH_MAX) {
+		bad(ld, &(struct src){ ld->file, line, NULL }, NULL,
+		    "nested deeper than %d levels", DEPTH_MAX);
+		return NULL;
+	}
+	return n;
+}
+
+/* The scalar node of a scalar event, or NULL with a message. */
+static struct node *
+scalar_node(struct ld *ld, const yaml_event_t *ev, unsigned long line)
+{
+	struct node *n;
+
+	if ((n = node_new(ld, N_SCALAR, line)) == NULL)
+		return NULL;
+	n->len = ev->data.scalar.length;
+	if ((n->val = malloc(n->len + 1)) == NULL) {
+		bad(ld, NULL, ld->file, "out of memory");
+		return NULL;
+	}
+	memcpy(n->val, ev->data.scalar.value, n->len);
+	n->val[n->len] = '\0';
+	n->null = is_null(ev);
+	return n;
+}
+
+/* A collection ends: check it and register its anchor. */
+static int
+collection_end(struct ld *ld, struct yl *y)
+{
+	struct node *n;
+	int r = 0;
+
+	n = y->stack[--y->depth];
+	/* Its height is final only now: pass it up. */
+	if (y->depth > 0 && n->height + 1 > y->stack[y->depth - 1]->height)
+		y->stack[y->depth - 1]->height = n->height + 1;
+	if (n->kind == N_MAP && map_check(ld, n) == -1)
+		r = -1;
+	/* Registered only now, so it cannot contain itself. */
+	else if (y->pending[y->depth] != NULL)
+		r = anchor_add(ld, y->pending[y->depth], n);
+	free(y->pending[y->depth]);
+	return r;
+}
+
+/* Hang the new node n under the open collection (or make it the root),
+ * register a scalar's or alias's anchor, open a collection. */
+static int
+place(struct ld *ld, struct yl *y, const yaml_event_t *ev, struct node *n,
+    const char *anchor)
+{
+	if (y->depth == 0)
+		y->root = n;
+	else if (node_add(ld, y->stack[y->depth - 1], n) == -1)
+		return -1;
+	if (anchor != NULL && anchor_add(ld, anchor, n) == -1)
+		return -1;
+	if (ev->type != YAML_SEQUENCE_START_EVENT &&
+	    ev->type != YAML_MAPPING_START_EVENT)
+		return 0;
+	anchor = (const char *)(ev->type == YAML_MAPPING_START_EVENT ?
+	    ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+	y->pending[y->depth] = NULL;
+	if (anchor != NULL && (y->pending[y->depth] = strdup(anchor)) ==
+	    NULL)
+		return bad(ld, NULL, ld->file, "out of memory");
+	y->stack[y->depth++] = n;
+	return 0;
+}
+
+/* One parser event into the tree. */
+static int
+yaml_event(struct ld *ld, struct yl *y, const yaml_event_t *ev)
+{
+	unsigned long line = ev->start_mark.line + 1;
+	struct node *n = NULL;
+	const char *anchor = NULL;
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		y->done = 1;
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++y->docs > 1)
+			return bad(ld, &(struct src){ ld->file, line, NULL },
+			    NULL, "more than one YAML document");
+		return 0;
+	case YAML_ALIAS_EVENT:
+		if ((n = alias_node(ld, y, ev, line)) == NULL)
+			return -1;
+		break;
+	case YAML_SCALAR_EVENT:
+		if ((n = scalar_node(ld, ev, line)) == NULL)
+			return -1;
+		anchor = (const char *)ev->data.scalar.anchor;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (y->depth == DEPTH_MAX)
+			return bad(ld, &(struct src){ ld->file, line, NULL },
+			    NULL, "nested deeper than %d levels", DEPTH_MAX);
+		if ((n = node_new(ld, ev->type == YAML_MAPPING_START_EVENT ?
+		    N_MAP : N_SEQ, line)) == NULL)
+			return -1;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return collection_end(ld, y);
+	default:
+		return 0;
+	}
+	return place(ld, y, ev, n, anchor);
+}
+
 /*
  * Parse buf into a tree of nodes at *rootp (NULL for an empty file).
  * The nesting of collections, aliases included, is limited to DEPTH_MAX.
@@ -814,18 +1094,16 @@ yaml_load(struct ld *ld, const char *buf, size_t len, struct node **rootp)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	struct node *stack[DEPTH_MAX], *n;
-	char *pending[DEPTH_MAX];	/* anchors of open collections */
-	const char *anchor;
+	struct yl y;
 	unsigned long line;
-	size_t depth = 0, i;
-	int docs = 0, done = 0, have = 0, r, rc = -1;
+	int rc = 0;
 
+	memset(&y, 0, sizeof(y));
 	*rootp = NULL;
 	if (!yaml_parser_initialize(&p))
 		return bad(ld, NULL, ld->file, "out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	while (!done) {
+	while (!y.done && rc == 0) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			line = p.problem_mark.line + 1;
 			if (p.error == YAML_MEMORY_ERROR)
@@ -836,124 +1114,16 @@ yaml_load(struct ld *ld, const char *buf, size_t len, struct node **rootp)
 				    p.problem != NULL ? p.problem : "unknown",
 				    p.context != NULL ? " " : "",
 				    p.context != NULL ? p.context : "");
-			goto out;
-		}
-		have = 1;
-		line = ev.start_mark.line + 1;
-		n = NULL;
-		anchor = NULL;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				bad(ld, &(struct src){ ld->file, line, NULL },
-				    NULL, "more than one YAML document");
-				goto out;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			for (i = 0; i < ld->nanchors; i++)
-				if (strcmp(ld->anchors[i].name,
-				    (char *)ev.data.alias.anchor) == 0)
-					break;
-			if (i == ld->nanchors) {
-				bad(ld, &(struct src){ ld->file, line, NULL },
-				    NULL, "unknown YAML alias *%s",
-				    (char *)ev.data.alias.anchor);
-				goto out;
-			}
-			n = ld->anchors[i].node;
-			if (depth + n->height > DEPTH_MAX) {
-				bad(ld, &(struct src){ ld->file, line, NULL },
-				    NULL, "nested deeper than %d levels",
-				    DEPTH_MAX);
-				goto out;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-			if ((n = node_new(ld, N_SCALAR, line)) == NULL)
-				goto out;
-			n->len = ev.data.scalar.length;
-			if ((n->val = malloc(n->len + 1)) == NULL) {
-				bad(ld, NULL, ld->file, "out of memory");
-				goto out;
-			}
-			memcpy(n->val, ev.data.scalar.value, n->len);
-			n->val[n->len] = '\0';
-			n->null = is_null(&ev);
-			anchor = (const char *)ev.data.scalar.anchor;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth == DEPTH_MAX) {
-				bad(ld, &(struct src){ ld->file, line, NULL },
-				    NULL, "nested deeper than %d levels",
-				    DEPTH_MAX);
-				goto out;
-			}
-			if ((n = node_new(ld, ev.type ==
-			    YAML_MAPPING_START_EVENT ? N_MAP : N_SEQ,
-			    line)) == NULL)
-				goto out;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			n = stack[--depth];
-			/* Its height is final only now: pass it up. */
-			if (depth > 0 &&
-			    n->height + 1 > stack[depth - 1]->height)
-				stack[depth - 1]->height = n->height + 1;
-			if (n->kind == N_MAP && map_check(ld, n) == -1) {
-				free(pending[depth]);
-				goto out;
-			}
-			/* Registered only now, so it cannot contain itself. */
-			if (pending[depth] != NULL) {
-				r = anchor_add(ld, pending[depth], n);
-				free(pending[depth]);
-				if (r != 0)
-					goto out;
-			}
-			n = NULL;
-			break;
-		default:
+			rc = -1;
 			break;
 		}
-		if (n != NULL) {
-			if (depth == 0)
-				*rootp = n;
-			else if (node_add(ld, stack[depth - 1], n) == -1)
-				goto out;
-			if (anchor != NULL && anchor_add(ld, anchor, n) == -1)
-				goto out;
-			if (ev.type == YAML_SEQUENCE_START_EVENT ||
-			    ev.type == YAML_MAPPING_START_EVENT) {
-				anchor = (const char *)(ev.type ==
-				    YAML_MAPPING_START_EVENT ?
-				    ev.data.mapping_start.anchor :
-				    ev.data.sequence_start.anchor);
-				pending[depth] = NULL;
-				if (anchor != NULL &&
-				    (pending[depth] = strdup(anchor)) == NULL) {
-					bad(ld, NULL, ld->file,
-					    "out of memory");
-					goto out;
-				}
-				stack[depth++] = n;
-			}
-		}
+		rc = yaml_event(ld, &y, &ev);
 		yaml_event_delete(&ev);
-		have = 0;
 	}
-	rc = 0;
-out:
-	while (depth > 0)
-		free(pending[--depth]);
-	if (have)
-		yaml_event_delete(&ev);
+	while (y.depth > 0)
+		free(y.pending[--y.depth]);
 	yaml_parser_delete(&p);
+	*rootp = y.root;
 	return rc;
 }
 
@@ -1029,11 +1199,13 @@ unknown_key(struct ld *ld, const struct node *k, const char *prefix)
 		if (k->val[i] <= ' ' || k->val[i] >= 0x7f || k->val[i] == '"')
 			break;
 	if (i == k->len)
-		unknown(ld, "%s:%lu: %s%s", ld->file, k->line, prefix,
-		    k->val);
+		config_unknown_add(&ld->cfg->unknown,
+		    "%s:%lu: unknown key %s%s ignored", ld->file, k->line,
+		    prefix, k->val);
 	else
-		unknown(ld, "%s:%lu: %s%s", ld->file, k->line, prefix,
-		    show(q, sizeof(q), k->val, k->len));
+		config_unknown_add(&ld->cfg->unknown,
+		    "%s:%lu: unknown key %s%s ignored", ld->file, k->line,
+		    prefix, show(q, sizeof(q), k->val, k->len));
 }
 
 /* Whether the mapping being walked has key name with a value. */
@@ -1051,6 +1223,33 @@ own_has(const struct node *map, const char *name)
 	return 0;
 }
 
+/* A list of scalars into field f as one value, the items joined by
+ * spaces. */
+static int
+set_list(struct ld *ld, const struct field *f, const char *key, void *base,
+    const struct node *v)
+{
+	struct src src = { ld->file, v->line, NULL };
+	char joined[1024];
+	size_t i, len = 0;
+
+	for (i = 0; i < v->nkids; i++) {
+		src.line = v->kids[i]->line;
+		if (v->kids[i]->kind != N_SCALAR || v->kids[i]->null)
+			return bad(ld, &src, key, "expected a list of values");
+		if (len + v->kids[i]->len + 2 > sizeof(joined))
+			return bad(ld, &src, key, "too long (at most %zu "
+			    "bytes)", sizeof(joined) - 1);
+		if (len > 0)
+			joined[len++] = ' ';
+		memcpy(joined + len, v->kids[i]->val, v->kids[i]->len);
+		len += v->kids[i]->len;
+	}
+	joined[len] = '\0';
+	src.line = v->line;
+	return set_field(ld, &src, key, f, base, joined, len);
+}
+
 /* A scalar value from the tree into field f; null keeps the default. */
 static int
 set_node(struct ld *ld, const struct field *f, const char *key, void *base,
@@ -1058,6 +1257,8 @@ set_node(struct ld *ld, const struct field *f, const char *key, void *base,
 {
 	struct src src = { ld->file, v->line, NULL };
 
+	if (v->kind == N_SEQ && f->type == T_VIPS)
+		return set_list(ld, f, key, base, v);
 	if (v->kind != N_SCALAR)
 		return bad(ld, &src, key, "expected a single value, not a %s",
 		    v->kind == N_MAP ? "mapping" : "list");
@@ -1274,6 +1475,13 @@ section_pair(struct ld *ld, const struct node *k, const struct node *v,
 		return walk_list(ld, v, full, 1);
 	if (strcmp(full, "reconciliation.directadmin_servers") == 0)
 		return walk_list(ld, v, full, 0);
+	if (ld->section != NULL && strcmp(full, ld->section) == 0) {
+		ld->section_seen = 1;
+		return ld->section_fn((const struct config_node *)v, ld->file,
+		    ld->cfg, ld->section_arg, ld->err, ld->errlen);
+	}
+	if (in_list(foreign, NELEM(foreign), full))
+		return 0;
 	if (!in_list(dead, NELEM(dead), full))
 		unknown_key(ld, k, prefix);
 	return 0;
@@ -1423,6 +1631,8 @@ env_keys(struct ld *ld)
 	size_t i;
 
 	for (i = 0; i < NELEM(keys); i++) {
+		if (keys[i].flags & F_NOENV)
+			continue;
 		env_names(keys[i].name, doc, dot, sizeof(doc));
 		if (env_key(ld, keys[i].name, &keys[i], ld->cfg, doc, dot, NULL,
 		    0) == -1)
@@ -1526,7 +1736,8 @@ env_backends(struct ld *ld, int pass)
 		}
 		if ((f = env_split(ld, rest, len, name, sizeof(name))) ==
 		    NULL) {
-			unknown(ld, "%s (no such backend field)", var);
+			config_unknown_add(&ld->cfg->unknown, "%s: unknown "
+			    "variable ignored (no such backend field)", var);
 			continue;
 		}
 		if (!name_ok(name, strlen(name)))
@@ -1668,6 +1879,7 @@ defaults(struct config *cfg)
 	cfg->reconciliation.initial_delay_minutes = 0;
 	cfg->reconciliation.verify_ssl = 1;
 	cfg->reconciliation.ipp = 1000;
+	cfg->vrrp.preempt = -1;
 }
 
 /* Set field bit of backend b to s unless it was configured. */
@@ -1810,25 +2022,19 @@ finish(struct ld *ld)
 
 static int
 load(struct config *out, const char *buf, size_t len, const char *name,
-    const char *path, char *err, size_t errlen)
+    const char *path, struct ld *ld)
 {
 	struct config *cfg;
-	struct ld *ld;
 	int r = -1;
 
-	if (errlen > 0)
-		err[0] = '\0';
-	cfg = malloc(sizeof(*cfg));
-	ld = calloc(1, sizeof(*ld));
-	if (cfg == NULL || ld == NULL) {
-		if (errlen > 0)
-			snprintf(err, errlen, "config: out of memory");
-		goto out;
+	if (ld->errlen > 0)
+		ld->err[0] = '\0';
+	if ((cfg = malloc(sizeof(*cfg))) == NULL) {
+		err_set(ld->err, ld->errlen, "config: out of memory");
+		return -1;
 	}
 	ld->cfg = cfg;
 	ld->file = name;
-	ld->err = err;
-	ld->errlen = errlen;
 	ld->budget = VISITS_MAX;
 	defaults(cfg);
 	if (path != NULL && strlen(path) >= sizeof(cfg->path)) {
@@ -1838,6 +2044,10 @@ load(struct config *out, const char *buf, size_t len, const char *name,
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path ? path : "");
 	if (buf != NULL && load_yaml(ld, buf, len) == -1)
 		goto out;
+	if (ld->section != NULL && !ld->section_seen &&
+	    ld->section_fn(NULL, name, cfg, ld->section_arg, ld->err,
+	    ld->errlen) == -1)
+		goto out;
 	if (env_keys(ld) == -1 || env_backends(ld, 0) == -1 ||
 	    env_backends(ld, 1) == -1 || env_backends(ld, 2) == -1 ||
 	    env_peers(ld) == -1 || finish(ld) == -1)
@@ -1845,43 +2055,75 @@ load(struct config *out, const char *buf, size_t len, const char *name,
 	memcpy(out, cfg, sizeof(*cfg));
 	r = 0;
 out:
-	if (cfg != NULL) {
-		explicit_bzero(cfg, sizeof(*cfg));
-		free(cfg);
-	}
-	free(ld);
+	explicit_bzero(cfg, sizeof(*cfg));
+	free(cfg);
 	return r;
+}
+
+/* A loader for err, with the section another module reads. */
+static struct ld *
+ld_new(char *err, size_t errlen, const char *section, config_section_fn fn,
+    void *arg)
+{
+	struct ld *ld;
+
+	if ((ld = calloc(1, sizeof(*ld))) == NULL) {
+		err_set(err, errlen, "config: out of memory");
+		return NULL;
+	}
+	ld->err = err;
+	ld->errlen = errlen;
+	ld->section = section;
+	ld->section_fn = fn;
+	ld->section_arg = arg;
+	return ld;
 }
 
 int
 config_load_buffer(struct config *cfg, const char *buf, size_t len,
     const char *name, char *err, size_t errlen)
 {
+	struct ld *ld;
+	int r;
+
+	if ((ld = ld_new(err, errlen, NULL, NULL, NULL)) == NULL)
+		return -1;
 	if (name == NULL)
 		name = "config";
 	if (buf == NULL)
-		return load(cfg, "", 0, name, name, err, errlen);
-	return load(cfg, buf, len, name, name, err, errlen);
+		r = load(cfg, "", 0, name, name, ld);
+	else
+		r = load(cfg, buf, len, name, name, ld);
+	free(ld);
+	return r;
 }
 
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+const char *
+config_find(const char *path)
+{
+	struct stat st;
+	size_t i;
+
+	if (path != NULL || (path = env_get("DADNS_CONFIG")) != NULL)
+		return path;
+	for (i = 0; i < NELEM(search_path); i++)
+		if (stat(search_path[i], &st) == 0)
+			return search_path[i];
+	return NULL;
+}
+
+/* Read the file at path, at most FILE_MAX bytes, into a malloc'd *bufp.
+ * Returns 0, or -1 with a message naming path in err. */
+static int
+read_config(const char *path, char **bufp, size_t *lenp, char *err,
+    size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t i, len = 0;
+	size_t len = 0;
 	ssize_t n;
-	int fd, r;
+	int fd;
 
-	if (path == NULL && (path = env_get("DADNS_CONFIG")) == NULL) {
-		for (i = 0; i < NELEM(search_path); i++)
-			if (stat(search_path[i], &st) == 0) {
-				path = search_path[i];
-				break;
-			}
-		if (path == NULL)
-			return load(cfg, NULL, 0, NULL, NULL, err, errlen);
-	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		goto fail;
 	if (fstat(fd, &st) == -1)
@@ -1911,18 +2153,116 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		}
 	}
 	close(fd);
-	r = load(cfg, buf, len, path, path, err, errlen);
-	explicit_bzero(buf, len);
-	free(buf);
-	return r;
+	*bufp = buf;
+	*lenp = len;
+	return 0;
 fail:
-	if (errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, errno == EFBIG ?
-		    "larger than 1 MiB" : strerror(errno));
+	if (errno == EFBIG)
+		err_set(err, errlen, "%s: larger than 1 MiB", path);
+	else
+		err_set_sys(err, errlen, "%s", path);
 	if (fd != -1)
 		close(fd);
 	free(buf);
 	return -1;
+}
+
+int
+config_load_section(struct config *cfg, const char *path,
+    const char *section, config_section_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct ld *ld;
+	char *buf;
+	size_t len;
+	int r = -1;
+
+	if ((ld = ld_new(err, errlen, section, fn, arg)) == NULL)
+		return -1;
+	if ((path = config_find(path)) == NULL)
+		r = load(cfg, NULL, 0, NULL, NULL, ld);
+	else if (read_config(path, &buf, &len, err, errlen) == 0) {
+		r = load(cfg, buf, len, path, path, ld);
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	free(ld);
+	return r;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	return config_load_section(cfg, path, NULL, NULL, NULL, err, errlen);
+}
+
+const char *
+config_env(const char *key, char *name, size_t size)
+{
+	char dot[128];
+	const char *v;
+	size_t i, o;
+
+	env_names(key, name, dot, size < sizeof(dot) ? size : sizeof(dot));
+	if ((v = env_get(name)) != NULL)
+		return v;
+	/* The dotted form: the key upper-cased, its underscores kept. */
+	o = (size_t)snprintf(dot, sizeof(dot), "DADNS.");
+	for (i = 0; key[i] != '\0' && o + 1 < sizeof(dot); i++)
+		dot[o++] = key[i] >= 'a' && key[i] <= 'z' ?
+		    key[i] - 'a' + 'A' : key[i];
+	dot[o] = '\0';
+	if ((v = env_get(dot)) != NULL)
+		snprintf(name, size, "%s", dot);
+	return v;
+}
+
+int
+config_node_kind(const struct config_node *cn)
+{
+	const struct node *n = (const struct node *)cn;
+
+	return n->kind == N_MAP ? CONFIG_MAP : n->kind == N_SEQ ?
+	    CONFIG_LIST : CONFIG_SCALAR;
+}
+
+unsigned long
+config_node_line(const struct config_node *cn)
+{
+	return ((const struct node *)cn)->line;
+}
+
+const char *
+config_node_text(const struct config_node *cn)
+{
+	const struct node *n = (const struct node *)cn;
+
+	return n->kind == N_SCALAR ? n->val : "";
+}
+
+size_t
+config_node_count(const struct config_node *cn)
+{
+	const struct node *n = (const struct node *)cn;
+
+	return n->kind == N_MAP ? n->nkids / 2 : n->kind == N_SEQ ?
+	    n->nkids : 0;
+}
+
+const struct config_node *
+config_node_key(const struct config_node *cn, size_t i)
+{
+	return (const struct config_node *)
+	    ((const struct node *)cn)->kids[2 * i];
+}
+
+const struct config_node *
+config_node_value(const struct config_node *cn, size_t i)
+{
+	const struct node *n = (const struct node *)cn;
+
+	return (const struct config_node *)(n->kind == N_MAP ?
+	    n->kids[2 * i + 1] : n->kids[i]);
 }
 
 size_t

@@ -10,6 +10,8 @@
 #define CONFIG_BACKENDS_MAX	16
 #define CONFIG_PEERS_MAX	16
 #define CONFIG_SERVERS_MAX	16
+#define CONFIG_UNKNOWN_MAX	8
+#define CONFIG_VIPS_MAX		20	/* VRRP addresses per advert */
 
 enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL };
 
@@ -58,6 +60,31 @@ struct config_da_server {
 	char		 username[CONFIG_STR_MAX];
 	char		 password[CONFIG_STR_MAX];
 	int		 ssl;
+};
+
+/* The vrrp: section (vrrp-watch). A number 0, an empty string and a
+ * preempt of -1 mean "not in the file": the program's default holds. */
+struct config_vrrp {
+	char		 interface[64];
+	unsigned	 vrid, priority, advert, preempt_delay, version;
+	int		 preempt;
+	char		 vips[CONFIG_VIPS_MAX * 20];	/* "A/LEN A" */
+	char		 auth_pass[CONFIG_STR_MAX];
+	char		 check[128];		/* ADDR[:PORT] */
+	char		 check_name[CONFIG_STR_MAX];
+	char		 check_type[16];
+	unsigned	 check_interval, check_timeout, check_fall, check_rise;
+	char		 check_cmd[CONFIG_PATH_MAX];
+	char		 notify[CONFIG_PATH_MAX];
+	char		 status[CONFIG_PATH_MAX];
+};
+
+/* Keys and variables nobody reads (typos?), ignored: how many, and the
+ * first CONFIG_UNKNOWN_MAX as lines for the programs to log as warnings
+ * ("app.yml:7: unknown key app.listen_prot ignored"). */
+struct config_unknown {
+	size_t		 n;
+	char		 line[CONFIG_UNKNOWN_MAX][CONFIG_STR_MAX];
 };
 
 struct config {
@@ -111,16 +138,31 @@ struct config {
 	} reconciliation;
 	struct config_backend backends[CONFIG_BACKENDS_MAX];
 	size_t		 nbackends;
-	/* Keys and DADNS_DNS_BACKENDS_* variables nobody reads (typos?),
-	 * ignored; the first one ("app.yml:7: app.listen_prot") for the
-	 * programs to log as a warning. */
-	char		 unknown[CONFIG_STR_MAX];
-	size_t		 nunknown;
+	struct config_vrrp vrrp;
+	struct config_unknown unknown;
 };
 
+/* A value of app.yml as read, for the modules that read a section of
+ * their own (dns_proxy:). Aliases share the anchored node. */
+struct config_node;
+
+enum config_kind { CONFIG_SCALAR, CONFIG_MAP, CONFIG_LIST };
+
+/* A section read by another module: fn gets the section's value (NULL
+ * when the file has none), the file's name, the configuration being
+ * loaded and arg. Returns 0, or -1 with a message in err. */
+typedef int (*config_section_fn)(const struct config_node *v,
+    const char *file, struct config *cfg, void *arg, char *err,
+    size_t errlen);
+
+/* The app.yml to read: path when not NULL, else $DADNS_CONFIG, else the
+ * first of app.yml/app.yaml in /etc/directdnsonly, ., ./config that
+ * exists. Returns it (static storage for the search), or NULL when none
+ * exists. */
+const char *config_find(const char *path);
+
 /*
- * Load the configuration: defaults, then the file (path, or when path is
- * NULL the first of app.yml/app.yaml in /etc/directdnsonly, ., ./config;
+ * Load the configuration: defaults, then the file (config_find(path);
  * none found is fine), then DADNS_* environment overrides in both the
  * documented form (DADNS_APP_AUTH_PASSWORD) and the dotted form
  * (DADNS.APP.AUTH.PASSWORD), then *_FILE secrets. Returns 0, or -1 with a
@@ -150,5 +192,44 @@ const struct config_backend *config_backend(const struct config *cfg,
  * only on success (config_load() too). */
 int config_load_buffer(struct config *cfg, const char *buf, size_t len,
     const char *name, char *err, size_t errlen);
+
+/* Like config_load() on the file at path, calling fn (see
+ * config_section_fn) with the value of the top-level key section while
+ * the file is read. Returns 0, or -1 with the message in err. */
+int config_load_section(struct config *cfg, const char *path,
+    const char *section, config_section_fn fn, void *arg, char *err,
+    size_t errlen);
+
+/* The kind of node n (enum config_kind). */
+int config_node_kind(const struct config_node *n);
+
+/* The 1-based line of n in its file. */
+unsigned long config_node_line(const struct config_node *n);
+
+/* A scalar's text as written ("" for an empty value, "~" for ~); "" for
+ * a mapping or a list. */
+const char *config_node_text(const struct config_node *n);
+
+/* The number of pairs of a mapping or items of a list; 0 for a scalar. */
+size_t config_node_count(const struct config_node *n);
+
+/* The key of pair i of mapping n. */
+const struct config_node *config_node_key(const struct config_node *n,
+    size_t i);
+
+/* The value of pair i of mapping n, or item i of list n. */
+const struct config_node *config_node_value(const struct config_node *n,
+    size_t i);
+
+/* The override of the dotted key ("dns_proxy.qps_limit"): the variable
+ * DADNS_DNS_PROXY_QPS_LIMIT, else DADNS.DNS_PROXY.QPS_LIMIT; an empty one
+ * counts as unset. Returns the value with the variable's name in
+ * name[0..size), or NULL. */
+const char *config_env(const char *key, char *name, size_t size);
+
+/* Count one ignored key or variable in u, keeping the warning line
+ * ("app.yml:7: unknown key app.listen_prot ignored") among the first. */
+void config_unknown_add(struct config_unknown *u, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-#include <yaml.h>
 
+#include "config.h"
+#include "err.h"
 #include "proxyconf.h"
 
 /* Parsing context: where we are, for messages. */
 struct ctx {
 	const char	*file;
-	yaml_document_t	*doc;
+	struct config_unknown *unknown;	/* keys ignored */
 	char		*err;
 	size_t		 errlen;
 	char		 key[256];	/* dotted path of the current key */
@@ -218,16 +218,25 @@ each_word(struct ctx *c, struct proxyconf *pc, const char *v,
 
 /* ---- YAML helpers ---- */
 
-static yaml_node_t *
-node(struct ctx *c, int id)
+static const char *
+scalar(const struct config_node *n)
 {
-	return yaml_document_get_node(c->doc, id);
+	return config_node_text(n);
 }
 
-static const char *
-scalar(yaml_node_t *n)
+static int
+is_kind(const struct config_node *n, int kind)
 {
-	return (const char *)n->data.scalar.value;
+	return config_node_kind(n) == kind;
+}
+
+/* The current key is nobody's: a warning for the program, not an error. */
+static int
+ignore(struct ctx *c)
+{
+	config_unknown_add(c->unknown, "%s:%lu: unknown key %s ignored",
+	    c->file, c->line, c->key);
+	return 0;
 }
 
 /* dst = a + sep + b, cut to size (key paths are for messages only). */
@@ -245,36 +254,36 @@ join(char *dst, size_t size, const char *a, const char *sep, const char *b)
 }
 
 static void
-enter(struct ctx *c, const char *parent, const char *key, yaml_node_t *n)
+enter(struct ctx *c, const char *parent, const char *key,
+    const struct config_node *n)
 {
 	join(c->key, sizeof(c->key), parent, ".", key);
-	c->line = n->start_mark.line + 1;
+	c->line = config_node_line(n);
 }
 
 static int
-want_scalar(struct ctx *c, yaml_node_t *n)
+want_scalar(struct ctx *c, const struct config_node *n)
 {
-	if (n->type != YAML_SCALAR_NODE)
+	if (!is_kind(n, CONFIG_SCALAR))
 		return fail(c, "expected a single value");
 	return 0;
 }
 
 /* A list given as a sequence of scalars or as one comma-separated scalar. */
 static int
-each_item(struct ctx *c, struct proxyconf *pc, yaml_node_t *n,
+each_item(struct ctx *c, struct proxyconf *pc, const struct config_node *n,
     int (*fn)(struct ctx *, struct proxyconf *, const char *))
 {
-	yaml_node_item_t *it;
-	yaml_node_t *e;
+	const struct config_node *e;
+	size_t i;
 
-	if (n->type == YAML_SCALAR_NODE)
+	if (is_kind(n, CONFIG_SCALAR))
 		return each_word(c, pc, scalar(n), fn);
-	if (n->type != YAML_SEQUENCE_NODE)
+	if (!is_kind(n, CONFIG_LIST))
 		return fail(c, "expected a list");
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		e = node(c, *it);
-		c->line = e->start_mark.line + 1;
+	for (i = 0; i < config_node_count(n); i++) {
+		e = config_node_value(n, i);
+		c->line = config_node_line(e);
 		if (want_scalar(c, e) < 0 || fn(c, pc, scalar(e)) < 0)
 			return -1;
 	}
@@ -394,28 +403,27 @@ find_pool(const struct proxyconf *pc, const char *name)
 }
 
 static int
-parse_check(struct ctx *c, yaml_node_t *n, struct proxyconf_check *ck)
+parse_check(struct ctx *c, const struct config_node *n,
+    struct proxyconf_check *ck)
 {
-	yaml_node_pair_t *p;
-	yaml_node_t *k, *v;
+	const struct config_node *v;
 	char parent[256];
 	const char *key;
+	size_t i;
 	int t;
 
 	join(parent, sizeof(parent), c->key, "", "");
-	if (n->type == YAML_SCALAR_NODE) {
+	if (is_kind(n, CONFIG_SCALAR)) {
 		if (parse_bool(c, scalar(n), &ck->enabled) < 0)
 			return -1;
 		ck->set |= 1;
 		return 0;
 	}
-	if (n->type != YAML_MAPPING_NODE)
+	if (!is_kind(n, CONFIG_MAP))
 		return fail(c, "expected a mapping");
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	    p++) {
-		k = node(c, p->key);
-		v = node(c, p->value);
-		key = scalar(k);
+	for (i = 0; i < config_node_count(n); i++) {
+		v = config_node_value(n, i);
+		key = scalar(config_node_key(n, i));
 		enter(c, parent, key, v);
 		if (want_scalar(c, v) < 0)
 			return -1;
@@ -462,7 +470,7 @@ parse_check(struct ctx *c, yaml_node_t *n, struct proxyconf_check *ck)
 				return -1;
 			ck->set |= 128;
 		} else
-			return fail(c, "unknown key");
+			ignore(c);
 	}
 	return 0;
 }
@@ -490,12 +498,11 @@ inherit_check(struct proxyconf_check *dst, const struct proxyconf_check *src)
 }
 
 static int
-parse_backend(struct ctx *c, struct proxyconf *pc, int pool, yaml_node_t *n,
-    const char *parent)
+parse_backend(struct ctx *c, struct proxyconf *pc, int pool,
+    const struct config_node *n, const char *parent)
 {
 	struct proxyconf_backend *b;
-	yaml_node_pair_t *p;
-	yaml_node_t *k, *v;
+	const struct config_node *v;
 	const char *key;
 	size_t i;
 
@@ -509,17 +516,15 @@ parse_backend(struct ctx *c, struct proxyconf *pc, int pool, yaml_node_t *n,
 	b->order = 1;
 	b->sockets = 1;
 	b->max_outstanding = 4096;
-	if (n->type == YAML_SCALAR_NODE) {
+	if (is_kind(n, CONFIG_SCALAR)) {
 		/* Short form: just the address. */
 		if (copy_str(c, scalar(n), b->address,
 		    sizeof(b->address)) < 0)
 			return -1;
-	} else if (n->type == YAML_MAPPING_NODE) {
-		for (p = n->data.mapping.pairs.start;
-		    p < n->data.mapping.pairs.top; p++) {
-			k = node(c, p->key);
-			v = node(c, p->value);
-			key = scalar(k);
+	} else if (is_kind(n, CONFIG_MAP)) {
+		for (i = 0; i < config_node_count(n); i++) {
+			v = config_node_value(n, i);
+			key = scalar(config_node_key(n, i));
 			enter(c, parent, key, v);
 			if (strcmp(key, "check") == 0) {
 				if (parse_check(c, v, &b->check) < 0)
@@ -553,12 +558,12 @@ parse_backend(struct ctx *c, struct proxyconf *pc, int pool, yaml_node_t *n,
 				    &b->max_outstanding) < 0)
 					return -1;
 			} else
-				return fail(c, "unknown key");
+				ignore(c);
 		}
 	} else
 		return fail(c, "expected an address or a mapping");
 	join(c->key, sizeof(c->key), parent, ".", "address");
-	c->line = n->start_mark.line + 1;
+	c->line = config_node_line(n);
 	if (b->address[0] == '\0')
 		return fail(c, "missing");
 	if (netaddr_parse(b->address, 53, &b->sa) < 0)
@@ -575,29 +580,24 @@ parse_backend(struct ctx *c, struct proxyconf *pc, int pool, yaml_node_t *n,
 	return 0;
 }
 
-static int
-parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
-    yaml_node_t *n, const char *parent)
+/* A new pool named name with dnsdist's defaults, or NULL with a message. */
+static struct proxyconf_pool *
+pool_new(struct ctx *c, struct proxyconf *pc, const char *name)
 {
 	struct proxyconf_pool *pl;
-	yaml_node_pair_t *p, *q;
-	yaml_node_item_t *it;
-	yaml_node_t *k, *v, *ck, *cv;
-	char bparent[256], cparent[256];
-	const char *key;
-	size_t first, i, idx;
-	unsigned long ul;
-	int pool;
 
-	if (pc->npools == PROXYCONF_POOLS_MAX)
-		return fail(c, "more than %d pools", PROXYCONF_POOLS_MAX);
-	if (find_pool(pc, name) >= 0)
-		return fail(c, "duplicate pool");
-	pool = (int)pc->npools;
+	if (pc->npools == PROXYCONF_POOLS_MAX) {
+		fail(c, "more than %d pools", PROXYCONF_POOLS_MAX);
+		return NULL;
+	}
+	if (find_pool(pc, name) >= 0) {
+		fail(c, "duplicate pool");
+		return NULL;
+	}
 	pl = &pc->pools[pc->npools++];
 	memset(pl, 0, sizeof(*pl));
 	if (copy_str(c, name, pl->name, sizeof(pl->name)) < 0)
-		return -1;
+		return NULL;
 	pl->policy = PROXYCONF_LEAST_OUTSTANDING;
 	pl->cache_entries = 100000;
 	pl->copts.max_ttl = 86400;
@@ -611,115 +611,143 @@ parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
 	pl->check.timeout_ms = 1000;
 	pl->check.fall = 3;
 	pl->check.rise = 2;
-	if (n->type != YAML_MAPPING_NODE)
+	return pl;
+}
+
+static int
+parse_policy(struct ctx *c, const char *v, enum proxyconf_policy *out)
+{
+	if (strcasecmp(v, "leastOutstanding") == 0 ||
+	    strcasecmp(v, "least_outstanding") == 0)
+		*out = PROXYCONF_LEAST_OUTSTANDING;
+	else if (strcasecmp(v, "firstAvailable") == 0 ||
+	    strcasecmp(v, "first_available") == 0)
+		*out = PROXYCONF_FIRST_AVAILABLE;
+	else if (strcasecmp(v, "wrandom") == 0)
+		*out = PROXYCONF_WRANDOM;
+	else if (strcasecmp(v, "chashed") == 0)
+		*out = PROXYCONF_CHASHED;
+	else
+		return fail(c, "unknown policy \"%s\"", v);
+	return 0;
+}
+
+/* One key of a pool's cache mapping. */
+static int
+parse_cache_key(struct ctx *c, struct proxyconf_pool *pl, const char *key,
+    const char *v)
+{
+	unsigned long ul;
+
+	if (strcmp(key, "enabled") == 0)
+		return parse_bool(c, v, &pl->cache);
+	if (strcmp(key, "entries") == 0) {
+		if (parse_uint(c, v, 1, 1 << 26, &ul) < 0)
+			return -1;
+		pl->cache_entries = ul;
+		return 0;
+	}
+	if (strcmp(key, "max_ttl") == 0)
+		return parse_u(c, v, 1, 0x7fffffff, &pl->copts.max_ttl);
+	if (strcmp(key, "min_ttl") == 0)
+		return parse_u(c, v, 0, 0x7fffffff, &pl->copts.min_ttl);
+	if (strcmp(key, "temporary_failure_ttl") == 0)
+		return parse_u(c, v, 0, 0x7fffffff,
+		    &pl->copts.temp_fail_ttl);
+	if (strcmp(key, "max_negative_ttl") == 0)
+		return parse_u(c, v, 0, 0x7fffffff, &pl->copts.max_neg_ttl);
+	if (strcmp(key, "max_size") == 0)
+		return parse_u(c, v, 512, 4096, &pl->copts.max_size);
+	return ignore(c);
+}
+
+/* A pool's cache: a boolean or a mapping. */
+static int
+parse_cache(struct ctx *c, struct proxyconf_pool *pl,
+    const struct config_node *v)
+{
+	const struct config_node *cv;
+	char cparent[256];
+	size_t i;
+
+	pl->cache = 1;
+	if (is_kind(v, CONFIG_SCALAR))
+		return parse_bool(c, scalar(v), &pl->cache);
+	if (!is_kind(v, CONFIG_MAP))
+		return fail(c, "expected a mapping or a boolean");
+	join(cparent, sizeof(cparent), c->key, "", "");
+	for (i = 0; i < config_node_count(v); i++) {
+		cv = config_node_value(v, i);
+		enter(c, cparent, scalar(config_node_key(v, i)), cv);
+		if (want_scalar(c, cv) < 0 || parse_cache_key(c, pl,
+		    scalar(config_node_key(v, i)), scalar(cv)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The backends list of a pool. */
+static int
+parse_pool_backends(struct ctx *c, struct proxyconf *pc, int pool,
+    const struct config_node *v, const char *parent)
+{
+	char bparent[256], num[32];
+	size_t i;
+
+	if (!is_kind(v, CONFIG_LIST))
+		return fail(c, "expected a list");
+	for (i = 0; i < config_node_count(v); i++) {
+		snprintf(num, sizeof(num), "[%zu]", i);
+		join(bparent, sizeof(bparent), parent, ".backends", num);
+		c->line = config_node_line(config_node_value(v, i));
+		join(c->key, sizeof(c->key), bparent, "", "");
+		if (parse_backend(c, pc, pool, config_node_value(v, i),
+		    bparent) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
+    const struct config_node *n, const char *parent)
+{
+	struct proxyconf_pool *pl;
+	const struct config_node *v;
+	const char *key;
+	size_t first, i;
+	int pool = (int)pc->npools;
+
+	if ((pl = pool_new(c, pc, name)) == NULL)
+		return -1;
+	if (!is_kind(n, CONFIG_MAP))
 		return fail(c, "expected a mapping");
 	first = pc->nbackends;
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	    p++) {
-		k = node(c, p->key);
-		v = node(c, p->value);
-		key = scalar(k);
+	for (i = 0; i < config_node_count(n); i++) {
+		v = config_node_value(n, i);
+		key = scalar(config_node_key(n, i));
 		enter(c, parent, key, v);
 		if (strcmp(key, "policy") == 0) {
-			if (want_scalar(c, v) < 0)
+			if (want_scalar(c, v) < 0 ||
+			    parse_policy(c, scalar(v), &pl->policy) < 0)
 				return -1;
-			if (strcasecmp(scalar(v), "leastOutstanding") == 0 ||
-			    strcasecmp(scalar(v), "least_outstanding") == 0)
-				pl->policy = PROXYCONF_LEAST_OUTSTANDING;
-			else if (strcasecmp(scalar(v), "firstAvailable") == 0 ||
-			    strcasecmp(scalar(v), "first_available") == 0)
-				pl->policy = PROXYCONF_FIRST_AVAILABLE;
-			else if (strcasecmp(scalar(v), "wrandom") == 0)
-				pl->policy = PROXYCONF_WRANDOM;
-			else if (strcasecmp(scalar(v), "chashed") == 0)
-				pl->policy = PROXYCONF_CHASHED;
-			else
-				return fail(c, "unknown policy \"%s\"",
-				    scalar(v));
 		} else if (strcmp(key, "check") == 0) {
 			if (parse_check(c, v, &pl->check) < 0)
 				return -1;
 		} else if (strcmp(key, "cache") == 0) {
-			pl->cache = 1;
-			if (v->type == YAML_SCALAR_NODE) {
-				if (parse_bool(c, scalar(v), &pl->cache) < 0)
-					return -1;
-				continue;
-			}
-			if (v->type != YAML_MAPPING_NODE)
-				return fail(c, "expected a mapping or a "
-				    "boolean");
-			join(cparent, sizeof(cparent), c->key, "", "");
-			for (q = v->data.mapping.pairs.start;
-			    q < v->data.mapping.pairs.top; q++) {
-				ck = node(c, q->key);
-				cv = node(c, q->value);
-				enter(c, cparent, scalar(ck), cv);
-				if (want_scalar(c, cv) < 0)
-					return -1;
-				key = scalar(ck);
-				if (strcmp(key, "enabled") == 0) {
-					if (parse_bool(c, scalar(cv),
-					    &pl->cache) < 0)
-						return -1;
-				} else if (strcmp(key, "entries") == 0) {
-					if (parse_uint(c, scalar(cv), 1,
-					    1 << 26, &ul) < 0)
-						return -1;
-					pl->cache_entries = ul;
-				} else if (strcmp(key, "max_ttl") == 0) {
-					if (parse_u(c, scalar(cv), 1,
-					    0x7fffffff, &pl->copts.max_ttl) < 0)
-						return -1;
-				} else if (strcmp(key, "min_ttl") == 0) {
-					if (parse_u(c, scalar(cv), 0,
-					    0x7fffffff, &pl->copts.min_ttl) < 0)
-						return -1;
-				} else if (strcmp(key,
-				    "temporary_failure_ttl") == 0) {
-					if (parse_u(c, scalar(cv), 0,
-					    0x7fffffff,
-					    &pl->copts.temp_fail_ttl) < 0)
-						return -1;
-				} else if (strcmp(key, "max_negative_ttl") ==
-				    0) {
-					if (parse_u(c, scalar(cv), 0,
-					    0x7fffffff,
-					    &pl->copts.max_neg_ttl) < 0)
-						return -1;
-				} else if (strcmp(key, "max_size") == 0) {
-					if (parse_u(c, scalar(cv), 512, 4096,
-					    &pl->copts.max_size) < 0)
-						return -1;
-				} else
-					return fail(c, "unknown key");
-			}
+			if (parse_cache(c, pl, v) < 0)
+				return -1;
 		} else if (strcmp(key, "backends") != 0)
-			return fail(c, "unknown key");
+			ignore(c);
 	}
 	/* Backends after the pool-level keys, which they inherit. */
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	    p++) {
-		k = node(c, p->key);
-		v = node(c, p->value);
-		if (strcmp(scalar(k), "backends") != 0)
+	for (i = 0; i < config_node_count(n); i++) {
+		if (strcmp(scalar(config_node_key(n, i)), "backends") != 0)
 			continue;
-		enter(c, parent, "backends", v);
-		if (v->type != YAML_SEQUENCE_NODE)
-			return fail(c, "expected a list");
-		for (it = v->data.sequence.items.start, idx = 0;
-		    it < v->data.sequence.items.top; it++, idx++) {
-			char num[32];
-
-			snprintf(num, sizeof(num), "[%zu]", idx);
-			join(bparent, sizeof(bparent), parent, ".backends",
-			    num);
-			c->line = node(c, *it)->start_mark.line + 1;
-			join(c->key, sizeof(c->key), bparent, "", "");
-			if (parse_backend(c, pc, pool, node(c, *it),
-			    bparent) < 0)
-				return -1;
-		}
+		enter(c, parent, "backends", config_node_value(n, i));
+		if (parse_pool_backends(c, pc, pool, config_node_value(n, i),
+		    parent) < 0)
+			return -1;
 	}
 	for (i = first; i < pc->nbackends; i++)
 		inherit_check(&pc->backends[i].check, &pl->check);
@@ -731,23 +759,21 @@ parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
 }
 
 static int
-parse_routes(struct ctx *c, struct proxyconf *pc, yaml_node_t *n)
+parse_routes(struct ctx *c, struct proxyconf *pc, const struct config_node *n)
 {
-	yaml_node_pair_t *p;
-	yaml_node_t *k, *v;
+	const struct config_node *k, *v;
 	struct proxyconf_route *r;
-	size_t cnt;
+	size_t cnt, i;
 	int len, pool;
 
-	if (n->type != YAML_MAPPING_NODE)
+	if (!is_kind(n, CONFIG_MAP))
 		return fail(c, "expected a mapping of domain suffix to pool");
-	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	cnt = config_node_count(n);
 	if ((pc->routes = calloc(cnt + 1, sizeof(*pc->routes))) == NULL)
 		return fail(c, "out of memory");
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	    p++) {
-		k = node(c, p->key);
-		v = node(c, p->value);
+	for (i = 0; i < cnt; i++) {
+		k = config_node_key(n, i);
+		v = config_node_value(n, i);
 		enter(c, "dns_proxy.routes", scalar(k), v);
 		if (want_scalar(c, v) < 0)
 			return -1;
@@ -800,47 +826,24 @@ defaults(struct proxyconf *pc)
 	pc->default_pool = -1;
 }
 
-static const char *
-env_get(const char *key, char *name, size_t size)
-{
-	const char *v;
-	size_t i, o;
-
-	/* Documented form: DADNS_DNS_PROXY_QPS_LIMIT. */
-	o = (size_t)snprintf(name, size, "DADNS_DNS_PROXY_");
-	for (i = 0; key[i] != '\0' && o + 1 < size; i++)
-		name[o++] = (char)toupper((unsigned char)key[i]);
-	name[o] = '\0';
-	if ((v = getenv(name)) != NULL)
-		return v;
-	/* Dotted form, as directdnsonly's config library looked it up. */
-	o = (size_t)snprintf(name, size, "DADNS.DNS_PROXY.");
-	for (i = 0; key[i] != '\0' && o + 1 < size; i++)
-		name[o++] = (char)toupper((unsigned char)key[i]);
-	name[o] = '\0';
-	return getenv(name);
-}
-
 static int
 apply_env(struct ctx *c, struct proxyconf *pc)
 {
-	char name[128];
+	char key[128], name[128];
 	const char *v;
 	size_t i;
-	int r;
 
 	for (i = 0; env_keys[i] != NULL; i++) {
-		if ((v = env_get(env_keys[i], name, sizeof(name))) == NULL)
+		snprintf(key, sizeof(key), "dns_proxy.%s", env_keys[i]);
+		if ((v = config_env(key, name, sizeof(name))) == NULL)
 			continue;
 		c->env = name;
 		if (strcmp(env_keys[i], "default_pool") == 0) {
-			if (*v == '\0')
-				pc->default_pool = -1;
-			else if ((pc->default_pool = find_pool(pc, v)) < 0)
+			if ((pc->default_pool = find_pool(pc, v)) < 0)
 				return fail(c, "unknown pool \"%s\"", v);
 			continue;
 		}
-		if ((r = set_top(c, pc, env_keys[i], v)) != 0)
+		if (set_top(c, pc, env_keys[i], v) != 0)
 			return -1;
 	}
 	c->env = NULL;
@@ -850,221 +853,209 @@ apply_env(struct ctx *c, struct proxyconf *pc)
 const char *
 proxyconf_find(const char *path)
 {
-	static const char *const search[] = {
-		"/etc/directdnsonly/app.yml", "./app.yml", "./config/app.yml",
-		NULL
-	};
-	const char *e;
+	return config_find(path);
+}
+
+/* The scalar keys of dns_proxy.tcp, as tcp_<key> of set_top(). */
+static int
+parse_tcp(struct ctx *c, struct proxyconf *pc, const struct config_node *v)
+{
+	const struct config_node *tv;
+	char tk[128];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < config_node_count(v); i++) {
+		tv = config_node_value(v, i);
+		enter(c, "dns_proxy.tcp", scalar(config_node_key(v, i)), tv);
+		snprintf(tk, sizeof(tk), "tcp_%s",
+		    scalar(config_node_key(v, i)));
+		if (want_scalar(c, tv) < 0)
+			return -1;
+		if ((rc = set_top(c, pc, tk, scalar(tv))) < 0)
+			return -1;
+		if (rc > 0)
+			ignore(c);
+	}
+	return 0;
+}
+
+/* The parts of dns_proxy read after its other keys. */
+struct later {
+	const struct config_node	*pools, *routes, *dpool;
+};
+
+/* One key of dns_proxy; pools, routes and default_pool go to later. */
+static int
+parse_key(struct ctx *c, struct proxyconf *pc, const char *key,
+    const struct config_node *v, struct later *l)
+{
+	int rc;
+
+	enter(c, "dns_proxy", key, v);
+	if (strcmp(key, "pools") == 0)
+		l->pools = v;
+	else if (strcmp(key, "routes") == 0)
+		l->routes = v;
+	else if (strcmp(key, "default_pool") == 0)
+		l->dpool = v;
+	else if (strcmp(key, "listen") == 0) {
+		pc->nlisten = 0;
+		return each_item(c, pc, v, add_listen);
+	} else if (strcmp(key, "acl") == 0) {
+		pc->acl.n = 0;
+		return each_item(c, pc, v, add_acl);
+	} else if (strcmp(key, "tcp") == 0 && is_kind(v, CONFIG_MAP))
+		return parse_tcp(c, pc, v);
+	else if (!is_kind(v, CONFIG_SCALAR))
+		return fail(c, "expected a single value");
+	else if ((rc = set_top(c, pc, key, scalar(v))) != 0)
+		return rc < 0 ? -1 : ignore(c);
+	return 0;
+}
+
+static int
+parse_pools(struct ctx *c, struct proxyconf *pc,
+    const struct config_node *pools)
+{
+	char parent[256];
+	const struct config_node *k;
 	size_t i;
 
-	if (path != NULL)
-		return path;
-	if ((e = getenv("DADNS_CONFIG")) != NULL && *e != '\0')
-		return e;
-	for (i = 0; search[i] != NULL; i++)
-		if (access(search[i], R_OK) == 0)
-			return search[i];
-	return NULL;
+	enter(c, "dns_proxy", "pools", pools);
+	if (!is_kind(pools, CONFIG_MAP))
+		return fail(c, "expected a mapping of pool names");
+	for (i = 0; i < config_node_count(pools); i++) {
+		k = config_node_key(pools, i);
+		join(parent, sizeof(parent), "dns_proxy.pools", ".",
+		    scalar(k));
+		join(c->key, sizeof(c->key), parent, "", "");
+		c->line = config_node_line(k);
+		if (parse_pool(c, pc, scalar(k), config_node_value(pools, i),
+		    parent) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_default_pool(struct ctx *c, struct proxyconf *pc,
+    const struct config_node *dpool)
+{
+	enter(c, "dns_proxy", "default_pool", dpool);
+	if (want_scalar(c, dpool) < 0)
+		return -1;
+	if (*scalar(dpool) != '\0' &&
+	    (pc->default_pool = find_pool(pc, scalar(dpool))) < 0)
+		return fail(c, "unknown pool \"%s\"", scalar(dpool));
+	return 0;
+}
+
+/* What the dns_proxy section is read into. */
+struct load {
+	struct ctx	 c;
+	struct proxyconf *pc;
+};
+
+/* The dns_proxy section, called by config.c while it reads the file. */
+static int
+parse_section(const struct config_node *sect, const char *file,
+    struct config *cfg, void *arg, char *err, size_t errlen)
+{
+	struct load *ld = arg;
+	struct ctx *c = &ld->c;
+	struct proxyconf *pc = ld->pc;
+	struct later l = { NULL, NULL, NULL };
+	size_t i;
+
+	c->file = file != NULL ? file : "environment";
+	c->unknown = &cfg->unknown;
+	if (sect == NULL) {
+		err_set(err, errlen, "%s: no dns_proxy section", c->file);
+		return -1;
+	}
+	snprintf(c->key, sizeof(c->key), "dns_proxy");
+	c->line = config_node_line(sect);
+	if (!is_kind(sect, CONFIG_MAP))
+		return fail(c, "expected a mapping");
+	for (i = 0; i < config_node_count(sect); i++)
+		if (parse_key(c, pc, scalar(config_node_key(sect, i)),
+		    config_node_value(sect, i), &l) < 0)
+			return -1;
+	if (l.pools != NULL && parse_pools(c, pc, l.pools) < 0)
+		return -1;
+	if (pc->npools == 0) {
+		snprintf(c->key, sizeof(c->key), "dns_proxy.pools");
+		c->line = config_node_line(sect);
+		return fail(c, "at least one pool with a backend is needed");
+	}
+	if (l.routes != NULL) {
+		enter(c, "dns_proxy", "routes", l.routes);
+		if (parse_routes(c, pc, l.routes) < 0)
+			return -1;
+	}
+	if (l.dpool != NULL)
+		return parse_default_pool(c, pc, l.dpool);
+	if (pc->npools == 1)
+		pc->default_pool = 0;
+	return 0;
+}
+
+/* Health checks of a pool default to the SOA of its first route. */
+static void
+default_check_names(struct proxyconf *pc)
+{
+	struct proxyconf_backend *b;
+	size_t i, j;
+
+	for (i = 0; i < pc->nbackends; i++) {
+		b = &pc->backends[i];
+		if (b->check.name[0] != '\0')
+			continue;
+		strcpy(b->check.name, ".");
+		for (j = 0; j < pc->nroutes; j++)
+			if (pc->routes[j].pool == b->pool) {
+				dnsmsg_name_to_text(pc->routes[j].suffix,
+				    b->check.name, sizeof(b->check.name));
+				break;
+			}
+	}
 }
 
 int
 proxyconf_load(const char *path, struct proxyconf *pc, char *err,
     size_t errlen)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root, *k, *v, *sect = NULL, *pools = NULL, *routes = NULL;
-	yaml_node_t *dpool = NULL;
-	yaml_node_pair_t *p;
-	struct ctx c;
-	const char *key;
-	FILE *fp;
-	int r = -1, rc;
+	struct config *cfg;
+	struct load ld;
+	int r = -1;
 
 	defaults(pc);
-	memset(&c, 0, sizeof(c));
-	c.file = path;
-	c.err = err;
-	c.errlen = errlen;
-	c.doc = &doc;
+	memset(&ld, 0, sizeof(ld));
+	ld.c.err = err;
+	ld.c.errlen = errlen;
+	ld.c.file = path;
+	ld.pc = pc;
 	snprintf(pc->path, sizeof(pc->path), "%s", path);
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "unable to open %s: %s", path,
-		    strerror(errno));
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		err_set_sys(err, errlen, "unable to allocate");
 		return -1;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(fp);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%lu: %s", path,
-		    (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "YAML syntax error");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root != NULL && root->type == YAML_MAPPING_NODE) {
-		for (p = root->data.mapping.pairs.start;
-		    p < root->data.mapping.pairs.top; p++) {
-			k = node(&c, p->key);
-			if (k->type == YAML_SCALAR_NODE &&
-			    strcmp(scalar(k), "dns_proxy") == 0)
-				sect = node(&c, p->value);
-		}
-	}
-	if (sect == NULL) {
-		snprintf(err, errlen, "%s: no dns_proxy section", path);
+	if (config_load_section(cfg, path, "dns_proxy", parse_section, &ld,
+	    err, errlen) < 0)
 		goto out;
-	}
-	snprintf(c.key, sizeof(c.key), "dns_proxy");
-	c.line = sect->start_mark.line + 1;
-	if (sect->type != YAML_MAPPING_NODE) {
-		fail(&c, "expected a mapping");
+	pc->unknown = cfg->unknown;
+	if (apply_env(&ld.c, pc) < 0)
 		goto out;
-	}
-	for (p = sect->data.mapping.pairs.start;
-	    p < sect->data.mapping.pairs.top; p++) {
-		k = node(&c, p->key);
-		v = node(&c, p->value);
-		if (k->type != YAML_SCALAR_NODE) {
-			fail(&c, "keys must be words");
-			goto out;
-		}
-		key = scalar(k);
-		enter(&c, "dns_proxy", key, v);
-		if (strcmp(key, "pools") == 0) {
-			pools = v;
-			continue;
-		}
-		if (strcmp(key, "routes") == 0) {
-			routes = v;
-			continue;
-		}
-		if (strcmp(key, "default_pool") == 0) {
-			dpool = v;
-			continue;
-		}
-		if (strcmp(key, "listen") == 0 || strcmp(key, "acl") == 0) {
-			if (key[0] == 'l')
-				pc->nlisten = 0;
-			else
-				pc->acl.n = 0;
-			if (each_item(&c, pc, v, key[0] == 'l' ? add_listen :
-			    add_acl) < 0)
-				goto out;
-			continue;
-		}
-		if (strcmp(key, "tcp") == 0 && v->type == YAML_MAPPING_NODE) {
-			yaml_node_pair_t *q;
-			char tk[128];
-
-			for (q = v->data.mapping.pairs.start;
-			    q < v->data.mapping.pairs.top; q++) {
-				k = node(&c, q->key);
-				enter(&c, "dns_proxy.tcp", scalar(k),
-				    node(&c, q->value));
-				snprintf(tk, sizeof(tk), "tcp_%s", scalar(k));
-				if (want_scalar(&c, node(&c, q->value)) < 0)
-					goto out;
-				rc = set_top(&c, pc, tk,
-				    scalar(node(&c, q->value)));
-				if (rc < 0)
-					goto out;
-				if (rc > 0) {
-					fail(&c, "unknown key");
-					goto out;
-				}
-			}
-			continue;
-		}
-		if (v->type != YAML_SCALAR_NODE) {
-			fail(&c, "expected a single value");
-			goto out;
-		}
-		if ((rc = set_top(&c, pc, key, scalar(v))) < 0)
-			goto out;
-		if (rc > 0) {
-			fail(&c, "unknown key");
-			goto out;
-		}
-	}
-	if (pools != NULL) {
-		enter(&c, "dns_proxy", "pools", pools);
-		if (pools->type != YAML_MAPPING_NODE) {
-			fail(&c, "expected a mapping of pool names");
-			goto out;
-		}
-		for (p = pools->data.mapping.pairs.start;
-		    p < pools->data.mapping.pairs.top; p++) {
-			char parent[256];
-
-			k = node(&c, p->key);
-			v = node(&c, p->value);
-			join(parent, sizeof(parent), "dns_proxy.pools", ".",
-			    scalar(k));
-			join(c.key, sizeof(c.key), parent, "", "");
-			c.line = k->start_mark.line + 1;
-			if (parse_pool(&c, pc, scalar(k), v, parent) < 0)
-				goto out;
-		}
-	}
-	if (pc->npools == 0) {
-		snprintf(c.key, sizeof(c.key), "dns_proxy.pools");
-		c.line = sect->start_mark.line + 1;
-		fail(&c, "at least one pool with a backend is needed");
-		goto out;
-	}
-	if (routes != NULL) {
-		enter(&c, "dns_proxy", "routes", routes);
-		if (parse_routes(&c, pc, routes) < 0)
-			goto out;
-	}
-	if (dpool != NULL) {
-		enter(&c, "dns_proxy", "default_pool", dpool);
-		if (want_scalar(&c, dpool) < 0)
-			goto out;
-		if (*scalar(dpool) != '\0' &&
-		    (pc->default_pool = find_pool(pc, scalar(dpool))) < 0) {
-			fail(&c, "unknown pool \"%s\"", scalar(dpool));
-			goto out;
-		}
-	} else if (pc->npools == 1)
-		pc->default_pool = 0;
-	if (apply_env(&c, pc) < 0)
-		goto out;
-	/* Health checks of a pool default to the SOA of its first route. */
-	{
-		size_t i, j;
-
-		for (i = 0; i < pc->nbackends; i++) {
-			struct proxyconf_backend *b = &pc->backends[i];
-
-			if (b->check.name[0] != '\0')
-				continue;
-			strcpy(b->check.name, ".");
-			for (j = 0; j < pc->nroutes; j++)
-				if (pc->routes[j].pool == b->pool) {
-					dnsmsg_name_to_text(pc->routes[j].suffix,
-					    b->check.name,
-					    sizeof(b->check.name));
-					break;
-				}
-		}
-	}
+	default_check_names(pc);
 	if (pc->nlisten == 0) {
-		snprintf(err, errlen, "%s: dns_proxy.listen: no address", path);
+		err_set(err, errlen, "%s: dns_proxy.listen: no address", path);
 		goto out;
 	}
 	r = 0;
 out:
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(fp);
+	explicit_bzero(cfg, sizeof(*cfg));
+	free(cfg);
 	return r;
 }
 

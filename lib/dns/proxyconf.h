@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "dnsmsg.h"
 #include "netaddr.h"
 #include "pcache.h"
@@ -85,18 +86,18 @@ struct proxyconf {
 	struct proxyconf_pool pools[PROXYCONF_POOLS_MAX];
 	struct proxyconf_backend backends[PROXYCONF_BACKENDS_MAX];
 	struct proxyconf_route *routes;
+	struct config_unknown unknown;	/* keys ignored, whole file */
 };
 
-/* Find the app.yml to read: path when not NULL, else $DADNS_CONFIG, else
- * the first of /etc/directdnsonly/app.yml, ./app.yml, ./config/app.yml
- * that exists. Returns the path (static storage for the search), or NULL
- * when none exists. */
+/* Find the app.yml to read, as every program does: config_find(). */
 const char *proxyconf_find(const char *path);
 
-/* Read the dns_proxy mapping of the app.yml at path into pc, then apply
+/* Read the app.yml at path through config_load_section() (the other
+ * sections are checked too) with its dns_proxy mapping into pc, then apply
  * DADNS_DNS_PROXY_* (and DADNS.DNS_PROXY.*) variables for scalar keys.
- * Returns 0, or -1 with a message naming the file, line and key in err,
- * e.g. "app.yml:12: dns_proxy.pools.auth.policy: unknown policy \"x\"".
+ * Unknown keys are ignored and listed in pc->unknown. Returns 0, or -1
+ * with a message naming the file, line and key in err, e.g.
+ * "app.yml:12: dns_proxy.pools.auth.policy: unknown policy \"x\"".
  * pc needs proxyconf_free() after either. */
 int proxyconf_load(const char *path, struct proxyconf *pc, char *err,
     size_t errlen);

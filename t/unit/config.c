@@ -145,8 +145,8 @@ print(const struct config *c)
 	for (i = 0; i < n; i++)
 		printf("%s%s", i ? " " : "", q[i]);
 	printf("\n");
-	printf("nunknown=%zu\n", c->nunknown);
-	printf("unknown=%s\n", c->unknown);
+	printf("nunknown=%zu\n", c->unknown.n);
+	printf("unknown=%s\n", c->unknown.line[0]);
 }
 
 int
