@@ -19,6 +19,7 @@
 
 #include <ldns/ldns.h>
 
+#include "buf.h"
 #include "zone.h"
 
 #define DEFAULT_TTL	300		/* $TTL prepended when absent */
@@ -44,11 +45,6 @@ struct lex {
 	int		 indented;	/* starts with a blank: previous owner */
 	int		 directive;	/* first token is $WORD in column 0 */
 	int		 refused;	/* ... and not $TTL or $ORIGIN */
-};
-
-struct buf {
-	char		*p;
-	size_t		 len, cap;
 };
 
 /* One record's owner, for check_names() after the pass. */
@@ -250,34 +246,6 @@ zone_serial_cmp(uint32_t a, uint32_t b)
 	return a > b ? 1 : -1;
 }
 
-static int
-buf_grow(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	if ((p = realloc(b->p, cap)) == NULL)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (buf_grow(b, n) == -1)
-		return -1;
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 /* A token in printable form for a message: at most SHOW_MAX bytes, other
  * bytes as \DDD. */
 static const char *
@@ -330,29 +298,143 @@ lex_push(struct lex *lx, const char *p, size_t len, unsigned line,
 	return 0;
 }
 
-/*
- * Read the next record that has tokens. Returns 1, 0 at the end of the
- * text, or -1 with err set.
- */
-static int
-lex_record(struct lex *lx, char *err, size_t errlen)
+/* Start a record at lx->p. */
+static void
+lex_begin(struct lex *lx)
 {
-	const char *p, *start, *label, *end = lx->end;
-	unsigned pline = 0, qline;
-	int paren, bol, dot;
-
-next:
-	p = lx->p;
-	if (p == end)
-		return 0;
 	lx->ntok = 0;
-	lx->rstart = p;
+	lx->rstart = lx->p;
 	lx->rline = lx->line;
-	lx->indented = *p == ' ' || *p == '\t';
+	lx->indented = *lx->p == ' ' || *lx->p == '\t';
 	lx->directive = 0;
 	lx->refused = 0;
-	paren = 0;
-	bol = 1;
+}
+
+/*
+ * A quoted string from its opening quote at p. Returns the byte after
+ * the closing quote, or NULL with err set.
+ */
+static const char *
+lex_quoted(struct lex *lx, const char *p, char *err, size_t errlen)
+{
+	const char *start = p++, *end = lx->end;
+	unsigned qline = lx->line;
+
+	for (;;) {
+		/* A quoted string ends on its own line (BIND rejects it
+		 * otherwise; ldns would silently close it at the end of
+		 * the line). */
+		if (p == end || *p == '\n' || *p == '\r' ||
+		    (*p == '\\' && (p + 1 == end || p[1] == '\n' ||
+		    p[1] == '\r'))) {
+			fail(err, errlen, qline, "unterminated quoted string");
+			return NULL;
+		}
+		if (*p == '\\')
+			p += 2;
+		else if (*p++ == '"')
+			break;
+	}
+	if (lex_push(lx, start, p - start, qline, 1) == -1) {
+		fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The end of the word at start: the first blank, line end, comment,
+ * parenthesis or quote that no backslash escapes. Returns NULL with err
+ * set where NSD would read the word otherwise than ldns: a backslash at
+ * the end of a line, '$' starting a label, '@' not standing alone.
+ */
+static const char *
+lex_word_end(struct lex *lx, const char *start, char *err, size_t errlen)
+{
+	const char *p = start, *label = start, *end = lx->end;
+	int dot = 0;
+
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\n' &&
+	    *p != '\r' && *p != ';' && *p != '(' && *p != ')' && *p != '"') {
+		if (*p == '\\') {
+			if (p + 1 == end || p[1] == '\n' || p[1] == '\r') {
+				fail(err, errlen, lx->line,
+				    "backslash at end of line");
+				return NULL;
+			}
+			p += 2;
+			dot = 0;
+			continue;
+		}
+		/* NSD reads '.' as a word of its own, so a '$' after it
+		 * starts a word too. */
+		if (*p == '$' && dot && !lx->refused) {
+			fail(err, errlen, lx->line,
+			    "unexpected '$' at the start of a label");
+			return NULL;
+		}
+		/* NSD reads a lone '@' as the origin even between dots. */
+		if (*p == '.' && p - label == 1 && *label == '@' &&
+		    !lx->refused) {
+			fail(err, errlen, lx->line, "'@' must stand alone");
+			return NULL;
+		}
+		if ((dot = *p++ == '.'))
+			label = p;
+	}
+	if (p - label == 1 && *label == '@' && label != start &&
+	    !lx->refused) {
+		fail(err, errlen, lx->line, "'@' must stand alone");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * A word from its first byte at start. A '$' there makes it a directive,
+ * which NSD knows only in column 0. Returns the byte after the word, or
+ * NULL with err set.
+ */
+static const char *
+lex_word(struct lex *lx, const char *start, char *err, size_t errlen)
+{
+	const char *p;
+
+	if ((p = lex_word_end(lx, start, err, errlen)) == NULL)
+		return NULL;
+	if (*start == '$' && !lx->refused) {
+		if (start != lx->rstart) {
+			fail(err, errlen, lx->line,
+			    "unexpected '$' (directives start in column 0)");
+			return NULL;
+		}
+		lx->directive = 1;
+		/* The rest of $GENERATE and the like is not zone syntax;
+		 * do_directive() refuses it. */
+		lx->refused = !(p - start == 4 &&
+		    memcmp(start, "$TTL", 4) == 0) &&
+		    !(p - start == 7 && memcmp(start, "$ORIGIN", 7) == 0);
+	}
+	if (lex_push(lx, start, p - start, lx->line, 0) == -1) {
+		fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Read one record from lx->p: its tokens up to a line end outside
+ * parentheses, or up to the end of the text. It may have no tokens.
+ * Returns 0, or -1 with err set.
+ */
+static int
+lex_line(struct lex *lx, char *err, size_t errlen)
+{
+	const char *p = lx->p, *end = lx->end;
+	unsigned pline = 0;
+	int paren = 0, bol = 1;
+
+	lex_begin(lx);
 	while (p < end) {
 		if (bol && paren && *p == '$')
 			return fail(err, errlen, lx->line,
@@ -363,9 +445,10 @@ next:
 			lx->line++;
 			p++;
 			bol = 1;
-			if (!paren)
-				goto done;
-			continue;
+			if (paren)
+				continue;
+			lx->p = p;
+			return 0;
 		case '\r':
 			if (p + 1 < end && p[1] == '\n') {
 				p++;
@@ -397,86 +480,34 @@ next:
 			p++;
 			continue;
 		case '"':
-			start = p++;
-			qline = lx->line;
-			for (;;) {
-				/* A quoted string ends on its own line (BIND
-				 * rejects it otherwise; ldns would silently
-				 * close it at the end of the line). */
-				if (p == end || *p == '\n' || *p == '\r' ||
-				    (*p == '\\' && (p + 1 == end ||
-				    p[1] == '\n' || p[1] == '\r')))
-					return fail(err, errlen, qline,
-					    "unterminated quoted string");
-				if (*p == '\\')
-					p += 2;
-				else if (*p++ == '"')
-					break;
-			}
-			if (lex_push(lx, start, p - start, qline, 1) == -1)
-				return fail(err, errlen, 0, "out of memory");
-			continue;
+			p = lex_quoted(lx, p, err, errlen);
+			break;
 		default:
-			start = label = p;
-			dot = 0;
-			while (p < end && *p != ' ' && *p != '\t' &&
-			    *p != '\n' && *p != '\r' && *p != ';' &&
-			    *p != '(' && *p != ')' && *p != '"') {
-				if (*p == '\\') {
-					if (p + 1 == end || p[1] == '\n' ||
-					    p[1] == '\r')
-						return fail(err, errlen,
-						    lx->line,
-						    "backslash at end of line");
-					p += 2;
-					dot = 0;
-					continue;
-				}
-				/* NSD reads '.' as a word of its own, so a
-				 * '$' after it starts a word too. */
-				if (*p == '$' && dot && !lx->refused)
-					return fail(err, errlen, lx->line,
-					    "unexpected '$' at the start of a "
-					    "label");
-				/* NSD reads a lone '@' as the origin even
-				 * between dots. */
-				if (*p == '.' && p - label == 1 &&
-				    *label == '@' && !lx->refused)
-					return fail(err, errlen, lx->line,
-					    "'@' must stand alone");
-				if ((dot = *p++ == '.'))
-					label = p;
-			}
-			if (p - label == 1 && *label == '@' && label != start &&
-			    !lx->refused)
-				return fail(err, errlen, lx->line,
-				    "'@' must stand alone");
-			/* NSD knows '$' at the start of a word only as a
-			 * directive in column 0. */
-			if (*start == '$' && !lx->refused) {
-				if (start != lx->rstart)
-					return fail(err, errlen, lx->line,
-					    "unexpected '$' (directives "
-					    "start in column 0)");
-				lx->directive = 1;
-				/* The rest of $GENERATE and the like is not
-				 * zone syntax; do_directive() refuses it. */
-				lx->refused = !(p - start == 4 &&
-				    memcmp(start, "$TTL", 4) == 0) &&
-				    !(p - start == 7 &&
-				    memcmp(start, "$ORIGIN", 7) == 0);
-			}
-			if (lex_push(lx, start, p - start, lx->line, 0) == -1)
-				return fail(err, errlen, 0, "out of memory");
-			continue;
+			p = lex_word(lx, p, err, errlen);
+			break;
 		}
+		if (p == NULL)
+			return -1;
 	}
 	if (paren)
 		return fail(err, errlen, pline, "'(' not closed");
-done:
 	lx->p = p;
-	if (lx->ntok == 0)
-		goto next;
+	return 0;
+}
+
+/*
+ * Read the next record that has tokens. Returns 1, 0 at the end of the
+ * text, or -1 with err set.
+ */
+static int
+lex_record(struct lex *lx, char *err, size_t errlen)
+{
+	do {
+		if (lx->p == lx->end)
+			return 0;
+		if (lex_line(lx, err, errlen) == -1)
+			return -1;
+	} while (lx->ntok == 0);
 	return 1;
 }
 
@@ -1703,8 +1734,8 @@ prep_free(struct prep *pp)
 	ldns_rdf_deep_free(pp->zone);
 	ldns_rdf_deep_free(pp->origin);
 	ldns_rdf_deep_free(pp->prev);
-	free(pp->flat.p);
-	free(pp->names.p);
+	buf_free(&pp->flat);
+	buf_free(&pp->names);
 	free(pp->own);
 }
 
