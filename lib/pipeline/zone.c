@@ -898,107 +898,87 @@ check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
 }
 
 /*
- * Check rdata against the raw text where ldns is laxer than NSD:
- * integers must be plain decimal and in range (ldns wraps them), only
- * text fields may be quoted, timestamps are YYYYMMDDHHmmSS, type names
- * exist, hex data has an even number of digits. Returns 0 or -1 with
- * err set.
+ * One single-token field t of type ft as NSD reads it: integers plain
+ * decimal and in range, timestamps YYYYMMDDHHmmSS, type names that
+ * exist, tags of 1-15 lower-case letters and digits. Returns 0 when it
+ * is good or not checked here, -1 when it is not such a value, -2 when
+ * it is over *max (set for numbers).
  */
 static int
-check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
-    size_t nrd)
+field_value(ldns_rdf_type ft, const struct tok *t, uint64_t *max)
 {
-	const ldns_rr_descriptor *desc;
-	char sb[SHOWBUF];
-	uint64_t max = 0;
 	uint32_t v;
-	size_t i, j, k, nmax, digits;
+	size_t j;
 	int r;
-	ldns_rdf_type ft;
 
-	if (nrd > 0 && tok_is(&rd[0], "\\#"))
-		return check_generic(pp, rd, nrd);
-	if ((desc = ldns_rr_descript(type)) == NULL || desc->_name == NULL)
+	switch (ft) {
+	case LDNS_RDF_TYPE_INT8:
+		*max = 255;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_INT16:
+		*max = 65535;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_CERT_ALG:
+		if (isalpha_(t->p[0]))
+			return 0;
+		/* ldns leaks its rdf when refusing type 0. */
+		*max = 65535;
+		if ((r = parse_uint(t->p, t->len, *max, &v)) == 0 && v == 0)
+			r = -1;
+		return r;
+	case LDNS_RDF_TYPE_INT32:
+		*max = 4294967295U;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_PERIOD:
+		*max = 4294967295U;
+		return parse_period(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_ALG:
+	case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+	case LDNS_RDF_TYPE_SELECTOR:
+	case LDNS_RDF_TYPE_MATCHING_TYPE:
+		/* Mnemonics are ldns's business; numbers wrap. */
+		if (isalpha_(t->p[0]))
+			return 0;
+		*max = 255;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_TIME:
+		/* NSD takes only the 14-digit form. */
+		return t->len == 14 &&
+		    parse_uint(t->p, 14, UINT64_MAX / 10, &v) != -1 ? 0 : -1;
+	case LDNS_RDF_TYPE_TYPE:
+		return tok_type(t) != 0 ? 0 : -1;
+	case LDNS_RDF_TYPE_TAG:
+		/* RFC 8659: 1-15 letters and digits; NSD takes lower case
+		 * only. */
+		if (t->len > 15)
+			return -1;
+		for (j = 0; j < t->len; j++)
+			if (!isdig(t->p[j]) &&
+			    !(t->p[j] >= 'a' && t->p[j] <= 'z'))
+				return -1;
 		return 0;
-	nmax = ldns_rr_descriptor_maximum(desc);
-	for (i = 0; i < nrd && i < nmax; i++) {
-		ft = ldns_rr_descriptor_field_type(desc, i);
-		if (!one_token(ft))
-			break;
-		if (rd[i].quoted) {
-			if (ft == LDNS_RDF_TYPE_STR ||
-			    ft == LDNS_RDF_TYPE_LONG_STR)
-				continue;
-			return fail(pp->err, pp->errlen, rd[i].line,
-			    "unexpected quoted string %s",
-			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
-		}
-		switch (ft) {
-		case LDNS_RDF_TYPE_INT8:
-			max = 255;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_INT16:
-			max = 65535;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_CERT_ALG:
-			if (isalpha_(rd[i].p[0]))
-				continue;
-			/* ldns leaks its rdf when refusing type 0. */
-			max = 65535;
-			if ((r = parse_uint(rd[i].p, rd[i].len, max, &v)) == 0 &&
-			    v == 0)
-				r = -1;
-			break;
-		case LDNS_RDF_TYPE_INT32:
-			max = 4294967295U;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_PERIOD:
-			max = 4294967295U;
-			r = parse_period(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_ALG:
-		case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
-		case LDNS_RDF_TYPE_SELECTOR:
-		case LDNS_RDF_TYPE_MATCHING_TYPE:
-			/* Mnemonics are ldns's business; numbers wrap. */
-			if (isalpha_(rd[i].p[0]))
-				continue;
-			max = 255;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_TIME:
-			/* NSD takes only the 14-digit form. */
-			r = rd[i].len == 14 &&
-			    parse_uint(rd[i].p, 14, UINT64_MAX / 10, &v) != -1 ?
-			    0 : -1;
-			break;
-		case LDNS_RDF_TYPE_TYPE:
-			r = tok_type(&rd[i]) != 0 ? 0 : -1;
-			break;
-		case LDNS_RDF_TYPE_TAG:
-			/* RFC 8659: 1-15 letters and digits; NSD takes
-			 * lower case only. */
-			r = rd[i].len <= 15 ? 0 : -1;
-			for (j = 0; r == 0 && j < rd[i].len; j++)
-				if (!isdig(rd[i].p[j]) &&
-				    !(rd[i].p[j] >= 'a' && rd[i].p[j] <= 'z'))
-					r = -1;
-			break;
-		default:
-			continue;
-		}
-		if (r != 0)
-			return field_fail(pp, desc, type, i, &rd[i], r, max);
+	default:
+		return 0;
 	}
-	if (i >= nrd || i >= nmax)
-		return 0;
-	ft = ldns_rr_descriptor_field_type(desc, i);
-	if (ft == LDNS_RDF_TYPE_HEX && i == nmax - 1) {
+}
+
+/*
+ * The fields from rd[i] on, after the single-token ones: hex data has
+ * an even number of digits, an IPSECKEY or AMTRELAY gateway is checked
+ * whole, an NSEC bitmap names known types. Returns 0 or -1 with err set.
+ */
+static int
+check_rest(struct prep *pp, const ldns_rr_descriptor *desc,
+    const struct tok *rd, size_t nrd, size_t i)
+{
+	ldns_rdf_type ft = ldns_rr_descriptor_field_type(desc, i);
+	size_t j, k, digits = 0;
+	char sb[SHOWBUF];
+
+	if (ft == LDNS_RDF_TYPE_HEX &&
+	    i == ldns_rr_descriptor_maximum(desc) - 1) {
 		/* ldns pads an odd digit; NSD refuses it. */
-		for (digits = 0, j = i; j < nrd; j++) {
+		for (j = i; j < nrd; j++) {
 			for (k = 0; k < rd[j].len; k++)
 				if (!ishex(rd[j].p[k]))
 					return 0;	/* ldns's to report */
@@ -1020,6 +1000,49 @@ check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
 				    desc->_name);
 	}
 	return 0;
+}
+
+/*
+ * Check rdata against the raw text where ldns is laxer than NSD:
+ * integers must be plain decimal and in range (ldns wraps them), only
+ * text fields may be quoted, timestamps are YYYYMMDDHHmmSS, type names
+ * exist, hex data has an even number of digits. Returns 0 or -1 with
+ * err set.
+ */
+static int
+check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
+    size_t nrd)
+{
+	const ldns_rr_descriptor *desc;
+	char sb[SHOWBUF];
+	uint64_t max = 0;
+	size_t i, nmax;
+	int r;
+	ldns_rdf_type ft;
+
+	if (nrd > 0 && tok_is(&rd[0], "\\#"))
+		return check_generic(pp, rd, nrd);
+	if ((desc = ldns_rr_descript(type)) == NULL || desc->_name == NULL)
+		return 0;
+	nmax = ldns_rr_descriptor_maximum(desc);
+	for (i = 0; i < nrd && i < nmax; i++) {
+		ft = ldns_rr_descriptor_field_type(desc, i);
+		if (!one_token(ft))
+			break;
+		if (rd[i].quoted) {
+			if (ft == LDNS_RDF_TYPE_STR ||
+			    ft == LDNS_RDF_TYPE_LONG_STR)
+				continue;
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "unexpected quoted string %s",
+			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
+		}
+		if ((r = field_value(ft, &rd[i], &max)) != 0)
+			return field_fail(pp, desc, type, i, &rd[i], r, max);
+	}
+	if (i >= nrd || i >= nmax)
+		return 0;
+	return check_rest(pp, desc, rd, nrd, i);
 }
 
 /* Parse one token as rdata field type ft; return ldns's status. */
@@ -1548,43 +1571,29 @@ check_names(struct prep *pp)
 	}
 }
 
-/* One record: split owner, TTL, class and type, check, parse. */
-static int
-do_record(struct prep *pp, const struct lex *lx)
-{
-	const struct tok *t = lx->tok, *owner = NULL, *rd;
-	const ldns_rr_descriptor *desc;
-	const char *p;
-	char sb[SHOWBUF], num[16];
-	uint16_t type = 0;
-	uint32_t ttl = 0;
-	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n, generic;
-	size_t wire;
-	uint32_t v;
-	ldns_rr *rr = NULL;
-	ldns_status st;
-	const char *why;
+/* A record split into its fields by do_record(). */
+struct rec {
+	const struct tok	*owner;		/* NULL: the previous owner */
+	uint32_t		 ttl;
+	int			 have_ttl;
+	uint16_t		 type;
+	const struct tok	*rd;		/* the rdata tokens */
+	size_t			 nrd;
+};
 
-	if (!lx->indented) {
-		owner = &t[0];
-		show(sb, sizeof(sb), owner->p, owner->len);
-		if (owner->quoted)
-			return fail(pp->err, pp->errlen, owner->line,
-			    "quoted owner name %s", sb);
-		/* ldns takes any owner starting with '@' for the origin;
-		 * NSD reads "@x" as a label. */
-		if (owner->p[0] == '@' && owner->len > 1)
-			return fail(pp->err, pp->errlen, owner->line,
-			    "invalid owner name '%s': '@' must stand alone",
-			    sb);
-		/* NSD ends the owner only at a blank. */
-		if (lx->ntok > 1 && owner->p[owner->len] != ' ' &&
-		    owner->p[owner->len] != '\t')
-			return fail(pp->err, pp->errlen, owner->line,
-			    "no blank after owner name '%s'", sb);
-		i = 1;
-	} else {
+/*
+ * The owner field, or the blank that stands for the previous owner: sets
+ * r->owner. Returns the index of the next token, or -1 with err set.
+ */
+static int
+record_owner(struct prep *pp, const struct lex *lx, struct rec *r)
+{
+	const struct tok *t = lx->tok, *owner = &t[0];
+	const char *p;
+	char sb[SHOWBUF];
+
+	r->owner = NULL;
+	if (lx->indented) {
 		if (!pp->have_prev)
 			return fail(pp->err, pp->errlen, t[0].line,
 			    "record without an owner name (line starts "
@@ -1596,17 +1605,83 @@ do_record(struct prep *pp, const struct lex *lx)
 				return fail(pp->err, pp->errlen, t[0].line,
 				    "'(' before the first field of a record "
 				    "without owner name");
+		return 0;
 	}
-	for (; i < lx->ntok; i++) {
-		show(sb, sizeof(sb), t[i].p, t[i].len);
+	show(sb, sizeof(sb), owner->p, owner->len);
+	if (owner->quoted)
+		return fail(pp->err, pp->errlen, owner->line,
+		    "quoted owner name %s", sb);
+	/* ldns takes any owner starting with '@' for the origin; NSD
+	 * reads "@x" as a label. */
+	if (owner->p[0] == '@' && owner->len > 1)
+		return fail(pp->err, pp->errlen, owner->line,
+		    "invalid owner name '%s': '@' must stand alone", sb);
+	/* NSD ends the owner only at a blank. */
+	if (lx->ntok > 1 && owner->p[owner->len] != ' ' &&
+	    owner->p[owner->len] != '\t')
+		return fail(pp->err, pp->errlen, owner->line,
+		    "no blank after owner name '%s'", sb);
+	r->owner = owner;
+	return 1;
+}
+
+/* Is the token a class ldns knows (any, IN included)? */
+static int
+tok_class(const struct tok *t)
+{
+	char word[16];
+
+	if (isdig(t->p[0]) || t->len >= sizeof(word))
+		return 0;
+	memcpy(word, t->p, t->len);
+	word[t->len] = '\0';
+	return ldns_get_rr_class_by_name(word) != 0;
+}
+
+/* The TTL field of a record. Returns 0, or -1 with err set. */
+static int
+record_ttl(struct prep *pp, const struct tok *t, struct rec *r)
+{
+	char sb[SHOWBUF];
+	int v;
+
+	if (r->have_ttl++)
+		return fail(pp->err, pp->errlen, t->line,
+		    "two TTLs in one record");
+	v = parse_period(t->p, t->len, TTL_MAX, &r->ttl);
+	if (v == -1)
+		return fail(pp->err, pp->errlen, t->line, "invalid TTL '%s'",
+		    show(sb, sizeof(sb), t->p, t->len));
+	if (v == -2)
+		return fail(pp->err, pp->errlen, t->line,
+		    "TTL out of range (0-%u): %s", TTL_MAX,
+		    show(sb, sizeof(sb), t->p, t->len));
+	return 0;
+}
+
+/*
+ * TTL, class and type from token i on, in any order, the type last, as
+ * NSD tries them: type, class, TTL. Sets r->ttl, r->have_ttl, r->type
+ * and the rdata after them. Returns 0, or -1 with err set.
+ */
+static int
+record_head(struct prep *pp, const struct lex *lx, size_t i, struct rec *r)
+{
+	const struct tok *t = lx->tok;
+	char sb[SHOWBUF];
+	const char *why;
+	int have_class = 0;
+
+	for (r->type = 0; i < lx->ntok; i++) {
 		if (t[i].glued)
 			return fail(pp->err, pp->errlen, t[i].line,
-			    "no blank before %s", sb);
+			    "no blank before %s",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
 		if (t[i].quoted)
 			return fail(pp->err, pp->errlen, t[i].line,
-			    "unexpected quoted string %s", sb);
-		/* The order NSD tries: type, class, TTL. */
-		if ((type = tok_type(&t[i])) != 0) {
+			    "unexpected quoted string %s",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
+		if ((r->type = tok_type(&t[i])) != 0) {
 			i++;
 			break;
 		}
@@ -1616,116 +1691,151 @@ do_record(struct prep *pp, const struct lex *lx)
 				    "two classes in one record");
 			continue;
 		}
-		if (!isdig(t[i].p[0]) && t[i].len < sizeof(num)) {
-			memcpy(num, t[i].p, t[i].len);
-			num[t[i].len] = '\0';
-			if (ldns_get_rr_class_by_name(num) != 0)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "class %s is not supported (only IN)",
-				    sb);
-		}
+		if (tok_class(&t[i]))
+			return fail(pp->err, pp->errlen, t[i].line,
+			    "class %s is not supported (only IN)",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
 		/* NSD reads a word of digits and units as a TTL. */
 		if (isdig(t[i].p[0]) || t[i].len == strspn_n(t[i].p, t[i].len,
 		    "0123456789smhdwSMHDW")) {
-			if (have_ttl++)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "two TTLs in one record");
-			r = parse_period(t[i].p, t[i].len, TTL_MAX, &ttl);
-			if (r == -1)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "invalid TTL '%s'", sb);
-			if (r == -2)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "TTL out of range (0-%u): %s", TTL_MAX,
-				    sb);
+			if (record_ttl(pp, &t[i], r) == -1)
+				return -1;
 			continue;
 		}
 		return fail(pp->err, pp->errlen, t[i].line,
-		    "unknown record type '%s'", sb);
+		    "unknown record type '%s'",
+		    show(sb, sizeof(sb), t[i].p, t[i].len));
 	}
-	if (type == 0)
+	if (r->type == 0)
 		return fail(pp->err, pp->errlen, t[lx->ntok - 1].line,
 		    "record type missing");
-	if ((why = type_refused(type, &t[i - 1])) != NULL)
+	if ((why = type_refused(r->type, &t[i - 1])) != NULL)
 		return fail(pp->err, pp->errlen, t[i - 1].line,
 		    "record type %s %s",
 		    show(sb, sizeof(sb), t[i - 1].p, t[i - 1].len), why);
-	rd = &t[i];
-	nrd = lx->ntok - i;
+	r->rd = &t[i];
+	r->nrd = lx->ntok - i;
+	return 0;
+}
+
+/* Checks on the rdata tokens before ldns reads them. Returns 0, or -1
+ * with err set. */
+static int
+record_rdata(struct prep *pp, const struct rec *r)
+{
+	const struct tok *rd = r->rd;
+	char sb[SHOWBUF];
+	size_t i;
+
 	/* NSD wants blanks between rdata fields, except between the
 	 * strings of a TXT record. */
-	for (i = 0; i < nrd; i++)
-		if (rd[i].glued && (i == 0 || (type != LDNS_RR_TYPE_TXT &&
-		    type != LDNS_RR_TYPE_SPF)))
+	for (i = 0; i < r->nrd; i++)
+		if (rd[i].glued && (i == 0 || (r->type != LDNS_RR_TYPE_TXT &&
+		    r->type != LDNS_RR_TYPE_SPF)))
 			return fail(pp->err, pp->errlen, rd[i].line,
 			    "no blank before %s",
 			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
-	if (check_fields(pp, type, rd, nrd) == -1)
+	if (check_fields(pp, r->type, rd, r->nrd) == -1)
 		return -1;
 	/* NSD takes an unquoted CAA value, ldns (and so the CoreDNS-MySQL
 	 * writer) does not; DirectAdmin quotes it. */
-	if (type == LDNS_RR_TYPE_CAA && nrd == 3 && !rd[2].quoted &&
+	if (r->type == LDNS_RR_TYPE_CAA && r->nrd == 3 && !rd[2].quoted &&
 	    !tok_is(&rd[0], "\\#"))
 		return fail(pp->err, pp->errlen, rd[2].line,
 		    "CAA value must be quoted: %s",
 		    show(sb, sizeof(sb), rd[2].p, rd[2].len));
+	return 0;
+}
 
-	/* The record as one line for ldns: owner (or nothing, so ldns
-	 * takes the previous one), TTL, type, rdata. The class is
-	 * left out: only IN gets here. */
-	pp->flat.len = 0;
-	if (owner != NULL && buf_add(&pp->flat, owner->p, owner->len) == -1)
-		goto nomem;
-	if (have_ttl) {
-		n = snprintf(num, sizeof(num), " %u", ttl);
-		if (buf_add(&pp->flat, num, n) == -1)
-			goto nomem;
-	}
+/*
+ * The record as one line for ldns, in pp->flat: owner (or nothing, so
+ * ldns takes the previous one), TTL, type, rdata. The class is left out:
+ * only IN gets here. Returns 0, or -1 with err set.
+ */
+static int
+record_flat(struct prep *pp, const struct lex *lx, const struct rec *r)
+{
+	struct buf *b = &pp->flat;
+	size_t i;
+
+	buf_clear(b);
+	if (r->owner != NULL)
+		buf_add(b, r->owner->p, r->owner->len);
+	if (r->have_ttl)
+		buf_printf(b, " %u", r->ttl);
 	/* TYPEnnn spares ldns its slow look-up of the name. */
-	n = snprintf(num, sizeof(num), " TYPE%u", type);
-	if (buf_add(&pp->flat, num, n) == -1)
-		goto nomem;
-	for (i = 0; i < nrd; i++) {
-		if (buf_add(&pp->flat, " ", 1) == -1 ||
-		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1)
-			goto nomem;
-		if (pp->flat.len > FLAT_MAX)
+	buf_printf(b, " TYPE%u", r->type);
+	for (i = 0; i < r->nrd && !b->oom; i++) {
+		buf_add(b, " ", 1);
+		buf_add(b, r->rd[i].p, r->rd[i].len);
+		if (b->len > FLAT_MAX)
 			return fail(pp->err, pp->errlen, lx->rline,
 			    "record longer than %d bytes", FLAT_MAX);
 	}
-	if (buf_add(&pp->flat, "", 1) == -1)
-		goto nomem;
+	if (b->oom)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	return 0;
+}
+
+/*
+ * Checks on the record ldns parsed: generic data of a known type must
+ * make a whole record, every byte used (ldns ignores the bytes past the
+ * last field), and no field may be missing. Returns 0, or -1 with err
+ * set.
+ */
+static int
+record_whole(struct prep *pp, const struct lex *lx, const struct rec *r,
+    const ldns_rr *rr)
+{
+	const ldns_rr_descriptor *desc;
+	size_t i, wire = 0;
+	uint32_t v;
+	int generic = r->nrd > 0 && tok_is(&r->rd[0], "\\#");
+
+	if ((desc = ldns_rr_descript(r->type)) == NULL)
+		return 0;
+	for (i = 0; i < ldns_rr_rd_count(rr); i++)
+		wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
+	    ldns_rr_descriptor_minimum(desc) ||
+	    parse_uint(r->rd[1].p, r->rd[1].len, 65535, &v) != 0 ||
+	    wire != v))
+		return fail(pp->err, pp->errlen, lx->rline,
+		    "%s record: generic data (\\#) is not one whole %s record",
+		    desc->_name, desc->_name);
+	if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc))
+		return fail(pp->err, pp->errlen, lx->rline,
+		    "%s record: data missing", desc->_name);
+	return 0;
+}
+
+/* One record: split owner, TTL, class and type, check, parse. */
+static int
+do_record(struct prep *pp, const struct lex *lx)
+{
+	struct rec r;
+	ldns_rr *rr = NULL;
+	ldns_status st;
+	int i, ret;
+
+	memset(&r, 0, sizeof(r));
+	if ((i = record_owner(pp, lx, &r)) == -1 ||
+	    record_head(pp, lx, (size_t)i, &r) == -1 ||
+	    record_rdata(pp, &r) == -1 || record_flat(pp, lx, &r) == -1)
+		return -1;
 	st = ldns_rr_new_frm_str(&rr, pp->flat.p, pp->ttl, pp->origin,
 	    &pp->prev);
 	if (st != LDNS_STATUS_OK)
-		return diagnose(pp, lx->rline, owner, type, rd, nrd, st);
-	/* Generic data of a known type must make a whole record, every
-	 * byte used (ldns ignores the bytes past the last field). */
-	generic = nrd > 0 && tok_is(&rd[0], "\\#");
-	if ((desc = ldns_rr_descript(type)) != NULL) {
-		for (i = 0, wire = 0; i < ldns_rr_rd_count(rr); i++)
-			wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
-		if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
-		    ldns_rr_descriptor_minimum(desc) ||
-		    parse_uint(rd[1].p, rd[1].len, 65535, &v) != 0 ||
-		    wire != v)) {
-			ldns_rr_free(rr);
-			return fail(pp->err, pp->errlen, lx->rline,
-			    "%s record: generic data (\\#) is not one whole "
-			    "%s record", desc->_name, desc->_name);
-		}
-		if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
-			ldns_rr_free(rr);
-			return fail(pp->err, pp->errlen, lx->rline,
-			    "%s record: data missing", desc->_name);
-		}
+		return diagnose(pp, lx->rline, r.owner, r.type, r.rd, r.nrd,
+		    st);
+	if (record_whole(pp, lx, &r, rr) == -1) {
+		ldns_rr_free(rr);
+		return -1;
 	}
 	pp->have_prev = 1;
-	r = check_rr(pp, rr, owner != NULL ? owner->line : lx->rline);
+	ret = check_rr(pp, rr, r.owner != NULL ? r.owner->line : lx->rline);
 	ldns_rr_free(rr);
-	return r;
-nomem:
-	return fail(pp->err, pp->errlen, 0, "out of memory");
+	return ret;
 }
 
 static void
