@@ -132,19 +132,26 @@ test_commands(struct nsdctl *c)
 	CHECK(request_is("NSDCT1 reload\n", 14));
 }
 
+/* The zones a.example, b.example and c.example, nothing known of them. */
+static void
+zones_abc(struct nsdctl_zone z[3])
+{
+	memset(z, 0, 3 * sizeof(*z));
+	z[0].zone = "a.example";
+	z[1].zone = "b.example";
+	z[2].zone = "c.example";
+}
+
 /* addzones and delzones: the state of every zone from the answer. */
 static void
 test_zone_lists(struct nsdctl *c)
 {
-	struct nsdctl_zone z[4];
+	struct nsdctl_zone z[3];
 	char err[NSDCTL_WHY_MAX];
 	pid_t pid;
 
 	/* addzones: added, existed, failed with the message before it. */
-	memset(z, 0, sizeof(z));
-	z[0].zone = "a.example";
-	z[1].zone = "b.example";
-	z[2].zone = "c.example";
+	zones_abc(z);
 	pid = fake("added: a.example\nzone b.example already exists\n"
 	    "added: b.example\nerror pattern da does not exist\n"
 	    "error for input line 'c.example'\nadded 2 zones\n", 1);
@@ -177,14 +184,11 @@ test_zone_lists(struct nsdctl *c)
 static void
 test_zone_failures(struct nsdctl *c)
 {
-	struct nsdctl_zone z[4];
+	struct nsdctl_zone z[3];
 	char err[NSDCTL_WHY_MAX];
 	pid_t pid;
 
-	memset(z, 0, sizeof(z));
-	z[0].zone = "a.example";
-	z[1].zone = "b.example";
-
+	zones_abc(z);
 	/* A version mismatch: every zone fails with that line. */
 	pid = fake("error version mismatch\n", 1);
 	CHECK(nsdctl_addzones(c, "da", z, 2, err, sizeof(err)) == 0);
