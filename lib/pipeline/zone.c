@@ -1573,11 +1573,11 @@ check_names(struct prep *pp)
 
 /* A record split into its fields by do_record(). */
 struct rec {
-	const struct tok	*owner;		/* NULL: the previous owner */
+	const struct tok	*owner;	/* NULL: the previous owner */
 	uint32_t		 ttl;
 	int			 have_ttl;
 	uint16_t		 type;
-	const struct tok	*rd;		/* the rdata tokens */
+	const struct tok	*rd;	/* the rdata tokens */
 	size_t			 nrd;
 };
 

@@ -10,7 +10,7 @@
 #include "log.h"
 
 #define USAGE	"config [-c file | -i name] [-b backend]"
-#define STDIN_MAX	(1024 * 1024 * 1024)	/* far past any configuration */
+#define STDIN_MAX	(1 << 30)	/* past any configuration */
 
 static const char *
 tf(int b)
