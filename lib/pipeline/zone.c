@@ -349,7 +349,8 @@ lex_quoted(struct lex *lx, const char *p, char *err, size_t errlen)
  * the end of a line, '$' starting a label, '@' not standing alone.
  */
 static const char *
-lex_word_end(struct lex *lx, const char *start, char *err, size_t errlen)
+lex_word_end(const struct lex *lx, const char *start, char *err,
+    size_t errlen)
 {
 	const char *p = start, *label = start, *end = lx->end;
 	int dot = 0;
@@ -1849,23 +1850,18 @@ prep_free(struct prep *pp)
 	free(pp->own);
 }
 
-int
-zone_prepare(const char *name, const char *text, size_t len, char **out,
-    size_t *outlen, struct zone_info *info, char *err, size_t errlen)
+/* The checks on the zone name and the text before the parse: a name in
+ * normal form, a text of a sane size, not blank, without NUL. Returns 0,
+ * or -1 with err set. */
+static int
+text_check(const char *name, const char *text, size_t len, char *err,
+    size_t errlen)
 {
-	struct prep pp;
-	struct lex lx;
-	char norm[ZONE_NAME_MAX + 1], apex[ZONE_NAME_MAX + 2], pre[300];
+	char norm[ZONE_NAME_MAX + 1];
 	const char *why, *nul;
 	unsigned line;
-	size_t i, plen = 0;
-	char *o;
-	int r;
+	size_t i;
 
-	*out = NULL;
-	*outlen = 0;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	if (zone_name_norm(name, norm, &why) == -1)
 		return fail(err, errlen, 0, "invalid zone name: %s", why);
 	if (strcmp(norm, name) != 0)
@@ -1885,13 +1881,60 @@ zone_prepare(const char *name, const char *text, size_t len, char **out,
 			line += text[i] == '\n';
 		return fail(err, errlen, line, "NUL byte in zone text");
 	}
+	return 0;
+}
+
+/*
+ * The text with the directives it lacks in front, into *out (malloc'd,
+ * NUL-terminated). Original order: $ORIGIN is prepended first, then $TTL
+ * before it, so $TTL ends up on the first line. Returns 0, or -1 with
+ * err set.
+ */
+static int
+with_directives(const struct prep *pp, const char *apex, const char *text,
+    size_t len, char **out, size_t *outlen)
+{
+	char pre[300], *o;
+	size_t plen = 0;
+
+	if (!pp->has_ttl)
+		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL %d\n",
+		    DEFAULT_TTL);
+	if (!pp->has_origin)
+		plen += snprintf(pre + plen, sizeof(pre) - plen,
+		    "$ORIGIN %s\n", apex);
+	if ((o = malloc(plen + len + 1)) == NULL)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	memcpy(o, pre, plen);
+	memcpy(o + plen, text, len);
+	o[plen + len] = '\0';
+	*out = o;
+	*outlen = plen + len;
+	return 0;
+}
+
+int
+zone_prepare(const char *name, const char *text, size_t len, char **out,
+    size_t *outlen, struct zone_info *info, char *err, size_t errlen)
+{
+	struct prep pp;
+	struct lex lx;
+	char apex[ZONE_NAME_MAX + 2];
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (text_check(name, text, len, err, errlen) == -1)
+		return -1;
 
 	memset(&pp, 0, sizeof(pp));
 	memset(&lx, 0, sizeof(lx));
 	pp.err = err;
 	pp.errlen = errlen;
 	pp.ttl = DEFAULT_TTL;
-	snprintf(apex, sizeof(apex), "%s.", norm);
+	snprintf(apex, sizeof(apex), "%s.", name);
 	if ((pp.zone = ldns_dname_new_frm_str(apex)) == NULL ||
 	    (pp.origin = ldns_rdf_clone(pp.zone)) == NULL) {
 		r = fail(err, errlen, 0, "out of memory");
@@ -1917,31 +1960,13 @@ zone_prepare(const char *name, const char *text, size_t len, char **out,
 		r = fail(err, errlen, 0, "no SOA record");
 		goto done;
 	}
-	if ((r = check_names(&pp)) == -1)
+	if ((r = check_names(&pp)) == -1 ||
+	    (r = with_directives(&pp, apex, text, len, out, outlen)) == -1)
 		goto done;
-
-	/* Original order: $ORIGIN is prepended first, then $TTL before
-	 * it, so $TTL ends up on the first line. */
-	if (!pp.has_ttl)
-		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL %d\n",
-		    DEFAULT_TTL);
-	if (!pp.has_origin)
-		plen += snprintf(pre + plen, sizeof(pre) - plen,
-		    "$ORIGIN %s\n", apex);
-	if ((o = malloc(plen + len + 1)) == NULL) {
-		r = fail(err, errlen, 0, "out of memory");
-		goto done;
-	}
-	memcpy(o, pre, plen);
-	memcpy(o + plen, text, len);
-	o[plen + len] = '\0';
-	*out = o;
-	*outlen = plen + len;
 	if (info != NULL) {
 		info->serial = pp.serial;
 		info->nrr = (unsigned)pp.nown;
 	}
-	r = 0;
 done:
 	prep_free(&pp);
 	free(lx.tok);
