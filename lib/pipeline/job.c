@@ -56,123 +56,215 @@ copy_name(char *dst, const char *v, size_t len)
 	return 0;
 }
 
+/* What the header lines of a job said, beyond the fields of the job. */
+struct header {
+	unsigned	 tags;		/* one bit per tag letter seen */
+	int		 seen_v, seen_l, seen_s;
+	uint64_t	 textlen;
+};
+
+/* The value of a name tag (z, h, u) into job. Returns 0, or -1 with *why
+ * set. */
+static int
+header_name(struct job *job, int tag, const char *v, size_t vlen,
+    const char **why)
+{
+	char norm[ZONE_NAME_MAX + 1];
+	const char *zwhy;
+
+	switch (tag) {
+	case 'z':
+		/* The zone names a file and a backend's zone: only a valid
+		 * name in normal form (lower case) is taken. */
+		if (copy_name(job->zone, v, vlen) < 0 ||
+		    zone_name_norm(job->zone, norm, &zwhy) < 0 ||
+		    strcmp(norm, job->zone) != 0) {
+			*why = "invalid zone name";
+			return -1;
+		}
+		return 0;
+	case 'h':
+		if (copy_name(job->hostname, v, vlen) < 0) {
+			*why = "invalid hostname";
+			return -1;
+		}
+		return 0;
+	default:
+		if (copy_name(job->username, v, vlen) < 0) {
+			*why = "invalid username";
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/* The value of a number tag (q, t, s, l) into job or h. Returns 0, or -1
+ * with *why set. */
+static int
+header_number(struct job *job, struct header *h, int tag, const char *v,
+    size_t vlen, const char **why)
+{
+	uint64_t n;
+
+	switch (tag) {
+	case 'q':
+		if (parse_u64(v, vlen, &job->seq) < 0 || job->seq > SEQ_MAX) {
+			*why = "invalid sequence (at most 16 digits)";
+			return -1;
+		}
+		return 0;
+	case 't':
+		if (parse_u64(v, vlen, &n) < 0 || n > INT64_MAX) {
+			*why = "invalid push time";
+			return -1;
+		}
+		job->pushed_us = (long long)n;
+		return 0;
+	case 's':
+		if (parse_u64(v, vlen, &n) < 0 || n > UINT32_MAX) {
+			*why = "invalid serial";
+			return -1;
+		}
+		job->serial = (uint32_t)n;
+		h->seen_s = 1;
+		return 0;
+	default:
+		if (parse_u64(v, vlen, &h->textlen) < 0 ||
+		    h->textlen > JOB_MAX) {
+			*why = "invalid text length";
+			return -1;
+		}
+		h->seen_l = 1;
+		return 0;
+	}
+}
+
+/* One header line, "T VALUE" from p to nl (the newline). Returns 0, or
+ * -1 with *why set. */
+static int
+header_line(struct job *job, struct header *h, const char *p,
+    const char *nl, const char **why)
+{
+	const char *v = p + 2;
+	size_t vlen;
+
+	if (nl - p < 3 || p[1] != ' ') {
+		*why = "malformed header line";
+		return -1;
+	}
+	vlen = nl - v;
+	/* Each tag may appear once. */
+	if (p[0] < 'a' || p[0] > 'z' || (h->tags & (1u << (p[0] - 'a')))) {
+		*why = "unknown or repeated header tag";
+		return -1;
+	}
+	h->tags |= 1u << (p[0] - 'a');
+	switch (p[0]) {
+	case 'v':
+		if (vlen != 1 || v[0] != '1') {
+			*why = "unsupported job version";
+			return -1;
+		}
+		h->seen_v = 1;
+		return 0;
+	case 'a':
+		if (vlen == 4 && memcmp(v, "save", 4) == 0)
+			job->action = JOB_SAVE;
+		else if (vlen == 6 && memcmp(v, "delete", 6) == 0)
+			job->action = JOB_DELETE;
+		else {
+			*why = "unknown action";
+			return -1;
+		}
+		return 0;
+	case 'z':
+	case 'h':
+	case 'u':
+		return header_name(job, p[0], v, vlen, why);
+	case 'q':
+	case 't':
+	case 's':
+	case 'l':
+		return header_number(job, h, p[0], v, vlen, why);
+	default:
+		*why = "unknown or repeated header tag";
+		return -1;
+	}
+}
+
+/* The header lines from buf up to the blank line. Returns the first byte
+ * after the blank line, or NULL with *why set. */
+static const char *
+header_read(const char *buf, const char *end, struct job *job,
+    struct header *h, const char **why)
+{
+	const char *p = buf, *nl;
+
+	for (;;) {
+		if (p >= end) {
+			*why = "missing blank line after header";
+			return NULL;
+		}
+		if ((nl = memchr(p, '\n', end - p)) == NULL) {
+			*why = "header line without newline";
+			return NULL;
+		}
+		if (nl == p)
+			return p + 1;
+		if (header_line(job, h, p, nl, why) < 0)
+			return NULL;
+		p = nl + 1;
+	}
+}
+
+/* The text after the header, p to end, against what the header said.
+ * Returns 0, or -1 with *why set. */
+static int
+body_check(struct job *job, const struct header *h, const char *p,
+    const char *end, const char **why)
+{
+	if (job->action == JOB_SAVE) {
+		if (!h->seen_l || !h->seen_s) {
+			*why = "save without text length or serial";
+			return -1;
+		}
+		if ((uint64_t)(end - p) != h->textlen) {
+			*why = "text length does not match (truncated job?)";
+			return -1;
+		}
+		if (h->textlen == 0) {
+			*why = "save without zone text";
+			return -1;
+		}
+		job->text = p;
+		job->textlen = h->textlen;
+	} else if (p != end || h->seen_l) {
+		*why = "delete job with text";
+		return -1;
+	} else if (h->seen_s) {
+		/* A delete carries no text, so no serial: job_format() has
+		 * none to write back. */
+		*why = "delete job with a serial";
+		return -1;
+	}
+	return 0;
+}
+
 int
 job_parse(const char *buf, size_t len, struct job *job, const char **why)
 {
-	const char *p = buf, *end = buf + len, *nl, *v, *zwhy;
-	char norm[ZONE_NAME_MAX + 1];
-	uint64_t n, textlen = 0;
-	size_t vlen;
-	int seen_v = 0, seen_l = 0, seen_s = 0;
-	unsigned seen = 0;
+	struct header h;
+	const char *p;
 
 	memset(job, 0, sizeof(*job));
+	memset(&h, 0, sizeof(h));
 	if (len > JOB_MAX) {
 		*why = "job too large";
 		return -1;
 	}
-	for (;;) {
-		if (p >= end) {
-			*why = "missing blank line after header";
-			return -1;
-		}
-		if ((nl = memchr(p, '\n', end - p)) == NULL) {
-			*why = "header line without newline";
-			return -1;
-		}
-		if (nl == p) {
-			p++;
-			break;
-		}
-		if (nl - p < 3 || p[1] != ' ') {
-			*why = "malformed header line";
-			return -1;
-		}
-		v = p + 2;
-		vlen = nl - v;
-		/* Each tag may appear once. */
-		if (p[0] < 'a' || p[0] > 'z' || (seen & (1u << (p[0] - 'a')))) {
-			*why = "unknown or repeated header tag";
-			return -1;
-		}
-		seen |= 1u << (p[0] - 'a');
-		switch (p[0]) {
-		case 'v':
-			if (vlen != 1 || v[0] != '1') {
-				*why = "unsupported job version";
-				return -1;
-			}
-			seen_v = 1;
-			break;
-		case 'a':
-			if (vlen == 4 && memcmp(v, "save", 4) == 0)
-				job->action = JOB_SAVE;
-			else if (vlen == 6 && memcmp(v, "delete", 6) == 0)
-				job->action = JOB_DELETE;
-			else {
-				*why = "unknown action";
-				return -1;
-			}
-			break;
-		case 'z':
-			/* The zone names a file and a backend's zone: only a
-			 * valid name in normal form (lower case) is taken. */
-			if (copy_name(job->zone, v, vlen) < 0 ||
-			    zone_name_norm(job->zone, norm, &zwhy) < 0 ||
-			    strcmp(norm, job->zone) != 0) {
-				*why = "invalid zone name";
-				return -1;
-			}
-			break;
-		case 'h':
-			if (copy_name(job->hostname, v, vlen) < 0) {
-				*why = "invalid hostname";
-				return -1;
-			}
-			break;
-		case 'u':
-			if (copy_name(job->username, v, vlen) < 0) {
-				*why = "invalid username";
-				return -1;
-			}
-			break;
-		case 'q':
-			if (parse_u64(v, vlen, &job->seq) < 0 ||
-			    job->seq > SEQ_MAX) {
-				*why = "invalid sequence (at most 16 digits)";
-				return -1;
-			}
-			break;
-		case 't':
-			if (parse_u64(v, vlen, &n) < 0 || n > INT64_MAX) {
-				*why = "invalid push time";
-				return -1;
-			}
-			job->pushed_us = (long long)n;
-			break;
-		case 's':
-			if (parse_u64(v, vlen, &n) < 0 || n > UINT32_MAX) {
-				*why = "invalid serial";
-				return -1;
-			}
-			job->serial = (uint32_t)n;
-			seen_s = 1;
-			break;
-		case 'l':
-			if (parse_u64(v, vlen, &textlen) < 0 ||
-			    textlen > JOB_MAX) {
-				*why = "invalid text length";
-				return -1;
-			}
-			seen_l = 1;
-			break;
-		default:
-			*why = "unknown or repeated header tag";
-			return -1;
-		}
-		p = nl + 1;
-	}
-	if (!seen_v) {
+	if ((p = header_read(buf, buf + len, job, &h, why)) == NULL)
+		return -1;
+	if (!h.seen_v) {
 		*why = "missing version";
 		return -1;
 	}
@@ -184,31 +276,7 @@ job_parse(const char *buf, size_t len, struct job *job, const char **why)
 		*why = "missing zone";
 		return -1;
 	}
-	if (job->action == JOB_SAVE) {
-		if (!seen_l || !seen_s) {
-			*why = "save without text length or serial";
-			return -1;
-		}
-		if ((uint64_t)(end - p) != textlen) {
-			*why = "text length does not match (truncated job?)";
-			return -1;
-		}
-		if (textlen == 0) {
-			*why = "save without zone text";
-			return -1;
-		}
-		job->text = p;
-		job->textlen = textlen;
-	} else if (p != end || seen_l) {
-		*why = "delete job with text";
-		return -1;
-	} else if (seen_s) {
-		/* A delete carries no text, so no serial: job_format() has
-		 * none to write back. */
-		*why = "delete job with a serial";
-		return -1;
-	}
-	return 0;
+	return body_check(job, &h, p, buf + len, why);
 }
 
 char *

@@ -19,6 +19,7 @@
 
 #include <ldns/ldns.h>
 
+#include "buf.h"
 #include "zone.h"
 
 #define DEFAULT_TTL	300		/* $TTL prepended when absent */
@@ -44,11 +45,6 @@ struct lex {
 	int		 indented;	/* starts with a blank: previous owner */
 	int		 directive;	/* first token is $WORD in column 0 */
 	int		 refused;	/* ... and not $TTL or $ORIGIN */
-};
-
-struct buf {
-	char		*p;
-	size_t		 len, cap;
 };
 
 /* One record's owner, for check_names() after the pass. */
@@ -250,34 +246,6 @@ zone_serial_cmp(uint32_t a, uint32_t b)
 	return a > b ? 1 : -1;
 }
 
-static int
-buf_grow(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	if ((p = realloc(b->p, cap)) == NULL)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (buf_grow(b, n) == -1)
-		return -1;
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 /* A token in printable form for a message: at most SHOW_MAX bytes, other
  * bytes as \DDD. */
 static const char *
@@ -330,29 +298,144 @@ lex_push(struct lex *lx, const char *p, size_t len, unsigned line,
 	return 0;
 }
 
-/*
- * Read the next record that has tokens. Returns 1, 0 at the end of the
- * text, or -1 with err set.
- */
-static int
-lex_record(struct lex *lx, char *err, size_t errlen)
+/* Start a record at lx->p. */
+static void
+lex_begin(struct lex *lx)
 {
-	const char *p, *start, *label, *end = lx->end;
-	unsigned pline = 0, qline;
-	int paren, bol, dot;
-
-next:
-	p = lx->p;
-	if (p == end)
-		return 0;
 	lx->ntok = 0;
-	lx->rstart = p;
+	lx->rstart = lx->p;
 	lx->rline = lx->line;
-	lx->indented = *p == ' ' || *p == '\t';
+	lx->indented = *lx->p == ' ' || *lx->p == '\t';
 	lx->directive = 0;
 	lx->refused = 0;
-	paren = 0;
-	bol = 1;
+}
+
+/*
+ * A quoted string from its opening quote at p. Returns the byte after
+ * the closing quote, or NULL with err set.
+ */
+static const char *
+lex_quoted(struct lex *lx, const char *p, char *err, size_t errlen)
+{
+	const char *start = p++, *end = lx->end;
+	unsigned qline = lx->line;
+
+	for (;;) {
+		/* A quoted string ends on its own line (BIND rejects it
+		 * otherwise; ldns would silently close it at the end of
+		 * the line). */
+		if (p == end || *p == '\n' || *p == '\r' ||
+		    (*p == '\\' && (p + 1 == end || p[1] == '\n' ||
+		    p[1] == '\r'))) {
+			fail(err, errlen, qline, "unterminated quoted string");
+			return NULL;
+		}
+		if (*p == '\\')
+			p += 2;
+		else if (*p++ == '"')
+			break;
+	}
+	if (lex_push(lx, start, p - start, qline, 1) == -1) {
+		fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The end of the word at start: the first blank, line end, comment,
+ * parenthesis or quote that no backslash escapes. Returns NULL with err
+ * set where NSD would read the word otherwise than ldns: a backslash at
+ * the end of a line, '$' starting a label, '@' not standing alone.
+ */
+static const char *
+lex_word_end(const struct lex *lx, const char *start, char *err,
+    size_t errlen)
+{
+	const char *p = start, *label = start, *end = lx->end;
+	int dot = 0;
+
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\n' &&
+	    *p != '\r' && *p != ';' && *p != '(' && *p != ')' && *p != '"') {
+		if (*p == '\\') {
+			if (p + 1 == end || p[1] == '\n' || p[1] == '\r') {
+				fail(err, errlen, lx->line,
+				    "backslash at end of line");
+				return NULL;
+			}
+			p += 2;
+			dot = 0;
+			continue;
+		}
+		/* NSD reads '.' as a word of its own, so a '$' after it
+		 * starts a word too. */
+		if (*p == '$' && dot && !lx->refused) {
+			fail(err, errlen, lx->line,
+			    "unexpected '$' at the start of a label");
+			return NULL;
+		}
+		/* NSD reads a lone '@' as the origin even between dots. */
+		if (*p == '.' && p - label == 1 && *label == '@' &&
+		    !lx->refused) {
+			fail(err, errlen, lx->line, "'@' must stand alone");
+			return NULL;
+		}
+		if ((dot = *p++ == '.'))
+			label = p;
+	}
+	if (p - label == 1 && *label == '@' && label != start &&
+	    !lx->refused) {
+		fail(err, errlen, lx->line, "'@' must stand alone");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * A word from its first byte at start. A '$' there makes it a directive,
+ * which NSD knows only in column 0. Returns the byte after the word, or
+ * NULL with err set.
+ */
+static const char *
+lex_word(struct lex *lx, const char *start, char *err, size_t errlen)
+{
+	const char *p;
+
+	if ((p = lex_word_end(lx, start, err, errlen)) == NULL)
+		return NULL;
+	if (*start == '$' && !lx->refused) {
+		if (start != lx->rstart) {
+			fail(err, errlen, lx->line,
+			    "unexpected '$' (directives start in column 0)");
+			return NULL;
+		}
+		lx->directive = 1;
+		/* The rest of $GENERATE and the like is not zone syntax;
+		 * do_directive() refuses it. */
+		lx->refused = !(p - start == 4 &&
+		    memcmp(start, "$TTL", 4) == 0) &&
+		    !(p - start == 7 && memcmp(start, "$ORIGIN", 7) == 0);
+	}
+	if (lex_push(lx, start, p - start, lx->line, 0) == -1) {
+		fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Read one record from lx->p: its tokens up to a line end outside
+ * parentheses, or up to the end of the text. It may have no tokens.
+ * Returns 0, or -1 with err set.
+ */
+static int
+lex_line(struct lex *lx, char *err, size_t errlen)
+{
+	const char *p = lx->p, *end = lx->end;
+	unsigned pline = 0;
+	int paren = 0, bol = 1;
+
+	lex_begin(lx);
 	while (p < end) {
 		if (bol && paren && *p == '$')
 			return fail(err, errlen, lx->line,
@@ -363,9 +446,10 @@ next:
 			lx->line++;
 			p++;
 			bol = 1;
-			if (!paren)
-				goto done;
-			continue;
+			if (paren)
+				continue;
+			lx->p = p;
+			return 0;
 		case '\r':
 			if (p + 1 < end && p[1] == '\n') {
 				p++;
@@ -397,86 +481,34 @@ next:
 			p++;
 			continue;
 		case '"':
-			start = p++;
-			qline = lx->line;
-			for (;;) {
-				/* A quoted string ends on its own line (BIND
-				 * rejects it otherwise; ldns would silently
-				 * close it at the end of the line). */
-				if (p == end || *p == '\n' || *p == '\r' ||
-				    (*p == '\\' && (p + 1 == end ||
-				    p[1] == '\n' || p[1] == '\r')))
-					return fail(err, errlen, qline,
-					    "unterminated quoted string");
-				if (*p == '\\')
-					p += 2;
-				else if (*p++ == '"')
-					break;
-			}
-			if (lex_push(lx, start, p - start, qline, 1) == -1)
-				return fail(err, errlen, 0, "out of memory");
-			continue;
+			p = lex_quoted(lx, p, err, errlen);
+			break;
 		default:
-			start = label = p;
-			dot = 0;
-			while (p < end && *p != ' ' && *p != '\t' &&
-			    *p != '\n' && *p != '\r' && *p != ';' &&
-			    *p != '(' && *p != ')' && *p != '"') {
-				if (*p == '\\') {
-					if (p + 1 == end || p[1] == '\n' ||
-					    p[1] == '\r')
-						return fail(err, errlen,
-						    lx->line,
-						    "backslash at end of line");
-					p += 2;
-					dot = 0;
-					continue;
-				}
-				/* NSD reads '.' as a word of its own, so a
-				 * '$' after it starts a word too. */
-				if (*p == '$' && dot && !lx->refused)
-					return fail(err, errlen, lx->line,
-					    "unexpected '$' at the start of a "
-					    "label");
-				/* NSD reads a lone '@' as the origin even
-				 * between dots. */
-				if (*p == '.' && p - label == 1 &&
-				    *label == '@' && !lx->refused)
-					return fail(err, errlen, lx->line,
-					    "'@' must stand alone");
-				if ((dot = *p++ == '.'))
-					label = p;
-			}
-			if (p - label == 1 && *label == '@' && label != start &&
-			    !lx->refused)
-				return fail(err, errlen, lx->line,
-				    "'@' must stand alone");
-			/* NSD knows '$' at the start of a word only as a
-			 * directive in column 0. */
-			if (*start == '$' && !lx->refused) {
-				if (start != lx->rstart)
-					return fail(err, errlen, lx->line,
-					    "unexpected '$' (directives "
-					    "start in column 0)");
-				lx->directive = 1;
-				/* The rest of $GENERATE and the like is not
-				 * zone syntax; do_directive() refuses it. */
-				lx->refused = !(p - start == 4 &&
-				    memcmp(start, "$TTL", 4) == 0) &&
-				    !(p - start == 7 &&
-				    memcmp(start, "$ORIGIN", 7) == 0);
-			}
-			if (lex_push(lx, start, p - start, lx->line, 0) == -1)
-				return fail(err, errlen, 0, "out of memory");
-			continue;
+			p = lex_word(lx, p, err, errlen);
+			break;
 		}
+		if (p == NULL)
+			return -1;
 	}
 	if (paren)
 		return fail(err, errlen, pline, "'(' not closed");
-done:
 	lx->p = p;
-	if (lx->ntok == 0)
-		goto next;
+	return 0;
+}
+
+/*
+ * Read the next record that has tokens. Returns 1, 0 at the end of the
+ * text, or -1 with err set.
+ */
+static int
+lex_record(struct lex *lx, char *err, size_t errlen)
+{
+	do {
+		if (lx->p == lx->end)
+			return 0;
+		if (lex_line(lx, err, errlen) == -1)
+			return -1;
+	} while (lx->ntok == 0);
 	return 1;
 }
 
@@ -867,107 +899,87 @@ check_gateway(struct prep *pp, const ldns_rr_descriptor *desc,
 }
 
 /*
- * Check rdata against the raw text where ldns is laxer than NSD:
- * integers must be plain decimal and in range (ldns wraps them), only
- * text fields may be quoted, timestamps are YYYYMMDDHHmmSS, type names
- * exist, hex data has an even number of digits. Returns 0 or -1 with
- * err set.
+ * One single-token field t of type ft as NSD reads it: integers plain
+ * decimal and in range, timestamps YYYYMMDDHHmmSS, type names that
+ * exist, tags of 1-15 lower-case letters and digits. Returns 0 when it
+ * is good or not checked here, -1 when it is not such a value, -2 when
+ * it is over *max (set for numbers).
  */
 static int
-check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
-    size_t nrd)
+field_value(ldns_rdf_type ft, const struct tok *t, uint64_t *max)
 {
-	const ldns_rr_descriptor *desc;
-	char sb[SHOWBUF];
-	uint64_t max = 0;
 	uint32_t v;
-	size_t i, j, k, nmax, digits;
+	size_t j;
 	int r;
-	ldns_rdf_type ft;
 
-	if (nrd > 0 && tok_is(&rd[0], "\\#"))
-		return check_generic(pp, rd, nrd);
-	if ((desc = ldns_rr_descript(type)) == NULL || desc->_name == NULL)
+	switch (ft) {
+	case LDNS_RDF_TYPE_INT8:
+		*max = 255;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_INT16:
+		*max = 65535;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_CERT_ALG:
+		if (isalpha_(t->p[0]))
+			return 0;
+		/* ldns leaks its rdf when refusing type 0. */
+		*max = 65535;
+		if ((r = parse_uint(t->p, t->len, *max, &v)) == 0 && v == 0)
+			r = -1;
+		return r;
+	case LDNS_RDF_TYPE_INT32:
+		*max = 4294967295U;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_PERIOD:
+		*max = 4294967295U;
+		return parse_period(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_ALG:
+	case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
+	case LDNS_RDF_TYPE_SELECTOR:
+	case LDNS_RDF_TYPE_MATCHING_TYPE:
+		/* Mnemonics are ldns's business; numbers wrap. */
+		if (isalpha_(t->p[0]))
+			return 0;
+		*max = 255;
+		return parse_uint(t->p, t->len, *max, &v);
+	case LDNS_RDF_TYPE_TIME:
+		/* NSD takes only the 14-digit form. */
+		return t->len == 14 &&
+		    parse_uint(t->p, 14, UINT64_MAX / 10, &v) != -1 ? 0 : -1;
+	case LDNS_RDF_TYPE_TYPE:
+		return tok_type(t) != 0 ? 0 : -1;
+	case LDNS_RDF_TYPE_TAG:
+		/* RFC 8659: 1-15 letters and digits; NSD takes lower case
+		 * only. */
+		if (t->len > 15)
+			return -1;
+		for (j = 0; j < t->len; j++)
+			if (!isdig(t->p[j]) &&
+			    !(t->p[j] >= 'a' && t->p[j] <= 'z'))
+				return -1;
 		return 0;
-	nmax = ldns_rr_descriptor_maximum(desc);
-	for (i = 0; i < nrd && i < nmax; i++) {
-		ft = ldns_rr_descriptor_field_type(desc, i);
-		if (!one_token(ft))
-			break;
-		if (rd[i].quoted) {
-			if (ft == LDNS_RDF_TYPE_STR ||
-			    ft == LDNS_RDF_TYPE_LONG_STR)
-				continue;
-			return fail(pp->err, pp->errlen, rd[i].line,
-			    "unexpected quoted string %s",
-			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
-		}
-		switch (ft) {
-		case LDNS_RDF_TYPE_INT8:
-			max = 255;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_INT16:
-			max = 65535;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_CERT_ALG:
-			if (isalpha_(rd[i].p[0]))
-				continue;
-			/* ldns leaks its rdf when refusing type 0. */
-			max = 65535;
-			if ((r = parse_uint(rd[i].p, rd[i].len, max, &v)) == 0 &&
-			    v == 0)
-				r = -1;
-			break;
-		case LDNS_RDF_TYPE_INT32:
-			max = 4294967295U;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_PERIOD:
-			max = 4294967295U;
-			r = parse_period(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_ALG:
-		case LDNS_RDF_TYPE_CERTIFICATE_USAGE:
-		case LDNS_RDF_TYPE_SELECTOR:
-		case LDNS_RDF_TYPE_MATCHING_TYPE:
-			/* Mnemonics are ldns's business; numbers wrap. */
-			if (isalpha_(rd[i].p[0]))
-				continue;
-			max = 255;
-			r = parse_uint(rd[i].p, rd[i].len, max, &v);
-			break;
-		case LDNS_RDF_TYPE_TIME:
-			/* NSD takes only the 14-digit form. */
-			r = rd[i].len == 14 &&
-			    parse_uint(rd[i].p, 14, UINT64_MAX / 10, &v) != -1 ?
-			    0 : -1;
-			break;
-		case LDNS_RDF_TYPE_TYPE:
-			r = tok_type(&rd[i]) != 0 ? 0 : -1;
-			break;
-		case LDNS_RDF_TYPE_TAG:
-			/* RFC 8659: 1-15 letters and digits; NSD takes
-			 * lower case only. */
-			r = rd[i].len <= 15 ? 0 : -1;
-			for (j = 0; r == 0 && j < rd[i].len; j++)
-				if (!isdig(rd[i].p[j]) &&
-				    !(rd[i].p[j] >= 'a' && rd[i].p[j] <= 'z'))
-					r = -1;
-			break;
-		default:
-			continue;
-		}
-		if (r != 0)
-			return field_fail(pp, desc, type, i, &rd[i], r, max);
+	default:
+		return 0;
 	}
-	if (i >= nrd || i >= nmax)
-		return 0;
-	ft = ldns_rr_descriptor_field_type(desc, i);
-	if (ft == LDNS_RDF_TYPE_HEX && i == nmax - 1) {
+}
+
+/*
+ * The fields from rd[i] on, after the single-token ones: hex data has
+ * an even number of digits, an IPSECKEY or AMTRELAY gateway is checked
+ * whole, an NSEC bitmap names known types. Returns 0 or -1 with err set.
+ */
+static int
+check_rest(struct prep *pp, const ldns_rr_descriptor *desc,
+    const struct tok *rd, size_t nrd, size_t i)
+{
+	ldns_rdf_type ft = ldns_rr_descriptor_field_type(desc, i);
+	size_t j, k, digits = 0;
+	char sb[SHOWBUF];
+
+	if (ft == LDNS_RDF_TYPE_HEX &&
+	    i == ldns_rr_descriptor_maximum(desc) - 1) {
 		/* ldns pads an odd digit; NSD refuses it. */
-		for (digits = 0, j = i; j < nrd; j++) {
+		for (j = i; j < nrd; j++) {
 			for (k = 0; k < rd[j].len; k++)
 				if (!ishex(rd[j].p[k]))
 					return 0;	/* ldns's to report */
@@ -989,6 +1001,49 @@ check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
 				    desc->_name);
 	}
 	return 0;
+}
+
+/*
+ * Check rdata against the raw text where ldns is laxer than NSD:
+ * integers must be plain decimal and in range (ldns wraps them), only
+ * text fields may be quoted, timestamps are YYYYMMDDHHmmSS, type names
+ * exist, hex data has an even number of digits. Returns 0 or -1 with
+ * err set.
+ */
+static int
+check_fields(struct prep *pp, uint16_t type, const struct tok *rd,
+    size_t nrd)
+{
+	const ldns_rr_descriptor *desc;
+	char sb[SHOWBUF];
+	uint64_t max = 0;
+	size_t i, nmax;
+	int r;
+	ldns_rdf_type ft;
+
+	if (nrd > 0 && tok_is(&rd[0], "\\#"))
+		return check_generic(pp, rd, nrd);
+	if ((desc = ldns_rr_descript(type)) == NULL || desc->_name == NULL)
+		return 0;
+	nmax = ldns_rr_descriptor_maximum(desc);
+	for (i = 0; i < nrd && i < nmax; i++) {
+		ft = ldns_rr_descriptor_field_type(desc, i);
+		if (!one_token(ft))
+			break;
+		if (rd[i].quoted) {
+			if (ft == LDNS_RDF_TYPE_STR ||
+			    ft == LDNS_RDF_TYPE_LONG_STR)
+				continue;
+			return fail(pp->err, pp->errlen, rd[i].line,
+			    "unexpected quoted string %s",
+			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
+		}
+		if ((r = field_value(ft, &rd[i], &max)) != 0)
+			return field_fail(pp, desc, type, i, &rd[i], r, max);
+	}
+	if (i >= nrd || i >= nmax)
+		return 0;
+	return check_rest(pp, desc, rd, nrd, i);
 }
 
 /* Parse one token as rdata field type ft; return ldns's status. */
@@ -1517,43 +1572,29 @@ check_names(struct prep *pp)
 	}
 }
 
-/* One record: split owner, TTL, class and type, check, parse. */
-static int
-do_record(struct prep *pp, const struct lex *lx)
-{
-	const struct tok *t = lx->tok, *owner = NULL, *rd;
-	const ldns_rr_descriptor *desc;
-	const char *p;
-	char sb[SHOWBUF], num[16];
-	uint16_t type = 0;
-	uint32_t ttl = 0;
-	size_t i = 0, nrd;
-	int have_ttl = 0, have_class = 0, r, n, generic;
-	size_t wire;
-	uint32_t v;
-	ldns_rr *rr = NULL;
-	ldns_status st;
-	const char *why;
+/* A record split into its fields by do_record(). */
+struct rec {
+	const struct tok	*owner;	/* NULL: the previous owner */
+	uint32_t		 ttl;
+	int			 have_ttl;
+	uint16_t		 type;
+	const struct tok	*rd;	/* the rdata tokens */
+	size_t			 nrd;
+};
 
-	if (!lx->indented) {
-		owner = &t[0];
-		show(sb, sizeof(sb), owner->p, owner->len);
-		if (owner->quoted)
-			return fail(pp->err, pp->errlen, owner->line,
-			    "quoted owner name %s", sb);
-		/* ldns takes any owner starting with '@' for the origin;
-		 * NSD reads "@x" as a label. */
-		if (owner->p[0] == '@' && owner->len > 1)
-			return fail(pp->err, pp->errlen, owner->line,
-			    "invalid owner name '%s': '@' must stand alone",
-			    sb);
-		/* NSD ends the owner only at a blank. */
-		if (lx->ntok > 1 && owner->p[owner->len] != ' ' &&
-		    owner->p[owner->len] != '\t')
-			return fail(pp->err, pp->errlen, owner->line,
-			    "no blank after owner name '%s'", sb);
-		i = 1;
-	} else {
+/*
+ * The owner field, or the blank that stands for the previous owner: sets
+ * r->owner. Returns the index of the next token, or -1 with err set.
+ */
+static int
+record_owner(struct prep *pp, const struct lex *lx, struct rec *r)
+{
+	const struct tok *t = lx->tok, *owner = &t[0];
+	const char *p;
+	char sb[SHOWBUF];
+
+	r->owner = NULL;
+	if (lx->indented) {
 		if (!pp->have_prev)
 			return fail(pp->err, pp->errlen, t[0].line,
 			    "record without an owner name (line starts "
@@ -1565,17 +1606,83 @@ do_record(struct prep *pp, const struct lex *lx)
 				return fail(pp->err, pp->errlen, t[0].line,
 				    "'(' before the first field of a record "
 				    "without owner name");
+		return 0;
 	}
-	for (; i < lx->ntok; i++) {
-		show(sb, sizeof(sb), t[i].p, t[i].len);
+	show(sb, sizeof(sb), owner->p, owner->len);
+	if (owner->quoted)
+		return fail(pp->err, pp->errlen, owner->line,
+		    "quoted owner name %s", sb);
+	/* ldns takes any owner starting with '@' for the origin; NSD
+	 * reads "@x" as a label. */
+	if (owner->p[0] == '@' && owner->len > 1)
+		return fail(pp->err, pp->errlen, owner->line,
+		    "invalid owner name '%s': '@' must stand alone", sb);
+	/* NSD ends the owner only at a blank. */
+	if (lx->ntok > 1 && owner->p[owner->len] != ' ' &&
+	    owner->p[owner->len] != '\t')
+		return fail(pp->err, pp->errlen, owner->line,
+		    "no blank after owner name '%s'", sb);
+	r->owner = owner;
+	return 1;
+}
+
+/* Is the token a class ldns knows (any, IN included)? */
+static int
+tok_class(const struct tok *t)
+{
+	char word[16];
+
+	if (isdig(t->p[0]) || t->len >= sizeof(word))
+		return 0;
+	memcpy(word, t->p, t->len);
+	word[t->len] = '\0';
+	return ldns_get_rr_class_by_name(word) != 0;
+}
+
+/* The TTL field of a record. Returns 0, or -1 with err set. */
+static int
+record_ttl(struct prep *pp, const struct tok *t, struct rec *r)
+{
+	char sb[SHOWBUF];
+	int v;
+
+	if (r->have_ttl++)
+		return fail(pp->err, pp->errlen, t->line,
+		    "two TTLs in one record");
+	v = parse_period(t->p, t->len, TTL_MAX, &r->ttl);
+	if (v == -1)
+		return fail(pp->err, pp->errlen, t->line, "invalid TTL '%s'",
+		    show(sb, sizeof(sb), t->p, t->len));
+	if (v == -2)
+		return fail(pp->err, pp->errlen, t->line,
+		    "TTL out of range (0-%u): %s", TTL_MAX,
+		    show(sb, sizeof(sb), t->p, t->len));
+	return 0;
+}
+
+/*
+ * TTL, class and type from token i on, in any order, the type last, as
+ * NSD tries them: type, class, TTL. Sets r->ttl, r->have_ttl, r->type
+ * and the rdata after them. Returns 0, or -1 with err set.
+ */
+static int
+record_head(struct prep *pp, const struct lex *lx, size_t i, struct rec *r)
+{
+	const struct tok *t = lx->tok;
+	char sb[SHOWBUF];
+	const char *why;
+	int have_class = 0;
+
+	for (r->type = 0; i < lx->ntok; i++) {
 		if (t[i].glued)
 			return fail(pp->err, pp->errlen, t[i].line,
-			    "no blank before %s", sb);
+			    "no blank before %s",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
 		if (t[i].quoted)
 			return fail(pp->err, pp->errlen, t[i].line,
-			    "unexpected quoted string %s", sb);
-		/* The order NSD tries: type, class, TTL. */
-		if ((type = tok_type(&t[i])) != 0) {
+			    "unexpected quoted string %s",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
+		if ((r->type = tok_type(&t[i])) != 0) {
 			i++;
 			break;
 		}
@@ -1585,116 +1692,151 @@ do_record(struct prep *pp, const struct lex *lx)
 				    "two classes in one record");
 			continue;
 		}
-		if (!isdig(t[i].p[0]) && t[i].len < sizeof(num)) {
-			memcpy(num, t[i].p, t[i].len);
-			num[t[i].len] = '\0';
-			if (ldns_get_rr_class_by_name(num) != 0)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "class %s is not supported (only IN)",
-				    sb);
-		}
+		if (tok_class(&t[i]))
+			return fail(pp->err, pp->errlen, t[i].line,
+			    "class %s is not supported (only IN)",
+			    show(sb, sizeof(sb), t[i].p, t[i].len));
 		/* NSD reads a word of digits and units as a TTL. */
 		if (isdig(t[i].p[0]) || t[i].len == strspn_n(t[i].p, t[i].len,
 		    "0123456789smhdwSMHDW")) {
-			if (have_ttl++)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "two TTLs in one record");
-			r = parse_period(t[i].p, t[i].len, TTL_MAX, &ttl);
-			if (r == -1)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "invalid TTL '%s'", sb);
-			if (r == -2)
-				return fail(pp->err, pp->errlen, t[i].line,
-				    "TTL out of range (0-%u): %s", TTL_MAX,
-				    sb);
+			if (record_ttl(pp, &t[i], r) == -1)
+				return -1;
 			continue;
 		}
 		return fail(pp->err, pp->errlen, t[i].line,
-		    "unknown record type '%s'", sb);
+		    "unknown record type '%s'",
+		    show(sb, sizeof(sb), t[i].p, t[i].len));
 	}
-	if (type == 0)
+	if (r->type == 0)
 		return fail(pp->err, pp->errlen, t[lx->ntok - 1].line,
 		    "record type missing");
-	if ((why = type_refused(type, &t[i - 1])) != NULL)
+	if ((why = type_refused(r->type, &t[i - 1])) != NULL)
 		return fail(pp->err, pp->errlen, t[i - 1].line,
 		    "record type %s %s",
 		    show(sb, sizeof(sb), t[i - 1].p, t[i - 1].len), why);
-	rd = &t[i];
-	nrd = lx->ntok - i;
+	r->rd = &t[i];
+	r->nrd = lx->ntok - i;
+	return 0;
+}
+
+/* Checks on the rdata tokens before ldns reads them. Returns 0, or -1
+ * with err set. */
+static int
+record_rdata(struct prep *pp, const struct rec *r)
+{
+	const struct tok *rd = r->rd;
+	char sb[SHOWBUF];
+	size_t i;
+
 	/* NSD wants blanks between rdata fields, except between the
 	 * strings of a TXT record. */
-	for (i = 0; i < nrd; i++)
-		if (rd[i].glued && (i == 0 || (type != LDNS_RR_TYPE_TXT &&
-		    type != LDNS_RR_TYPE_SPF)))
+	for (i = 0; i < r->nrd; i++)
+		if (rd[i].glued && (i == 0 || (r->type != LDNS_RR_TYPE_TXT &&
+		    r->type != LDNS_RR_TYPE_SPF)))
 			return fail(pp->err, pp->errlen, rd[i].line,
 			    "no blank before %s",
 			    show(sb, sizeof(sb), rd[i].p, rd[i].len));
-	if (check_fields(pp, type, rd, nrd) == -1)
+	if (check_fields(pp, r->type, rd, r->nrd) == -1)
 		return -1;
 	/* NSD takes an unquoted CAA value, ldns (and so the CoreDNS-MySQL
 	 * writer) does not; DirectAdmin quotes it. */
-	if (type == LDNS_RR_TYPE_CAA && nrd == 3 && !rd[2].quoted &&
+	if (r->type == LDNS_RR_TYPE_CAA && r->nrd == 3 && !rd[2].quoted &&
 	    !tok_is(&rd[0], "\\#"))
 		return fail(pp->err, pp->errlen, rd[2].line,
 		    "CAA value must be quoted: %s",
 		    show(sb, sizeof(sb), rd[2].p, rd[2].len));
+	return 0;
+}
 
-	/* The record as one line for ldns: owner (or nothing, so ldns
-	 * takes the previous one), TTL, type, rdata. The class is
-	 * left out: only IN gets here. */
-	pp->flat.len = 0;
-	if (owner != NULL && buf_add(&pp->flat, owner->p, owner->len) == -1)
-		goto nomem;
-	if (have_ttl) {
-		n = snprintf(num, sizeof(num), " %u", ttl);
-		if (buf_add(&pp->flat, num, n) == -1)
-			goto nomem;
-	}
+/*
+ * The record as one line for ldns, in pp->flat: owner (or nothing, so
+ * ldns takes the previous one), TTL, type, rdata. The class is left out:
+ * only IN gets here. Returns 0, or -1 with err set.
+ */
+static int
+record_flat(struct prep *pp, const struct lex *lx, const struct rec *r)
+{
+	struct buf *b = &pp->flat;
+	size_t i;
+
+	buf_clear(b);
+	if (r->owner != NULL)
+		buf_add(b, r->owner->p, r->owner->len);
+	if (r->have_ttl)
+		buf_printf(b, " %u", r->ttl);
 	/* TYPEnnn spares ldns its slow look-up of the name. */
-	n = snprintf(num, sizeof(num), " TYPE%u", type);
-	if (buf_add(&pp->flat, num, n) == -1)
-		goto nomem;
-	for (i = 0; i < nrd; i++) {
-		if (buf_add(&pp->flat, " ", 1) == -1 ||
-		    buf_add(&pp->flat, rd[i].p, rd[i].len) == -1)
-			goto nomem;
-		if (pp->flat.len > FLAT_MAX)
+	buf_printf(b, " TYPE%u", r->type);
+	for (i = 0; i < r->nrd && !b->oom; i++) {
+		buf_add(b, " ", 1);
+		buf_add(b, r->rd[i].p, r->rd[i].len);
+		if (b->len > FLAT_MAX)
 			return fail(pp->err, pp->errlen, lx->rline,
 			    "record longer than %d bytes", FLAT_MAX);
 	}
-	if (buf_add(&pp->flat, "", 1) == -1)
-		goto nomem;
+	if (b->oom)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	return 0;
+}
+
+/*
+ * Checks on the record ldns parsed: generic data of a known type must
+ * make a whole record, every byte used (ldns ignores the bytes past the
+ * last field), and no field may be missing. Returns 0, or -1 with err
+ * set.
+ */
+static int
+record_whole(struct prep *pp, const struct lex *lx, const struct rec *r,
+    const ldns_rr *rr)
+{
+	const ldns_rr_descriptor *desc;
+	size_t i, wire = 0;
+	uint32_t v;
+	int generic = r->nrd > 0 && tok_is(&r->rd[0], "\\#");
+
+	if ((desc = ldns_rr_descript(r->type)) == NULL)
+		return 0;
+	for (i = 0; i < ldns_rr_rd_count(rr); i++)
+		wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
+	    ldns_rr_descriptor_minimum(desc) ||
+	    parse_uint(r->rd[1].p, r->rd[1].len, 65535, &v) != 0 ||
+	    wire != v))
+		return fail(pp->err, pp->errlen, lx->rline,
+		    "%s record: generic data (\\#) is not one whole %s record",
+		    desc->_name, desc->_name);
+	if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc))
+		return fail(pp->err, pp->errlen, lx->rline,
+		    "%s record: data missing", desc->_name);
+	return 0;
+}
+
+/* One record: split owner, TTL, class and type, check, parse. */
+static int
+do_record(struct prep *pp, const struct lex *lx)
+{
+	struct rec r;
+	ldns_rr *rr = NULL;
+	ldns_status st;
+	int i, ret;
+
+	memset(&r, 0, sizeof(r));
+	if ((i = record_owner(pp, lx, &r)) == -1 ||
+	    record_head(pp, lx, (size_t)i, &r) == -1 ||
+	    record_rdata(pp, &r) == -1 || record_flat(pp, lx, &r) == -1)
+		return -1;
 	st = ldns_rr_new_frm_str(&rr, pp->flat.p, pp->ttl, pp->origin,
 	    &pp->prev);
 	if (st != LDNS_STATUS_OK)
-		return diagnose(pp, lx->rline, owner, type, rd, nrd, st);
-	/* Generic data of a known type must make a whole record, every
-	 * byte used (ldns ignores the bytes past the last field). */
-	generic = nrd > 0 && tok_is(&rd[0], "\\#");
-	if ((desc = ldns_rr_descript(type)) != NULL) {
-		for (i = 0, wire = 0; i < ldns_rr_rd_count(rr); i++)
-			wire += ldns_rdf_size(ldns_rr_rdf(rr, i));
-		if (generic && desc->_name != NULL && (ldns_rr_rd_count(rr) <
-		    ldns_rr_descriptor_minimum(desc) ||
-		    parse_uint(rd[1].p, rd[1].len, 65535, &v) != 0 ||
-		    wire != v)) {
-			ldns_rr_free(rr);
-			return fail(pp->err, pp->errlen, lx->rline,
-			    "%s record: generic data (\\#) is not one whole "
-			    "%s record", desc->_name, desc->_name);
-		}
-		if (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(desc)) {
-			ldns_rr_free(rr);
-			return fail(pp->err, pp->errlen, lx->rline,
-			    "%s record: data missing", desc->_name);
-		}
+		return diagnose(pp, lx->rline, r.owner, r.type, r.rd, r.nrd,
+		    st);
+	if (record_whole(pp, lx, &r, rr) == -1) {
+		ldns_rr_free(rr);
+		return -1;
 	}
 	pp->have_prev = 1;
-	r = check_rr(pp, rr, owner != NULL ? owner->line : lx->rline);
+	ret = check_rr(pp, rr, r.owner != NULL ? r.owner->line : lx->rline);
 	ldns_rr_free(rr);
-	return r;
-nomem:
-	return fail(pp->err, pp->errlen, 0, "out of memory");
+	return ret;
 }
 
 static void
@@ -1703,28 +1845,23 @@ prep_free(struct prep *pp)
 	ldns_rdf_deep_free(pp->zone);
 	ldns_rdf_deep_free(pp->origin);
 	ldns_rdf_deep_free(pp->prev);
-	free(pp->flat.p);
-	free(pp->names.p);
+	buf_free(&pp->flat);
+	buf_free(&pp->names);
 	free(pp->own);
 }
 
-int
-zone_prepare(const char *name, const char *text, size_t len, char **out,
-    size_t *outlen, struct zone_info *info, char *err, size_t errlen)
+/* The checks on the zone name and the text before the parse: a name in
+ * normal form, a text of a sane size, not blank, without NUL. Returns 0,
+ * or -1 with err set. */
+static int
+text_check(const char *name, const char *text, size_t len, char *err,
+    size_t errlen)
 {
-	struct prep pp;
-	struct lex lx;
-	char norm[ZONE_NAME_MAX + 1], apex[ZONE_NAME_MAX + 2], pre[300];
+	char norm[ZONE_NAME_MAX + 1];
 	const char *why, *nul;
 	unsigned line;
-	size_t i, plen = 0;
-	char *o;
-	int r;
+	size_t i;
 
-	*out = NULL;
-	*outlen = 0;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	if (zone_name_norm(name, norm, &why) == -1)
 		return fail(err, errlen, 0, "invalid zone name: %s", why);
 	if (strcmp(norm, name) != 0)
@@ -1744,13 +1881,60 @@ zone_prepare(const char *name, const char *text, size_t len, char **out,
 			line += text[i] == '\n';
 		return fail(err, errlen, line, "NUL byte in zone text");
 	}
+	return 0;
+}
+
+/*
+ * The text with the directives it lacks in front, into *out (malloc'd,
+ * NUL-terminated). Original order: $ORIGIN is prepended first, then $TTL
+ * before it, so $TTL ends up on the first line. Returns 0, or -1 with
+ * err set.
+ */
+static int
+with_directives(const struct prep *pp, const char *apex, const char *text,
+    size_t len, char **out, size_t *outlen)
+{
+	char pre[300], *o;
+	size_t plen = 0;
+
+	if (!pp->has_ttl)
+		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL %d\n",
+		    DEFAULT_TTL);
+	if (!pp->has_origin)
+		plen += snprintf(pre + plen, sizeof(pre) - plen,
+		    "$ORIGIN %s\n", apex);
+	if ((o = malloc(plen + len + 1)) == NULL)
+		return fail(pp->err, pp->errlen, 0, "out of memory");
+	memcpy(o, pre, plen);
+	memcpy(o + plen, text, len);
+	o[plen + len] = '\0';
+	*out = o;
+	*outlen = plen + len;
+	return 0;
+}
+
+int
+zone_prepare(const char *name, const char *text, size_t len, char **out,
+    size_t *outlen, struct zone_info *info, char *err, size_t errlen)
+{
+	struct prep pp;
+	struct lex lx;
+	char apex[ZONE_NAME_MAX + 2];
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (text_check(name, text, len, err, errlen) == -1)
+		return -1;
 
 	memset(&pp, 0, sizeof(pp));
 	memset(&lx, 0, sizeof(lx));
 	pp.err = err;
 	pp.errlen = errlen;
 	pp.ttl = DEFAULT_TTL;
-	snprintf(apex, sizeof(apex), "%s.", norm);
+	snprintf(apex, sizeof(apex), "%s.", name);
 	if ((pp.zone = ldns_dname_new_frm_str(apex)) == NULL ||
 	    (pp.origin = ldns_rdf_clone(pp.zone)) == NULL) {
 		r = fail(err, errlen, 0, "out of memory");
@@ -1776,31 +1960,13 @@ zone_prepare(const char *name, const char *text, size_t len, char **out,
 		r = fail(err, errlen, 0, "no SOA record");
 		goto done;
 	}
-	if ((r = check_names(&pp)) == -1)
+	if ((r = check_names(&pp)) == -1 ||
+	    (r = with_directives(&pp, apex, text, len, out, outlen)) == -1)
 		goto done;
-
-	/* Original order: $ORIGIN is prepended first, then $TTL before
-	 * it, so $TTL ends up on the first line. */
-	if (!pp.has_ttl)
-		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL %d\n",
-		    DEFAULT_TTL);
-	if (!pp.has_origin)
-		plen += snprintf(pre + plen, sizeof(pre) - plen,
-		    "$ORIGIN %s\n", apex);
-	if ((o = malloc(plen + len + 1)) == NULL) {
-		r = fail(err, errlen, 0, "out of memory");
-		goto done;
-	}
-	memcpy(o, pre, plen);
-	memcpy(o + plen, text, len);
-	o[plen + len] = '\0';
-	*out = o;
-	*outlen = plen + len;
 	if (info != NULL) {
 		info->serial = pp.serial;
 		info->nrr = (unsigned)pp.nown;
 	}
-	r = 0;
 done:
 	prep_free(&pp);
 	free(lx.tok);

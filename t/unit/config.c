@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "io.h"
 #include "log.h"
 
 #define USAGE	"config [-c file | -i name] [-b backend]"
+#define STDIN_MAX	(1 << 30)	/* past any configuration */
 
 static const char *
 tf(int b)
@@ -156,8 +158,7 @@ main(int argc, char *argv[])
 	const struct config_backend *b;
 	const char *file = NULL, *name = NULL, *backend = NULL;
 	char err[1024], *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	size_t len = 0;
 	int c, r;
 
 	log_init("config");
@@ -183,19 +184,8 @@ main(int argc, char *argv[])
 		die_usage(USAGE);
 	if (name != NULL) {
 		/* -i: the text on stdin through config_load_buffer(). */
-		for (;;) {
-			if (len == cap) {
-				cap = cap ? cap * 2 : 4096;
-				if ((buf = realloc(buf, cap)) == NULL)
-					die_sys(EXIT_TEMP, "unable to read "
-					    "stdin");
-			}
-			if ((n = read(0, buf + len, cap - len)) == -1)
-				die_sys(EXIT_TEMP, "unable to read stdin");
-			if (n == 0)
-				break;
-			len += (size_t)n;
-		}
+		if (io_read_all(0, STDIN_MAX, &buf, &len) == -1)
+			die_sys(EXIT_TEMP, "unable to read stdin");
 		r = config_load_buffer(&cfg, buf, len, name, err, sizeof(err));
 		free(buf);
 	} else

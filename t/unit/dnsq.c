@@ -152,18 +152,12 @@ parse(const struct pkt *p, unsigned id, const char *zone,
 	return rc;
 }
 
-int
-main(void)
+static void
+test_servers(void)
 {
 	struct dnsq_server srv;
-	struct dnsq_result r;
-	struct pkt p;
-	unsigned char q[512];
 	const char *why;
-	char label[70];
-	size_t n, ns_off;
 
-	/* Servers. */
 	CHECK(dnsq_server_parse("127.0.0.1@5353", &srv, &why) == 0);
 	CHECK(dnsq_server_parse("::1@53", &srv, &why) == 0);
 	CHECK(dnsq_server_parse("192.0.2.1", &srv, &why) == 0);
@@ -173,8 +167,15 @@ main(void)
 	CHECK(dnsq_server_parse("192.0.2.1@", &srv, &why) < 0);
 	CHECK(dnsq_server_parse("192.0.2.1@53x", &srv, &why) < 0);
 	CHECK(dnsq_server_parse("@53", &srv, &why) < 0);
+}
 
-	/* Queries. */
+static void
+test_queries(void)
+{
+	unsigned char q[512];
+	char label[70];
+	size_t n;
+
 	n = dnsq_query(0x1234, "Example.COM", q, sizeof(q));
 	CHECK(n == 12 + 13 + 4);
 	CHECK(q[0] == 0x12 && q[1] == 0x34 && q[2] == 0 && q[5] == 1);
@@ -186,6 +187,15 @@ main(void)
 	label[64] = '\0';
 	CHECK(dnsq_query(1, label, q, sizeof(q)) == 0);
 	CHECK(dnsq_query(1, "example.com", q, 20) == 0);
+}
+
+/* Answers that are read: authoritative or not, REFUSED. */
+static void
+test_answers(void)
+{
+	struct dnsq_result r;
+	struct pkt p;
+	size_t ns_off;
 
 	/* A good authoritative answer, authority and glue included. */
 	start(&p, 7, 0x8400, 1, 1, 1, "example.com");
@@ -223,6 +233,16 @@ main(void)
 	start(&p, 10, 0x8005, 0, 0, 0, "gone.example");
 	CHECK(parse(&p, 10, "gone.example", &r) == 0);
 	CHECK(r.status == DNSQ_OTHER && r.rcode == 5);
+}
+
+/* Answers that are refused: wrong header, records, names. */
+static void
+test_bad_answers(void)
+{
+	struct dnsq_result r;
+	struct pkt p;
+	const char *why;
+	size_t n;
 
 	/* Not a response, truncated, other opcode, no question. */
 	start(&p, 11, 0x0400, 0, 0, 0, "a.example");
@@ -273,7 +293,15 @@ main(void)
 	/* Short packets. */
 	for (n = 0; n < 12; n++)
 		CHECK(dnsq_parse(p.b, n, 16, "example.com", &r, &why) < 0);
+}
 
+int
+main(void)
+{
+	test_servers();
+	test_queries();
+	test_answers();
+	test_bad_answers();
 	if (failures > 0) {
 		fprintf(stderr, "%d failures\n", failures);
 		return 1;

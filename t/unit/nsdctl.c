@@ -101,25 +101,17 @@ request_is(const char *want, size_t len)
 	return n == len && memcmp(buf, want, len) == 0;
 }
 
-int
-main(void)
+/* A plain command, and reload with its answers. */
+static void
+test_commands(struct nsdctl *c)
 {
-	struct nsdctl c = { sockpath, "", 5000 };
-	struct nsdctl_zone z[4];
 	char err[NSDCTL_WHY_MAX], *out;
 	const char *argv[] = { "status", NULL };
 	pid_t pid;
-	char dir[] = "/tmp/nsdctl-unit.XXXXXX";
-
-	signal(SIGPIPE, SIG_IGN);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	snprintf(sockpath, sizeof(sockpath), "%s/nsd.ctl", dir);
-	snprintf(reqpath, sizeof(reqpath), "%s/request", dir);
 
 	/* A plain command and its answer. */
 	pid = fake("version: 4.6.1\nverbosity: 1\n", 0);
-	CHECK(nsdctl_cmd(&c, argv, NULL, 0, &out, err, sizeof(err)) == 0);
+	CHECK(nsdctl_cmd(c, argv, NULL, 0, &out, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(strcmp(out, "version: 4.6.1\nverbosity: 1\n") == 0);
 	CHECK(request_is("NSDCT1 status\n", 14));
@@ -127,27 +119,43 @@ main(void)
 
 	/* reload: ok, and an error answer. */
 	pid = fake("ok\n", 0);
-	CHECK(nsdctl_reload(&c, "a.example", err, sizeof(err)) == 0);
+	CHECK(nsdctl_reload(c, "a.example", err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(request_is("NSDCT1 reload a.example\n", 24));
 	pid = fake("error zone b.example not configured\n", 0);
-	CHECK(nsdctl_reload(&c, "b.example", err, sizeof(err)) == 1);
+	CHECK(nsdctl_reload(c, "b.example", err, sizeof(err)) == 1);
 	reap(pid);
 	CHECK(strcmp(err, "error zone b.example not configured") == 0);
 	pid = fake("ok\n", 0);
-	CHECK(nsdctl_reload(&c, NULL, err, sizeof(err)) == 0);
+	CHECK(nsdctl_reload(c, NULL, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(request_is("NSDCT1 reload\n", 14));
+}
 
-	/* addzones: added, existed, failed with the message before it. */
-	memset(z, 0, sizeof(z));
+/* The zones a.example, b.example and c.example, nothing known of them. */
+static void
+zones_abc(struct nsdctl_zone z[3])
+{
+	memset(z, 0, 3 * sizeof(*z));
 	z[0].zone = "a.example";
 	z[1].zone = "b.example";
 	z[2].zone = "c.example";
+}
+
+/* addzones and delzones: the state of every zone from the answer. */
+static void
+test_zone_lists(struct nsdctl *c)
+{
+	struct nsdctl_zone z[3];
+	char err[NSDCTL_WHY_MAX];
+	pid_t pid;
+
+	/* addzones: added, existed, failed with the message before it. */
+	zones_abc(z);
 	pid = fake("added: a.example\nzone b.example already exists\n"
 	    "added: b.example\nerror pattern da does not exist\n"
 	    "error for input line 'c.example'\nadded 2 zones\n", 1);
-	CHECK(nsdctl_addzones(&c, "da", z, 3, err, sizeof(err)) == 0);
+	CHECK(nsdctl_addzones(c, "da", z, 3, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(request_is("NSDCT1 addzones\na.example da\nb.example da\n"
 	    "c.example da\n\004\n", 57));
@@ -161,7 +169,7 @@ main(void)
 	    "error for input line 'b.example'\nerror zone defined in "
 	    "nsd.conf, cannot delete it in this manner\nerror for input line"
 	    " 'c.example'\ndeleted 1 zones\n", 1);
-	CHECK(nsdctl_delzones(&c, z, 3, err, sizeof(err)) == 0);
+	CHECK(nsdctl_delzones(c, z, 3, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(request_is("NSDCT1 delzones\na.example\nb.example\nc.example\n"
 	    "\004\n", 48));
@@ -169,55 +177,84 @@ main(void)
 	CHECK(z[1].state == NSDCTL_ABSENT);
 	CHECK(z[2].state == NSDCTL_FAILED);
 	CHECK(strncmp(z[2].why, "error zone defined in nsd.conf", 30) == 0);
+}
 
+/* Answers that fail zones: a mismatch, an early stop, another zone,
+ * nobody listening. */
+static void
+test_zone_failures(struct nsdctl *c)
+{
+	struct nsdctl_zone z[3];
+	char err[NSDCTL_WHY_MAX];
+	pid_t pid;
+
+	zones_abc(z);
 	/* A version mismatch: every zone fails with that line. */
 	pid = fake("error version mismatch\n", 1);
-	CHECK(nsdctl_addzones(&c, "da", z, 2, err, sizeof(err)) == 0);
+	CHECK(nsdctl_addzones(c, "da", z, 2, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(z[0].state == NSDCTL_FAILED && z[1].state == NSDCTL_FAILED);
 	CHECK(strcmp(z[1].why, "error version mismatch") == 0);
 
 	/* An answer that stops early, and one for another zone. */
 	pid = fake("added: a.example\n", 1);
-	CHECK(nsdctl_addzones(&c, "da", z, 2, err, sizeof(err)) == 0);
+	CHECK(nsdctl_addzones(c, "da", z, 2, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(z[0].state == NSDCTL_ADDED && z[1].state == NSDCTL_FAILED);
 	pid = fake("added: x.example\nadded 1 zones\n", 1);
-	CHECK(nsdctl_addzones(&c, "da", z, 1, err, sizeof(err)) == 0);
+	CHECK(nsdctl_addzones(c, "da", z, 1, err, sizeof(err)) == 0);
 	reap(pid);
 	CHECK(z[0].state == NSDCTL_FAILED);
 	CHECK(strstr(z[0].why, "unexpected") != NULL);
 
 	/* Nobody listening. */
 	unlink(sockpath);
-	CHECK(nsdctl_reload(&c, "a.example", err, sizeof(err)) < 0);
-	CHECK(nsdctl_addzones(&c, "da", z, 2, err, sizeof(err)) < 0);
+	CHECK(nsdctl_reload(c, "a.example", err, sizeof(err)) < 0);
+	CHECK(nsdctl_addzones(c, "da", z, 2, err, sizeof(err)) < 0);
 	CHECK(z[0].state == NSDCTL_FAILED && z[1].state == NSDCTL_FAILED);
 	CHECK(strstr(err, "unable to connect") != NULL);
 	CHECK(strstr(z[1].why, "unable to connect") != NULL);
+}
 
-	/* A long list goes through without deadlock. */
-	{
-		static struct nsdctl_zone big[3000];
-		static char names[3000][32];
-		static char ans[3000 * 32 + 64];
-		size_t i, o = 0;
+/* A long list goes through without deadlock. */
+static void
+test_long_list(struct nsdctl *c)
+{
+	static struct nsdctl_zone big[3000];
+	static char names[3000][32];
+	static char ans[3000 * 32 + 64];
+	char err[NSDCTL_WHY_MAX];
+	size_t i, o = 0;
+	pid_t pid;
 
-		for (i = 0; i < 3000; i++) {
-			snprintf(names[i], sizeof(names[i]), "z%zu.example",
-			    i);
-			big[i].zone = names[i];
-			o += (size_t)snprintf(ans + o, sizeof(ans) - o,
-			    "added: %s\n", names[i]);
-		}
-		snprintf(ans + o, sizeof(ans) - o, "added 3000 zones\n");
-		pid = fake(ans, 1);
-		CHECK(nsdctl_addzones(&c, "da", big, 3000, err,
-		    sizeof(err)) == 0);
-		reap(pid);
-		CHECK(big[2999].state == NSDCTL_ADDED);
+	for (i = 0; i < 3000; i++) {
+		snprintf(names[i], sizeof(names[i]), "z%zu.example", i);
+		big[i].zone = names[i];
+		o += (size_t)snprintf(ans + o, sizeof(ans) - o,
+		    "added: %s\n", names[i]);
 	}
+	snprintf(ans + o, sizeof(ans) - o, "added 3000 zones\n");
+	pid = fake(ans, 1);
+	CHECK(nsdctl_addzones(c, "da", big, 3000, err, sizeof(err)) == 0);
+	reap(pid);
+	CHECK(big[2999].state == NSDCTL_ADDED);
+}
 
+int
+main(void)
+{
+	struct nsdctl c = { sockpath, "", 5000 };
+	char dir[] = "/tmp/nsdctl-unit.XXXXXX";
+
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(sockpath, sizeof(sockpath), "%s/nsd.ctl", dir);
+	snprintf(reqpath, sizeof(reqpath), "%s/request", dir);
+	test_commands(&c);
+	test_zone_lists(&c);
+	test_zone_failures(&c);
+	test_long_list(&c);
 	unlink(sockpath);
 	unlink(reqpath);
 	rmdir(dir);

@@ -33,17 +33,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "log.h"
 #include "zone.h"
 
 #define USAGE "zonediff [-v] [-p] [-f fixtures] [-k dir] [-s seed] " \
 	"[-n count] [-c case]"
 #define NFIX_MAX	64
 #define NSD_OUT_MAX	4096
-
-struct str {
-	char	*p;
-	size_t	 len, cap;
-};
 
 struct gen {
 	uint64_t	 rng;
@@ -109,68 +106,28 @@ static regex_t strict_re[sizeof(strict) / sizeof(strict[0])];
 
 static int vflag;
 
+/* Stop on a failed allocation: a generator out of memory is fatal. */
 static void
-die(int code, const char *fmt, ...)
+s_ok(int r)
 {
-	va_list ap;
-
-	fprintf(stderr, "zonediff: fatal: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(code);
+	if (r == -1)
+		die(111, "out of memory");
 }
 
 static void
-usage(void)
+s_add(struct buf *s, const void *p, size_t n)
 {
-	fprintf(stderr, "zonediff: usage: %s\n", USAGE);
-	exit(100);
+	s_ok(buf_add(s, p, n));
 }
 
 static void
-s_add(struct str *s, const char *p, size_t n)
+s_cat(struct buf *s, const char *p)
 {
-	size_t cap;
-
-	if (s->len + n + 1 > s->cap) {
-		cap = s->cap ? s->cap : 1024;
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		if ((s->p = realloc(s->p, cap)) == NULL)
-			die(111, "out of memory");
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-	s->p[s->len] = '\0';
+	s_ok(buf_adds(s, p));
 }
 
-static void
-s_cat(struct str *s, const char *p)
-{
-	s_add(s, p, strlen(p));
-}
-
-static void
-s_printf(struct str *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-s_printf(struct str *s, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		die(111, "s_printf: line too long");
-	s_add(s, buf, n);
-}
+/* buf_printf() into s, out of memory fatal as above. */
+#define S_PRINTF(s, ...)	s_ok(buf_printf((s), __VA_ARGS__))
 
 /* splitmix64: small, fast, and the same everywhere. */
 static uint64_t
@@ -196,7 +153,7 @@ R(struct gen *g, unsigned n)
 
 /* Labels of 1-63 letters making exactly n characters (n >= 1). */
 static void
-labels(struct gen *g, struct str *s, size_t n)
+labels(struct gen *g, struct buf *s, size_t n)
 {
 	size_t l;
 
@@ -221,7 +178,7 @@ labels(struct gen *g, struct str *s, size_t n)
 
 /* A name. owner: may be "@", "*", out of the zone. */
 static void
-name(struct gen *g, struct str *s, int owner)
+name(struct gen *g, struct buf *s, int owner)
 {
 	static const char *plain[] = {
 		"www", "mail", "_dmarc", "x._domainkey", "*", "*.shop",
@@ -238,7 +195,7 @@ name(struct gen *g, struct str *s, int owner)
 
 	if (!g->odd) {
 		if (R(g, 3) == 0)
-			s_printf(s, "%s.%s.", PICK(g, plain),
+			S_PRINTF(s, "%s.%s.", PICK(g, plain),
 			    owner || R(g, 2) ? g->zone : "example.net");
 		else
 			s_cat(s, owner && R(g, 3) == 0 ? "@" : R(g, 2) ? "www" :
@@ -256,7 +213,7 @@ name(struct gen *g, struct str *s, int owner)
 		break;
 	case 4:
 		/* Absolute, in the zone or not. */
-		s_printf(s, "%s.%s.", PICK(g, plain),
+		S_PRINTF(s, "%s.%s.", PICK(g, plain),
 		    R(g, 3) ? g->zone : "example.net");
 		break;
 	case 5:
@@ -286,7 +243,7 @@ name(struct gen *g, struct str *s, int owner)
 		s->len--;
 		s->p[s->len] = '\0';
 		if (R(g, 2))
-			s_printf(s, ".%s.", g->zone);
+			S_PRINTF(s, ".%s.", g->zone);
 		break;
 	case 10:
 		/* Escapes that make the text long and the name short, or
@@ -298,7 +255,7 @@ name(struct gen *g, struct str *s, int owner)
 			    "b"));
 		break;
 	default:
-		s_printf(s, "%s.%s", PICK(g, plain), PICK(g, plain));
+		S_PRINTF(s, "%s.%s", PICK(g, plain), PICK(g, plain));
 		break;
 	}
 }
@@ -360,14 +317,14 @@ klass(struct gen *g)
 /* Record data */
 
 static void
-hex(struct gen *g, struct str *s, size_t n)
+hex(struct gen *g, struct buf *s, size_t n)
 {
 	while (n-- > 0)
 		s_add(s, &"0123456789abcdefABCDEF"[R(g, 22)], 1);
 }
 
 static void
-text_string(struct gen *g, struct str *s)
+text_string(struct gen *g, struct buf *s)
 {
 	size_t n, i;
 
@@ -413,7 +370,7 @@ static const char *sep[] = { " ", "\t", "  ", " \t" };
 /* Rdata fields joined by separators; sometimes across lines in
  * parentheses. */
 static void
-fields(struct gen *g, struct str *s, const char **f, size_t n)
+fields(struct gen *g, struct buf *s, const char **f, size_t n)
 {
 	size_t i, brk = n > 1 && R(g, 5) == 0 ? 1 + R(g, n - 1) : 0;
 
@@ -428,39 +385,11 @@ fields(struct gen *g, struct str *s, const char **f, size_t n)
 		s_cat(s, R(g, 2) ? " )" : "\n )");
 }
 
-/* One record of a type DirectAdmin writes, with odd values. */
+/* The owner, or a blank for the previous one, then TTL and class in any
+ * order NSD allows. */
 static void
-record(struct gen *g, struct str *s)
+record_head(struct gen *g, struct buf *s)
 {
-	static const char *types[] = { "A", "AAAA", "CNAME", "MX", "NS",
-	    "PTR", "TXT", "SRV", "CAA", "DS", "TLSA", "SOA" };
-	static const char *a[] = { "192.0.2.1", "0.0.0.0",
-	    "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5",
-	    "01.2.3.4", "1.2.3.4x", "::1", "\\# 4 c0000201",
-	    "\\# 3 c00002", "\\# 4 c00002", "\\# 0" };
-	static const char *aaaa[] = { "2001:db8::1", "::",
-	    "::ffff:192.0.2.1", "2001:db8::1::2", "1:2:3:4:5:6:7:8",
-	    "1:2:3:4:5:6:7:8:9", "g::1", "192.0.2.1", "2001:DB8::A" };
-	static const char *tags[] = { "issue", "issuewild", "iodef",
-	    "Issue", "aaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "tag-x", "a",
-	    "\"issue\"", "0" };
-	static const char *caav[] = { "\"letsencrypt.org\"",
-	    "letsencrypt.org", "\"\"", "\"mailto:a@example.com\"",
-	    "\"a; b\"" };
-	static const char *alg[] = { "8", "13", "0", "255", "256",
-	    "RSASHA256", "ECDSAP256SHA256", "FOO" };
-	static const char *dt[] = { "1", "2", "4", "0", "255", "256" };
-	struct str rd = { 0 }, nm = { 0 };
-	const char *f[8], *type;
-	char t1[32], t2[32];
-	size_t n = 0, i;
-
-	g->odd = R(g, 4) == 0;
-	/* A second SOA is refused by both: rarely. */
-	do
-		type = PICK(g, types);
-	while (strcmp(type, "SOA") == 0 && (!g->odd || R(g, 4) != 0));
-	/* Owner, TTL and class in any order NSD allows. */
 	if (g->have_owner && R(g, 8) == 0)
 		s_cat(s, "\t");
 	else {
@@ -472,118 +401,212 @@ record(struct gen *g, struct str *s)
 	case 0:
 		break;
 	case 1:
-		s_printf(s, "%s%s", ttl(g), PICK(g, sep));
+		S_PRINTF(s, "%s%s", ttl(g), PICK(g, sep));
 		break;
 	case 2:
-		s_printf(s, "%s%s", klass(g), PICK(g, sep));
+		S_PRINTF(s, "%s%s", klass(g), PICK(g, sep));
 		break;
 	case 3:
-		s_printf(s, "%s%s%s%s", ttl(g), PICK(g, sep), "IN",
+		S_PRINTF(s, "%s%s%s%s", ttl(g), PICK(g, sep), "IN",
 		    PICK(g, sep));
 		break;
 	default:
-		s_printf(s, "%s%s%s%s", "IN", PICK(g, sep), ttl(g),
+		S_PRINTF(s, "%s%s%s%s", "IN", PICK(g, sep), ttl(g),
 		    PICK(g, sep));
 		break;
 	}
+}
+
+/* Where the rdata fields of one record live. */
+struct rdata {
+	const char	*f[8];		/* the fields */
+	size_t		 n;
+	struct buf	 rd, nm;	/* text and name fields point here */
+	char		 t1[32], t2[32];
+};
+
+/* TXT: one to three strings, now and then past 64 KiB of rdata. */
+static void
+txt_data(struct gen *g, struct rdata *d)
+{
+	size_t i;
+
+	for (i = 1 + R(g, 3); i > 0; i--) {
+		text_string(g, &d->rd);
+		if (i > 1 && R(g, 6) != 0)
+			s_add(&d->rd, " ", 1);
+	}
+	if (g->odd && R(g, 10) == 0)
+		/* Past 64 KiB of rdata. */
+		for (i = 0; i < 260; i++) {
+			s_add(&d->rd, " \"", 2);
+			while (d->rd.len % 256 != 0)
+				s_add(&d->rd, "y", 1);
+			s_add(&d->rd, "\"", 1);
+		}
+	d->f[d->n++] = d->rd.p;
+}
+
+/* CAA: flags, tag, value. */
+static void
+caa_data(struct gen *g, struct rdata *d)
+{
+	static const char *tags[] = { "issue", "issuewild", "iodef",
+	    "Issue", "aaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "tag-x", "a",
+	    "\"issue\"", "0" };
+	static const char *caav[] = { "\"letsencrypt.org\"",
+	    "letsencrypt.org", "\"\"", "\"mailto:a@example.com\"",
+	    "\"a; b\"" };
+
+	d->f[d->n++] = g->odd ? PICK(g, ((const char *[]){ "0", "128",
+	    "255", "256", "1", "-1" })) : "0";
+	d->f[d->n++] = g->odd ? PICK(g, tags) : tags[R(g, 3)];
+	d->f[d->n++] = g->odd ? PICK(g, caav) : caav[R(g, 2) * 3];
+}
+
+/* DS: key tag, algorithm, digest type, digest. */
+static void
+ds_data(struct gen *g, struct rdata *d)
+{
+	static const char *alg[] = { "8", "13", "0", "255", "256",
+	    "RSASHA256", "ECDSAP256SHA256", "FOO" };
+	static const char *dt[] = { "1", "2", "4", "0", "255", "256" };
+
+	d->f[d->n++] = u16(g);
+	d->f[d->n++] = g->odd ? PICK(g, alg) : "13";
+	d->f[d->n++] = g->odd ? PICK(g, dt) : "2";
+	hex(g, &d->rd, g->odd ? PICK(g, ((const size_t[]){ 40, 64, 96,
+	    63, 2, 1, 64, 64 })) : 64);
+	if (g->odd && R(g, 8) == 0)
+		s_cat(&d->rd, R(g, 2) ? " ab" : "zz");
+	if (d->rd.len == 0)
+		s_cat(&d->rd, "-");
+	d->f[d->n++] = d->rd.p;
+}
+
+/* TLSA: usage, selector, matching type, data. */
+static void
+tlsa_data(struct gen *g, struct rdata *d)
+{
+	d->f[d->n++] = R(g, 2) ? u8(g) : "3";
+	d->f[d->n++] = R(g, 2) ? u8(g) : "1";
+	d->f[d->n++] = R(g, 2) ? u8(g) : "1";
+	hex(g, &d->rd, g->odd ? PICK(g, ((const size_t[]){ 64, 64, 128,
+	    63, 2, 1 })) : 64);
+	d->f[d->n++] = d->rd.p;
+}
+
+/* SOA: a second one, or one below the apex. */
+static void
+soa_data(struct gen *g, struct rdata *d)
+{
+	name(g, &d->nm, 0);
+	d->f[d->n++] = d->nm.p;
+	d->f[d->n++] = "hostmaster.example.net.";
+	d->f[d->n++] = u32(g);
+	snprintf(d->t1, sizeof(d->t1), "%s", u32(g));
+	snprintf(d->t2, sizeof(d->t2), "%s", u32(g));
+	d->f[d->n++] = d->t1;
+	d->f[d->n++] = d->t2;
+	d->f[d->n++] = u32(g);
+	d->f[d->n++] = u32(g);
+}
+
+/* The rdata of type, with odd values. */
+static void
+record_data(struct gen *g, const char *type, struct rdata *d)
+{
+	static const char *a[] = { "192.0.2.1", "0.0.0.0",
+	    "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5",
+	    "01.2.3.4", "1.2.3.4x", "::1", "\\# 4 c0000201",
+	    "\\# 3 c00002", "\\# 4 c00002", "\\# 0" };
+	static const char *aaaa[] = { "2001:db8::1", "::",
+	    "::ffff:192.0.2.1", "2001:db8::1::2", "1:2:3:4:5:6:7:8",
+	    "1:2:3:4:5:6:7:8:9", "g::1", "192.0.2.1", "2001:DB8::A" };
+
+	if (strcmp(type, "A") == 0)
+		d->f[d->n++] = g->odd ? PICK(g, a) : a[0];
+	else if (strcmp(type, "AAAA") == 0)
+		d->f[d->n++] = g->odd ? PICK(g, aaaa) : aaaa[0];
+	else if (strcmp(type, "CNAME") == 0 || strcmp(type, "NS") == 0 ||
+	    strcmp(type, "PTR") == 0) {
+		name(g, &d->nm, 0);
+		d->f[d->n++] = d->nm.p;
+	} else if (strcmp(type, "MX") == 0) {
+		d->f[d->n++] = u16(g);
+		name(g, &d->nm, 0);
+		d->f[d->n++] = d->nm.p;
+	} else if (strcmp(type, "TXT") == 0)
+		txt_data(g, d);
+	else if (strcmp(type, "SRV") == 0) {
+		d->f[d->n++] = u16(g);
+		d->f[d->n++] = u16(g);
+		d->f[d->n++] = u16(g);
+		name(g, &d->nm, 0);
+		d->f[d->n++] = R(g, 6) ? d->nm.p : ".";
+	} else if (strcmp(type, "CAA") == 0)
+		caa_data(g, d);
+	else if (strcmp(type, "DS") == 0)
+		ds_data(g, d);
+	else if (strcmp(type, "TLSA") == 0)
+		tlsa_data(g, d);
+	else
+		soa_data(g, d);
+}
+
+/* Now and then RFC 3597 generic data of any length for the type in
+ * place of the fields, or a field short or one too many. */
+static void
+record_odd(struct gen *g, struct rdata *d)
+{
+	size_t i;
+
+	if (g->odd && R(g, 6) == 0) {
+		i = PICK(g, ((const size_t[]){ 0, 1, 2, 3, 4, 5, 7, 16, 18 }));
+		buf_clear(&d->rd);
+		S_PRINTF(&d->rd, "\\# %zu ", i);
+		hex(g, &d->rd, R(g, 8) ? 2 * i : 2 * i + 1);
+		if (R(g, 4) == 0 && i > 0)
+			/* The common forms: a name's wire form. */
+			s_cat(&d->rd, R(g, 2) ? "00" : "");
+		d->f[0] = d->rd.p;
+		d->n = 1;
+	}
+	if (g->odd && R(g, 10) == 0 && d->n > 0)
+		d->n--;
+	else if (g->odd && R(g, 10) == 0)
+		d->f[d->n++] = "extra";
+}
+
+/* One record of a type DirectAdmin writes, with odd values. */
+static void
+record(struct gen *g, struct buf *s)
+{
+	static const char *types[] = { "A", "AAAA", "CNAME", "MX", "NS",
+	    "PTR", "TXT", "SRV", "CAA", "DS", "TLSA", "SOA" };
+	struct rdata d;
+	const char *type;
+
+	memset(&d, 0, sizeof(d));
+	g->odd = R(g, 4) == 0;
+	/* A second SOA is refused by both: rarely. */
+	do
+		type = PICK(g, types);
+	while (strcmp(type, "SOA") == 0 && (!g->odd || R(g, 4) != 0));
+	record_head(g, s);
 	if (g->odd && R(g, 4) == 0)
 		s_cat(s, R(g, 2) ? "a" : "Mx");
 	else
 		s_cat(s, type);
 	s_cat(s, PICK(g, sep));
-
-	if (strcmp(type, "A") == 0)
-		f[n++] = g->odd ? PICK(g, a) : a[0];
-	else if (strcmp(type, "AAAA") == 0)
-		f[n++] = g->odd ? PICK(g, aaaa) : aaaa[0];
-	else if (strcmp(type, "CNAME") == 0 || strcmp(type, "NS") == 0 ||
-	    strcmp(type, "PTR") == 0) {
-		name(g, &nm, 0);
-		f[n++] = nm.p;
-	} else if (strcmp(type, "MX") == 0) {
-		f[n++] = u16(g);
-		name(g, &nm, 0);
-		f[n++] = nm.p;
-	} else if (strcmp(type, "TXT") == 0) {
-		for (i = 1 + R(g, 3); i > 0; i--) {
-			text_string(g, &rd);
-			if (i > 1 && R(g, 6) != 0)
-				s_add(&rd, " ", 1);
-		}
-		if (g->odd && R(g, 10) == 0)
-			/* Past 64 KiB of rdata. */
-			for (i = 0; i < 260; i++) {
-				s_add(&rd, " \"", 2);
-				while (rd.len % 256 != 0)
-					s_add(&rd, "y", 1);
-				s_add(&rd, "\"", 1);
-			}
-		f[n++] = rd.p;
-	} else if (strcmp(type, "SRV") == 0) {
-		f[n++] = u16(g);
-		f[n++] = u16(g);
-		f[n++] = u16(g);
-		name(g, &nm, 0);
-		f[n++] = R(g, 6) ? nm.p : ".";
-	} else if (strcmp(type, "CAA") == 0) {
-		f[n++] = g->odd ? PICK(g, ((const char *[]){ "0", "128",
-		    "255", "256", "1", "-1" })) : "0";
-		f[n++] = g->odd ? PICK(g, tags) : tags[R(g, 3)];
-		f[n++] = g->odd ? PICK(g, caav) : caav[R(g, 2) * 3];
-	} else if (strcmp(type, "DS") == 0) {
-		f[n++] = u16(g);
-		f[n++] = g->odd ? PICK(g, alg) : "13";
-		f[n++] = g->odd ? PICK(g, dt) : "2";
-		hex(g, &rd, g->odd ? PICK(g, ((const size_t[]){ 40, 64, 96,
-		    63, 2, 1, 64, 64 })) : 64);
-		if (g->odd && R(g, 8) == 0)
-			s_cat(&rd, R(g, 2) ? " ab" : "zz");
-		if (rd.len == 0)
-			s_cat(&rd, "-");
-		f[n++] = rd.p;
-	} else if (strcmp(type, "TLSA") == 0) {
-		f[n++] = R(g, 2) ? u8(g) : "3";
-		f[n++] = R(g, 2) ? u8(g) : "1";
-		f[n++] = R(g, 2) ? u8(g) : "1";
-		hex(g, &rd, g->odd ? PICK(g, ((const size_t[]){ 64, 64, 128,
-		    63, 2, 1 })) : 64);
-		f[n++] = rd.p;
-	} else {
-		/* SOA: a second one, or one below the apex. */
-		name(g, &nm, 0);
-		f[n++] = nm.p;
-		f[n++] = "hostmaster.example.net.";
-		f[n++] = u32(g);
-		snprintf(t1, sizeof(t1), "%s", u32(g));
-		snprintf(t2, sizeof(t2), "%s", u32(g));
-		f[n++] = t1;
-		f[n++] = t2;
-		f[n++] = u32(g);
-		f[n++] = u32(g);
-	}
-	/* RFC 3597 generic data of any length for the type. */
-	if (g->odd && R(g, 6) == 0) {
-		i = PICK(g, ((const size_t[]){ 0, 1, 2, 3, 4, 5, 7, 16, 18 }));
-		rd.len = 0;
-		s_printf(&rd, "\\# %zu ", i);
-		hex(g, &rd, R(g, 8) ? 2 * i : 2 * i + 1);
-		if (R(g, 4) == 0 && i > 0)
-			/* The common forms: a name's wire form. */
-			s_cat(&rd, R(g, 2) ? "00" : "");
-		f[0] = rd.p;
-		n = 1;
-	}
-	/* A field short or one too many now and then. */
-	if (g->odd && R(g, 10) == 0 && n > 0)
-		n--;
-	else if (g->odd && R(g, 10) == 0)
-		f[n++] = "extra";
-	fields(g, s, f, n);
+	record_data(g, type, &d);
+	record_odd(g, &d);
+	fields(g, s, d.f, d.n);
 	if (R(g, 8) == 0)
 		s_cat(s, R(g, 2) ? " ; comment" : ";c");
 	s_cat(s, "\n");
-	free(rd.p);
-	free(nm.p);
+	buf_free(&d.rd);
+	buf_free(&d.nm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -591,48 +614,48 @@ record(struct gen *g, struct str *s)
 
 /* The DirectAdmin shape of t/helper.bash da_zone. */
 static void
-base_da(struct gen *g, struct str *s, int with_ttl)
+base_da(struct gen *g, struct buf *s, int with_ttl)
 {
 	const char *z = g->zone;
 
 	s_cat(s, "\n\n\n\n\n\n\n\n\n\n\n\n\n");
 	if (with_ttl)
-		s_printf(s, "$TTL %s\n", R(g, 3) ? "3600" : ttl(g));
-	s_printf(s, "@       IN      SOA     ns1.example.net.      "
+		S_PRINTF(s, "$TTL %s\n", R(g, 3) ? "3600" : ttl(g));
+	S_PRINTF(s, "@       IN      SOA     ns1.example.net.      "
 	    "hostmaster.%s. (\n", R(g, 8) ? z : "example.net");
-	s_printf(s, "                                                %s\n",
+	S_PRINTF(s, "                                                %s\n",
 	    R(g, 3) ? "2021082500" : u32(g));
-	s_printf(s, "                                                %s\n",
+	S_PRINTF(s, "                                                %s\n",
 	    R(g, 3) ? "3600" : u32(g));
-	s_printf(s, "                                                %s\n",
+	S_PRINTF(s, "                                                %s\n",
 	    R(g, 3) ? "3600" : u32(g));
-	s_printf(s, "                                                %s\n",
+	S_PRINTF(s, "                                                %s\n",
 	    R(g, 3) ? "1209600" : u32(g));
-	s_printf(s, "                                                %s )\n\n",
+	S_PRINTF(s, "                                                %s )\n\n",
 	    R(g, 3) ? "86400" : u32(g));
-	s_printf(s, "%s.\t3600\tIN\tNS\tns1.example.net.\n", z);
-	s_printf(s, "%s.\t3600\tIN\tNS\tns2.example.net.\n\n", z);
+	S_PRINTF(s, "%s.\t3600\tIN\tNS\tns1.example.net.\n", z);
+	S_PRINTF(s, "%s.\t3600\tIN\tNS\tns2.example.net.\n\n", z);
 	s_cat(s, "ftp\t3600\tIN\tA\t192.0.2.10\n");
 	s_cat(s, "mail\t3600\tIN\tA\t192.0.2.10\n");
-	s_printf(s, "%s.\t3600\tIN\tA\t192.0.2.10\n", z);
+	S_PRINTF(s, "%s.\t3600\tIN\tA\t192.0.2.10\n", z);
 	s_cat(s, "www\t3600\tIN\tA\t192.0.2.10\n\n");
-	s_printf(s, "%s.\t3600\tIN\tMX\t10 mail\n\n", z);
-	s_printf(s, "%s.\t3600\tIN\tTXT\t\"v=spf1 a mx ip4:192.0.2.10 "
+	S_PRINTF(s, "%s.\t3600\tIN\tMX\t10 mail\n\n", z);
+	S_PRINTF(s, "%s.\t3600\tIN\tTXT\t\"v=spf1 a mx ip4:192.0.2.10 "
 	    "~all\"\n\n\n", z);
 }
 
 /* A bare SOA on one line or in parentheses, fields at their limits. */
 static void
-base_soa(struct gen *g, struct str *s, int with_ttl)
+base_soa(struct gen *g, struct buf *s, int with_ttl)
 {
 	const char *f[7];
-	struct str nm = { 0 };
+	struct buf nm = { 0 };
 
 	if (with_ttl)
-		s_printf(s, "$TTL %s\n", ttl(g));
-	s_printf(s, "%s%s", R(g, 2) ? "@" : g->zone, R(g, 2) ? "." : "");
+		S_PRINTF(s, "$TTL %s\n", ttl(g));
+	S_PRINTF(s, "%s%s", R(g, 2) ? "@" : g->zone, R(g, 2) ? "." : "");
 	if (R(g, 2))
-		s_printf(s, "\t%s", ttl(g));
+		S_PRINTF(s, "\t%s", ttl(g));
 	s_cat(s, R(g, 4) ? "\tIN\tSOA\t" : "\tSOA\t");
 	name(g, &nm, 0);
 	f[0] = R(g, 2) ? nm.p : "ns1.example.net.";
@@ -643,13 +666,13 @@ base_soa(struct gen *g, struct str *s, int with_ttl)
 	f[5] = u32(g);
 	f[6] = u32(g);
 	fields(g, s, f, 7);
-	s_printf(s, "\n@\tNS\tns1.example.net.\n");
+	S_PRINTF(s, "\n@\tNS\tns1.example.net.\n");
 	free(nm.p);
 }
 
 /* A fixture with example.com replaced by the zone. */
 static void
-base_fixture(struct gen *g, struct str *s, const char *fix, int with_ttl)
+base_fixture(struct gen *g, struct buf *s, const char *fix, int with_ttl)
 {
 	const char *p = fix, *q, *nl;
 
@@ -676,14 +699,14 @@ base_fixture(struct gen *g, struct str *s, const char *fix, int with_ttl)
 
 /* Change one line byte by byte, or one of its numbers. */
 static void
-mutate(struct gen *g, struct str *s)
+mutate(struct gen *g, struct buf *s)
 {
 	/* The final NUL is one of the bytes too. */
 	static const char ins[] = " \t\"\\();.$@*0123456789aZ-_\n\r\303\251\177";
 	static const char *nums[] = { "65535", "65536", "255", "256",
 	    "2147483647", "2147483648", "4294967295", "4294967296", "0",
 	    "-1" };
-	struct str o = { 0 };
+	struct buf o = { 0 };
 	size_t at, nlines = 0, i, start, end;
 
 	for (i = 0; i < s->len; i++)
@@ -715,7 +738,7 @@ mutate(struct gen *g, struct str *s)
 			while (i > start && s->p[i - 1] >= '0' &&
 			    s->p[i - 1] <= '9') {
 				i--;
-				o.len--;
+				o.p[--o.len] = '\0';
 			}
 			while (i < end && s->p[i] >= '0' && s->p[i] <= '9')
 				i++;
@@ -750,17 +773,17 @@ static size_t nfix;
 static char *
 slurp(const char *path)
 {
-	struct str s = { 0 };
+	struct buf s = { 0 };
 	char buf[8192];
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY)) == -1)
-		die(111, "unable to open %s: %s", path, strerror(errno));
+		die_sys(111, "unable to open %s", path);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		s_add(&s, buf, n);
 	if (n == -1)
-		die(111, "unable to read %s: %s", path, strerror(errno));
+		die_sys(111, "unable to read %s", path);
 	close(fd);
 	s_add(&s, "", 0);
 	return s.p;
@@ -782,7 +805,7 @@ load_fixtures(const char *dir)
 	DIR *dp;
 
 	if ((dp = opendir(dir)) == NULL)
-		die(111, "unable to open %s: %s", dir, strerror(errno));
+		die_sys(111, "unable to open %s", dir);
 	while ((d = readdir(dp)) != NULL && nfix < NFIX_MAX) {
 		n = strlen(d->d_name);
 		if (n < 6 || strcmp(d->d_name + n - 5, ".zone") != 0)
@@ -801,7 +824,7 @@ load_fixtures(const char *dir)
 static void
 zone_of(struct gen *g, char *z)
 {
-	struct str s = { 0 };
+	struct buf s = { 0 };
 	size_t n, i;
 
 	switch (R(g, 6)) {
@@ -830,7 +853,7 @@ zone_of(struct gen *g, char *z)
 
 /* Build case n of seed. */
 static void
-make_case(uint64_t seed, unsigned long n, char *z, struct str *s)
+make_case(uint64_t seed, unsigned long n, char *z, struct buf *s)
 {
 	struct gen g;
 	const char *why;
@@ -867,13 +890,13 @@ make_case(uint64_t seed, unsigned long n, char *z, struct str *s)
 	/* Directives, then records. */
 	g.odd = R(&g, 2);
 	if (R(&g, 6) == 0)
-		s_printf(s, "$TTL%s%s\n", PICK(&g, sep), ttl(&g));
+		S_PRINTF(s, "$TTL%s%s\n", PICK(&g, sep), ttl(&g));
 	if (R(&g, 8) == 0) {
-		struct str o = { 0 };
+		struct buf o = { 0 };
 
 		switch (R(&g, 6)) {
 		case 0:
-			s_printf(&o, "sub.%s.", z);
+			S_PRINTF(&o, "sub.%s.", z);
 			break;
 		case 5:
 			/* In the zone, 240-256 octets: relative names after
@@ -883,7 +906,7 @@ make_case(uint64_t seed, unsigned long n, char *z, struct str *s)
 				labels(&g, &o, i - strlen(z) - 3);
 			else
 				s_cat(&o, "a");
-			s_printf(&o, ".%s.", z);
+			S_PRINTF(&o, ".%s.", z);
 			break;
 		case 1:
 			s_cat(&o, "sub");
@@ -895,7 +918,7 @@ make_case(uint64_t seed, unsigned long n, char *z, struct str *s)
 			name(&g, &o, 0);
 			break;
 		}
-		s_printf(s, "$ORIGIN %s\n", o.p);
+		S_PRINTF(s, "$ORIGIN %s\n", o.p);
 		/* Track it for sizing names; a wrong guess only shifts
 		 * the boundary cases. */
 		if (o.len > 0 && o.p[o.len - 1] == '.' && o.len < 500) {
@@ -937,9 +960,9 @@ nsd_check(const char *zone, const char *path, char *msg, size_t msglen)
 	pid_t pid;
 
 	if (pipe(fds) == -1)
-		die(111, "pipe: %s", strerror(errno));
+		die_sys(111, "pipe");
 	if ((pid = fork()) == -1)
-		die(111, "fork: %s", strerror(errno));
+		die_sys(111, "fork");
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
@@ -959,7 +982,7 @@ nsd_check(const char *zone, const char *path, char *msg, size_t msglen)
 	out[len] = '\0';
 	close(fds[0]);
 	if (waitpid(pid, &status, 0) == -1)
-		die(111, "waitpid: %s", strerror(errno));
+		die_sys(111, "waitpid");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		die(111, "unable to run nsd-checkzone");
 	/* The first error line says most. */
@@ -991,32 +1014,106 @@ write_file(const char *path, const char *p1, size_t n1, const char *p2,
 	FILE *f;
 
 	if ((f = fopen(path, "w")) == NULL)
-		die(111, "unable to create %s: %s", path, strerror(errno));
+		die_sys(111, "unable to create %s", path);
 	if (fwrite(p1, 1, n1, f) != n1 || fwrite(p2, 1, n2, f) != n2 ||
 	    fclose(f) == EOF)
-		die(111, "unable to write %s: %s", path, strerror(errno));
+		die_sys(111, "unable to write %s", path);
+}
+
+/* What the cases came to. */
+struct tally {
+	unsigned long	 both_ok, both_no, stricter, bad;
+};
+
+/*
+ * Write to path what nsd-checkzone is to see of the text s of zone z:
+ * the prepared text when zone_prepare() accepts it, else the text with
+ * the directives zone_prepare() would have prepended. Returns 1 when
+ * zone_prepare() accepts, 0 with its message in err.
+ */
+static int
+write_ours(const char *path, const char *z, const struct buf *s, char *err,
+    size_t errlen)
+{
+	struct zone_info info;
+	char pre[600], *out;
+	size_t outlen, plen = 0;
+
+	if (zone_prepare(z, s->p, s->len, &out, &outlen, &info, err,
+	    errlen) == 0) {
+		write_file(path, out, outlen, "", 0);
+		free(out);
+		return 1;
+	}
+	if (!has_directive(s->p, s->len, "$TTL"))
+		plen += snprintf(pre + plen, sizeof(pre) - plen, "$TTL 300\n");
+	if (!has_directive(s->p, s->len, "$ORIGIN"))
+		plen += snprintf(pre + plen, sizeof(pre) - plen,
+		    "$ORIGIN %s.\n", z);
+	write_file(path, pre, plen, s->p, s->len);
+	return 0;
+}
+
+/*
+ * Case n of seed, zone z and text s: zone_prepare() against nsd-checkzone
+ * on a file in dir. Counts it in t; prints a mismatch and keeps its text
+ * in keep (unless NULL).
+ */
+static void
+compare_case(const char *dir, const char *keep, uint64_t seed,
+    unsigned long n, const char *z, const struct buf *s, struct tally *t)
+{
+	char err[1024], msg[512], path[4096];
+	int ours, theirs;
+
+	snprintf(path, sizeof(path), "%s/z", dir);
+	ours = write_ours(path, z, s, err, sizeof(err));
+	theirs = nsd_check(z, path, msg, sizeof(msg));
+	if (ours && theirs)
+		t->both_ok++;
+	else if (!ours && !theirs)
+		t->both_no++;
+	else if (!ours && is_strict(err))
+		t->stricter++;
+	if (vflag)
+		printf("zonediff: case %lu: dadns %s; nsd %s%s\n", n,
+		    ours ? "accepts" : err,
+		    theirs ? "accepts" : "refuses: ", theirs ? "" : msg);
+	if (ours == theirs || (!ours && is_strict(err)))
+		return;
+	t->bad++;
+	printf("zonediff: mismatch: case %lu (-s %llu -c %lu) zone %s: %s\n",
+	    n, (unsigned long long)seed, n, z, ours ?
+	    "dadns accepts, nsd-checkzone refuses:" :
+	    "dadns refuses, nsd-checkzone accepts:");
+	printf("zonediff:   %s\n", ours ? msg : err);
+	if (keep != NULL) {
+		snprintf(path, sizeof(path), "%s/mismatch-%llu-%lu.zone",
+		    keep, (unsigned long long)seed, n);
+		write_file(path, s->p, s->len, "", 0);
+	}
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char *fixdir = NULL, *keep = NULL;
-	char z[ZONE_NAME_MAX + 1], err[1024], msg[512], path[4096];
-	char tmpl[] = "/tmp/zonediff.XXXXXX", pre[600], *out, *end;
+	char z[ZONE_NAME_MAX + 1], path[4096];
+	char tmpl[] = "/tmp/zonediff.XXXXXX", *end;
 	unsigned long count = 300, one = 0, n, first, last;
-	unsigned long both_ok = 0, both_no = 0, stricter = 0, bad = 0;
+	struct tally t = { 0, 0, 0, 0 };
 	uint64_t seed = 1;
-	struct zone_info info;
-	struct str s = { 0 };
-	size_t outlen, plen, i;
-	int c, pflag = 0, cflag = 0, ours, theirs;
+	struct buf s = { 0 };
+	size_t i;
+	int c, pflag = 0, cflag = 0;
 
+	log_init("zonediff");
 	while ((c = getopt(argc, argv, "c:f:k:n:ps:v")) != -1) {
 		switch (c) {
 		case 'c':
 			one = strtoul(optarg, &end, 10);
 			if (*end != '\0')
-				usage();
+				die_usage(USAGE);
 			cflag = 1;
 			break;
 		case 'f':
@@ -1028,7 +1125,7 @@ main(int argc, char *argv[])
 		case 'n':
 			count = strtoul(optarg, &end, 10);
 			if (*end != '\0' || count == 0)
-				usage();
+				die_usage(USAGE);
 			break;
 		case 'p':
 			pflag = 1;
@@ -1036,17 +1133,17 @@ main(int argc, char *argv[])
 		case 's':
 			seed = strtoull(optarg, &end, 10);
 			if (*end != '\0')
-				usage();
+				die_usage(USAGE);
 			break;
 		case 'v':
 			vflag = 1;
 			break;
 		default:
-			usage();
+			die_usage(USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		die_usage(USAGE);
 	for (i = 0; i < sizeof(strict) / sizeof(strict[0]); i++)
 		if (regcomp(&strict_re[i], strict[i], REG_EXTENDED |
 		    REG_NOSUB) != 0)
@@ -1054,59 +1151,20 @@ main(int argc, char *argv[])
 	if (fixdir != NULL)
 		load_fixtures(fixdir);
 	if (!pflag && mkdtemp(tmpl) == NULL)
-		die(111, "mkdtemp: %s", strerror(errno));
+		die_sys(111, "mkdtemp");
 	first = cflag ? one : 0;
 	last = cflag ? one + 1 : count;
 	for (n = first; n < last; n++) {
-		s.len = 0;
+		buf_clear(&s);
 		make_case(seed, n, z, &s);
-		if (pflag) {
-			printf("; case %lu zone %s\n", n, z);
-			fwrite(s.p, 1, s.len, stdout);
+		if (!pflag) {
+			compare_case(tmpl, keep, seed, n, z, &s, &t);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/z", tmpl);
-		ours = zone_prepare(z, s.p, s.len, &out, &outlen, &info, err,
-		    sizeof(err)) == 0;
-		if (ours) {
-			write_file(path, out, outlen, "", 0);
-			free(out);
-		} else {
-			plen = 0;
-			if (!has_directive(s.p, s.len, "$TTL"))
-				plen += snprintf(pre + plen, sizeof(pre) - plen,
-				    "$TTL 300\n");
-			if (!has_directive(s.p, s.len, "$ORIGIN"))
-				plen += snprintf(pre + plen, sizeof(pre) - plen,
-				    "$ORIGIN %s.\n", z);
-			write_file(path, pre, plen, s.p, s.len);
-		}
-		theirs = nsd_check(z, path, msg, sizeof(msg));
-		if (ours && theirs)
-			both_ok++;
-		else if (!ours && !theirs)
-			both_no++;
-		else if (!ours && is_strict(err))
-			stricter++;
-		if (vflag)
-			printf("zonediff: case %lu: dadns %s; nsd %s%s\n", n,
-			    ours ? "accepts" : err,
-			    theirs ? "accepts" : "refuses: ", theirs ? "" : msg);
-		if (ours == theirs || (!ours && is_strict(err)))
-			continue;
-		bad++;
-		printf("zonediff: mismatch: case %lu (-s %llu -c %lu) zone %s: "
-		    "%s\n", n, (unsigned long long)seed, n, z, ours ?
-		    "dadns accepts, nsd-checkzone refuses:" :
-		    "dadns refuses, nsd-checkzone accepts:");
-		printf("zonediff:   %s\n", ours ? msg : err);
-		if (keep != NULL) {
-			snprintf(path, sizeof(path), "%s/mismatch-%llu-%lu.zone",
-			    keep, (unsigned long long)seed, n);
-			write_file(path, s.p, s.len, "", 0);
-		}
+		printf("; case %lu zone %s\n", n, z);
+		fwrite(s.p, 1, s.len, stdout);
 	}
-	free(s.p);
+	buf_free(&s);
 	if (pflag)
 		return fflush(stdout) == 0 ? 0 : 111;
 	snprintf(path, sizeof(path), "%s/z", tmpl);
@@ -1115,6 +1173,6 @@ main(int argc, char *argv[])
 	printf("zonediff: %lu cases from seed %llu: %lu accepted by both, "
 	    "%lu refused by both, %lu refused by a stricter rule, "
 	    "%lu mismatches\n", last - first, (unsigned long long)seed,
-	    both_ok, both_no, stricter, bad);
-	return bad ? 1 : 0;
+	    t.both_ok, t.both_no, t.stricter, t.bad);
+	return t.bad ? 1 : 0;
 }
