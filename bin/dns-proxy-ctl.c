@@ -43,7 +43,8 @@ socket_from_config(const char *cpath, char *sockpath)
 	if (proxyconf_load(path, &pc, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
 	if (pc.control_socket[0] == '\0')
-		die(EXIT_USAGE, "%s: dns_proxy.control_socket is not set", path);
+		die(EXIT_USAGE, "%s: dns_proxy.control_socket is not set",
+		    path);
 	if (strlen(pc.control_socket) >= SUN_PATH_MAX)
 		die(EXIT_USAGE, "socket path too long: %s", pc.control_socket);
 	strcpy(sockpath, pc.control_socket);

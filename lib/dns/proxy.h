@@ -216,7 +216,7 @@ struct bconn {
 struct tq {
 	struct ev	 ev;
 	int		 state;		/* 0 connecting/writing, 1 reading */
-	int		 retried;	/* once, after a reused connection died */
+	int		 retried;	/* once, after a reused one died */
 	struct bconn	*bc;
 	struct tconn	*c;
 	struct backend	*b;

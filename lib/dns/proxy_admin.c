@@ -203,7 +203,8 @@ admin_endpoints(const struct proxyconf *old)
 			close(http_fd);
 		http_fd = -1;
 		if (px.conf->metrics_listen[0] != '\0') {
-			if ((http_fd = stream_listen(&px.conf->metrics_sa)) < 0 ||
+			http_fd = stream_listen(&px.conf->metrics_sa);
+			if (http_fd < 0 ||
 			    ep_add(http_fd, EPOLLIN, &http_ev) < 0) {
 				if (old == NULL)
 					die_sys(EXIT_TEMP, "unable to listen "
@@ -222,7 +223,8 @@ admin_endpoints(const struct proxyconf *old)
 		ctl_fd = -1;
 		ctl_path[0] = '\0';
 		if (px.conf->control_socket[0] != '\0') {
-			if ((ctl_fd = unix_listen(px.conf->control_socket)) < 0 ||
+			ctl_fd = unix_listen(px.conf->control_socket);
+			if (ctl_fd < 0 ||
 			    ep_add(ctl_fd, EPOLLIN, &ctl_ev) < 0) {
 				if (old == NULL)
 					die_sys(EXIT_TEMP, "unable to listen "

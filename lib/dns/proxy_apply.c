@@ -26,7 +26,8 @@ apply_listeners(const struct proxyconf *nc, int initial)
 			found = 0;
 			for (j = 0; j < LMAX; j++)
 				if (ls[j].used && ls[j].tcp == tcp &&
-				    netaddr_equal(&ls[j].sa, &nc->listen_sa[i])) {
+				    netaddr_equal(&ls[j].sa,
+				    &nc->listen_sa[i])) {
 					keep[j] = 1;
 					found = 1;
 				}
@@ -68,7 +69,8 @@ backend_take(const struct proxyconf_backend *bc)
 		b = px.backends[j];
 		if (b != NULL && strcmp(b->conf.name, bc->name) == 0 &&
 		    netaddr_equal(&b->conf.sa, &bc->sa) &&
-		    b->nsock == bc->sockets && b->nslot == bc->max_outstanding) {
+		    b->nsock == bc->sockets &&
+		    b->nslot == bc->max_outstanding) {
 			px.backends[j] = NULL;
 			return b;
 		}

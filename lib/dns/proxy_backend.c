@@ -26,7 +26,8 @@ backend_pick(struct pool *p, const uint8_t *name, size_t nlen)
 			b = p->b[i];
 			if (!backend_usable(b))
 				continue;
-			if (best == NULL || b->outstanding < best->outstanding ||
+			if (best == NULL ||
+			    b->outstanding < best->outstanding ||
 			    (b->outstanding == best->outstanding &&
 			    (b->conf.order < best->conf.order ||
 			    (b->conf.order == best->conf.order &&
@@ -274,7 +275,8 @@ check_read(struct backend *b)
 	int rcode;
 
 	while ((n = recv(b->cfd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		if (!b->cpending || dnsmsg_parse(buf, (size_t)n, &m, &why) < 0 ||
+		if (!b->cpending ||
+		    dnsmsg_parse(buf, (size_t)n, &m, &why) < 0 ||
 		    m.id != b->cid || !(m.flags & DNSMSG_QR))
 			continue;
 		(void)dnsmsg_key(buf, &m, key);
@@ -303,7 +305,8 @@ check_tick(struct backend *b)
 		}
 		return;
 	}
-	if (b->cpending && px.now_ms - b->csent_ms >= b->conf.check.timeout_ms) {
+	if (b->cpending &&
+	    px.now_ms - b->csent_ms >= b->conf.check.timeout_ms) {
 		b->cpending = 0;
 		check_result(b, 0, "timeout");
 	}

@@ -144,8 +144,8 @@ handle_signal(void)
 					if (px.children[w] == pid)
 						px.children[w] = 0;
 				if (!px.stopping) {
-					log_warn("worker exited pid=%d status=%d",
-					    (int)pid, st);
+					log_warn("worker exited pid=%d "
+					    "status=%d", (int)pid, st);
 					px.stopping = 2;
 				}
 			}
@@ -164,7 +164,8 @@ proxy_loop(void)
 	clock_update();
 	next_tick = px.now_ms + TICK_MS;
 	while (!px.stopping) {
-		timeout = px.now_ms >= next_tick ? 0 : (int)(next_tick - px.now_ms);
+		timeout = px.now_ms >= next_tick ? 0 :
+		    (int)(next_tick - px.now_ms);
 		n = epoll_wait(px.epfd, evs, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			die_sys(EXIT_TEMP, "unable to wait for events");

@@ -324,10 +324,11 @@ metrics_backends(struct buf *b)
 		for (k = 0; k < px.nbackends; k++) {
 			be = px.backends[k];
 			named_sum(NAMED_BACKEND, be->conf.name, &n);
-			buf_printf(b, "dns_proxy_%s{backend=\"%s\",pool=\"%s\"} "
-			    "%llu\n", backend_metrics[i].name, n.name,
-			    be->pool ? be->pool->name : "", (unsigned long long)
-			    named_value(&n, backend_metrics[i].which));
+			buf_printf(b, "dns_proxy_%s{backend=\"%s\","
+			    "pool=\"%s\"} %llu\n", backend_metrics[i].name,
+			    n.name, be->pool ? be->pool->name : "",
+			    (unsigned long long)named_value(&n,
+			    backend_metrics[i].which));
 		}
 	}
 	metric_head(b, "backend_latency_seconds", "gauge",
@@ -335,9 +336,9 @@ metrics_backends(struct buf *b)
 	for (k = 0; k < px.nbackends; k++) {
 		be = px.backends[k];
 		named_sum(NAMED_BACKEND, be->conf.name, &n);
-		buf_printf(b, "dns_proxy_backend_latency_seconds{backend=\"%s\","
-		    "pool=\"%s\"} %.6f\n", n.name, be->pool ? be->pool->name :
-		    "", n.latency_us / 1e6);
+		buf_printf(b, "dns_proxy_backend_latency_seconds"
+		    "{backend=\"%s\",pool=\"%s\"} %.6f\n", n.name,
+		    be->pool ? be->pool->name : "", n.latency_us / 1e6);
 	}
 }
 

@@ -80,7 +80,8 @@ rule_action(const struct dnsmsg *m, const union netaddr_sa *client, int tcp)
 {
 	enum proxyconf_action a = PROXYCONF_ALLOW;
 
-	if (m->qclass == DNSMSG_C_CH && px.conf->chaos_action != PROXYCONF_ALLOW) {
+	if (m->qclass == DNSMSG_C_CH &&
+	    px.conf->chaos_action != PROXYCONF_ALLOW) {
 		a = px.conf->chaos_action;
 		px.ws->c[a == PROXYCONF_DROP ? C_DROP_CHAOS : C_REF_CHAOS]++;
 	} else if (m->qtype == DNSMSG_T_ANY &&

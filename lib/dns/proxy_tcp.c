@@ -432,7 +432,8 @@ tconn_pump(struct tconn *c)
 		}
 		c->rlen -= 2 + mlen;
 		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen);
-		if (px.conf->tcp_max_queries && c->nq >= px.conf->tcp_max_queries)
+		if (px.conf->tcp_max_queries &&
+		    c->nq >= px.conf->tcp_max_queries)
 			c->closing = 1;
 	}
 	/* A partial query has query_timeout from its first byte: trickled
@@ -605,7 +606,8 @@ tcp_tick(void)
 		next = c->next;
 		for (t = c->tqs; t != NULL; t = tn) {
 			tn = t->next;
-			if (px.now_ms - t->start_ms >= px.conf->backend_timeout_ms) {
+			if (px.now_ms - t->start_ms >=
+			    px.conf->backend_timeout_ms) {
 				t->b->st->c[N_TIMEOUTS]++;
 				px.ws->c[C_SF_TIMEOUT]++;
 				tq_fail(t, 1);
