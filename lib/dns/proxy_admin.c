@@ -191,49 +191,53 @@ unix_listen(const char *path)
 	return fd;
 }
 
+/* Watch the endpoint fd (-1 when it could not be opened) listening on
+ * what. Returns 0, or -1 after a warning; the first time (initial) a
+ * failure is fatal. */
+static int
+endpoint_watch(int fd, struct ev *ev, const char *what, int initial)
+{
+	if (fd >= 0 && ep_add(fd, EPOLLIN, ev) == 0)
+		return 0;
+	if (initial)
+		die_sys(EXIT_TEMP, "unable to listen on %s", what);
+	log_warn_sys("unable to listen on %s", what);
+	return -1;
+}
+
 /* Metrics and control endpoints: worker 0 only. */
 void
 admin_endpoints(const struct proxyconf *old)
 {
+	const struct proxyconf *c = px.conf;
+
 	if (px.worker_id != 0)
 		return;
 	if (old == NULL || strcmp(old->metrics_listen,
-	    px.conf->metrics_listen) != 0) {
+	    c->metrics_listen) != 0) {
 		if (http_fd >= 0)
 			close(http_fd);
 		http_fd = -1;
-		if (px.conf->metrics_listen[0] != '\0') {
-			http_fd = stream_listen(&px.conf->metrics_sa);
-			if (http_fd < 0 ||
-			    ep_add(http_fd, EPOLLIN, &http_ev) < 0) {
-				if (old == NULL)
-					die_sys(EXIT_TEMP, "unable to listen "
-					    "on %s", px.conf->metrics_listen);
-				log_warn_sys("unable to listen on %s",
-				    px.conf->metrics_listen);
-			}
+		if (c->metrics_listen[0] != '\0') {
+			http_fd = stream_listen(&c->metrics_sa);
+			(void)endpoint_watch(http_fd, &http_ev,
+			    c->metrics_listen, old == NULL);
 		}
 	}
 	if (old == NULL || strcmp(old->control_socket,
-	    px.conf->control_socket) != 0) {
+	    c->control_socket) != 0) {
 		if (ctl_fd >= 0) {
 			close(ctl_fd);
 			(void)unlink(ctl_path);
 		}
 		ctl_fd = -1;
 		ctl_path[0] = '\0';
-		if (px.conf->control_socket[0] != '\0') {
-			ctl_fd = unix_listen(px.conf->control_socket);
-			if (ctl_fd < 0 ||
-			    ep_add(ctl_fd, EPOLLIN, &ctl_ev) < 0) {
-				if (old == NULL)
-					die_sys(EXIT_TEMP, "unable to listen "
-					    "on %s", px.conf->control_socket);
-				log_warn_sys("unable to listen on %s",
-				    px.conf->control_socket);
-			} else
+		if (c->control_socket[0] != '\0') {
+			ctl_fd = unix_listen(c->control_socket);
+			if (endpoint_watch(ctl_fd, &ctl_ev, c->control_socket,
+			    old == NULL) == 0)
 				snprintf(ctl_path, sizeof(ctl_path), "%s",
-				    px.conf->control_socket);
+				    c->control_socket);
 		}
 	}
 }
