@@ -20,6 +20,8 @@ static int accept_paused;	/* out of descriptors: listeners muted */
 static void	 tconn_close(struct tconn *);
 static void	 tconn_pump(struct tconn *);
 
+/* ---- TCP clients ---- */
+
 static void
 tconn_events(struct tconn *c)
 {
