@@ -351,6 +351,28 @@ teardown_file() {
 	[[ "$stderr" == "error: no backend nosuch"* ]]
 }
 
+@test "dns-proxy: dns-proxy-ctl is the same client as dns-proxy ctl, with its own usage line" {
+	run --separate-stderr dns-proxy-ctl
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"dns-proxy-ctl: usage: dns-proxy-ctl "* ]]
+	run --separate-stderr dns-proxy-ctl -h
+	assert_success
+	[[ "${lines[0]}" == "usage: dns-proxy-ctl "* ]]
+	run dns-proxy-ctl -s "$W/ctl.sock" show pools
+	assert_success
+	[[ "$output" == *"leastOutstanding"*"rec1 rec2"* ]]
+	[ "$output" = "$(dns-proxy ctl -s "$W/ctl.sock" show pools)" ]
+	run dns-proxy-ctl -c "$W/app.yml" show cache
+	assert_success
+	[[ "$output" == *"auth"* ]]
+	run --separate-stderr dns-proxy-ctl -s "$W/ctl.sock" set backend nosuch down
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == "error: no backend nosuch"* ]]
+	run --separate-stderr dns-proxy-ctl -s "$W/nothere.sock" show pools
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == "dns-proxy-ctl: fatal: unable to connect to $W/nothere.sock"* ]]
+}
+
 @test "dns-proxy: bad packets are answered FORMERR or dropped while valid queries keep being answered" {
 	f0=$(metric 'dns_proxy_answers_total{rcode="formerr"}')
 	m0=$(metric 'dns_proxy_drops_total{reason="malformed"}')

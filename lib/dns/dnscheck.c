@@ -13,85 +13,32 @@
 
 #include "clock.h"
 #include "dnscheck.h"
-
-static int
-parse_port(const char *s, in_port_t *port)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *s == '\0' || *end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = htons((uint16_t)v);
-	return 0;
-}
+#include "dnsmsg.h"
+#include "netaddr.h"
 
 int
 dnscheck_addr(const char *s, struct sockaddr_storage *ss, socklen_t *sslen)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	char host[64];
-	const char *colon, *port = NULL;
-	size_t n;
+	union netaddr_sa sa;
+	int len;
 
 	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		if ((colon = strchr(s, ']')) == NULL)
-			return -1;
-		n = (size_t)(colon - s - 1);
-		if (colon[1] == ':')
-			port = colon + 2;
-		else if (colon[1] != '\0')
-			return -1;
-		s++;
-	} else if ((colon = strchr(s, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL) {
-		n = (size_t)(colon - s);
-		port = colon + 1;
-	} else
-		n = strlen(s);
-	if (n == 0 || n >= sizeof(host))
+	if ((len = netaddr_parse(s, 53, &sa)) < 0)
 		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(53);
-		*sslen = sizeof(*s4);
-		return port != NULL ? parse_port(port, &s4->sin_port) : 0;
-	}
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(53);
-		*sslen = sizeof(*s6);
-		return port != NULL ? parse_port(port, &s6->sin6_port) : 0;
-	}
-	return -1;
+	memcpy(ss, &sa, (size_t)len);
+	*sslen = (socklen_t)len;
+	return 0;
 }
-
-static const struct {
-	const char *name;
-	int type;
-} types[] = {
-	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 },
-	{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 },
-	{ "DNSKEY", 48 }, { "CAA", 257 }
-};
 
 int
 dnscheck_type(const char *s)
 {
 	char *end;
-	size_t i;
 	long v;
+	int t;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcasecmp(s, types[i].name) == 0)
-			return types[i].type;
+	if ((t = dnsmsg_type_from_text(s)) >= 0)
+		return t;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *s == '\0' || *end != '\0' || v < 1 || v > 65535)
@@ -103,36 +50,9 @@ size_t
 dnscheck_query(uint8_t *buf, size_t size, uint16_t id, const char *name,
     int qtype)
 {
-	const char *p = name, *dot;
-	size_t off = 12, lab;
-
-	if (size < 12 + 1 + 4 || qtype < 1 || qtype > 65535)
+	if (qtype < 1 || qtype > 65535)
 		return 0;
-	memset(buf, 0, 12);
-	buf[0] = (uint8_t)(id >> 8);
-	buf[1] = (uint8_t)id;
-	buf[5] = 1;		/* QDCOUNT */
-	if (strcmp(p, ".") == 0)
-		p = "";
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		lab = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (lab == 0 || lab > 63 || off + 1 + lab + 1 + 4 > size ||
-		    off + 1 + lab > 12 + 254)
-			return 0;
-		buf[off++] = (uint8_t)lab;
-		memcpy(buf + off, p, lab);
-		off += lab;
-		p += lab;
-		if (*p == '.')
-			p++;
-	}
-	buf[off++] = 0;
-	buf[off++] = (uint8_t)(qtype >> 8);
-	buf[off++] = (uint8_t)qtype;
-	buf[off++] = 0;
-	buf[off++] = 1;		/* class IN */
-	return off;
+	return dnsmsg_query(buf, size, id, name, (uint16_t)qtype, 0);
 }
 
 /* Names may come back in another case (0x20 mixing), so compare the

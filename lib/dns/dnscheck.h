@@ -9,18 +9,19 @@
 
 #define DNSCHECK_MSG_MAX 512
 
-/* Parse "ADDR", "ADDR:PORT", "[ADDR6]:PORT" or "ADDR6" (port 53 by
- * default) into *ss and *sslen. Returns 0, or -1 for a bad address. */
+/* Parse an address in netaddr_parse()'s syntax (port 53 by default)
+ * into *ss and *sslen. Returns 0, or -1 for a bad address. */
 int dnscheck_addr(const char *s, struct sockaddr_storage *ss,
     socklen_t *sslen);
 
-/* The RR type number for a mnemonic (A, NS, SOA, AAAA, TXT, ...; any case)
- * or a decimal number 1..65535. Returns it, or -1 when unknown. */
+/* The RR type number for a mnemonic as dnsmsg_type_from_text() reads it
+ * (A, NS, SOA, AAAA, TXT, TYPE65, ...; any case) or a decimal number
+ * 1..65535. Returns it, or -1 when unknown. */
 int dnscheck_type(const char *s);
 
-/* Write a query for name (a dotted name, "." for the root) and qtype with
- * message id into buf (RD clear). Returns its length, or 0 when the name is
- * invalid or size too small. */
+/* Write a query for name (a dotted name, "." for the root; sent in lower
+ * case) and qtype with message id into buf (RD clear). Returns its
+ * length, or 0 when the name is invalid or size too small. */
 size_t dnscheck_query(uint8_t *buf, size_t size, uint16_t id,
     const char *name, int qtype);
 

@@ -289,8 +289,9 @@ dnsmsg_name_unpack(const uint8_t *pkt, size_t len, size_t off, uint8_t *out,
 			if (off + 2 > len)
 				return -1;
 			ptr = (size_t)(l & 0x3f) << 8 | pkt[off + 1];
-			/* Only strictly backwards: no loop can be built. */
-			if (ptr >= lim || ++hops > 127)
+			/* Only strictly backwards, and never into the
+			 * header: no loop can be built. */
+			if (ptr >= lim || ptr < DNSMSG_HDR || ++hops > 127)
 				return -1;
 			if (!jumped)
 				*end = off + 2;

@@ -101,8 +101,8 @@ int dnsmsg_scan(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
 int dnsmsg_strip_opts(uint8_t *pkt, size_t *len, const struct dnsmsg *m);
 
 /* Decompress the name at off into out (wire form, at least
- * DNSMSG_NAME_MAX bytes), following pointers only backwards and at most
- * 127 times. Sets *end to the offset after the name where it appears.
+ * DNSMSG_NAME_MAX bytes), following pointers only backwards, never into
+ * the header, and at most 127 times. Sets *end to the offset after the name where it appears.
  * Returns the wire length of the name, or -1 (out of bounds, loop, bad
  * label type, longer than 255 bytes). */
 int dnsmsg_name_unpack(const uint8_t *pkt, size_t len, size_t off,

@@ -11,19 +11,20 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dnsmsg.h"
 #include "dnsq.h"
 #include "netaddr.h"
 
-#define HDR		12
-#define T_A		1
-#define T_NS		2
+#define HDR		DNSMSG_HDR
+#define T_A		DNSMSG_T_A
+#define T_NS		DNSMSG_T_NS
 #define T_CNAME		5
-#define T_SOA		6
+#define T_SOA		DNSMSG_T_SOA
 #define T_PTR		12
 #define T_MX		15
 #define T_AAAA		28
-#define C_IN		1
-#define NAME_WIRE_MAX	255
+#define C_IN		DNSMSG_C_IN
+#define NAME_WIRE_MAX	DNSMSG_NAME_MAX
 #define WINDOW		128	/* queries in flight on the socket */
 #define CHUNK		32768	/* queries per id range */
 #define SLICE_MS	20	/* quiet time after which in-flight is lost */
@@ -47,106 +48,53 @@ dnsq_server_parse(const char *spec, struct dnsq_server *srv,
 }
 
 /* The zone as a lower-case wire-format name into out. Returns the length
- * (root label included) or 0 when zone is not a plain domain name. */
+ * (root label included) or 0 when zone is not a plain domain name:
+ * printable, without escapes, not the root. */
 static size_t
-name_wire(const char *zone, unsigned char out[NAME_WIRE_MAX])
+name_wire(const char *zone, unsigned char out[DNSMSG_NAME_MAX])
 {
-	size_t n = 0, lab;
-	const char *p = zone, *dot;
+	const unsigned char *p;
+	int n;
 
-	if (*p == '\0' || strcmp(p, ".") == 0)
+	if (*zone == '\0' || strcmp(zone, ".") == 0)
 		return 0;
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		lab = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (lab == 0 || lab > 63 || n + 1 + lab + 1 > NAME_WIRE_MAX)
+	for (p = (const unsigned char *)zone; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '\\')
 			return 0;
-		out[n++] = (unsigned char)lab;
-		for (; lab > 0; lab--, p++) {
-			unsigned char c = (unsigned char)*p;
-
-			if (c <= ' ' || c > '~' || c == '\\')
-				return 0;
-			out[n++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-		}
-		if (*p == '.')
-			p++;
-	}
-	out[n++] = 0;
-	return n;
+	if ((n = dnsmsg_name_from_text(zone, out)) < 0)
+		return 0;
+	return (size_t)n;
 }
 
 size_t
 dnsq_query(uint16_t id, const char *zone, unsigned char *buf, size_t size)
 {
-	unsigned char w[NAME_WIRE_MAX];
-	size_t n;
+	unsigned char w[DNSMSG_NAME_MAX];
 
-	if ((n = name_wire(zone, w)) == 0 || size < HDR + n + 4)
+	if (name_wire(zone, w) == 0)
 		return 0;
-	memset(buf, 0, HDR);
-	buf[0] = id >> 8;
-	buf[1] = id & 0xff;
-	buf[5] = 1;		/* QDCOUNT */
-	memcpy(buf + HDR, w, n);
-	buf[HDR + n] = 0;
-	buf[HDR + n + 1] = T_SOA;
-	buf[HDR + n + 2] = 0;
-	buf[HDR + n + 3] = C_IN;
-	return HDR + n + 4;
+	return dnsmsg_query(buf, size, id, zone, DNSMSG_T_SOA, 0);
 }
 
-/*
- * Read the (possibly compressed) name at *off into out, lower case,
- * uncompressed. A pointer must lead strictly backwards from where the
- * labels it ends began, and never into the header, so every name ends.
- * Advances *off past the name's bytes at *off. Returns the wire length or
- * -1 when the name is malformed.
- */
+/* Read the (possibly compressed) name at *off into out, lower case,
+ * uncompressed (dnsmsg_name_unpack()'s rules). Advances *off past the
+ * name's bytes at *off. Returns the wire length or -1 when the name is
+ * malformed. */
 static int
 name_read(const unsigned char *pkt, size_t len, size_t *off,
-    unsigned char out[NAME_WIRE_MAX])
+    unsigned char out[DNSMSG_NAME_MAX])
 {
-	size_t p = *off, run = *off, after = 0, n = 0, target;
-	int jumped = 0;
-	unsigned c, i;
+	size_t end;
+	int n, i;
 
-	for (;;) {
-		if (p >= len)
-			return -1;
-		c = pkt[p];
-		if ((c & 0xc0) == 0xc0) {
-			if (p + 1 >= len)
-				return -1;
-			target = ((size_t)(c & 0x3f) << 8) | pkt[p + 1];
-			if (target < HDR || target >= run)
-				return -1;
-			if (!jumped) {
-				after = p + 2;
-				jumped = 1;
-			}
-			p = run = target;
-			continue;
-		}
-		if (c & 0xc0)
-			return -1;	/* 0x40, 0x80: no such label types */
-		if (c == 0) {
-			out[n++] = 0;
-			p++;
-			break;
-		}
-		if (p + 1 + c > len || n + 1 + c + 1 > NAME_WIRE_MAX)
-			return -1;
-		out[n++] = (unsigned char)c;
-		for (i = 1; i <= c; i++) {
-			unsigned char b = pkt[p + i];
-
-			out[n++] = (b >= 'A' && b <= 'Z') ? b + 32 : b;
-		}
-		p += 1 + c;
-	}
-	*off = jumped ? after : p;
-	return (int)n;
+	if ((n = dnsmsg_name_unpack(pkt, len, *off, out, &end)) < 0)
+		return -1;
+	/* Label length bytes are < 64: only name bytes change. */
+	for (i = 0; i < n; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] += 32;
+	*off = end;
+	return n;
 }
 
 static unsigned
