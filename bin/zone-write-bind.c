@@ -1,4 +1,4 @@
-/* zone-write-bind.c -- write zones to BIND 9: zone files, rndc addzone/reload */
+/* zone-write-bind.c -- write zones to BIND 9: zone files and rndc */
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
@@ -16,6 +16,7 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "namedcheck.h"
 #include "rndc.h"
 #include "runner.h"
 #include "servewait.h"
@@ -47,18 +48,11 @@ struct work {
 	unsigned long	 pre;		/* lines zone_prepare() put before
 					 * the pushed text */
 	char		 tmp[64];	/* temporary file name, "" when none */
-	int		 checked;	/* named-checkconf loaded it */
 	int		 existed;	/* the zone file was there before */
 	int		 installed;	/* renamed into place */
 	enum step	 step;		/* the rndc command of this round */
 	char		 stmt[PATH_MAX + JOB_NAME_MAX + 64];	/* addzone's zone statement */
 	const char	*argv[8];
-};
-
-/* A zone name and its item, for looking up named-checkconf's lines. */
-struct zidx {
-	const char	*zone;
-	size_t		 i;
 };
 
 /* Write the prepared text of item i into a new temporary file of
@@ -79,76 +73,6 @@ write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i)
 	return -1;
 }
 
-static int
-zidx_cmp(const void *a, const void *b)
-{
-	const struct zidx *x = a, *y = b;
-
-	return strcmp(x->zone, y->zone);
-}
-
-/* The item whose zone is s[0..len), or -1. */
-static long
-zidx_find(const struct zidx *idx, size_t n, const char *s, size_t len)
-{
-	char name[JOB_NAME_MAX + 1];
-	struct zidx key, *f;
-
-	if (len == 0 || len > JOB_NAME_MAX)
-		return -1;
-	memcpy(name, s, len);
-	name[len] = '\0';
-	key.zone = name;
-	if ((f = bsearch(&key, idx, n, sizeof(*idx), zidx_cmp)) == NULL)
-		return -1;
-	return (long)f->i;
-}
-
-/*
- * Which item does one line of named-checkconf -z talk about? Lines name
- * the zone ("zone Z/IN: ...", "_default/Z/IN: ...") or our temporary file
- * (".zwb-I-RANDOM.tmp:4: near ..."). Sets *kind: 'L' loaded, 'F' the
- * verdict of a failure, 'D' a detail. Returns the item or -1.
- */
-static long
-check_line(const char *line, size_t len, const struct zidx *idx, size_t n,
-    size_t nitems, char *kind)
-{
-	const char *p, *e;
-	size_t plen = sizeof(TMP_PREFIX) - 1;
-	unsigned long v;
-	char *end;
-
-	if ((p = memmem(line, len, TMP_PREFIX, plen)) != NULL) {
-		v = strtoul(p + plen, &end, 10);
-		*kind = 'D';
-		if (*end != '-' || v >= nitems)
-			return -1;
-		end += 1 + strspn(end + 1, "0123456789abcdef");
-		return strncmp(end, ".tmp", 4) == 0 ? (long)v : -1;
-	}
-	if (len > 5 && strncmp(line, "zone ", 5) == 0) {
-		p = line + 5;
-		if ((e = memmem(p, len - 5, "/IN: ", 5)) == NULL)
-			return -1;
-		if (memmem(e, len - (size_t)(e - line), ": loaded serial ",
-		    16) != NULL)
-			*kind = 'L';
-		else if (memmem(e, len - (size_t)(e - line),
-		    ": not loaded due to errors", 26) != NULL)
-			*kind = 'F';
-		else
-			*kind = 'D';
-		return zidx_find(idx, n, p, (size_t)(e - p));
-	}
-	if ((p = memchr(line, '/', len)) != NULL &&
-	    (e = memmem(p, len - (size_t)(p - line), "/IN: ", 5)) != NULL) {
-		*kind = 'F';
-		return zidx_find(idx, n, p + 1, (size_t)(e - p - 1));
-	}
-	return -1;
-}
-
 /* Fail every item whose written file awaits its check, with reason why. */
 static void
 fail_written(struct runner_item *it, const struct work *w, size_t n,
@@ -162,141 +86,16 @@ fail_written(struct runner_item *it, const struct work *w, size_t n,
 }
 
 /*
- * Write a configuration for named-checkconf into the zones directory, its
- * name into conf: only the zones, each with its temporary file, so that
- * named's defaults for primary zones apply (check-names fail,
- * check-integrity yes...). Fill idx[0..*m) with the zones listed, sorted.
- * Returns 0, or -1 with why set (conf is "" unless a file was created).
- */
-static int
-write_conf(struct bind *b, struct runner_item *it, struct work *w, size_t n,
-    struct zidx *idx, size_t *m, char *conf, size_t conflen, char *why,
-    size_t whylen)
-{
-	FILE *f = NULL;
-	size_t i;
-	int fd, saved;
-
-	if ((fd = io_create_tmp(b->zfd, TMP_PREFIX, ".conf", 0600, conf,
-	    conflen)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		saved = errno;
-		/* Only a file we created may be removed. */
-		if (fd >= 0)
-			close(fd);
-		else
-			conf[0] = '\0';
-		errno = saved;
-		err_set_sys(why, whylen, "unable to write a configuration in "
-		    "%s", b->zdir);
-		return -1;
-	}
-	fprintf(f, "options { directory \"%s\"; };\n", b->zdir);
-	for (*m = 0, i = 0; i < n; i++) {
-		if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK)
-			continue;
-		fprintf(f, "zone \"%s\" { type primary; file \"%s\"; };\n",
-		    it[i].job.zone, w[i].tmp);
-		idx[*m].zone = it[i].job.zone;
-		idx[(*m)++].i = i;
-	}
-	if (fclose(f) != 0) {
-		err_set_sys(why, whylen, "unable to write %s/%s", b->zdir,
-		    conf);
-		return -1;
-	}
-	qsort(idx, *m, sizeof(*idx), zidx_cmp);
-	return 0;
-}
-
-/*
- * Read named-checkconf's output out: mark each item it loaded (checked 1)
- * or rejected (-1), and keep the first detail about each in
- * why[i * RUNNER_REASON_MAX], as "line N..." in the lines of the text
- * pushed when it names our temporary file.
- */
-static void
-read_verdicts(const char *out, const struct zidx *idx, size_t m,
-    struct work *w, size_t n, char *why)
-{
-	const char *line, *nl, *t;
-	unsigned long ln;
-	size_t len;
-	char kind, *r, *e;
-	long k;
-
-	for (line = out; *line != '\0'; line = nl + 1) {
-		nl = strchr(line, '\n');
-		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		if ((k = check_line(line, len, idx, m, n, &kind)) < 0)
-			goto next;
-		r = why + (size_t)k * RUNNER_REASON_MAX;
-		if (kind == 'L')
-			w[k].checked = 1;
-		else if (kind == 'F')
-			w[k].checked = -1;
-		/* The first detail says most; drop our temporary file's
-		 * name from it ("FILE:4: near ..."). */
-		if (kind == 'L' || r[0] != '\0')
-			goto next;
-		if ((t = memmem(line, len, ".tmp:", 5)) != NULL) {
-			/* Line numbers of the text pushed, not of the file
-			 * written. */
-			ln = strtoul(t + 5, &e, 10);
-			if (ln > w[k].pre)
-				ln -= w[k].pre;
-			snprintf(r, RUNNER_REASON_MAX, "line %lu%.*s", ln,
-			    (int)(len - (size_t)(e - line)), e);
-		} else
-			snprintf(r, RUNNER_REASON_MAX, "%.*s", (int)len, line);
-next:
-		if (nl == NULL)
-			break;
-	}
-}
-
-/* Settle each checked item after named-checkconf's call: loaded passes,
- * rejected fails for good with its detail, no verdict fails for now. */
-static void
-judge(struct runner_item *it, struct work *w, size_t n, const char *why,
-    const struct rndc_call *call)
-{
-	const char *r;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK)
-			continue;
-		r = why + i * RUNNER_REASON_MAX;
-		if (w[i].checked == 1 && r[0] != '\0')
-			log_debug("validate: zone=%s: %s", it[i].job.zone, r);
-		if (w[i].checked == 1)
-			continue;
-		if (w[i].checked < 0)
-			runner_fail(&it[i], RUNNER_PERM, "invalid zone data "
-			    "(named-checkconf): %s", r[0] != '\0' ? r :
-			    "rejected");
-		else
-			runner_fail(&it[i], RUNNER_TEMP, "validate: no verdict "
-			    "from named-checkconf (exit %d)%s%.*s",
-			    call->status, call->out[0] != '\0' ? ": " : "",
-			    (int)strcspn(call->out, "\n"), call->out);
-	}
-}
-
-/*
  * Validate every written temporary file the way named will load it, with
- * one named-checkconf -z over a generated configuration listing them all
- * (it goes on after a bad zone and names each). Loaded ones are marked
- * checked; a zone named rejects fails permanently with the first message
- * about it; no verdict at all is a temporary failure.
+ * one named-checkconf -z over them all. A zone named rejects fails
+ * permanently with the first message about it; no verdict at all is a
+ * temporary failure.
  */
 static void
 check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 {
-	struct rndc_call call;
-	struct zidx *idx;
-	char conf[64], path[PATH_MAX + 64], *why, err[RNDC_WHY_MAX + 64];
-	const char *argv[4];
+	struct namedcheck_zone *z;
+	char err[RNDC_WHY_MAX + 64];
 	size_t i, m = 0;
 
 	for (i = 0; i < n; i++)
@@ -304,41 +103,40 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			m++;
 	if (m == 0)
 		return;
-	conf[0] = '\0';
-	idx = calloc(m, sizeof(*idx));
-	why = calloc(n, RUNNER_REASON_MAX);
-	if (idx == NULL || why == NULL) {
+	if ((z = calloc(n, sizeof(*z))) == NULL) {
 		err_set_sys(err, sizeof(err), "unable to write a configuration "
 		    "in %s", b->zdir);
 		fail_written(it, w, n, err);
-		goto out;
+		return;
 	}
-	if (write_conf(b, it, w, n, idx, &m, conf, sizeof(conf), err,
-	    sizeof(err)) < 0) {
+	for (i = 0; i < n; i++) {
+		if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK)
+			continue;
+		z[i].zone = it[i].job.zone;
+		z[i].file = w[i].tmp;
+		z[i].pre = w[i].pre;
+	}
+	if (namedcheck_run(b->zfd, b->zdir, TMP_PREFIX, z, n, CHECK_TIMEOUT_MS,
+	    err, sizeof(err)) < 0) {
 		fail_written(it, w, n, err);
-		goto out;
+		free(z);
+		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", b->zdir, conf);
-	argv[0] = "named-checkconf";
-	argv[1] = "-z";
-	argv[2] = path;
-	argv[3] = NULL;
-	memset(&call, 0, sizeof(call));
-	call.argv = argv;
-	rndc_exec(&call, 1, 1, CHECK_TIMEOUT_MS);
-	if (call.status < 0) {
-		snprintf(err, sizeof(err), "validate: %s", call.why);
-		fail_written(it, w, n, err);
-	} else {
-		read_verdicts(call.out, idx, m, w, n, why);
-		judge(it, w, n, why, &call);
+	for (i = 0; i < n; i++) {
+		if (z[i].zone == NULL)
+			continue;
+		if (z[i].verdict == 1 && z[i].why[0] != '\0')
+			log_debug("validate: zone=%s: %s", z[i].zone,
+			    z[i].why);
+		else if (z[i].verdict < 0)
+			runner_fail(&it[i], RUNNER_PERM, "invalid zone data "
+			    "(named-checkconf): %s", z[i].why[0] != '\0' ?
+			    z[i].why : "rejected");
+		else if (z[i].verdict == 0)
+			runner_fail(&it[i], RUNNER_TEMP, "validate: %s",
+			    z[i].why);
 	}
-	rndc_free(&call, 1);
-out:
-	if (conf[0] != '\0')
-		unlinkat(b->zfd, conf, 0);
-	free(idx);
-	free(why);
+	free(z);
 }
 
 /* Set up w's rndc command for step s. */

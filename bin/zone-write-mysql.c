@@ -113,37 +113,6 @@ ensure(struct zwm *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The rows of z fit the connected database's columns? */
-static int
-fits(const struct zwm *w, const struct coredns_zone *z, char *err,
-    size_t errlen)
-{
-	size_t i, n;
-
-	for (i = 0; i < z->nrows; i++) {
-		const struct coredns_row *r = &z->rows[i];
-
-		if (strlen(r->hostname) > w->lim.hostname) {
-			snprintf(err, errlen, "hostname %s longer than the "
-			    "hostname column (%zu)", r->hostname,
-			    w->lim.hostname);
-			return 0;
-		}
-		if (strlen(r->type) > w->lim.type) {
-			snprintf(err, errlen, "type %s longer than the type "
-			    "column (%zu)", r->type, w->lim.type);
-			return 0;
-		}
-		if ((n = strlen(r->data)) > w->lim.data) {
-			snprintf(err, errlen, "%s record at %s: data of %zu "
-			    "characters does not fit the data column (%zu)",
-			    r->type, r->hostname, n, w->lim.data);
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /*
  * Write items[0..n) (those still RUNNER_OK) in one transaction. Returns
  * a mysqldb status; on failure *bad is the index of the item at fault
@@ -313,8 +282,8 @@ mysql_apply(void *ctx, struct runner_item *it, size_t n)
 	/* The columns of this connection may be narrower than last time. */
 	if (ensure(w, err, sizeof(err)) == 0) {
 		for (i = 0; i < n; i++)
-			if (wk[i].parsed && !fits(w, &wk[i].zone, err,
-			    sizeof(err)))
+			if (wk[i].parsed && !coredns_zone_fits(&wk[i].zone,
+			    &w->lim, err, sizeof(err)))
 				runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 				    "data: %s", err);
 	}

@@ -95,6 +95,36 @@ arena_add(struct buf *a, const char *s, size_t n, size_t *off)
 }
 
 int
+coredns_zone_fits(const struct coredns_zone *z,
+    const struct coredns_limits *lim, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	for (i = 0; i < z->nrows; i++) {
+		const struct coredns_row *r = &z->rows[i];
+
+		if (strlen(r->hostname) > lim->hostname) {
+			fail(err, errlen, "hostname %s longer than the "
+			    "hostname column (%zu)", r->hostname,
+			    lim->hostname);
+			return 0;
+		}
+		if (strlen(r->type) > lim->type) {
+			fail(err, errlen, "type %s longer than the type "
+			    "column (%zu)", r->type, lim->type);
+			return 0;
+		}
+		if ((n = strlen(r->data)) > lim->data) {
+			fail(err, errlen, "%s record at %s: data of %zu "
+			    "characters does not fit the data column (%zu)",
+			    r->type, r->hostname, n, lim->data);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
 coredns_ident_ok(const char *s)
 {
 	size_t i;

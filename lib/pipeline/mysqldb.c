@@ -539,8 +539,8 @@ need(const struct columns *c, const char *table, const char *name,
 		return -1;
 	}
 	if (autoinc && !ci->autoinc) {
-		err_set(err, errlen, "column %s.%s is not AUTO_INCREMENT", table,
-		    name);
+		err_set(err, errlen, "column %s.%s is not AUTO_INCREMENT",
+		    table, name);
 		return -1;
 	}
 	if (maxlen != NULL)
@@ -831,12 +831,12 @@ mysqldb_connect(struct mysqldb *db, char *err, size_t errlen)
 	    db->database, db->c.port, sock, 0) == NULL) {
 		r = classify(mysql_errno(db->my));
 		if (sock != NULL)
-			err_set(err, errlen, "unable to connect to %s as %s: %s "
-			    "(error %u)", sock, db->username,
+			err_set(err, errlen, "unable to connect to %s as %s: "
+			    "%s (error %u)", sock, db->username,
 			    mysql_error(db->my), mysql_errno(db->my));
 		else
-			err_set(err, errlen, "unable to connect to %s port %u as "
-			    "%s: %s (error %u)", db->host, db->c.port,
+			err_set(err, errlen, "unable to connect to %s port %u "
+			    "as %s: %s (error %u)", db->host, db->c.port,
 			    db->username, mysql_error(db->my),
 			    mysql_errno(db->my));
 		mysqldb_disconnect(db);

@@ -755,8 +755,8 @@ runner_run(const struct runner_opts *o, const struct runner_backend *b,
 		 * next poll. */
 		spool_trigger_drain(trig);
 		if (pass(&r, &next_due) < 0) {
-			err_set_sys(err, errlen, "unable to scan queue %s in %s",
-			    b->name, o->spool);
+			err_set_sys(err, errlen, "unable to scan queue %s in "
+			    "%s", b->name, o->spool);
 			goto out;
 		}
 		if (stopped(&r))
