@@ -2,7 +2,6 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>

@@ -2,11 +2,9 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-nsd [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
