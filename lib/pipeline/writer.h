@@ -15,7 +15,8 @@ struct config_backend;
  * messages, the type of backend it writes, its batch size, and its own
  * code. Adding a backend is one program file with one of these tables.
  * Every writer takes the same options (-c, -b, -d, -v, -q, -h) and
- * commands (save ZONE, delete ZONE, run).
+ * commands (save ZONE, delete ZONE, run); no writer has an option of its
+ * own today, so there is no hook for one.
  */
 struct writer_ops {
 	const char	*prog;		/* program name, for messages */
