@@ -24,6 +24,7 @@
 #include "daclient.h"
 #include "dnsq.h"
 #include "enqueue.h"
+#include "err.h"
 #include "hash.h"
 #include "io.h"
 #include "job.h"
@@ -564,8 +565,8 @@ commit(struct pass *p, struct bstat *b)
 	q[0] = (char *)b->be->name;
 	if (b->njobs > 0 && spool_commit(p->cfg->queue_location, q, 1,
 	    b->names, b->bufs, b->lens, b->njobs) < 0) {
-		snprintf(b->why, sizeof(b->why), "unable to queue into %s: %s",
-		    b->be->name, strerror(errno));
+		err_set_sys(b->why, sizeof(b->why), "unable to queue into %s",
+		    b->be->name);
 		b->ok = 0;
 	}
 	for (i = 0; i < b->njobs; i++) {
@@ -677,6 +678,26 @@ pending_has(const struct nset *set, const char *zone)
 	return nset_get(set, key) != 0;
 }
 
+/* Read the store's next zone into z and into a new item of bt, marked
+ * pending when a job for it waits in the queue (pend). Returns
+ * store_iter_next()'s value: 1 when an item was added. */
+static int
+heal_next(struct store_iter *it, const struct nset *pend, struct batch *bt,
+    struct bstat *b, struct store_zone *z)
+{
+	struct item *x;
+	int rc;
+
+	if ((rc = store_iter_next(it, z)) != 1)
+		return rc;
+	x = &bt->it[bt->n++];
+	item_set(x, z);
+	x->pending = pending_has(pend, x->name);
+	b->checked++;
+	b->pending += x->pending;
+	return 1;
+}
+
 struct filebe {
 	int		 zfd;
 	struct dnsq_server srv;
@@ -688,7 +709,7 @@ struct filebe {
 static void
 check_files(struct filebe *f, struct batch *bt)
 {
-	char fn[ZONE_NAME_MAX + 8], h[HASH_HEX_LEN + 1], *buf;
+	char fn[ZONEFILE_NAME_MAX + 1], h[HASH_HEX_LEN + 1], *buf;
 	size_t i, len;
 
 	for (i = 0; i < bt->n; i++) {
@@ -737,8 +758,8 @@ check_served(struct filebe *f, struct batch *bt, struct bstat *b)
 	/* Two rounds: the second asks again what the first lost. */
 	for (round = 0; round < 2 && n > 0; round++) {
 		if (dnsq_soa(&f->srv, zones, n, SOA_MS, res) < 0) {
-			snprintf(b->why, sizeof(b->why), "unable to query "
-			    "%s: %s", b->be->verify, strerror(errno));
+			err_set_sys(b->why, sizeof(b->why), "unable to query "
+			    "%s", b->be->verify);
 			return -1;
 		}
 		for (got = 0, k = 0; k < n; k++) {
@@ -798,8 +819,8 @@ heal_files(struct pass *p, struct bstat *b)
 	}
 	if ((f.zfd = open(be->zones_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0) {
-		snprintf(b->why, sizeof(b->why), "unable to open %s: %s",
-		    be->zones_dir, strerror(errno));
+		err_set_sys(b->why, sizeof(b->why), "unable to open %s",
+		    be->zones_dir);
 		free(bt);
 		return;
 	}
@@ -816,8 +837,8 @@ heal_files(struct pass *p, struct bstat *b)
 		log_debug("backend %s has no verify address: zone files "
 		    "only backend=%s", be->name, be->name);
 	if (pending_set(p, be->name, &pend) < 0) {
-		snprintf(b->why, sizeof(b->why), "unable to scan queue %s: %s",
-		    be->name, strerror(errno));
+		err_set_sys(b->why, sizeof(b->why), "unable to scan queue %s",
+		    be->name);
 		goto out;
 	}
 	if ((it = store_iter_begin(p->st, NULL, PAGE, 0)) == NULL) {
@@ -827,17 +848,9 @@ heal_files(struct pass *p, struct bstat *b)
 	}
 	b->ok = 1;
 	for (;;) {
-		rc = store_iter_next(it, &z);
-		if (rc == 1) {
-			struct item *x = &bt->it[bt->n++];
-
-			item_set(x, &z);
-			x->pending = pending_has(&pend, x->name);
-			b->checked++;
-			b->pending += x->pending;
-			if (bt->n < PAGE)
-				continue;
-		}
+		rc = heal_next(it, &pend, bt, b, &z);
+		if (rc == 1 && bt->n < PAGE)
+			continue;
 		if (bt->n > 0) {
 			check_files(&f, bt);
 			if (f.verify && check_served(&f, bt, b) < 0) {
@@ -1029,8 +1042,8 @@ heal_mysql(struct pass *p, struct bstat *b)
 		return;
 	}
 	if (pending_set(p, be->name, &pend) < 0) {
-		snprintf(b->why, sizeof(b->why), "unable to scan queue %s: %s",
-		    be->name, strerror(errno));
+		err_set_sys(b->why, sizeof(b->why), "unable to scan queue %s",
+		    be->name);
 		goto out;
 	}
 	if ((my = db_connect(be, b->why, sizeof(b->why))) == NULL)
@@ -1055,14 +1068,10 @@ heal_mysql(struct pass *p, struct bstat *b)
 	}
 	b->ok = 1;
 	for (;;) {
-		rc = store_iter_next(it, &z);
+		rc = heal_next(it, &pend, bt, b, &z);
 		if (rc == 1) {
-			struct item *x = &bt->it[bt->n++];
+			struct item *x = &bt->it[bt->n - 1];
 
-			item_set(x, &z);
-			x->pending = pending_has(&pend, x->name);
-			b->checked++;
-			b->pending += x->pending;
 			/* The database's zones before this one are not the
 			 * store's: not ours to touch. */
 			while (c.have && strcmp(c.name, z.name) < 0)

@@ -2,22 +2,15 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-mysql [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
 	"save ZONE | delete ZONE | run"
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ready.h"
 #include "clock.h"
-#include "appconf.h"
 #include "config.h"
 #include "coredns.h"
-#include "io.h"
 #include "job.h"
 #include "log.h"
 #include "mysqldb.h"
@@ -47,92 +40,18 @@ struct work {
 	int		 parsed;
 };
 
-static volatile sig_atomic_t stopping;
-static struct sigaction runner_sa;	/* the runner's SIGTERM handler */
-
-static void
-help(void)
-{
-	printf("usage: %s\n"
-	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
-	    " places)\n"
-	    "  -b NAME     the coredns_mysql backend of app.yml to write "
-	    "(default: the\n"
-	    "              only enabled one)\n"
-	    "  -d FD       run: write a newline to FD when ready, then close"
-	    " it\n"
-	    "  -v          debug messages\n"
-	    "  -q          warnings and errors only\n"
-	    "save ZONE     validate the zone text on stdin and make the "
-	    "database's rows\n"
-	    "              of ZONE exactly its records, in one transaction\n"
-	    "delete ZONE   remove ZONE and its records (absent is fine)\n"
-	    "run           apply the backend's queue until SIGTERM; while "
-	    "the database\n"
-	    "              is unreachable, wait for it and keep the queue\n"
-	    "Environment: DADNS_RETRY_SCHEDULE=30,120,300,900,1800 (run: retry"
-	    " delays in seconds)\n", USAGE);
-}
-
-static void
-runner_log(int level, const char *msg)
-{
-	switch (level) {
-	case LOG_FATAL:
-	case LOG_WARN:
-		log_warn("%s", msg);
-		break;
-	case LOG_INFO:
-		log_info("%s", msg);
-		break;
-	default:
-		log_debug("%s", msg);
-		break;
-	}
-}
-
-/* SIGTERM while waiting for the database: note it, then let the runner's
- * handler do its part. */
-static void
-on_stop(int sig)
-{
-	stopping = 1;
-	if (runner_sa.sa_handler != SIG_DFL &&
-	    runner_sa.sa_handler != SIG_IGN && runner_sa.sa_handler != NULL)
-		runner_sa.sa_handler(sig);
-}
-
-static void
-chain_signals(void)
-{
-	static int done;
-	struct sigaction sa;
-
-	if (done)
-		return;
-	done = 1;
-	if (sigaction(SIGTERM, NULL, &runner_sa) < 0 ||
-	    (runner_sa.sa_flags & SA_SIGINFO))
-		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
-
 /* Sleep ms, in short steps. Returns -1 when asked to stop. */
 static int
 pause_ms(long ms)
 {
 	long step;
 
-	while (ms > 0 && !stopping) {
+	while (ms > 0 && !writer_stopped()) {
 		step = ms < 100 ? ms : 100;
 		poll(NULL, 0, (int)step);
 		ms -= step;
 	}
-	return stopping ? -1 : 0;
+	return writer_stopped() ? -1 : 0;
 }
 
 static const char *
@@ -192,37 +111,6 @@ ensure(struct zwm *w, char *err, size_t errlen)
 		delay = delay * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : delay * 2;
 	}
 	return 0;
-}
-
-/* The rows of z fit the connected database's columns? */
-static int
-fits(const struct zwm *w, const struct coredns_zone *z, char *err,
-    size_t errlen)
-{
-	size_t i, n;
-
-	for (i = 0; i < z->nrows; i++) {
-		const struct coredns_row *r = &z->rows[i];
-
-		if (strlen(r->hostname) > w->lim.hostname) {
-			snprintf(err, errlen, "hostname %s longer than the "
-			    "hostname column (%zu)", r->hostname,
-			    w->lim.hostname);
-			return 0;
-		}
-		if (strlen(r->type) > w->lim.type) {
-			snprintf(err, errlen, "type %s longer than the type "
-			    "column (%zu)", r->type, w->lim.type);
-			return 0;
-		}
-		if ((n = strlen(r->data)) > w->lim.data) {
-			snprintf(err, errlen, "%s record at %s: data of %zu "
-			    "characters does not fit the data column (%zu)",
-			    r->type, r->hostname, n, w->lim.data);
-			return 0;
-		}
-	}
-	return 1;
 }
 
 /*
@@ -343,7 +231,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 			goto temp;
 	}
 	if (n == 1) {
-		writer_fail(&it[0], result_of(st), "%s", err);
+		runner_fail(&it[0], result_of(st), "%s", err);
 		return;
 	}
 	log_debug("transaction of %zu zones failed at %s (%s): one zone at a "
@@ -357,7 +245,7 @@ write_chunk(struct zwm *w, struct runner_item *it, struct work *wk, size_t n)
 temp:
 	for (i = 0; i < n; i++)
 		if (it[i].result == RUNNER_OK)
-			writer_fail(&it[i], RUNNER_TEMP, "%s", err);
+			runner_fail(&it[i], RUNNER_TEMP, "%s", err);
 }
 
 /*
@@ -366,30 +254,25 @@ temp:
  * transactions of up to TX_ZONES zones.
  */
 static void
-apply(void *ctx, struct runner_item *it, size_t n)
+mysql_apply(void *ctx, struct runner_item *it, size_t n)
 {
 	struct zwm *w = ctx;
 	struct work *wk;
 	char err[1024];
 	size_t i, k;
 
-	if (!w->oneshot)
-		chain_signals();
 	if ((wk = calloc(n, sizeof(*wk))) == NULL) {
 		for (i = 0; i < n; i++)
-			writer_fail(&it[i], RUNNER_TEMP, "out of memory");
+			runner_fail(&it[i], RUNNER_TEMP, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		it[i].result = RUNNER_OK;
-		it[i].reason[0] = '\0';
-		it[i].applied_us = 0;
 		if (it[i].job.action != JOB_SAVE)
 			continue;
 		if (coredns_zone_parse(&wk[i].zone, it[i].job.zone,
 		    it[i].job.text, it[i].job.textlen, &w->lim, err,
 		    sizeof(err)) < 0) {
-			writer_fail(&it[i], RUNNER_PERM, "invalid zone "
+			runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 			    "data: %s", err);
 			continue;
 		}
@@ -399,9 +282,9 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	/* The columns of this connection may be narrower than last time. */
 	if (ensure(w, err, sizeof(err)) == 0) {
 		for (i = 0; i < n; i++)
-			if (wk[i].parsed && !fits(w, &wk[i].zone, err,
-			    sizeof(err)))
-				writer_fail(&it[i], RUNNER_PERM, "invalid zone "
+			if (wk[i].parsed && !coredns_zone_fits(&wk[i].zone,
+			    &w->lim, err, sizeof(err)))
+				runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 				    "data: %s", err);
 	}
 	for (i = 0; i < n; i += k) {
@@ -414,155 +297,101 @@ apply(void *ctx, struct runner_item *it, size_t n)
 	free(wk);
 }
 
-/* One job through the same apply() the queue runner uses. */
-static int
-one_shot(struct zwm *w, enum job_action action, const char *arg)
+/* Set up the coredns_mysql backend be: a connection (made later) with
+ * the columns' default sizes. The password lives on in the connection
+ * only: it is wiped from cfg. */
+static void *
+mysql_open(struct config *cfg, const struct config_backend *be, int oneshot)
 {
-	struct runner_item it;
-	char err[1024], *text;
-	size_t len;
-	int rc;
+	struct mysqldb_conf mc;
+	struct zwm *w;
+	size_t i;
 
-	if ((rc = writer_job(&it, action, arg, &text, &len, err,
-	    sizeof(err))) != 0)
-		die(rc, "%s", err);
-	it.job.text = text;
-	it.job.textlen = len;
-	apply(w, &it, 1);
-	free(text);
-	if (it.result == RUNNER_PERM &&
-	    strncmp(it.reason, "invalid zone data: ", 19) == 0)
-		die(EXIT_USAGE, "invalid zone data for %s: %s", it.job.zone,
-		    it.reason + 19);
-	if ((rc = writer_result(&it, err, sizeof(err))) != 0)
-		die(rc, "%s", err);
-	log_info("%s", err);
-	return 0;
+	srandom((unsigned)getpid() ^ (unsigned)clock_wall_us());
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	w->be = be;
+	w->oneshot = oneshot;
+	w->lim.hostname = COREDNS_HOSTNAME_MAX;
+	w->lim.type = COREDNS_TYPE_MAX;
+	w->lim.data = COREDNS_DATA_MAX;
+	memset(&mc, 0, sizeof(mc));
+	mc.host = be->host;
+	mc.port = be->port;
+	mc.socket = be->socket;
+	mc.database = be->database;
+	mc.username = be->username;
+	mc.password = be->password;
+	mc.zones_table = be->zones_table;
+	mc.records_table = be->table_name;
+	mc.tls = be->tls;
+	mc.tls_verify = be->tls_verify;
+	mc.tls_ca = be->tls_ca;
+	mc.tls_cert = be->tls_cert;
+	mc.tls_key = be->tls_key;
+	mc.timeout = TIMEOUT_S;
+	mc.connect_timeout = CONNECT_S;
+	if ((w->db = mysqldb_new(&mc)) == NULL)
+		die_sys(EXIT_TEMP, "unable to allocate");
+	for (i = 0; i < cfg->nbackends; i++)
+		explicit_bzero(cfg->backends[i].password,
+		    sizeof(cfg->backends[i].password));
+	return w;
 }
+
+/* Before the queue runner: connect now to report a bad schema at once;
+ * an unreachable database is waited for when the first jobs come. */
+static void
+mysql_running(void *ctx)
+{
+	struct zwm *w = ctx;
+	char err[1024];
+
+	w->oneshot = 1;
+	if (ensure(w, err, sizeof(err)) < 0) {
+		log_warn("database %s unreachable, holding the queue until it "
+		    "answers: %s", where(w->be), err);
+		w->down = 1;
+	}
+	w->oneshot = 0;
+	log_info("running queue=%s database=%s user=%s tables=%s,%s tls=%s",
+	    w->be->name, where(w->be), w->be->username, w->be->zones_table,
+	    w->be->table_name, w->be->tls ? (w->be->tls_verify ? "verify" :
+	    "no-verify") : "off");
+}
+
+static void
+mysql_close(void *ctx)
+{
+	struct zwm *w = ctx;
+
+	mysqldb_free(w->db);
+	free(w);
+}
+
+static const struct writer_ops mysql_ops = {
+	.prog = "zone-write-mysql",
+	.usage = USAGE,
+	.backend_help = "the coredns_mysql backend of app.yml to write "
+	    "(default: the\n              only enabled one)",
+	.help = "save ZONE     validate the zone text on stdin and make the "
+	    "database's rows\n"
+	    "              of ZONE exactly its records, in one transaction\n"
+	    "delete ZONE   remove ZONE and its records (absent is fine)\n"
+	    "run           apply the backend's queue until SIGTERM; while "
+	    "the database\n"
+	    "              is unreachable, wait for it and keep the queue\n",
+	.type = BACKEND_COREDNS_MYSQL,
+	.type_word = "coredns_mysql",
+	.batch_max = BATCH_MAX,
+	.open = mysql_open,
+	.apply = mysql_apply,
+	.running = mysql_running,
+	.close = mysql_close,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct config *cfg;
-	struct zwm w;
-	struct mysqldb_conf mc;
-	struct runner_backend rb;
-	struct runner_opts ro;
-	unsigned sched[RUNNER_SCHEDULE_MAX];
-	const char *cpath = NULL, *bname = NULL;
-	char err[1024];
-	int c, level = -1, nfd = -1, n, cmd;
-
-	log_init("zone-write-mysql");
-	srandom((unsigned)getpid() ^ (unsigned)clock_wall_us());
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		help();
-		return 0;
-	}
-	while ((c = getopt(argc, argv, "b:c:d:hqv")) != -1) {
-		switch (c) {
-		case 'b':
-			bname = optarg;
-			break;
-		case 'c':
-			cpath = optarg;
-			break;
-		case 'd':
-			if ((nfd = ready_fd_parse(optarg, err,
-			    sizeof(err))) < 0)
-				die(EXIT_USAGE, "%s", err);
-			break;
-		case 'h':
-			help();
-			return 0;
-		case 'q':
-			level = LOG_WARN;
-			break;
-		case 'v':
-			level = LOG_DEBUG;
-			break;
-		default:
-			die_usage(USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if ((cmd = writer_cmd(argc, argv)) < 0)
-		die_usage(USAGE);
-	if (nfd >= 0 && fcntl(nfd, F_GETFD) < 0)
-		die(EXIT_USAGE, "-d %d: descriptor not open", nfd);
-
-	if ((n = appconf_load(&cfg, cpath, level, err, sizeof(err))) != 0)
-		die(n, "%s", err);
-
-	memset(&w, 0, sizeof(w));
-	if ((w.be = writer_backend(cfg, BACKEND_COREDNS_MYSQL, "coredns_mysql",
-	    bname, err, sizeof(err))) == NULL)
-		die(EXIT_USAGE, "%s", err);
-	w.lim.hostname = COREDNS_HOSTNAME_MAX;
-	w.lim.type = COREDNS_TYPE_MAX;
-	w.lim.data = COREDNS_DATA_MAX;
-	memset(&mc, 0, sizeof(mc));
-	mc.host = w.be->host;
-	mc.port = w.be->port;
-	mc.socket = w.be->socket;
-	mc.database = w.be->database;
-	mc.username = w.be->username;
-	mc.password = w.be->password;
-	mc.zones_table = w.be->zones_table;
-	mc.records_table = w.be->table_name;
-	mc.tls = w.be->tls;
-	mc.tls_verify = w.be->tls_verify;
-	mc.tls_ca = w.be->tls_ca;
-	mc.tls_cert = w.be->tls_cert;
-	mc.tls_key = w.be->tls_key;
-	mc.timeout = TIMEOUT_S;
-	mc.connect_timeout = CONNECT_S;
-	if ((w.db = mysqldb_new(&mc)) == NULL)
-		die_sys(EXIT_TEMP, "unable to allocate");
-	/* The password lives on in w.db only. */
-	for (n = 0; n < (int)cfg->nbackends; n++)
-		explicit_bzero(cfg->backends[n].password,
-		    sizeof(cfg->backends[n].password));
-	signal(SIGPIPE, SIG_IGN);
-
-	if (cmd != WRITER_RUN) {
-		w.oneshot = 1;
-		n = one_shot(&w, cmd == WRITER_SAVE ? JOB_SAVE : JOB_DELETE,
-		    argv[1]);
-		mysqldb_free(w.db);
-		free(cfg);
-		return n;
-	}
-
-	if (writer_runner_opts(&ro, sched, cfg, nfd, BATCH_MAX, 0, err,
-	    sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
-	if ((n = writer_spool_check(ro.spool, w.be->name, err,
-	    sizeof(err))) != 0)
-		die(n, "%s", err);
-	memset(&rb, 0, sizeof(rb));
-	rb.name = w.be->name;
-	rb.ctx = &w;
-	rb.apply = apply;
-	rb.log = runner_log;
-	/* Connect now to report a bad schema at once; an unreachable
-	 * database is waited for when the first jobs come. */
-	w.oneshot = 1;
-	if (ensure(&w, err, sizeof(err)) < 0) {
-		log_warn("database %s unreachable, holding the queue until it "
-		    "answers: %s", where(w.be), err);
-		w.down = 1;
-	}
-	w.oneshot = 0;
-	log_info("running queue=%s database=%s user=%s tables=%s,%s tls=%s",
-	    w.be->name, where(w.be), w.be->username, w.be->zones_table,
-	    w.be->table_name, w.be->tls ? (w.be->tls_verify ? "verify" :
-	    "no-verify") : "off");
-	if (runner_run(&ro, &rb, err, sizeof(err)) < 0)
-		die(EXIT_TEMP, "%s", err);
-	log_info("stopped");
-	mysqldb_free(w.db);
-	free(cfg);
-	return 0;
+	return writer_main(argc, argv, &mysql_ops);
 }

@@ -18,17 +18,14 @@
 
 #include <ldns/ldns.h>
 
+#include "buf.h"
 #include "coredns.h"
 #include "zone.h"
 
 #define LINE_MAX_	(COREDNS_DATA_MAX * 4 + 1024)	/* a row as one RR */
 
-/* Row strings live in one growing arena; offsets until the end. */
-struct arena {
-	char		*p;
-	size_t		 len, cap;
-};
-
+/* Row strings live in one growing buffer (an arena), each ended by its
+ * NUL; rows hold offsets until the end, as the buffer may move. */
 struct rowoff {
 	size_t		 host, type, data;
 	uint32_t	 ttl;
@@ -87,26 +84,44 @@ type_ok(ldns_rr_type t)
 	}
 }
 
+/* Add s[0..n) and a NUL to the arena a; *off is where it starts. */
 static int
-arena_add(struct arena *a, const char *s, size_t n, size_t *off)
+arena_add(struct buf *a, const char *s, size_t n, size_t *off)
 {
-	size_t cap;
-	char *p;
-
-	if (a->len + n + 1 > a->cap) {
-		cap = a->cap ? a->cap : 4096;
-		while (cap < a->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(a->p, cap)) == NULL)
-			return -1;
-		a->p = p;
-		a->cap = cap;
-	}
-	memcpy(a->p + a->len, s, n);
-	a->p[a->len + n] = '\0';
 	*off = a->len;
-	a->len += n + 1;
+	if (buf_add(a, s, n) < 0 || buf_add(a, "", 1) < 0)
+		return -1;
 	return 0;
+}
+
+int
+coredns_zone_fits(const struct coredns_zone *z,
+    const struct coredns_limits *lim, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	for (i = 0; i < z->nrows; i++) {
+		const struct coredns_row *r = &z->rows[i];
+
+		if (strlen(r->hostname) > lim->hostname) {
+			fail(err, errlen, "hostname %s longer than the "
+			    "hostname column (%zu)", r->hostname,
+			    lim->hostname);
+			return 0;
+		}
+		if (strlen(r->type) > lim->type) {
+			fail(err, errlen, "type %s longer than the type "
+			    "column (%zu)", r->type, lim->type);
+			return 0;
+		}
+		if ((n = strlen(r->data)) > lim->data) {
+			fail(err, errlen, "%s record at %s: data of %zu "
+			    "characters does not fit the data column (%zu)",
+			    r->type, r->hostname, n, lim->data);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 int
@@ -275,7 +290,7 @@ coredns_row_check(const char *zone_fqdn, const struct coredns_row *r,
  * record's RDATA as ldns prints it in a zone file.
  */
 static int
-make_row(struct coredns_zone *z, struct arena *a, struct rowoff *ro,
+make_row(struct coredns_zone *z, struct buf *a, struct rowoff *ro,
     ldns_rr *rr, const struct coredns_limits *lim, char *err,
     size_t errlen)
 {
@@ -346,7 +361,7 @@ coredns_zone_parse(struct coredns_zone *z, const char *zone,
     char *err, size_t errlen)
 {
 	struct zone_info info;
-	struct arena a = { NULL, 0, 0 };
+	struct buf a = { NULL, 0, 0, 0 };
 	struct rowoff *ro = NULL, *nro;
 	char norm[ZONE_NAME_MAX + 1], *prep = NULL;
 	const char *why;

@@ -57,6 +57,12 @@ int coredns_zone_parse(struct coredns_zone *z, const char *zone,
     const char *text, size_t len, const struct coredns_limits *lim,
     char *err, size_t errlen);
 
+/* Whether every row of z fits lim (the columns of a table, which may be
+ * narrower than when z was parsed). Returns 1, or 0 with a message naming
+ * the first row that does not fit in err. */
+int coredns_zone_fits(const struct coredns_zone *z,
+    const struct coredns_limits *lim, char *err, size_t errlen);
+
 /* Free what coredns_zone_parse() allocated in z. */
 void coredns_zone_free(struct coredns_zone *z);
 

@@ -10,7 +10,6 @@
  * rows thus change in one transaction, and so do all the zones of a batch.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <mariadb/mysqld_error.h>
 
 #include "coredns.h"
+#include "err.h"
 #include "mysqldb.h"
 
 #define SQL_MAX		1024	/* one statement's text */
@@ -100,19 +100,6 @@ struct mysqldb {
 	int		 cached;
 };
 
-static int __attribute__((format(printf, 3, 4)))
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return 0;
-}
-
 /* How bad a server or client error is. */
 static int
 classify(unsigned e)
@@ -168,7 +155,7 @@ stmt_fail(struct mysqldb *db, MYSQL_STMT *st, const char *what, char *err,
 {
 	unsigned e = st != NULL ? mysql_stmt_errno(st) : mysql_errno(db->my);
 
-	say(err, errlen, "%s: %s (error %u)", what, st != NULL ?
+	err_set(err, errlen, "%s: %s (error %u)", what, st != NULL ?
 	    mysql_stmt_error(st) : mysql_error(db->my), e);
 	return classify(e);
 }
@@ -533,27 +520,27 @@ need(const struct columns *c, const char *table, const char *name,
 	const struct colinfo *ci;
 
 	if ((ci = column(c, table, name)) == NULL) {
-		say(err, errlen, "table %s has no column %s", table, name);
+		err_set(err, errlen, "table %s has no column %s", table, name);
 		return -1;
 	}
 	if (text && !is_text(ci->type)) {
-		say(err, errlen, "column %s.%s is %s, not a character type",
+		err_set(err, errlen, "column %s.%s is %s, not a character type",
 		    table, name, ci->type);
 		return -1;
 	}
 	if (!text && !is_int(ci->type)) {
-		say(err, errlen, "column %s.%s is %s, not an integer type",
+		err_set(err, errlen, "column %s.%s is %s, not an integer type",
 		    table, name, ci->type);
 		return -1;
 	}
 	if (text && ci->maxlen < minlen) {
-		say(err, errlen, "column %s.%s holds %zu characters, fewer "
+		err_set(err, errlen, "column %s.%s holds %zu characters, fewer "
 		    "than %zu", table, name, ci->maxlen, minlen);
 		return -1;
 	}
 	if (autoinc && !ci->autoinc) {
-		say(err, errlen, "column %s.%s is not AUTO_INCREMENT", table,
-		    name);
+		err_set(err, errlen, "column %s.%s is not AUTO_INCREMENT",
+		    table, name);
 		return -1;
 	}
 	if (maxlen != NULL)
@@ -685,7 +672,7 @@ schema(struct mysqldb *db, char *err, size_t errlen)
 	int r, pass;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		say(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return MYSQLDB_TEMP;
 	}
 	for (pass = 0; pass < 2; pass++) {
@@ -694,13 +681,13 @@ schema(struct mysqldb *db, char *err, size_t errlen)
 		why[0] = '\0';
 		r = schema_check(db, &t, c, why, sizeof(why), err, errlen);
 		if (r == MYSQLDB_SCHEMA)
-			say(err, errlen, "database %s does not hold the "
+			err_set(err, errlen, "database %s does not hold the "
 			    "CoreDNS mysql plugin's schema "
 			    "(etc/coredns_mysql.sql): %s", db->database, why);
 		if (r != MYSQLDB_OK || (t.found[0] && t.found[1]))
 			break;
 		if (pass == 1) {
-			say(err, errlen, "database %s: table %s is missing "
+			err_set(err, errlen, "database %s: table %s is missing "
 			    "after CREATE TABLE", db->database,
 			    t.found[0] ? db->records : db->zones);
 			r = MYSQLDB_SCHEMA;
@@ -790,7 +777,7 @@ prepare_all(struct mysqldb *db, char *err, size_t errlen)
 	if ((db->fhost = malloc(db->fhostsz)) == NULL ||
 	    (db->ftype = malloc(db->ftypesz)) == NULL ||
 	    (db->fdata = malloc(db->fdatasz)) == NULL) {
-		say(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return MYSQLDB_TEMP;
 	}
 	return MYSQLDB_OK;
@@ -808,11 +795,11 @@ mysqldb_connect(struct mysqldb *db, char *err, size_t errlen)
 
 	mysqldb_disconnect(db);
 	if (!coredns_ident_ok(db->zones) || !coredns_ident_ok(db->records)) {
-		say(err, errlen, "invalid table name");
+		err_set(err, errlen, "invalid table name");
 		return MYSQLDB_SCHEMA;
 	}
 	if ((db->my = mysql_init(NULL)) == NULL) {
-		say(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return MYSQLDB_TEMP;
 	}
 	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
@@ -844,12 +831,12 @@ mysqldb_connect(struct mysqldb *db, char *err, size_t errlen)
 	    db->database, db->c.port, sock, 0) == NULL) {
 		r = classify(mysql_errno(db->my));
 		if (sock != NULL)
-			say(err, errlen, "unable to connect to %s as %s: %s "
-			    "(error %u)", sock, db->username,
+			err_set(err, errlen, "unable to connect to %s as %s: "
+			    "%s (error %u)", sock, db->username,
 			    mysql_error(db->my), mysql_errno(db->my));
 		else
-			say(err, errlen, "unable to connect to %s port %u as "
-			    "%s: %s (error %u)", db->host, db->c.port,
+			err_set(err, errlen, "unable to connect to %s port %u "
+			    "as %s: %s (error %u)", db->host, db->c.port,
 			    db->username, mysql_error(db->my),
 			    mysql_errno(db->my));
 		mysqldb_disconnect(db);
@@ -1141,7 +1128,7 @@ fetch(struct mysqldb *db, MYSQL_STMT *st, long long *zid, char *err,
 		if (ex_add(db, &e, db->fhost, hl, db->ftype, tl, db->fdata,
 		    dl) < 0) {
 			mysql_stmt_free_result(st);
-			say(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			return MYSQLDB_TEMP;
 		}
 	}
@@ -1334,7 +1321,7 @@ mysqldb_prefetch(struct mysqldb *db, const char **names, size_t n,
 	db->nex = 0;
 	db->exlen = 0;
 	if (db->my == NULL) {
-		say(err, errlen, "not connected");
+		err_set(err, errlen, "not connected");
 		return MYSQLDB_DOWN;
 	}
 	if (n == 0)
@@ -1426,7 +1413,7 @@ mysqldb_prefetch(struct mysqldb *db, const char **names, size_t n,
 	db->cached = 1;
 	return MYSQLDB_OK;
 nomem:
-	say(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 	r = MYSQLDB_TEMP;
 fail:
 	free(missing);
@@ -1448,11 +1435,11 @@ mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
 
 	memset(&cnt, 0, sizeof(cnt));
 	if (db->my == NULL) {
-		say(err, errlen, "not connected");
+		err_set(err, errlen, "not connected");
 		return MYSQLDB_DOWN;
 	}
 	if (strlen(z->name) > db->zone_name_max) {
-		say(err, errlen, "zone name %s longer than column "
+		err_set(err, errlen, "zone name %s longer than column "
 		    "%s.zone_name (%zu)", z->name, db->zones,
 		    db->zone_name_max);
 		return MYSQLDB_PERM;
@@ -1527,7 +1514,7 @@ mysqldb_zone_put(struct mysqldb *db, const struct coredns_zone *z,
 		*c = cnt;
 	return MYSQLDB_OK;
 nomem:
-	say(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 	return MYSQLDB_TEMP;
 }
 
@@ -1541,7 +1528,7 @@ mysqldb_zone_delete(struct mysqldb *db, const char *zone, int *existed,
 
 	*existed = 0;
 	if (db->my == NULL) {
-		say(err, errlen, "not connected");
+		err_set(err, errlen, "not connected");
 		return MYSQLDB_DOWN;
 	}
 	/* Rows queued for other zones reach the table first. */
@@ -1570,7 +1557,7 @@ mysqldb_commit(struct mysqldb *db, char *err, size_t errlen)
 	int r;
 
 	if (db->my == NULL) {
-		say(err, errlen, "not connected");
+		err_set(err, errlen, "not connected");
 		return MYSQLDB_DOWN;
 	}
 	if ((r = flush(db, err, errlen)) != MYSQLDB_OK) {

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,49 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
+#include "err.h"
 #include "nsdctl.h"
 
 #define OUT_MAX		(16 * 1024 * 1024)	/* longest answer */
 #define ARGS_MAX	16
-
-struct buf {
-	char		*p;
-	size_t		 len, cap;
-};
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	char *np;
-	size_t cap;
-
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
 
 /*
  * Write req to wfd and read rfd until EOF, both non-blocking, so a long
@@ -154,19 +117,18 @@ via_socket(const struct nsdctl *c, const char *req, size_t reqlen,
 	struct sockaddr_un sun;
 	struct timeval tv;
 	long long deadline = clock_ms() + c->timeout_ms;
-	int fd, saved;
+	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(c->socket) >= sizeof(sun.sun_path)) {
-		seterr(err, errlen, "control socket path too long: %s",
+		err_set(err, errlen, "control socket path too long: %s",
 		    c->socket);
 		return -1;
 	}
 	strcpy(sun.sun_path, c->socket);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		seterr(err, errlen, "unable to create a socket: %s",
-		    strerror(errno));
+		err_set_sys(err, errlen, "unable to create a socket");
 		return -1;
 	}
 	/* A blocking connect, bounded: it waits only when NSD's listen
@@ -175,16 +137,15 @@ via_socket(const struct nsdctl *c, const char *req, size_t reqlen,
 	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		seterr(err, errlen, "unable to connect to NSD control socket "
-		    "%s: %s", c->socket, strerror(errno));
+		err_set_sys(err, errlen, "unable to connect to NSD control "
+		    "socket %s", c->socket);
 		close(fd);
 		return -1;
 	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
 	    exchange(fd, fd, req, reqlen, out, deadline) < 0) {
-		saved = errno;
-		seterr(err, errlen, "unable to talk to NSD on %s: %s",
-		    c->socket, strerror(saved));
+		err_set_sys(err, errlen, "unable to talk to NSD on %s",
+		    c->socket);
 		close(fd);
 		return -1;
 	}
@@ -208,23 +169,22 @@ via_exec(const struct nsdctl *c, const char *const argv[], const char *in,
 	}
 	for (i = 0; argv[i] != NULL; i++) {
 		if (i == ARGS_MAX) {
-			seterr(err, errlen, "too many arguments");
+			err_set(err, errlen, "too many arguments");
 			return -1;
 		}
 		av[n++] = argv[i];
 	}
 	av[n] = NULL;
 	if (pipe2(pin, O_CLOEXEC) < 0) {
-		seterr(err, errlen, "unable to create a pipe: %s",
-		    strerror(errno));
+		err_set_sys(err, errlen, "unable to create a pipe");
 		return -1;
 	}
 	if (pipe2(pout, O_CLOEXEC) < 0) {
 		saved = errno;
 		close(pin[0]);
 		close(pin[1]);
-		seterr(err, errlen, "unable to create a pipe: %s",
-		    strerror(saved));
+		errno = saved;
+		err_set_sys(err, errlen, "unable to create a pipe");
 		return -1;
 	}
 	if ((pid = fork()) < 0) {
@@ -233,7 +193,8 @@ via_exec(const struct nsdctl *c, const char *const argv[], const char *in,
 		close(pin[1]);
 		close(pout[0]);
 		close(pout[1]);
-		seterr(err, errlen, "unable to fork: %s", strerror(saved));
+		errno = saved;
+		err_set_sys(err, errlen, "unable to fork");
 		return -1;
 	}
 	if (pid == 0) {
@@ -256,26 +217,26 @@ via_exec(const struct nsdctl *c, const char *const argv[], const char *in,
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		seterr(err, errlen, "nsd-control %s: %s", argv[0],
-		    strerror(saved));
+		errno = saved;
+		err_set_sys(err, errlen, "nsd-control %s", argv[0]);
 		return -1;
 	}
 	/* Its output is closed: it has finished or is about to. */
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			seterr(err, errlen, "unable to wait for nsd-control: "
-			    "%s", strerror(errno));
+			err_set_sys(err, errlen, "unable to wait for "
+			    "nsd-control");
 			return -1;
 		}
 	}
 	if (WIFSIGNALED(status)) {
-		seterr(err, errlen, "nsd-control %s killed by signal %d",
+		err_set(err, errlen, "nsd-control %s killed by signal %d",
 		    argv[0], WTERMSIG(status));
 		return -1;
 	}
 	rc = WEXITSTATUS(status);
 	if (rc == 126 || rc == 127) {
-		seterr(err, errlen, "unable to run nsd-control%s", rc == 127 ?
+		err_set(err, errlen, "unable to run nsd-control%s", rc == 127 ?
 		    ": not found" : "");
 		return -1;
 	}
@@ -283,11 +244,11 @@ via_exec(const struct nsdctl *c, const char *const argv[], const char *in,
 	 * what went wrong, the caller reads it. Anything else is nsd-control
 	 * failing before it got an answer. */
 	if (rc != 0 && rc != 1) {
-		seterr(err, errlen, "nsd-control %s exited %d", argv[0], rc);
+		err_set(err, errlen, "nsd-control %s exited %d", argv[0], rc);
 		return -1;
 	}
 	if (rc == 1 && out->len == 0) {
-		seterr(err, errlen, "nsd-control %s exited 1 without output",
+		err_set(err, errlen, "nsd-control %s exited 1 without output",
 		    argv[0]);
 		return -1;
 	}
@@ -299,14 +260,14 @@ nsdctl_cmd(const struct nsdctl *c, const char *const argv[],
     const char *const lines[], size_t nlines, char **outp, char *err,
     size_t errlen)
 {
-	struct buf req = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	struct buf req = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
 	int sock = c->socket != NULL && c->socket[0] != '\0';
 	size_t i;
 	int rc;
 
 	*outp = NULL;
 	if (argv[0] == NULL) {
-		seterr(err, errlen, "empty command");
+		err_set(err, errlen, "empty command");
 		return -1;
 	}
 	/* Over the socket the request is the protocol line, the list and
@@ -346,7 +307,7 @@ nsdctl_cmd(const struct nsdctl *c, const char *const argv[],
 nomem:
 	free(req.p);
 	free(out.p);
-	seterr(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -489,14 +450,14 @@ list_cmd(const struct nsdctl *c, const char *pattern, struct nsdctl_zone *z,
 	if (rc < 0) {
 		for (i = 0; i < n; i++)
 			snprintf(z[i].why, sizeof(z[i].why), "%s", e);
-		seterr(err, errlen, "%s", e);
+		err_set(err, errlen, "%s", e);
 		return -1;
 	}
 	list_parse(out, pattern != NULL, z, n);
 	free(out);
 	return 0;
 nomem:
-	seterr(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 	for (i = 0; i < n; i++)
 		snprintf(z[i].why, sizeof(z[i].why), "out of memory");
 	return -1;

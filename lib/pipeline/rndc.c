@@ -12,31 +12,21 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
 #include "rndc.h"
 
 #define OUT_MAX		(1024 * 1024)	/* output kept per call */
 #define PARALLEL_MAX	64
 
+/* Append to c's output, cut at OUT_MAX. */
 static int
 out_add(struct rndc_call *c, const char *p, size_t n)
 {
-	char *np;
-	size_t cap;
-
-	if (c->len_ + n + 1 > OUT_MAX)
-		n = c->len_ + 1 < OUT_MAX ? OUT_MAX - c->len_ - 1 : 0;
-	if (c->len_ + n + 1 > c->cap_) {
-		cap = c->cap_ ? c->cap_ : 512;
-		while (cap < c->len_ + n + 1)
-			cap *= 2;
-		if ((np = realloc(c->out, cap)) == NULL)
-			return -1;
-		c->out = np;
-		c->cap_ = cap;
-	}
-	memcpy(c->out + c->len_, p, n);
-	c->len_ += n;
-	c->out[c->len_] = '\0';
+	if (c->buf_.len + n + 1 > OUT_MAX)
+		n = c->buf_.len + 1 < OUT_MAX ? OUT_MAX - c->buf_.len - 1 : 0;
+	if (buf_add(&c->buf_, p, n) < 0)
+		return -1;
+	c->out = c->buf_.p;
 	return 0;
 }
 
@@ -48,17 +38,15 @@ start(struct rndc_call *c, int timeout_ms)
 	int p[2], saved;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(c->why, sizeof(c->why), "unable to create a pipe: %s",
-		    strerror(errno));
+		err_set_sys(c->why, sizeof(c->why), "unable to create a pipe");
 		return -1;
 	}
 	if ((c->pid_ = fork()) < 0) {
 		saved = errno;
 		close(p[0]);
 		close(p[1]);
-		snprintf(c->why, sizeof(c->why), "unable to fork: %s",
-		    strerror(saved));
 		errno = saved;
+		err_set_sys(c->why, sizeof(c->why), "unable to fork");
 		return -1;
 	}
 	if (c->pid_ == 0) {
@@ -95,8 +83,8 @@ reap(struct rndc_call *c, int kill_it)
 	while (waitpid(c->pid_, &st, 0) < 0) {
 		if (errno != EINTR) {
 			c->status = -1;
-			snprintf(c->why, sizeof(c->why), "unable to wait for "
-			    "%s: %s", c->argv[0], strerror(errno));
+			err_set_sys(c->why, sizeof(c->why), "unable to wait "
+			    "for %s", c->argv[0]);
 			return;
 		}
 	}
@@ -138,7 +126,7 @@ rndc_exec(struct rndc_call *c, size_t n, size_t parallel, int timeout_ms)
 		c[i].why[0] = '\0';
 		c[i].pid_ = 0;
 		c[i].fd_ = -1;
-		c[i].len_ = c[i].cap_ = 0;
+		memset(&c[i].buf_, 0, sizeof(c[i].buf_));
 	}
 	for (;;) {
 		while (nrun < parallel && next < n) {
@@ -208,7 +196,7 @@ rndc_free(struct rndc_call *c, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		free(c[i].out);
+		buf_free(&c[i].buf_);
 		c[i].out = NULL;
 	}
 }

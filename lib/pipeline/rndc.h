@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 #define RNDC_WHY_MAX	256
 
 /* One program run: argv in, exit status and output out. */
@@ -22,7 +24,7 @@ struct rndc_call {
 	/* private */
 	pid_t		 pid_;
 	int		 fd_;
-	size_t		 len_, cap_;
+	struct buf	 buf_;		/* holds out */
 	long long	 deadline_;
 };
 

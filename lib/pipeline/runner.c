@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +14,13 @@
 #include <malloc.h>
 #endif
 
-#include "ready.h"
 #include "clock.h"
+#include "err.h"
 #include "hash.h"
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "ready.h"
 #include "runner.h"
 #include "spool.h"
 #include "store.h"
@@ -49,33 +49,77 @@ struct run {
 	int		 notified;
 };
 
-static volatile sig_atomic_t stop;
-static int sigpipe_w = -1;
-
+/* Print one line through the backend's logger; with sys set, append
+ * ": strerror(errno)". */
 static void
-on_signal(int sig)
+vsay(struct run *r, int level, int sys, const char *fmt, va_list ap)
 {
-	int saved = errno;
+	char msg[1024];
+	int saved = errno, n;
 
-	(void)sig;
-	stop = 1;
-	if (sigpipe_w >= 0)
-		(void)!write(sigpipe_w, "", 1);
+	if (r->b->log == NULL)
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sys && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+		    strerror(saved));
+	r->b->log(level, msg);
 	errno = saved;
 }
 
 static void __attribute__((format(printf, 3, 4)))
 say(struct run *r, int level, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
-	if (r->b->log == NULL)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsay(r, level, 0, fmt, ap);
 	va_end(ap);
-	r->b->log(level, msg);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+say_sys(struct run *r, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(r, level, 1, fmt, ap);
+	va_end(ap);
+}
+
+static int
+stopped(const struct run *r)
+{
+	return r->o->stop != NULL && *r->o->stop;
+}
+
+void
+runner_fail(struct runner_item *it, enum runner_result res, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	it->result = res;
+	va_start(ap, fmt);
+	vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
+	va_end(ap);
+}
+
+void
+runner_fail_sys(struct runner_item *it, enum runner_result res,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno, n;
+
+	it->result = res;
+	va_start(ap, fmt);
+	n = vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(it->reason))
+		snprintf(it->reason + n, sizeof(it->reason) - (size_t)n,
+		    ": %s", strerror(saved));
+	errno = saved;
 }
 
 int
@@ -241,8 +285,7 @@ fail_job(struct run *r, const char *name, const char *zone,
 	say(r, LOG_WARN, "failed zone=%s action=%s seq=%" PRIu64 ": %s "
 	    "(moved to fail/)", zone, action, seq, reason);
 	if (spool_fail(r->o->spool, r->b->name, name, reason) < 0)
-		say(r, LOG_WARN, "unable to move job %s to fail/: %s", name,
-		    strerror(errno));
+		say_sys(r, LOG_WARN, "unable to move job %s to fail/", name);
 	retry_forget(r, name);
 }
 
@@ -273,8 +316,7 @@ load(struct run *r, const struct spool_entry *e, struct runner_item *it)
 			    "job file too large");
 			return 0;
 		}
-		say(r, LOG_WARN, "unable to read job %s: %s", path,
-		    strerror(errno));
+		say_sys(r, LOG_WARN, "unable to read job %s", path);
 		return -1;
 	}
 	if (job_parse(it->mem_, len, &it->job, &why) < 0) {
@@ -443,8 +485,8 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 		if (items[i].result != RUNNER_OK)
 			continue;
 		if (spool_done(r->o->spool, r->b->name, items[i].name) < 0)
-			say(r, LOG_WARN, "unable to remove job %s: %s",
-			    items[i].name, strerror(errno));
+			say_sys(r, LOG_WARN, "unable to remove job %s",
+			    items[i].name);
 		retry_forget(r, items[i].name);
 	}
 	now = clock_ms();
@@ -505,7 +547,7 @@ load_batches(struct run *r, const struct spool_entry *ent, const size_t *due,
 		free(b[0].items);
 		return -1;
 	}
-	while (i < ndue && !stop) {
+	while (i < ndue && !stopped(r)) {
 		struct batch *bt = &b[cur];
 
 		bt->t0 = clock_ms();
@@ -598,8 +640,8 @@ pass(struct run *r, long long *next_due)
 			    " by seq=%" PRIu64, old->zone, old->seq,
 			    ent[idx[j - 1]].seq);
 			if (spool_done(r->o->spool, r->b->name, old->name) < 0)
-				say(r, LOG_WARN, "unable to remove job %s: %s",
-				    old->name, strerror(errno));
+				say_sys(r, LOG_WARN, "unable to remove job %s",
+				    old->name);
 		}
 		k = idx[j - 1];
 		if ((e = retry_find(r, ent[k].name)) != NULL) {
@@ -636,87 +678,94 @@ nomem:
 	return -1;
 }
 
+/* Remove stale files from tmp/ now and then. */
+static void
+clean_tmp(struct run *r, long long *last_clean)
+{
+	long long now = clock_ms();
+	long cleaned;
+
+	if (*last_clean != 0 && now - *last_clean < CLEAN_MS)
+		return;
+	if ((cleaned = spool_clean_tmp(r->o->spool, TMP_MAX_AGE)) > 0)
+		say(r, LOG_INFO, "removed %ld stale files from tmp/", cleaned);
+	*last_clean = now;
+}
+
+/*
+ * Sleep until the trigger is pulled, the program's wake-up pipe is written
+ * to, the earliest retry (next_due, 0: none) is due, or the rescan time
+ * passed. Returns 0, or -1 with errno set when poll() fails.
+ */
+static int
+sleep_until(struct run *r, int trig, long long next_due)
+{
+	struct pollfd pfd[2];
+	long long now = clock_ms(), timeout = RESCAN_MS;
+	char c[64];
+	nfds_t n = 1;
+
+	if (next_due != 0 && next_due - now < timeout)
+		timeout = next_due - now > 0 ? next_due - now : 0;
+	pfd[0].fd = trig;
+	pfd[0].events = POLLIN;
+	if (r->o->wake_fd >= 0) {
+		pfd[1].fd = r->o->wake_fd;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if (poll(pfd, n, (int)timeout) < 0)
+		return errno == EINTR ? 0 : -1;
+	if (n == 2 && (pfd[1].revents & POLLIN))
+		while (read(r->o->wake_fd, c, sizeof(c)) > 0)
+			;
+	return 0;
+}
+
 int
 runner_run(const struct runner_opts *o, const struct runner_backend *b,
     char *err, size_t errlen)
 {
 	struct run r;
-	struct sigaction sa;
-	struct pollfd pfd[2];
-	char *queues[1], serr[512], c[64];
-	long long next_due, now, last_clean, timeout;
-	int trig = -1, keep = -1, sp[2] = { -1, -1 }, rc = -1;
-	long cleaned;
+	char *queues[1], serr[512];
+	long long next_due, last_clean = 0;
+	int trig = -1, keep = -1, rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.b = b;
 	queues[0] = (char *)b->name;
 	if (spool_init(o->spool, queues, 1) < 0) {
-		snprintf(err, errlen, "unable to set up the spool %s: %s",
-		    o->spool, strerror(errno));
+		err_set_sys(err, errlen, "unable to set up the spool %s",
+		    o->spool);
 		return -1;
 	}
 	if ((r.st = store_open(o->store, serr, sizeof(serr))) == NULL) {
-		snprintf(err, errlen, "%s", serr);
+		err_set(err, errlen, "%s", serr);
 		return -1;
 	}
 	if ((trig = spool_trigger_open(o->spool, b->name, &keep)) < 0) {
-		snprintf(err, errlen, "unable to open the trigger of queue %s: "
-		    "%s", b->name, strerror(errno));
+		err_set_sys(err, errlen, "unable to open the trigger of queue "
+		    "%s", b->name);
 		goto out;
 	}
-	if (pipe2(sp, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "unable to create a pipe: %s",
-		    strerror(errno));
-		goto out;
-	}
-	sigpipe_w = sp[1];
-	stop = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	if ((cleaned = spool_clean_tmp(o->spool, TMP_MAX_AGE)) > 0)
-		say(&r, LOG_INFO, "removed %ld stale files from tmp/",
-		    cleaned);
-	last_clean = clock_ms();
-	while (!stop) {
+	while (!stopped(&r)) {
+		clean_tmp(&r, &last_clean);
 		/* Drain first: a trigger pulled during the pass wakes the
 		 * next poll. */
 		spool_trigger_drain(trig);
 		if (pass(&r, &next_due) < 0) {
-			snprintf(err, errlen, "unable to scan queue %s in %s: "
-			    "%s", b->name, o->spool, strerror(errno));
+			err_set_sys(err, errlen, "unable to scan queue %s in "
+			    "%s", b->name, o->spool);
 			goto out;
 		}
-		if (stop)
+		if (stopped(&r))
 			break;
-		now = clock_ms();
-		if (now - last_clean >= CLEAN_MS) {
-			if ((cleaned = spool_clean_tmp(o->spool,
-			    TMP_MAX_AGE)) > 0)
-				say(&r, LOG_INFO, "removed %ld stale files "
-				    "from tmp/", cleaned);
-			last_clean = now;
-		}
-		timeout = RESCAN_MS;
-		if (next_due != 0 && next_due - now < timeout)
-			timeout = next_due - now > 0 ? next_due - now : 0;
-		pfd[0].fd = trig;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sp[0];
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR) {
-			snprintf(err, errlen, "unable to wait: %s",
-			    strerror(errno));
+		if (sleep_until(&r, trig, next_due) < 0) {
+			err_set_sys(err, errlen, "unable to wait");
 			goto out;
 		}
 	}
-	while (read(sp[0], c, sizeof(c)) > 0)
-		;
 	rc = 0;
 out:
 	for (size_t i = 0; i < r.nrt; i++) {
@@ -724,11 +773,6 @@ out:
 		free(r.rt[i].reason);
 	}
 	free(r.rt);
-	if (sp[0] >= 0) {
-		sigpipe_w = -1;
-		close(sp[0]);
-		close(sp[1]);
-	}
 	if (trig >= 0) {
 		close(trig);
 		close(keep);

@@ -3,6 +3,7 @@
 #ifndef RUNNER_H
 #define RUNNER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "job.h"
@@ -28,13 +29,22 @@ struct runner_item {
 	char		*mem_;		/* private to the runner */
 };
 
+/* Set the result of it to res and its reason to the formatted message. */
+void runner_fail(struct runner_item *it, enum runner_result res,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Like runner_fail() with ": strerror(errno)" appended; errno is kept. */
+void runner_fail_sys(struct runner_item *it, enum runner_result res,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* What a writer plugs into the runner. */
 struct runner_backend {
 	const char	*name;		/* backend instance: the queue
 					 * and the store's backend key */
 	void		*ctx;
-	/* Apply items[0..n), at most one job per zone, in arrival order;
-	 * set every item's result (and reason unless RUNNER_OK). */
+	/* Apply items[0..n), at most one job per zone, in arrival order.
+	 * Each item comes with result RUNNER_OK, an empty reason and
+	 * applied_us 0; fail those that fail (runner_fail()). */
 	void		(*apply)(void *ctx, struct runner_item *items,
 			    size_t n);
 	/* Optional, both or neither: apply() in two halves, so that the
@@ -57,6 +67,11 @@ struct runner_opts {
 	const unsigned	*schedule;	/* retry delays in seconds */
 	size_t		 nschedule;
 	size_t		 batch_max;	/* jobs per apply() call */
+	/* Set by the program's own signal handler: finish and return. */
+	const volatile sig_atomic_t *stop;
+	/* Non-blocking read end of a pipe the same handler writes a byte
+	 * to, so that a wait ends at once; -1 for none. */
+	int		 wake_fd;
 };
 
 /* Parse a retry schedule, comma-separated seconds ("30,120,300"), each
@@ -66,20 +81,21 @@ int runner_schedule_parse(const char *s, unsigned sched[], size_t max,
     const char **why);
 
 /*
- * Consume the backend's queue until SIGTERM or SIGINT (handlers are
- * installed here; the batches in progress are finished first). Each pass:
- * scan new/, drop all but the newest job of each zone, parse it (an
- * unparsable job goes to fail/ at once), prefer the store's state when the
- * store holds a newer change than the job, hand due jobs to the backend in
- * batches (two in flight with start/finish), then record applied ones in
- * the store and remove them, move permanent failures to fail/ with their
- * reason, and keep temporary ones for the next retry; after the last delay
- * of the schedule a job goes to fail/. Retry counts live in memory: a
- * restart retries every job at once. Between passes it sleeps on the
- * queue's trigger with a 60 s rescan. Writes "\n" to o->notify_fd (then
- * closes it) once the spool and store are open and the first scan is done.
- * Returns 0 after a signal, or -1 with a message in err when the spool or
- * the store cannot be used.
+ * Consume the backend's queue until *o->stop is set (a NULL o->stop
+ * never stops; the batches in progress are finished first, and no signal
+ * handler is installed here). Each pass: scan new/, drop all but the
+ * newest job of each zone, parse it (an unparsable job goes to fail/ at
+ * once), prefer the store's state when the store holds a newer change than
+ * the job, hand due jobs to the backend in batches (two in flight with
+ * start/finish), then record applied ones in the store and remove them,
+ * move permanent failures to fail/ with their reason, and keep temporary
+ * ones for the next retry; after the last delay of the schedule a job goes
+ * to fail/. Retry counts live in memory: a restart retries every job at
+ * once. Between passes it sleeps on the queue's trigger and o->wake_fd
+ * with a 60 s rescan. Writes "\n" to o->notify_fd (then closes it) once
+ * the spool and store are open and the first scan is done. Returns 0 once
+ * stopped, or -1 with a message in err when the spool or the store cannot
+ * be used.
  */
 int runner_run(const struct runner_opts *o, const struct runner_backend *b,
     char *err, size_t errlen);

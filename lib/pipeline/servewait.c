@@ -1,6 +1,5 @@
 /* servewait.c -- wait until a name server serves the jobs of a batch */
 /* SPDX-License-Identifier: ISC */
-#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -8,11 +7,9 @@
 #include <string.h>
 
 #include "clock.h"
-#include "dnsq.h"
-#include "io.h"
+#include "err.h"
 #include "log.h"
 #include "servewait.h"
-#include "writer.h"
 
 /* Fail item x, not served as wanted with the last answer r. */
 static void
@@ -22,19 +19,33 @@ fail(const struct servewait *o, struct runner_item *x,
 	int s = o->timeout_ms / 1000;
 
 	if (r->status == DNSQ_NONE)
-		writer_fail(x, RUNNER_TEMP, "verify: no answer from %s for %s",
+		runner_fail(x, RUNNER_TEMP, "verify: no answer from %s for %s",
 		    o->addr, x->job.zone);
 	else if (x->job.action == JOB_DELETE)
-		writer_fail(x, RUNNER_TEMP, "verify: %s still served by %s "
+		runner_fail(x, RUNNER_TEMP, "verify: %s still served by %s "
 		    "after %d s", x->job.zone, o->addr, s);
 	else if (r->status == DNSQ_SOA)
-		writer_fail(x, RUNNER_TEMP, "verify: %s serves serial %" PRIu32
+		runner_fail(x, RUNNER_TEMP, "verify: %s serves serial %" PRIu32
 		    ", not %" PRIu32 " after %d s%s", o->addr, r->serial,
 		    x->job.serial, s, o->hint);
 	else
-		writer_fail(x, RUNNER_TEMP, "verify: %s answers rcode %d%s for "
+		runner_fail(x, RUNNER_TEMP, "verify: %s answers rcode %d%s for "
 		    "%s after %d s", o->addr, r->rcode, r->aa ? "" :
 		    " without AA", x->job.zone, s);
+}
+
+int
+servewait_init(struct servewait *o, const char *addr, const char **why)
+{
+	memset(o, 0, sizeof(*o));
+	if (dnsq_server_parse(addr, &o->srv, why) < 0)
+		return -1;
+	o->addr = addr;
+	o->timeout_ms = SERVEWAIT_MS;
+	o->round_ms = SERVEWAIT_ROUND_MS;
+	o->first_ms = 1;
+	o->hint = "";
+	return 0;
 }
 
 int
@@ -55,7 +66,7 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 	if (zones == NULL || res == NULL || map == NULL || pending == NULL) {
 		for (i = 0; i < n; i++)
 			if (it[i].result == RUNNER_OK)
-				writer_fail(&it[i], RUNNER_TEMP, "verify: out "
+				runner_fail(&it[i], RUNNER_TEMP, "verify: out "
 				    "of memory");
 		rounds = -1;
 		goto out;
@@ -71,11 +82,11 @@ servewait_run(const struct servewait *o, struct runner_item *it, size_t n)
 		}
 		if (np == 0)
 			break;
-		if (dnsq_soa(o->srv, zones, np, o->round_ms, res) < 0) {
+		if (dnsq_soa(&o->srv, zones, np, o->round_ms, res) < 0) {
 			memset(res, 0, np * sizeof(*res));
 			if (o->log != NULL) {
-				snprintf(msg, sizeof(msg), "verify: unable to "
-				    "query %s: %s", o->addr, strerror(errno));
+				err_set_sys(msg, sizeof(msg), "verify: unable "
+				    "to query %s", o->addr);
 				o->log(LOG_DEBUG, msg);
 			}
 		}

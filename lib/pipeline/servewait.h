@@ -5,12 +5,14 @@
 
 #include <stddef.h>
 
+#include "dnsq.h"
 #include "runner.h"
 
-struct dnsq_server;
+#define SERVEWAIT_MS		10000	/* until a change must be served */
+#define SERVEWAIT_ROUND_MS	100	/* waiting for one round's answers */
 
 struct servewait {
-	const struct dnsq_server *srv;
+	struct dnsq_server srv;
 	const char	*addr;		/* srv as configured, for messages */
 	int		 timeout_ms;	/* until a change must be served */
 	int		 round_ms;	/* waiting for one round's answers */
@@ -20,6 +22,12 @@ struct servewait {
 	/* Print one diagnostic line (an enum log_level), or NULL. */
 	void		(*log)(int level, const char *msg);
 };
+
+/* Set o up to ask the server at addr (dnsq_server_parse()'s syntax; addr
+ * must outlive o) for SERVEWAIT_MS, rounds of SERVEWAIT_ROUND_MS, 1 ms
+ * between the first rounds, no hint and no log. Returns 0, or -1 with
+ * *why set to a static message. */
+int servewait_init(struct servewait *o, const char *addr, const char **why);
 
 /*
  * Ask o->srv about every item of it[0..n) whose result is RUNNER_OK until

@@ -1,53 +1,75 @@
-/* writer.h -- the program scaffolding the zone writers share */
+/* writer.h -- the program shape every zone writer shares */
 /* SPDX-License-Identifier: ISC */
 #ifndef WRITER_H
 #define WRITER_H
 
 #include <stddef.h>
 
-#include "job.h"
 #include "runner.h"
 
 struct config;
 struct config_backend;
 
-enum writer_cmd { WRITER_RUN, WRITER_SAVE, WRITER_DELETE };
-
-/* The backend named name (or, when name is NULL, the only enabled one) of
- * type type (an enum backend_type) in cfg; tname is the type's word for
- * messages. Returns it, or NULL with a message in err (a usage error). */
-const struct config_backend *writer_backend(const struct config *cfg,
-    int type, const char *tname, const char *name, char *err, size_t errlen);
-
-/* The command of the operands argv[0..argc): "run", "save ZONE" or
- * "delete ZONE". Returns an enum writer_cmd, or -1 for wrong usage. */
-int writer_cmd(int argc, char *argv[]);
+/*
+ * What one zone writer brings to writer_main(): its words for -h and
+ * messages, the type of backend it writes, its batch size, and its own
+ * code. Adding a backend is one program file with one of these tables.
+ * Every writer takes the same options (-c, -b, -d, -v, -q, -h) and
+ * commands (save ZONE, delete ZONE, run); no writer has an option of its
+ * own today, so there is no hook for one.
+ */
+struct writer_ops {
+	const char	*prog;		/* program name, for messages */
+	const char	*usage;		/* the USAGE line */
+	const char	*backend_help;	/* -h: what -b NAME picks */
+	const char	*help;		/* -h: the lines of save, delete, run */
+	int		 type;		/* enum backend_type it writes */
+	const char	*type_word;	/* that type as app.yml spells it */
+	size_t		 batch_max;	/* run: jobs per batch */
+	int		 batch_env;	/* run: $DADNS_BATCH_MAX may set it */
+	/* Set up the backend be of cfg, for one job (oneshot set) or for
+	 * run; a program's code, it exits with a fatal line when it cannot.
+	 * Returns the ctx handed to the functions below. */
+	void		*(*open)(struct config *cfg,
+			    const struct config_backend *be, int oneshot);
+	/* Apply a batch, as in struct runner_backend: apply, or start and
+	 * finish (both or neither). A save that does not validate fails
+	 * with RUNNER_PERM and a reason "invalid zone data: WHY". */
+	void		 (*apply)(void *ctx, struct runner_item *it,
+			    size_t n);
+	void		*(*start)(void *ctx, struct runner_item *it,
+			    size_t n);
+	void		 (*finish)(void *ctx, void *token,
+			    struct runner_item *it, size_t n);
+	/* Optional, run only: called last before the queue runner starts
+	 * (clean up leftovers, say what runs). */
+	void		 (*running)(void *ctx);
+	/* Release what open() set up. */
+	void		 (*close)(void *ctx);
+};
 
 /*
- * Make it a one-shot job of action for the zone named arg (normalised).
- * For a save, read the zone text from fd 0 into *text (the caller frees
- * it) and its length into *len; it->job.text is left unset. Returns 0, or
- * an exit code (EXIT_USAGE, EXIT_TEMP) with a message in err.
+ * The whole program of a zone writer: parse the options and the command,
+ * load app.yml, pick the backend of ops->type (-b NAME, or the only
+ * enabled one), ignore SIGPIPE, open() it, then either apply one `save
+ * ZONE` (zone text on stdin) or `delete ZONE` and log its outcome, or
+ * `run` the queue runner until SIGTERM or SIGINT with -d's readiness.
+ * Exits with a fatal line and 100 or 111 on failure. Returns 0 (main()'s
+ * return value).
  */
-int writer_job(struct runner_item *it, enum job_action action,
-    const char *arg, char **text, size_t *len, char *err, size_t errlen);
+int writer_main(int argc, char *argv[], const struct writer_ops *ops);
 
-/* The outcome of the one-shot job it after apply(). Returns 0 with the
- * "applied ..." line in msg, or an exit code (EXIT_USAGE for a permanent
- * failure, EXIT_TEMP) with the fatal message in msg. */
-int writer_result(const struct runner_item *it, char *msg, size_t msglen);
+/* Nonzero once SIGTERM or SIGINT came in `run`: a backend waiting on its
+ * own (for a database to answer) gives up then. */
+int writer_stopped(void);
 
-/*
- * Fill o for runner_run(): the queue and store of cfg, notify_fd, the
- * default retry schedule or that of $DADNS_RETRY_SCHEDULE (parsed into
- * sched), batch_max jobs per batch or, with batch_env set, those of
- * $DADNS_BATCH_MAX. Returns 0, or -1 with a message in err (a usage
- * error).
- */
-int writer_runner_opts(struct runner_opts *o,
-    unsigned sched[RUNNER_SCHEDULE_MAX], const struct config *cfg,
-    int notify_fd, size_t batch_max, int batch_env, char *err,
-    size_t errlen);
+/* Print one diagnostic line of an enum log_level with the program's
+ * logger: the log hook of the runner and of servewait. */
+void writer_log(int level, const char *msg);
+
+/* zonefile_clean()'s report of a stale file it removed: an info line
+ * "removed stale DIR/NAME" (arg: the directory's path). */
+void writer_removed(void *arg, const char *name);
 
 /*
  * Refuse the directory open at fd (described as what and path in
@@ -59,16 +81,5 @@ int writer_runner_opts(struct runner_opts *o,
  */
 int writer_dir_check(int fd, const char *what, const char *path, char *err,
     size_t errlen);
-
-/* The same check for the spool at path and the directories of the queue
- * named queue in it: tmp/, queue/, queue/new/, queue/fail/. A missing one
- * passes (the runner creates it, for its own user). Returns 0, or an exit
- * code (EXIT_USAGE, EXIT_TEMP) with a message in err. */
-int writer_spool_check(const char *path, const char *queue, char *err,
-    size_t errlen);
-
-/* Set the result of it to res and its reason to the formatted message. */
-void writer_fail(struct runner_item *it, enum runner_result res,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

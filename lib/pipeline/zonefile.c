@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "io.h"
 #include "zonefile.h"
 
@@ -49,12 +50,17 @@ fail:
 }
 
 int
-zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
+zonefile_install(int dfd, const char *dir, const char *tmp, const char *zone,
     int *existed, char *err, size_t errlen)
 {
 	struct stat old, new;
 	struct timespec ts[2];
+	char name[ZONEFILE_NAME_MAX + 1];
 
+	if (zonefile_name(zone, name, sizeof(name)) < 0) {
+		err_set(err, errlen, "zone name too long: %s", zone);
+		return -1;
+	}
 	/* Only a regular file counts: the mtime of whatever a symbolic
 	 * link points to is none of our business. */
 	*existed = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -71,14 +77,31 @@ zonefile_install(int dfd, const char *dir, const char *tmp, const char *name,
 			ts[1].tv_nsec = 0;
 		}
 		if (utimensat(dfd, tmp, ts, AT_SYMLINK_NOFOLLOW) < 0) {
-			snprintf(err, errlen, "unable to set the mtime of "
-			    "%s/%s: %s", dir, tmp, strerror(errno));
+			err_set_sys(err, errlen, "unable to set the mtime of "
+			    "%s/%s", dir, tmp);
 			return -1;
 		}
 	}
 	if (renameat(dfd, tmp, dfd, name) < 0) {
-		snprintf(err, errlen, "unable to rename %s/%s to %s: %s", dir,
-		    tmp, name, strerror(errno));
+		err_set_sys(err, errlen, "unable to rename %s/%s to %s", dir,
+		    tmp, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+zonefile_remove(int dfd, const char *dir, const char *zone, char *err,
+    size_t errlen)
+{
+	char name[ZONEFILE_NAME_MAX + 1];
+
+	if (zonefile_name(zone, name, sizeof(name)) < 0) {
+		err_set(err, errlen, "zone name too long: %s", zone);
+		return -1;
+	}
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
+		err_set_sys(err, errlen, "unable to remove %s/%s", dir, name);
 		return -1;
 	}
 	return 0;

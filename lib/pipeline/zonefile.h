@@ -25,16 +25,23 @@ int zonefile_write(int dfd, const char *prefix, const char *suffix,
     const char *buf, size_t len, int sync, char *name, size_t size);
 
 /*
- * Rename tmp over name in the directory dfd (shown as dir in messages).
- * Servers reload a zone file only when its mtime is later than that of the
- * file they loaded last, and the file system clock ticks coarsely: when
- * tmp is not newer than name, tmp's mtime is set to name's plus 1 ns
- * first. A symbolic link or anything else at name is replaced, never
- * followed. Sets *existed to whether name was a regular file. Returns 0,
- * or -1 with a message in err.
+ * Rename tmp over the zone file of zone (zonefile_name()) in the directory
+ * dfd (shown as dir in messages). Servers reload a zone file only when its
+ * mtime is later than that of the file they loaded last, and the file
+ * system clock ticks coarsely: when tmp is not newer than the zone file,
+ * tmp's mtime is set to the zone file's plus 1 ns first. A symbolic link
+ * or anything else at its name is replaced, never followed. Sets *existed
+ * to whether the zone file was a regular file. Returns 0, or -1 with a
+ * message in err.
  */
 int zonefile_install(int dfd, const char *dir, const char *tmp,
-    const char *name, int *existed, char *err, size_t errlen);
+    const char *zone, int *existed, char *err, size_t errlen);
+
+/* Remove the zone file of zone from the directory dfd (shown as dir in
+ * messages); an absent one is fine. Returns 0, or -1 with a message in
+ * err. */
+int zonefile_remove(int dfd, const char *dir, const char *zone, char *err,
+    size_t errlen);
 
 /* Read the regular file name of the directory dfd, at most max bytes,
  * into a malloc'd NUL-terminated buffer (*bufp, *lenp), never through a
