@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "buf.h"
 #include "config.h"
 #include "io.h"
 #include "job.h"
@@ -85,21 +86,21 @@ help(void)
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
 {
-	struct peer_buf *b = arg;
+	struct buf *b = arg;
 
 	if (b->len + size * n > BODY_MAX)
 		return 0;	/* too large: the transfer fails */
-	peer_buf_add(b, data, size * n);
+	buf_add(b, data, size * n);
 	return b->oom ? 0 : size * n;
 }
 
 /*
  * GET path (with its query) from the peer. Returns the HTTP status with
- * the body in *b (the caller frees b->s), or -1 with p->err set when
+ * the body in *b (the caller frees b->p), or -1 with p->err set when
  * nothing usable came back.
  */
 static long
-get(struct pull *p, const char *path, struct peer_buf *b)
+get(struct pull *p, const char *path, struct buf *b)
 {
 	char url[CONFIG_STR_MAX + 512], cerr[CURL_ERROR_SIZE];
 	long status = 0;
@@ -118,13 +119,12 @@ get(struct pull *p, const char *path, struct peer_buf *b)
 		    b->oom ? "out of memory" : b->len + 1 > BODY_MAX ?
 		    "answer too large" : cerr[0] ? cerr :
 		    curl_easy_strerror(rc));
-		free(b->s);
-		memset(b, 0, sizeof(*b));
+		buf_free(b);
 		return -1;
 	}
 	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
-	if (b->s == NULL)
-		peer_buf_add(b, "", 0);
+	if (b->p == NULL)
+		buf_add(b, "", 0);
 	return status;
 }
 
@@ -146,7 +146,7 @@ bad_status(struct pull *p, const char *path, long status)
 static int
 get_page(struct pull *p, uint64_t since, int data, struct peer_page *pg)
 {
-	struct peer_buf b;
+	struct buf b;
 	char path[128], perr[256];
 	long status;
 	int rc;
@@ -157,11 +157,11 @@ get_page(struct pull *p, uint64_t since, int data, struct peer_page *pg)
 		return -1;
 	if (status != 200) {
 		bad_status(p, path, status);
-		free(b.s);
+		buf_free(&b);
 		return -1;
 	}
-	rc = peer_page_parse(b.s, b.len, pg, perr, sizeof(perr));
-	free(b.s);
+	rc = peer_page_parse(b.p, b.len, pg, perr, sizeof(perr));
+	buf_free(&b);
 	if (rc < 0) {
 		snprintf(p->err, sizeof(p->err), "invalid answer to %s: %s",
 		    path, perr);
@@ -421,7 +421,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 	struct peer_page pg, full;
 	struct store_zone z;
 	struct batch bt;
-	struct peer_buf b;
+	struct buf b;
 	struct json *tree;
 	char path[ZONE_NAME_MAX + 64], perr[256], *wanted = NULL;
 	size_t i, want = 0, texts = 0;
@@ -546,21 +546,21 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 			goto out;
 		if (status == 404) {
 			/* Deleted since the list: its tombstone follows. */
-			free(b.s);
+			buf_free(&b);
 			continue;
 		}
 		if (status != 200) {
 			bad_status(p, path, status);
-			free(b.s);
+			buf_free(&b);
 			goto out;
 		}
-		if (peer_zone_parse(b.s, b.len, &z, &tree, perr,
+		if (peer_zone_parse(b.p, b.len, &z, &tree, perr,
 		    sizeof(perr)) < 0 || strcmp(z.name, pg.zones[i].name)) {
 			log_warn("peer %s: skipped zone %s: invalid answer: %s",
 			    p->base, pg.zones[i].name, tree ? "another zone" :
 			    perr);
 			json_free(tree);
-			free(b.s);
+			buf_free(&b);
 			p->invalid++;
 			continue;
 		}
@@ -570,7 +570,7 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 		else if (w == 1 && (w = admit(p, &z)) == 1)
 			batch_add(p, &bt, &z);
 		json_free(tree);
-		free(b.s);
+		buf_free(&b);
 		if (w < 0)
 			goto out;
 	}

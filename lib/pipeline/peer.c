@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "hash.h"
 #include "job.h"
 #include "json.h"
@@ -18,86 +19,41 @@
 #include "zone.h"
 
 void
-peer_buf_add(struct peer_buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *ns;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_fmt(struct peer_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_fmt(struct peer_buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof(tmp)) {
-		b->oom = 1;
-		return;
-	}
-	peer_buf_add(b, tmp, (size_t)k);
-}
-
-void
-peer_buf_str(struct peer_buf *b, const char *s, size_t n)
+peer_json_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i, run;
 
 	if (s == NULL) {
-		peer_buf_add(b, "null", 4);
+		buf_add(b, "null", 4);
 		return;
 	}
-	peer_buf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 	/* Copy runs of plain bytes at once: zone texts are long. */
 	for (i = 0, run = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		peer_buf_add(b, s + run, i - run);
+		buf_add(b, s + run, i - run);
 		run = i + 1;
 		if (c == '"')
-			peer_buf_add(b, "\\\"", 2);
+			buf_add(b, "\\\"", 2);
 		else if (c == '\\')
-			peer_buf_add(b, "\\\\", 2);
+			buf_add(b, "\\\\", 2);
 		else if (c == '\n')
-			peer_buf_add(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 		else if (c == '\t')
-			peer_buf_add(b, "\\t", 2);
+			buf_add(b, "\\t", 2);
 		else {
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			peer_buf_add(b, esc, 6);
+			buf_add(b, esc, 6);
 		}
 	}
-	peer_buf_add(b, s + run, n - run);
-	peer_buf_add(b, "\"", 1);
+	buf_add(b, s + run, n - run);
+	buf_add(b, "\"", 1);
 }
 
 void
@@ -121,30 +77,30 @@ peer_time_iso(long long us, char *buf, size_t size)
 }
 
 void
-peer_json_zone(struct peer_buf *b, const struct store_zone *z)
+peer_json_zone(struct buf *b, const struct store_zone *z)
 {
 	char t[48];
 
-	peer_buf_add(b, "{\"domain\":", 10);
-	peer_buf_str(b, z->name, strlen(z->name));
-	peer_buf_add(b, ",\"zone_updated_at\":", 19);
+	buf_add(b, "{\"domain\":", 10);
+	peer_json_str(b, z->name, strlen(z->name));
+	buf_add(b, ",\"zone_updated_at\":", 19);
 	if (z->updated_us > 0) {
 		peer_time_iso(z->updated_us, t, sizeof(t));
-		buf_fmt(b, "\"%s\"", t);
+		buf_printf(b, "\"%s\"", t);
 	} else
-		peer_buf_add(b, "null", 4);
-	peer_buf_add(b, ",\"hostname\":", 12);
-	peer_buf_str(b, z->hostname, strlen(z->hostname));
-	peer_buf_add(b, ",\"username\":", 12);
-	peer_buf_str(b, z->username, strlen(z->username));
-	buf_fmt(b, ",\"serial\":%" PRIu32 ",\"hash\":\"%s\",\"seq\":%" PRIu64
+		buf_add(b, "null", 4);
+	buf_add(b, ",\"hostname\":", 12);
+	peer_json_str(b, z->hostname, strlen(z->hostname));
+	buf_add(b, ",\"username\":", 12);
+	peer_json_str(b, z->username, strlen(z->username));
+	buf_printf(b, ",\"serial\":%" PRIu32 ",\"hash\":\"%s\",\"seq\":%" PRIu64
 	    ",\"updated_us\":%lld,\"deleted_us\":%lld", z->serial, z->hash,
 	    z->seq, z->updated_us, z->deleted_us);
 	if (z->text != NULL) {
-		peer_buf_add(b, ",\"zone_data\":", 13);
-		peer_buf_str(b, z->text, z->textlen);
+		buf_add(b, ",\"zone_data\":", 13);
+		peer_json_str(b, z->text, z->textlen);
 	}
-	peer_buf_add(b, "}", 1);
+	buf_add(b, "}", 1);
 }
 
 /*
