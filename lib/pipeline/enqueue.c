@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "enqueue.h"
+#include "err.h"
 #include "job.h"
 #include "spool.h"
 #include "store.h"
@@ -54,8 +55,8 @@ enqueue_commit(struct store *st, const char *spool_path,
 	 */
 	if (nq > 0 && spool_stage(spool_path, queues, nq, names, bufs, lens,
 	    n) < 0) {
-		snprintf(err, errlen, "unable to write the jobs to %s: %s",
-		    spool_path, strerror(errno));
+		err_set_sys(err, errlen, "unable to write the jobs to %s",
+		    spool_path);
 		goto rollback;
 	}
 	if (store_commit(st) < 0) {
@@ -69,8 +70,7 @@ enqueue_commit(struct store *st, const char *spool_path,
 	 * synced is an error to report, the rows stay with their jobs. */
 	rc = 0;
 	if (store_sync(st) < 0) {
-		snprintf(err, errlen, "unable to sync the store: %s",
-		    strerror(errno));
+		err_set_sys(err, errlen, "unable to sync the store");
 		rc = -1;
 	}
 	if (nq > 0)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "err.h"
 #include "hash.h"
 #include "job.h"
 #include "json.h"
@@ -394,8 +395,9 @@ peer_job(const struct store_zone *z, struct job *job, char **prepared,
 	}
 	hash_hex(*prepared, plen, hash);
 	if (info.serial != z->serial || strcmp(hash, z->hash) != 0) {
-		snprintf(err, errlen, "zone %s: zone_data does not match its %s",
-		    z->name, info.serial != z->serial ? "serial" : "hash");
+		snprintf(err, errlen, "zone %s: zone_data does not match its"
+		    " %s", z->name, info.serial != z->serial ? "serial" :
+		    "hash");
 		free(*prepared);
 		*prepared = NULL;
 		return -1;
@@ -482,8 +484,8 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 	 * sync mark commit: when they cannot be written, nothing moves. */
 	if (k > 0 && nq > 0 && spool_stage(spool_path, queues, nq, names,
 	    bufs, lens, k) < 0) {
-		snprintf(err, errlen, "unable to write the jobs to %s: %s",
-		    spool_path, strerror(errno));
+		err_set_sys(err, errlen, "unable to write the jobs to %s",
+		    spool_path);
 		store_rollback(st);
 		goto out;
 	}
@@ -501,8 +503,7 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 	}
 	rc = (long)k;
 	if (store_sync(st) < 0) {
-		snprintf(err, errlen, "unable to sync the store: %s",
-		    strerror(errno));
+		err_set_sys(err, errlen, "unable to sync the store");
 		rc = -1;
 	}
 	if (nq > 0)
