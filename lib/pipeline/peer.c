@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "enqueue.h"
 #include "err.h"
 #include "hash.h"
 #include "job.h"
@@ -429,26 +430,23 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
     size_t nq, struct job *jobs, size_t n, const char *url,
     const struct store_peer *state, char *won, char *err, size_t errlen)
 {
+	struct enqueue_files f;
 	struct store_zone r, l;
-	int wins;
-	char **names = NULL, **bufs = NULL;
-	size_t *lens = NULL, i, k = 0;
+	size_t i;
 	long rc = -1;
-	int found;
+	int found, wins;
 
 	if (won != NULL)
 		memset(won, 0, n);
 	if (store_begin(st) < 0) {
-		snprintf(err, errlen, "unable to begin a store transaction: %s",
+		err_set(err, errlen, "unable to begin a store transaction: %s",
 		    store_errmsg(st));
 		return -1;
 	}
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
-	    (bufs = calloc(n + 1, sizeof(*bufs))) == NULL ||
-	    (lens = calloc(n + 1, sizeof(*lens))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (enqueue_files_init(&f, n) < 0) {
+		err_set(err, errlen, "out of memory");
 		store_rollback(st);
-		goto out;
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		job_zone(&jobs[i], &r);
@@ -456,66 +454,29 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 		    !(wins = peer_wins(&r, found ? &l : NULL)))
 			continue;
 		if (found < 0 || store_apply_job(st, &jobs[i]) < 0) {
-			snprintf(err, errlen, "unable to store zone %s: %s",
+			err_set(err, errlen, "unable to store zone %s: %s",
 			    jobs[i].zone, store_errmsg(st));
 			store_rollback(st);
 			goto out;
 		}
 		if (won != NULL)
 			won[i] = 1;
-		if ((names[k] = malloc(JOB_FILE_NAME_MAX + 1)) == NULL ||
-		    job_name(&jobs[i], names[k], JOB_FILE_NAME_MAX + 1) < 0 ||
-		    (bufs[k] = job_format(&jobs[i], &lens[k])) == NULL) {
-			snprintf(err, errlen, "unable to format the job for %s",
-			    jobs[i].zone);
-			k++;
+		if (enqueue_files_add(&f, &jobs[i], err, errlen) < 0) {
 			store_rollback(st);
 			goto out;
 		}
-		k++;
 	}
 	if (url != NULL && store_peer_set(st, url, state) < 0) {
-		snprintf(err, errlen, "unable to record peer %s: %s", url,
+		err_set(err, errlen, "unable to record peer %s: %s", url,
 		    store_errmsg(st));
 		store_rollback(st);
 		goto out;
 	}
 	/* The page's job files are durable before its rows and the peer's
 	 * sync mark commit: when they cannot be written, nothing moves. */
-	if (k > 0 && nq > 0 && spool_stage(spool_path, queues, nq, names,
-	    bufs, lens, k) < 0) {
-		err_set_sys(err, errlen, "unable to write the jobs to %s",
-		    spool_path);
-		store_rollback(st);
-		goto out;
-	}
-	if (store_commit(st) < 0) {
-		snprintf(err, errlen, "unable to commit the store: %s",
-		    store_errmsg(st));
-		if (k > 0 && nq > 0)
-			spool_unstage(spool_path, queues, nq, names, k);
-		store_rollback(st);
-		goto out;
-	}
-	if (k == 0) {
-		rc = 0;
-		goto out;
-	}
-	rc = (long)k;
-	if (store_sync(st) < 0) {
-		err_set_sys(err, errlen, "unable to sync the store");
-		rc = -1;
-	}
-	if (nq > 0)
-		spool_release(spool_path, queues, nq, names, k);
+	if (enqueue_finish(st, spool_path, queues, nq, &f, err, errlen) == 0)
+		rc = (long)f.n;
 out:
-	for (i = 0; i < k && names != NULL; i++) {
-		free(names[i]);
-		if (bufs != NULL)
-			free(bufs[i]);
-	}
-	free(names);
-	free(bufs);
-	free(lens);
+	enqueue_files_free(&f);
 	return rc;
 }

@@ -1,5 +1,4 @@
-/* receive.h -- da-receive's parts (DirectAdmin API, peer API, /status and
- * /metrics, group commit) and the one state they share */
+/* receive.h -- da-receive's parts and the one state they share */
 /* SPDX-License-Identifier: ISC */
 #ifndef RECEIVE_H
 #define RECEIVE_H
@@ -145,6 +144,11 @@ enum MHD_Result rx_reply_str(struct req *r, struct MHD_Connection *mc,
 /* Answer r with the JSON string body. */
 enum MHD_Result rx_reply_json(struct req *r, struct MHD_Connection *mc,
     unsigned status, const char *body);
+
+/* Answer r with 200 and the contents of b of type ctype, or with a JSON
+ * 500 when b ran out of memory; b is freed either way. */
+enum MHD_Result rx_reply_buf(struct req *r, struct MHD_Connection *mc,
+    const char *ctype, struct buf *b);
 
 /* Answer r with a DirectAdmin error (error=1&text=<message>) and count
  * the reject under why. */

@@ -1,5 +1,4 @@
-/* receive_auth.c -- da-receive's logins: Basic credentials checked against
- * their digests, failed logins limited per source address */
+/* receive_auth.c -- da-receive's logins: digests, failed-login limits */
 /* SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdio.h>

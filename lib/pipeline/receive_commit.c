@@ -1,5 +1,4 @@
-/* receive_commit.c -- da-receive's group commit: concurrent requests' jobs
- * made durable in one store transaction and one round of syncs */
+/* receive_commit.c -- da-receive's group commit of concurrent requests */
 /* SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdio.h>

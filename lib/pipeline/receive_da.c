@@ -1,5 +1,4 @@
-/* receive_da.c -- da-receive's DirectAdmin API: CMD_API_DNS_ADMIN's
- * exists, rawsave and delete, with the owner guards */
+/* receive_da.c -- da-receive's DirectAdmin API: exists, rawsave, delete */
 /* SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,9 +1,4 @@
-/* receive_peer.c -- da-receive's peer API (/internal), peer credentials
- * only: the original's /internal/zones, /internal/zones?domain= and
- * /internal/peers, plus the incremental form
- * /internal/zones?since=SEQ[&limit=N][&data=1] that peer-pull reads
- * (tombstones included, in change order, with this store's instance id
- * so a node can recognise itself) */
+/* receive_peer.c -- da-receive's peer API: /internal/zones and /peers */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +16,14 @@
 #include "receive.h"
 #include "store.h"
 #include "zone.h"
+
+/*
+ * Peer credentials only: the original's /internal/zones,
+ * /internal/zones?domain= and /internal/peers, plus the incremental form
+ * /internal/zones?since=SEQ[&limit=N][&data=1] that peer-pull reads
+ * (tombstones included, in change order, with this store's instance id so
+ * a node can recognise itself).
+ */
 
 /* Collects store_changes() rows into a JSON array. */
 struct chg {
@@ -78,7 +81,6 @@ internal_zone(struct req *r, struct MHD_Connection *mc, const char *domain)
 	struct buf b = { NULL, 0, 0, 0 };
 	char name[ZONE_NAME_MAX + 1];
 	struct store_zone z;
-	enum MHD_Result ret;
 	const char *why;
 	int rc;
 
@@ -99,14 +101,7 @@ internal_zone(struct req *r, struct MHD_Connection *mc, const char *domain)
 	}
 	peer_json_zone(&b, &z);
 	store_zone_free(&z);
-	if (b.oom) {
-		buf_free(&b);
-		return rx_reply_json(r, mc, 500,
-		    "{\"error\":\"out of memory\"}");
-	}
-	ret = rx_reply(r, mc, 200, CT_JSON, b.p, b.len);
-	buf_free(&b);
-	return ret;
+	return rx_reply_buf(r, mc, CT_JSON, &b);
 }
 
 static enum MHD_Result
@@ -114,7 +109,6 @@ internal_zones(struct req *r, struct MHD_Connection *mc, const struct form *f)
 {
 	struct buf b = { NULL, 0, 0, 0 };
 	struct chg c;
-	enum MHD_Result ret;
 	uint64_t since, limit, data;
 	const char *v;
 	char head[160];
@@ -160,14 +154,7 @@ internal_zones(struct req *r, struct MHD_Connection *mc, const struct form *f)
 		buf_add(&b, head, strlen(head));
 	} else
 		buf_add(&b, "]", 1);
-	if (b.oom) {
-		buf_free(&b);
-		return rx_reply_json(r, mc, 500,
-		    "{\"error\":\"out of memory\"}");
-	}
-	ret = rx_reply(r, mc, 200, CT_JSON, b.p, b.len);
-	buf_free(&b);
-	return ret;
+	return rx_reply_buf(r, mc, CT_JSON, &b);
 }
 
 enum MHD_Result
@@ -204,10 +191,7 @@ rx_internal(struct req *r, struct MHD_Connection *mc)
 			    strlen(rx.set.peer_url[i]));
 		}
 		buf_add(&b, "]", 1);
-		ret = b.oom ? rx_reply_json(r, mc, 500,
-		    "{\"error\":\"out of memory\"}") :
-		    rx_reply(r, mc, 200, CT_JSON, b.p, b.len);
-		buf_free(&b);
+		ret = rx_reply_buf(r, mc, CT_JSON, &b);
 	} else
 		ret = rx_reply_json(r, mc, 404, "{\"error\": \"not found\"}");
 	form_free(&f);

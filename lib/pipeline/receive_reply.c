@@ -1,5 +1,4 @@
-/* receive_reply.c -- da-receive's replies, the counters they feed and the
- * errors kept for /status */
+/* receive_reply.c -- da-receive's replies and the counters they feed */
 /* SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdarg.h>
@@ -8,6 +7,7 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "form.h"
 #include "log.h"
@@ -105,6 +105,21 @@ rx_reply_json(struct req *r, struct MHD_Connection *mc, unsigned status,
     const char *body)
 {
 	return rx_reply(r, mc, status, CT_JSON, body, strlen(body));
+}
+
+enum MHD_Result
+rx_reply_buf(struct req *r, struct MHD_Connection *mc, const char *ctype,
+    struct buf *b)
+{
+	enum MHD_Result ret;
+
+	if (b->oom)
+		ret = rx_reply_json(r, mc, 500,
+		    "{\"error\":\"out of memory\"}");
+	else
+		ret = rx_reply(r, mc, 200, ctype, b->p, b->len);
+	buf_free(b);
+	return ret;
 }
 
 enum MHD_Result

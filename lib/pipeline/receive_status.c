@@ -1,5 +1,4 @@
-/* receive_status.c -- da-receive's /status (JSON) and /metrics
- * (Prometheus text): queues, runners, peers, counters */
+/* receive_status.c -- da-receive's /status (JSON) and /metrics */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -574,7 +573,6 @@ enum MHD_Result
 rx_report(struct req *r, struct MHD_Connection *mc)
 {
 	struct buf sb = { NULL, 0, 0, 0 };
-	enum MHD_Result ret;
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
 		rx_count_reject(R_METHOD);
@@ -585,13 +583,6 @@ rx_report(struct req *r, struct MHD_Connection *mc)
 		status_json(&sb);
 	else
 		metrics_text(&sb);
-	if (sb.oom) {
-		buf_free(&sb);
-		return rx_reply_json(r, mc, 500,
-		    "{\"error\":\"out of memory\"}");
-	}
-	ret = rx_reply(r, mc, 200, r->ep == EP_STATUS ? CT_JSON : CT_PROM,
-	    sb.p, sb.len);
-	buf_free(&sb);
-	return ret;
+	return rx_reply_buf(r, mc, r->ep == EP_STATUS ? CT_JSON : CT_PROM,
+	    &sb);
 }
