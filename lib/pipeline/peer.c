@@ -120,13 +120,13 @@ get_uint(const struct json *o, const char *key, int need, uint64_t max,
 	if (v == NULL || v->type == JSON_NULL) {
 		if (!need)
 			return 0;
-		snprintf(err, errlen, "no %s", key);
+		err_set(err, errlen, "no %s", key);
 		return -1;
 	}
 	/* A number, not a string of one: this is our own format. */
 	if (v->type != JSON_NUMBER || json_int(v, &n) < 0 || n < 0 ||
 	    (uint64_t)n > max) {
-		snprintf(err, errlen, "invalid %s", key);
+		err_set(err, errlen, "invalid %s", key);
 		return -1;
 	}
 	*out = (uint64_t)n;
@@ -151,7 +151,7 @@ get_owner(const struct json *o, const char *key, char *dst, char *err,
 	memcpy(dst, v->str, v->len + 1);
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid %s", key);
+	err_set(err, errlen, "invalid %s", key);
 	return -1;
 }
 
@@ -180,14 +180,14 @@ peer_zone_from_json(const struct json *o, struct store_zone *z, char *err,
 
 	memset(z, 0, sizeof(*z));
 	if (o == NULL || o->type != JSON_OBJECT) {
-		snprintf(err, errlen, "a zone is not an object");
+		err_set(err, errlen, "a zone is not an object");
 		return -1;
 	}
 	v = json_get(o, "domain");
 	if (v == NULL || v->type != JSON_STRING ||
 	    strlen(v->str) != v->len ||
 	    zone_name_norm(v->str, name, &why) < 0) {
-		snprintf(err, errlen, "invalid domain");
+		err_set(err, errlen, "invalid domain");
 		return -1;
 	}
 	memcpy(z->name, name, sizeof(name));
@@ -231,7 +231,7 @@ peer_zone_from_json(const struct json *o, struct store_zone *z, char *err,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "zone %s: %s", z->name, e2);
+	err_set(err, errlen, "zone %s: %s", z->name, e2);
 	return -1;
 }
 
@@ -242,7 +242,7 @@ peer_zone_parse(const char *buf, size_t len, struct store_zone *z,
 	const char *why;
 
 	if ((*tree = json_parse(buf, len, &why)) == NULL) {
-		snprintf(err, errlen, "invalid JSON: %s", why);
+		err_set(err, errlen, "invalid JSON: %s", why);
 		return -1;
 	}
 	if (peer_zone_from_json(*tree, z, err, errlen) < 0) {
@@ -272,22 +272,22 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 
 	memset(pg, 0, sizeof(*pg));
 	if ((pg->tree = json_parse(buf, len, &why)) == NULL) {
-		snprintf(err, errlen, "invalid JSON: %s", why);
+		err_set(err, errlen, "invalid JSON: %s", why);
 		return -1;
 	}
 	if (pg->tree->type != JSON_OBJECT) {
-		snprintf(err, errlen, "the answer is not an object");
+		err_set(err, errlen, "the answer is not an object");
 		goto fail;
 	}
 	v = json_get(pg->tree, "instance");
 	if (v == NULL || v->type != JSON_STRING || v->len != STORE_ID_LEN) {
-		snprintf(err, errlen, "invalid instance");
+		err_set(err, errlen, "invalid instance");
 		goto fail;
 	}
 	for (i = 0; i < STORE_ID_LEN; i++)
 		if (!((v->str[i] >= '0' && v->str[i] <= '9') ||
 		    (v->str[i] >= 'a' && v->str[i] <= 'f'))) {
-			snprintf(err, errlen, "invalid instance");
+			err_set(err, errlen, "invalid instance");
 			goto fail;
 		}
 	memcpy(pg->instance, v->str, STORE_ID_LEN + 1);
@@ -298,23 +298,23 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 		goto fail;
 	v = json_get(pg->tree, "more");
 	if (v == NULL || (v->type != JSON_TRUE && v->type != JSON_FALSE)) {
-		snprintf(err, errlen, "invalid more");
+		err_set(err, errlen, "invalid more");
 		goto fail;
 	}
 	pg->more = v->type == JSON_TRUE;
 	if (pg->seq < pg->since || (pg->more && pg->seq == pg->since)) {
-		snprintf(err, errlen, "seq %" PRIu64 " does not follow since %"
+		err_set(err, errlen, "seq %" PRIu64 " does not follow since %"
 		    PRIu64, pg->seq, pg->since);
 		goto fail;
 	}
 	zs = json_get(pg->tree, "zones");
 	if (zs == NULL || zs->type != JSON_ARRAY) {
-		snprintf(err, errlen, "no zones array");
+		err_set(err, errlen, "no zones array");
 		goto fail;
 	}
 	if (zs->nkids > 0 &&
 	    (pg->zones = calloc(zs->nkids, sizeof(*pg->zones))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	prev = pg->since;
@@ -324,7 +324,7 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 			goto fail;
 		n = pg->zones[i].seq;
 		if (n <= prev || n > pg->seq) {
-			snprintf(err, errlen, "zone %s: seq %" PRIu64
+			err_set(err, errlen, "zone %s: seq %" PRIu64
 			    " out of order", pg->zones[i].name, n);
 			goto fail;
 		}
@@ -385,18 +385,18 @@ peer_job(const struct store_zone *z, struct job *job, char **prepared,
 		return 0;
 	}
 	if (z->text == NULL) {
-		snprintf(err, errlen, "zone %s: no zone_data", z->name);
+		err_set(err, errlen, "zone %s: no zone_data", z->name);
 		return -1;
 	}
 	if (zone_prepare(z->name, z->text, z->textlen, prepared, &plen, &info,
 	    zerr, sizeof(zerr)) < 0) {
-		snprintf(err, errlen, "zone %s: invalid zone_data: %s",
+		err_set(err, errlen, "zone %s: invalid zone_data: %s",
 		    z->name, zerr);
 		return -1;
 	}
 	hash_hex(*prepared, plen, hash);
 	if (info.serial != z->serial || strcmp(hash, z->hash) != 0) {
-		snprintf(err, errlen, "zone %s: zone_data does not match its"
+		err_set(err, errlen, "zone %s: zone_data does not match its"
 		    " %s", z->name, info.serial != z->serial ? "serial" :
 		    "hash");
 		free(*prepared);

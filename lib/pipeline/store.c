@@ -132,7 +132,7 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			break;
 	}
-	snprintf(errmsg, errlen, "unable to %s %s: %s", what, path,
+	err_set(errmsg, errlen, "unable to %s %s: %s", what, path,
 	    sqlite3_errmsg(st->db));
 	return -1;
 }
@@ -145,13 +145,13 @@ store_open(const char *path, char *errmsg, size_t errlen)
 	const char *slash;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		snprintf(errmsg, errlen, "out of memory");
+		err_set(errmsg, errlen, "out of memory");
 		return NULL;
 	}
 	st->fd = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(errmsg, errlen, "unable to open %s: %s", path,
+		err_set(errmsg, errlen, "unable to open %s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
