@@ -14,8 +14,8 @@
 
 #include <sqlite3.h>
 
-#include "clock.h"
 #include "appconf.h"
+#include "clock.h"
 #include "config.h"
 #include "hash.h"
 #include "io.h"
@@ -179,6 +179,92 @@ has_column(sqlite3 *db, const char *col)
 	return found;
 }
 
+/* Open the directdnsonly database at path, read-only, check it has zone
+ * texts and prepare the read of its domains. Returns the statement. */
+static sqlite3_stmt *
+open_source(const char *path, sqlite3 **db)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Read-only, and never created: a wrong path is an error. */
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		die(EXIT_USAGE, "unable to open %s: %s", path,
+		    *db ? sqlite3_errmsg(*db) : "out of memory");
+	sqlite3_busy_timeout(*db, 10000);
+	if ((rc = has_column(*db, "domain")) <= 0)
+		die(EXIT_USAGE, "%s is not a directdnsonly database: %s",
+		    path, rc < 0 ? sqlite3_errmsg(*db) : "no domains table");
+	if (has_column(*db, "zone_data") != 1 ||
+	    has_column(*db, "zone_updated_at") != 1)
+		die(EXIT_USAGE, "%s has no zone_data or zone_updated_at column"
+		    " (directdnsonly before 2.x keeps no zone texts): nothing"
+		    " to import", path);
+	if (sqlite3_prepare_v2(*db, "SELECT domain, hostname, username,"
+	    " zone_data, zone_updated_at FROM domains ORDER BY id", -1, &s,
+	    NULL) != SQLITE_OK)
+		die(EXIT_USAGE, "unable to read %s: %s", path,
+		    sqlite3_errmsg(*db));
+	return s;
+}
+
+/* Take the row s is on as a save job into im's batch (committed when it
+ * is full), or count why it is skipped; now is the time of import. */
+static void
+import_row(struct imp *im, sqlite3_stmt *s, long long now)
+{
+	struct zone_info info;
+	struct job *job;
+	char name[ZONE_NAME_MAX + 1], zerr[256];
+	const char *why, *dom, *text, *when;
+	size_t plen;
+	long long t;
+
+	dom = (const char *)sqlite3_column_text(s, 0);
+	text = (const char *)sqlite3_column_blob(s, 3);
+	when = (const char *)sqlite3_column_text(s, 4);
+	if (dom == NULL || zone_name_norm(dom, name, &why) < 0) {
+		log_warn("skipped domain %s: %s", dom ? dom : "NULL",
+		    dom ? why : "no name");
+		im->invalid++;
+		return;
+	}
+	if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
+		/* Never written by directdnsonly: nothing served. */
+		log_debug("no zone_data zone=%s", name);
+		im->notext++;
+		return;
+	}
+	job = &im->jobs[im->n];
+	memset(job, 0, sizeof(*job));
+	job->action = JOB_SAVE;
+	memcpy(job->zone, name, sizeof(name));
+	if (owner(job->hostname, sqlite3_column_text(s, 1), 1) < 0 ||
+	    owner(job->username, sqlite3_column_text(s, 2), 0) < 0)
+		log_warn("zone %s: owner field not printable ASCII:"
+		    " imported without it", name);
+	if (text == NULL)
+		text = "";
+	if (zone_prepare(name, text, (size_t)sqlite3_column_bytes(s, 3),
+	    &im->texts[im->n], &plen, &info, zerr, sizeof(zerr)) < 0) {
+		log_warn("skipped zone %s: invalid zone_data: %s", name,
+		    zerr);
+		im->invalid++;
+		return;
+	}
+	t = when ? parse_time(when) : -1;
+	if (when != NULL && t < 0)
+		log_warn("zone %s: unreadable zone_updated_at %s:"
+		    " using the time of import", name, when);
+	job->pushed_us = t > 0 ? t : now;
+	job->serial = info.serial;
+	job->text = im->texts[im->n];
+	job->textlen = plen;
+	if (++im->n == BATCH)
+		flush(im);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -186,15 +272,13 @@ main(int argc, char *argv[])
 	struct imp *im;
 	sqlite3 *db;
 	sqlite3_stmt *s;
-	struct zone_info info;
-	struct job *job;
 	char *queues[CONFIG_BACKENDS_MAX], *only[CONFIG_BACKENDS_MAX];
-	char err[1024], name[ZONE_NAME_MAX + 1], zerr[256];
-	const char *cpath = NULL, *why, *dom, *text, *when;
+	char err[1024];
+	const char *cpath = NULL;
 	const char *missing;
-	size_t nq, nonly = 0, plen;
+	size_t nq, nonly = 0;
 	long nsel;
-	long long now, t;
+	long long now;
 	int c, rc, dry_run = 0;
 
 	log_init("import-directdnsonly");
@@ -237,27 +321,7 @@ main(int argc, char *argv[])
 	    CONFIG_BACKENDS_MAX, &missing)) < 0)
 		die(EXIT_USAGE, "no enabled backend named %s", missing);
 	nq = (size_t)nsel;
-
-	/* Read-only, and never created: a wrong path is an error. */
-	if (sqlite3_open_v2(argv[0], &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK)
-		die(EXIT_USAGE, "unable to open %s: %s", argv[0],
-		    db ? sqlite3_errmsg(db) : "out of memory");
-	sqlite3_busy_timeout(db, 10000);
-	if ((rc = has_column(db, "domain")) <= 0)
-		die(EXIT_USAGE, "%s is not a directdnsonly database: %s",
-		    argv[0], rc < 0 ? sqlite3_errmsg(db) : "no domains table");
-	if (has_column(db, "zone_data") != 1 ||
-	    has_column(db, "zone_updated_at") != 1)
-		die(EXIT_USAGE, "%s has no zone_data or zone_updated_at column"
-		    " (directdnsonly before 2.x keeps no zone texts): nothing"
-		    " to import", argv[0]);
-	if (sqlite3_prepare_v2(db, "SELECT domain, hostname, username,"
-	    " zone_data, zone_updated_at FROM domains ORDER BY id", -1, &s,
-	    NULL) != SQLITE_OK)
-		die(EXIT_USAGE, "unable to read %s: %s", argv[0],
-		    sqlite3_errmsg(db));
-
+	s = open_source(argv[0], &db);
 	if (!im->dry_run && spool_init(cfg->queue_location, queues, nq) < 0)
 		die_sys(EXIT_TEMP, "unable to set up the spool %s",
 		    cfg->queue_location);
@@ -267,51 +331,8 @@ main(int argc, char *argv[])
 	im->queues = queues;
 	im->nq = nq;
 	now = clock_wall_us();
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		dom = (const char *)sqlite3_column_text(s, 0);
-		text = (const char *)sqlite3_column_blob(s, 3);
-		when = (const char *)sqlite3_column_text(s, 4);
-		if (dom == NULL || zone_name_norm(dom, name, &why) < 0) {
-			log_warn("skipped domain %s: %s", dom ? dom : "NULL",
-			    dom ? why : "no name");
-			im->invalid++;
-			continue;
-		}
-		if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
-			/* Never written by directdnsonly: nothing served. */
-			log_debug("no zone_data zone=%s", name);
-			im->notext++;
-			continue;
-		}
-		job = &im->jobs[im->n];
-		memset(job, 0, sizeof(*job));
-		job->action = JOB_SAVE;
-		memcpy(job->zone, name, sizeof(name));
-		if (owner(job->hostname, sqlite3_column_text(s, 1), 1) < 0 ||
-		    owner(job->username, sqlite3_column_text(s, 2), 0) < 0)
-			log_warn("zone %s: owner field not printable ASCII:"
-			    " imported without it", name);
-		if (text == NULL)
-			text = "";
-		if (zone_prepare(name, text, (size_t)sqlite3_column_bytes(s, 3),
-		    &im->texts[im->n], &plen, &info, zerr, sizeof(zerr)) < 0) {
-			log_warn("skipped zone %s: invalid zone_data: %s", name,
-			    zerr);
-			im->invalid++;
-			continue;
-		}
-		t = when ? parse_time(when) : -1;
-		if (when != NULL && t < 0)
-			log_warn("zone %s: unreadable zone_updated_at %s:"
-			    " using the time of import", name, when);
-		job->pushed_us = t > 0 ? t : now;
-		job->serial = info.serial;
-		job->text = im->texts[im->n];
-		job->textlen = plen;
-		if (++im->n == BATCH)
-			flush(im);
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		import_row(im, s, now);
 	if (rc != SQLITE_DONE)
 		die(EXIT_TEMP, "unable to read %s: %s", argv[0],
 		    sqlite3_errmsg(db));

@@ -16,6 +16,7 @@
 
 #include "appconf.h"
 #include "clock.h"
+#include "buf.h"
 #include "config.h"
 #include "io.h"
 #include "job.h"
@@ -86,21 +87,21 @@ help(void)
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
 {
-	struct peer_buf *b = arg;
+	struct buf *b = arg;
 
 	if (b->len + size * n > BODY_MAX)
 		return 0;	/* too large: the transfer fails */
-	peer_buf_add(b, data, size * n);
+	buf_add(b, data, size * n);
 	return b->oom ? 0 : size * n;
 }
 
 /*
  * GET path (with its query) from the peer. Returns the HTTP status with
- * the body in *b (the caller frees b->s), or -1 with p->err set when
+ * the body in *b (the caller frees b->p), or -1 with p->err set when
  * nothing usable came back.
  */
 static long
-get(struct pull *p, const char *path, struct peer_buf *b)
+get(struct pull *p, const char *path, struct buf *b)
 {
 	char url[CONFIG_STR_MAX + 512], cerr[CURL_ERROR_SIZE];
 	long status = 0;
@@ -119,13 +120,12 @@ get(struct pull *p, const char *path, struct peer_buf *b)
 		    b->oom ? "out of memory" : b->len + 1 > BODY_MAX ?
 		    "answer too large" : cerr[0] ? cerr :
 		    curl_easy_strerror(rc));
-		free(b->s);
-		memset(b, 0, sizeof(*b));
+		buf_free(b);
 		return -1;
 	}
 	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
-	if (b->s == NULL)
-		peer_buf_add(b, "", 0);
+	if (b->p == NULL)
+		buf_add(b, "", 0);
 	return status;
 }
 
@@ -147,7 +147,7 @@ bad_status(struct pull *p, const char *path, long status)
 static int
 get_page(struct pull *p, uint64_t since, int data, struct peer_page *pg)
 {
-	struct peer_buf b;
+	struct buf b;
 	char path[128], perr[256];
 	long status;
 	int rc;
@@ -158,11 +158,11 @@ get_page(struct pull *p, uint64_t since, int data, struct peer_page *pg)
 		return -1;
 	if (status != 200) {
 		bad_status(p, path, status);
-		free(b.s);
+		buf_free(&b);
 		return -1;
 	}
-	rc = peer_page_parse(b.s, b.len, pg, perr, sizeof(perr));
-	free(b.s);
+	rc = peer_page_parse(b.p, b.len, pg, perr, sizeof(perr));
+	buf_free(&b);
 	if (rc < 0) {
 		snprintf(p->err, sizeof(p->err), "invalid answer to %s: %s",
 		    path, perr);
@@ -411,6 +411,155 @@ batch_commit(struct pull *p, struct batch *bt, uint64_t seq)
 }
 
 /*
+ * Which copies of the page win (decided again inside the commit), and how
+ * many of them carry a text into *texts; unless the texts are many, the
+ * guards too, once per copy: wanted[i] set and *want counted for those
+ * that pass (printed in a dry run). Returns 0 or -1 (p->err).
+ */
+static int
+choose(struct pull *p, const struct peer_page *pg, char *wanted,
+    size_t *want, size_t *texts)
+{
+	const struct store_zone *z;
+	size_t i;
+	int w;
+
+	for (i = 0; i < pg->n; i++) {
+		if ((w = wins(p, &pg->zones[i])) < 0)
+			return -1;
+		if (!w) {
+			p->current++;
+			continue;
+		}
+		if (pg->zones[i].deleted_us == 0)
+			(*texts)++;
+	}
+	for (i = 0; i < pg->n && (dry_run || *texts < BULK_MIN); i++) {
+		z = &pg->zones[i];
+		if ((w = wins(p, z)) <= 0 || (w = admit(p, z)) <= 0) {
+			if (w < 0)
+				return -1;
+			continue;
+		}
+		wanted[i] = 1;
+		(*want)++;
+		if (dry_run) {
+			if (z->deleted_us != 0)
+				printf("delete %s %s\n", z->name, p->base);
+			else
+				printf("save %s %" PRIu32 " %s\n", z->name,
+				    z->serial, p->base);
+			p->planned++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Many texts: the page again with them, decided there. It may reach
+ * further than the first (changes since): it is the page now, in *full,
+ * decided again from p->current == current0, and *next and *more follow
+ * it. Returns 0 or -1 (p->err).
+ */
+static int
+pull_bulk(struct pull *p, uint64_t since, const struct peer_page *pg,
+    struct peer_page *full, struct batch *bt, unsigned long current0,
+    uint64_t *next, int *more)
+{
+	size_t i;
+	int w;
+
+	if (get_page(p, since, 1, full) < 0)
+		return -1;
+	if (strcmp(full->instance, pg->instance) != 0) {
+		snprintf(p->err, sizeof(p->err), "the instance"
+		    " changed during the pass");
+		return -1;
+	}
+	free(bt->jobs);
+	free(bt->texts);
+	p->current = current0;
+	bt->jobs = calloc(full->n + 1, sizeof(*bt->jobs));
+	bt->texts = calloc(full->n + 1, sizeof(*bt->texts));
+	if (bt->jobs == NULL || bt->texts == NULL) {
+		snprintf(p->err, sizeof(p->err), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < full->n; i++) {
+		if ((w = wins(p, &full->zones[i])) < 0)
+			return -1;
+		if (w == 0)
+			p->current++;
+		else if ((w = admit(p, &full->zones[i])) < 0)
+			return -1;
+		else if (w)
+			batch_add(p, bt, &full->zones[i]);
+	}
+	*next = full->seq;
+	*more = full->more;
+	return batch_commit(p, bt, full->seq);
+}
+
+/* Fetch the text of each wanted live zone of the page and add the copies
+ * that still win to bt; tombstones go in as they are. Returns 0 or -1
+ * (p->err). */
+static int
+pull_each(struct pull *p, const struct peer_page *pg, const char *wanted,
+    struct batch *bt)
+{
+	char path[ZONE_NAME_MAX + 64], perr[256];
+	struct store_zone z;
+	struct json *tree;
+	struct buf b;
+	long status;
+	size_t i;
+	int w;
+
+	for (i = 0; i < pg->n; i++) {
+		if (!wanted[i])
+			continue;
+		if (pg->zones[i].deleted_us != 0) {
+			batch_add(p, bt, &pg->zones[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/internal/zones?domain=%s",
+		    pg->zones[i].name);
+		if ((status = get(p, path, &b)) < 0)
+			return -1;
+		if (status == 404) {
+			/* Deleted since the list: its tombstone follows. */
+			buf_free(&b);
+			continue;
+		}
+		if (status != 200) {
+			bad_status(p, path, status);
+			buf_free(&b);
+			return -1;
+		}
+		if (peer_zone_parse(b.p, b.len, &z, &tree, perr,
+		    sizeof(perr)) < 0 || strcmp(z.name, pg->zones[i].name)) {
+			log_warn("peer %s: skipped zone %s: invalid answer: %s",
+			    p->base, pg->zones[i].name, tree ? "another zone" :
+			    perr);
+			json_free(tree);
+			buf_free(&b);
+			p->invalid++;
+			continue;
+		}
+		/* The zone as it is now (maybe changed since the list). */
+		if ((w = wins(p, &z)) == 0)
+			p->current++;
+		else if (w == 1 && (w = admit(p, &z)) == 1)
+			batch_add(p, bt, &z);
+		json_free(tree);
+		buf_free(&b);
+		if (w < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * One page: decide which of the peer's copies win, fetch their texts
  * (the whole page's with data=1 when many are wanted, else one by one),
  * commit. *next and *more say where the next page starts. Returns 0,
@@ -420,15 +569,11 @@ static int
 pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 {
 	struct peer_page pg, full;
-	struct store_zone z;
 	struct batch bt;
-	struct peer_buf b;
-	struct json *tree;
-	char path[ZONE_NAME_MAX + 64], perr[256], *wanted = NULL;
-	size_t i, want = 0, texts = 0;
+	char *wanted = NULL;
+	size_t want = 0, texts = 0;
 	unsigned long current0 = p->current;
-	long status;
-	int w, rc = -1;
+	int rc = -1;
 
 	memset(&bt, 0, sizeof(bt));
 	memset(&full, 0, sizeof(full));
@@ -460,122 +605,18 @@ pull_page(struct pull *p, uint64_t since, uint64_t *next, int *more)
 		snprintf(p->err, sizeof(p->err), "out of memory");
 		goto out;
 	}
-	/* Which copies win (decided again inside the commit). */
-	for (i = 0; i < pg.n; i++) {
-		if ((w = wins(p, &pg.zones[i])) < 0)
-			goto out;
-		if (!w) {
-			p->current++;
-			continue;
-		}
-		if (pg.zones[i].deleted_us == 0)
-			texts++;
-	}
-	/* Many texts: the page again with them, decided there. Else the
-	 * guards, once per copy. */
-	for (i = 0; i < pg.n && (dry_run || texts < BULK_MIN); i++) {
-		if ((w = wins(p, &pg.zones[i])) <= 0 ||
-		    (w = admit(p, &pg.zones[i])) <= 0) {
-			if (w < 0)
-				goto out;
-			continue;
-		}
-		wanted[i] = 1;
-		want++;
-		if (dry_run) {
-			if (pg.zones[i].deleted_us != 0)
-				printf("delete %s %s\n", pg.zones[i].name,
-				    p->base);
-			else
-				printf("save %s %" PRIu32 " %s\n",
-				    pg.zones[i].name, pg.zones[i].serial,
-				    p->base);
-			p->planned++;
-		}
-	}
+	if (choose(p, &pg, wanted, &want, &texts) < 0)
+		goto out;
 	if (dry_run || (want == 0 && texts < BULK_MIN)) {
 		if (!dry_run && pg.seq != p->state.since &&
 		    batch_commit(p, &bt, pg.seq) < 0)
 			goto out;
 		rc = 0;
-		goto out;
-	}
-	if (texts >= BULK_MIN) {
-		/* Many texts: the page again with them. It may reach further
-		 * than the first (changes since): it is the page now. */
-		if (get_page(p, since, 1, &full) < 0)
-			goto out;
-		if (strcmp(full.instance, pg.instance) != 0) {
-			snprintf(p->err, sizeof(p->err), "the instance"
-			    " changed during the pass");
-			goto out;
-		}
-		free(bt.jobs);
-		free(bt.texts);
-		p->current = current0;	/* decided again, page and all */
-		bt.jobs = calloc(full.n + 1, sizeof(*bt.jobs));
-		bt.texts = calloc(full.n + 1, sizeof(*bt.texts));
-		if (bt.jobs == NULL || bt.texts == NULL) {
-			snprintf(p->err, sizeof(p->err), "out of memory");
-			goto out;
-		}
-		for (i = 0; i < full.n; i++) {
-			if ((w = wins(p, &full.zones[i])) < 0)
-				goto out;
-			if (w == 0)
-				p->current++;
-			else if ((w = admit(p, &full.zones[i])) < 0)
-				goto out;
-			else if (w)
-				batch_add(p, &bt, &full.zones[i]);
-		}
-		*next = full.seq;
-		*more = full.more;
-		rc = batch_commit(p, &bt, full.seq);
-		goto out;
-	}
-	for (i = 0; i < pg.n; i++) {
-		if (!wanted[i])
-			continue;
-		if (pg.zones[i].deleted_us != 0) {
-			batch_add(p, &bt, &pg.zones[i]);
-			continue;
-		}
-		snprintf(path, sizeof(path), "/internal/zones?domain=%s",
-		    pg.zones[i].name);
-		if ((status = get(p, path, &b)) < 0)
-			goto out;
-		if (status == 404) {
-			/* Deleted since the list: its tombstone follows. */
-			free(b.s);
-			continue;
-		}
-		if (status != 200) {
-			bad_status(p, path, status);
-			free(b.s);
-			goto out;
-		}
-		if (peer_zone_parse(b.s, b.len, &z, &tree, perr,
-		    sizeof(perr)) < 0 || strcmp(z.name, pg.zones[i].name)) {
-			log_warn("peer %s: skipped zone %s: invalid answer: %s",
-			    p->base, pg.zones[i].name, tree ? "another zone" :
-			    perr);
-			json_free(tree);
-			free(b.s);
-			p->invalid++;
-			continue;
-		}
-		/* The zone as it is now (maybe changed since the list). */
-		if ((w = wins(p, &z)) == 0)
-			p->current++;
-		else if (w == 1 && (w = admit(p, &z)) == 1)
-			batch_add(p, &bt, &z);
-		json_free(tree);
-		free(b.s);
-		if (w < 0)
-			goto out;
-	}
-	rc = batch_commit(p, &bt, pg.seq);
+	} else if (texts >= BULK_MIN)
+		rc = pull_bulk(p, since, &pg, &full, &bt, current0, next,
+		    more);
+	else if (pull_each(p, &pg, wanted, &bt) == 0)
+		rc = batch_commit(p, &bt, pg.seq);
 out:
 	free(wanted);
 	batch_free(&bt);
@@ -671,16 +712,125 @@ record(struct pull *p, int ok)
 		    store_errmsg(st));
 }
 
+/* Refuse -p URLs no configured peer has, and peer URLs that are not
+ * http:// or https://. */
+static void
+check_peers(const char *const *only, size_t nonly)
+{
+	size_t i, j;
+
+	for (i = 0; i < nonly; i++) {
+		for (j = 0; j < cfg->peer_sync.npeers; j++)
+			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
+				break;
+		if (j == cfg->peer_sync.npeers)
+			die(EXIT_USAGE, "no configured peer has the URL %s",
+			    only[i]);
+	}
+	for (j = 0; j < cfg->peer_sync.npeers; j++)
+		if (strncmp(cfg->peer_sync.peers[j].url, "http://", 7) != 0 &&
+		    strncmp(cfg->peer_sync.peers[j].url, "https://", 8) != 0)
+			die(EXIT_USAGE, "invalid peer_sync.peers[%zu].url %s:"
+			    " not http:// or https://", j,
+			    cfg->peer_sync.peers[j].url);
+}
+
+/* Set up the spool, the store, libcurl and the pass's delete budget. */
+static void
+open_pass(void)
+{
+	char err[1024];
+	long long tomb;
+
+	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
+	if (spool_init(cfg->queue_location, queues, nq) < 0)
+		die_sys(EXIT_TEMP, "unable to set up the spool %s",
+		    cfg->queue_location);
+	if ((st = store_open(cfg->db_location, err, sizeof(err))) == NULL)
+		die(EXIT_TEMP, "%s", err);
+	if (store_instance_id(st, self) < 0)
+		die(EXIT_TEMP, "unable to read the instance id from %s: %s",
+		    cfg->db_location, store_errmsg(st));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EXIT_TEMP, "unable to initialise libcurl");
+	/* Deletes of live zones the whole pass may take at once. */
+	if (store_count(st, &live0, &tomb) < 0)
+		die(EXIT_TEMP, "unable to count the zones in %s: %s",
+		    cfg->db_location, store_errmsg(st));
+	budget = cfg->peer_sync.max_deletes > 0 ?
+	    (long long)cfg->peer_sync.max_deletes :
+	    (live0 * cfg->peer_sync.max_delete_percent + 99) / 100;
+	budget0 = budget;
+}
+
+/* Log what a peer's successful pass did or would do. */
+static void
+report(const struct pull *p)
+{
+	if (p->held > 0)
+		log_warn("peer %s: %lu deletes of live zones held: more"
+		    " than %lld in one pass (%s); taken when the"
+		    " peer's next pass asks for them again", p->base,
+		    p->held, budget0, cfg->peer_sync.max_deletes > 0 ?
+		    "peer_sync.max_deletes" :
+		    "peer_sync.max_delete_percent of the live zones");
+	if (dry_run)
+		log_info("peer %s: would pull %lu zone(s), %lu"
+		    " current, %lu invalid", p->base, p->planned,
+		    p->current, p->invalid);
+	else
+		log_info("peer %s: saved %lu deleted %lu current %lu"
+		    " invalid %lu refused %lu held %lu seq=%" PRIu64,
+		    p->base, p->saved, p->deleted, p->current, p->invalid,
+		    p->refused, p->held, p->state.since);
+}
+
+/* Pull every configured peer (those named in only[] when nonly > 0).
+ * Returns the exit code: 111 when a peer failed, 1 when a dry run found
+ * changes, else 0. */
+static int
+pull_all(const char *const *only, size_t nonly)
+{
+	struct pull p;
+	size_t i, j, failed = 0;
+	unsigned long planned = 0;
+	int rc;
+
+	for (j = 0; j < cfg->peer_sync.npeers; j++) {
+		for (i = 0; i < nonly; i++)
+			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
+				break;
+		if (nonly > 0 && i == nonly)
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.peer = &cfg->peer_sync.peers[j];
+		rc = pull_peer(&p);
+		if (rc == 1) {
+			log_info("peer %s is this instance itself (instance"
+			    " %s): skipped", p.base, self);
+			continue;
+		}
+		record(&p, rc == 0);
+		if (rc < 0) {
+			failed++;
+			log_warn("peer %s failed: %s (not trusted this pass;"
+			    " %lu saved, %lu deleted before)", p.base, p.err,
+			    p.saved, p.deleted);
+			continue;
+		}
+		planned += p.planned;
+		report(&p);
+	}
+	return failed > 0 ? EXIT_TEMP : dry_run && planned > 0 ? EXIT_NO : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct pull p;
 	const char *cpath = NULL, *only[CONFIG_PEERS_MAX];
 	char err[1024];
-	size_t nonly = 0, i, j, failed = 0, done = 0;
-	unsigned long planned = 0;
+	size_t nonly = 0;
 	struct timespec ts;
-	long long tomb;
 	int c, level = -1, wait = 0, rc;
 
 	log_init("peer-pull");
@@ -727,97 +877,20 @@ main(int argc, char *argv[])
 		die(EXIT_USAGE, "%s", err);
 	log_set_level(level >= 0 ? level : cfg->log_level);
 	appconf_warn(&cfg->unknown);
-	for (i = 0; i < nonly; i++) {
-		for (j = 0; j < cfg->peer_sync.npeers; j++)
-			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
-				break;
-		if (j == cfg->peer_sync.npeers)
-			die(EXIT_USAGE, "no configured peer has the URL %s",
-			    only[i]);
-	}
-	for (j = 0; j < cfg->peer_sync.npeers; j++)
-		if (strncmp(cfg->peer_sync.peers[j].url, "http://", 7) != 0 &&
-		    strncmp(cfg->peer_sync.peers[j].url, "https://", 8) != 0)
-			die(EXIT_USAGE, "invalid peer_sync.peers[%zu].url %s:"
-			    " not http:// or https://", j,
-			    cfg->peer_sync.peers[j].url);
+	check_peers(only, nonly);
 	rc = 0;
-	if (nonly == 0 && !cfg->peer_sync.enabled) {
+	if (nonly == 0 && !cfg->peer_sync.enabled)
 		log_info("peer sync is disabled (peer_sync.enabled)");
-		goto wait;
-	}
-	if (cfg->peer_sync.npeers == 0) {
+	else if (cfg->peer_sync.npeers == 0)
 		log_info("no peers configured (peer_sync.peers)");
-		goto wait;
+	else {
+		open_pass();
+		rc = pull_all(only, nonly);
+		curl_global_cleanup();
+		store_close(st);
+		if (fflush(stdout) != 0)
+			die_sys(EXIT_TEMP, "unable to write to stdout");
 	}
-
-	nq = config_queues(cfg, queues, CONFIG_BACKENDS_MAX);
-	if (spool_init(cfg->queue_location, queues, nq) < 0)
-		die_sys(EXIT_TEMP, "unable to set up the spool %s",
-		    cfg->queue_location);
-	if ((st = store_open(cfg->db_location, err, sizeof(err))) == NULL)
-		die(EXIT_TEMP, "%s", err);
-	if (store_instance_id(st, self) < 0)
-		die(EXIT_TEMP, "unable to read the instance id from %s: %s",
-		    cfg->db_location, store_errmsg(st));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		die(EXIT_TEMP, "unable to initialise libcurl");
-	/* Deletes of live zones the whole pass may take at once. */
-	if (store_count(st, &live0, &tomb) < 0)
-		die(EXIT_TEMP, "unable to count the zones in %s: %s",
-		    cfg->db_location, store_errmsg(st));
-	budget = cfg->peer_sync.max_deletes > 0 ?
-	    (long long)cfg->peer_sync.max_deletes :
-	    (live0 * cfg->peer_sync.max_delete_percent + 99) / 100;
-	budget0 = budget;
-
-	for (j = 0; j < cfg->peer_sync.npeers; j++) {
-		for (i = 0; i < nonly; i++)
-			if (strcmp(only[i], cfg->peer_sync.peers[j].url) == 0)
-				break;
-		if (nonly > 0 && i == nonly)
-			continue;
-		memset(&p, 0, sizeof(p));
-		p.peer = &cfg->peer_sync.peers[j];
-		rc = pull_peer(&p);
-		if (rc == 1) {
-			log_info("peer %s is this instance itself (instance"
-			    " %s): skipped", p.base, self);
-			continue;
-		}
-		record(&p, rc == 0);
-		if (rc < 0) {
-			failed++;
-			log_warn("peer %s failed: %s (not trusted this pass;"
-			    " %lu saved, %lu deleted before)", p.base, p.err,
-			    p.saved, p.deleted);
-			continue;
-		}
-		done++;
-		planned += p.planned;
-		if (p.held > 0)
-			log_warn("peer %s: %lu deletes of live zones held: more"
-			    " than %lld in one pass (%s); taken when the"
-			    " peer's next pass asks for them again", p.base,
-			    p.held, budget0, cfg->peer_sync.max_deletes > 0 ?
-			    "peer_sync.max_deletes" :
-			    "peer_sync.max_delete_percent of the live zones");
-		if (dry_run)
-			log_info("peer %s: would pull %lu zone(s), %lu"
-			    " current, %lu invalid", p.base, p.planned,
-			    p.current, p.invalid);
-		else
-			log_info("peer %s: saved %lu deleted %lu current %lu"
-			    " invalid %lu refused %lu held %lu seq=%" PRIu64,
-			    p.base, p.saved, p.deleted, p.current, p.invalid,
-			    p.refused, p.held, p.state.since);
-	}
-	curl_global_cleanup();
-	store_close(st);
-	if (fflush(stdout) != 0)
-		die_sys(EXIT_TEMP, "unable to write to stdout");
-	rc = failed > 0 ? EXIT_TEMP : dry_run && planned > 0 ? EXIT_NO : 0;
-wait:
 	if (wait) {
 		ts.tv_sec = (time_t)cfg->peer_sync.interval_minutes * 60;
 		ts.tv_nsec = 0;

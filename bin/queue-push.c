@@ -94,7 +94,8 @@ main(int argc, char *argv[])
 		case 't':
 			pushed = strtoll(optarg, NULL, 10);
 			if (pushed <= 0)
-				die(EXIT_USAGE, "invalid push time: %s", optarg);
+				die(EXIT_USAGE, "invalid push time: %s",
+				    optarg);
 			break;
 		case 'u':
 			user = optarg;
@@ -129,8 +130,8 @@ main(int argc, char *argv[])
 	if (job.action == JOB_SAVE) {
 		if (io_read_all(0, ZONE_TEXT_MAX, &text, &textlen) < 0) {
 			if (errno == EFBIG)
-				die(EXIT_USAGE, "zone text larger than %d bytes",
-				    ZONE_TEXT_MAX);
+				die(EXIT_USAGE, "zone text larger than %d"
+				    " bytes", ZONE_TEXT_MAX);
 			die_sys(EXIT_TEMP, "unable to read the zone text");
 		}
 		if (zone_prepare(zone, text, textlen, &prepared, &plen, &info,

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "daclient.h"
+#include "err.h"
 #include "form.h"
 #include "json.h"
 #include "zone.h"
@@ -60,7 +61,7 @@ parse_legacy(const char *body, size_t len, daclient_fn fn, void *arg,
 				free(buf);
 				cap = flen + 1;
 				if ((buf = malloc(cap)) == NULL) {
-					snprintf(err, errlen, "out of memory");
+					err_set(err, errlen, "out of memory");
 					return -1;
 				}
 			}
@@ -71,7 +72,7 @@ parse_legacy(const char *body, size_t len, daclient_fn fn, void *arg,
 				vlen = form_unquote(buf, p + flen - eq - 1);
 				if (emit(buf, vlen, fn, arg, st) != 0) {
 					free(buf);
-					snprintf(err, errlen, "listing "
+					err_set(err, errlen, "listing "
 					    "stopped");
 					return -1;
 				}
@@ -112,7 +113,7 @@ daclient_parse(const char *body, size_t len, daclient_fn fn, void *arg,
 	}
 	if (doc->type != JSON_OBJECT) {
 		json_free(doc);
-		snprintf(err, errlen, "JSON answer is not an object");
+		err_set(err, errlen, "JSON answer is not an object");
 		return -1;
 	}
 	for (i = 0; i < doc->nkids; i++) {
@@ -125,7 +126,7 @@ daclient_parse(const char *body, size_t len, daclient_fn fn, void *arg,
 		}
 		if (emit(d->str, d->len, fn, arg, st) != 0) {
 			json_free(doc);
-			snprintf(err, errlen, "listing stopped");
+			err_set(err, errlen, "listing stopped");
 			return -1;
 		}
 	}
@@ -133,7 +134,7 @@ daclient_parse(const char *body, size_t len, daclient_fn fn, void *arg,
 	    json_get(info, "total_pages") != NULL) {
 		if (json_int(json_get(info, "total_pages"), &tp) < 0) {
 			json_free(doc);
-			snprintf(err, errlen, "invalid info.total_pages");
+			err_set(err, errlen, "invalid info.total_pages");
 			return -1;
 		}
 		*total_pages = tp;
@@ -196,10 +197,10 @@ perform(CURL *h, const char *url, struct answer *a, char *err,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
 		if (a->toobig)
-			snprintf(err, errlen, "answer larger than %d bytes",
+			err_set(err, errlen, "answer larger than %d bytes",
 			    DACLIENT_BODY_MAX);
 		else
-			snprintf(err, errlen, "%s", cerr[0] ? cerr :
+			err_set(err, errlen, "%s", cerr[0] ? cerr :
 			    curl_easy_strerror(rc));
 		return -1;
 	}
@@ -221,12 +222,12 @@ login(CURL *h, const char *base, const struct daclient_server *s,
 	u = curl_easy_escape(h, s->username ? s->username : "", 0);
 	p = curl_easy_escape(h, s->password ? s->password : "", 0);
 	if (u == NULL || p == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	flen = strlen(u) + strlen(p) + 128;
 	if ((form = malloc(flen)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	snprintf(form, flen, "username=%s&password=%s&referer=%%2FCMD_DNS_ADMIN"
@@ -238,7 +239,7 @@ login(CURL *h, const char *base, const struct daclient_server *s,
 	if (code < 0)
 		goto out;
 	if (curl_easy_getinfo(h, CURLINFO_COOKIELIST, &cookies) != CURLE_OK) {
-		snprintf(err, errlen, "unable to read the login cookies");
+		err_set(err, errlen, "unable to read the login cookies");
 		goto out;
 	}
 	rc = cookies != NULL;
@@ -271,7 +272,7 @@ daclient_list(const struct daclient_server *s,
 		snprintf(base, sizeof(base), "%s://%s:%u",
 		    s->ssl ? "https" : "http", s->hostname, s->port);
 	if ((h = curl_easy_init()) == NULL) {
-		snprintf(err, errlen, "unable to set up libcurl");
+		err_set(err, errlen, "unable to set up libcurl");
 		return -1;
 	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -279,7 +280,8 @@ daclient_list(const struct daclient_server *s,
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
 	    o->timeout_ms > 0 ? o->timeout_ms : (long)TIMEOUT_MS);
@@ -298,30 +300,30 @@ daclient_list(const struct daclient_server *s,
 
 	while (page <= total) {
 		if (page > DACLIENT_PAGES_MAX) {
-			snprintf(err, errlen, "more than %d pages",
+			err_set(err, errlen, "more than %d pages",
 			    DACLIENT_PAGES_MAX);
 			goto out;
 		}
 		snprintf(url, sizeof(url), "%s/CMD_DNS_ADMIN?json=yes&page=%lld"
 		    "&ipp=%u", base, page, o->ipp > 0 ? o->ipp : 1000);
 		if ((code = perform(h, url, &a, e, sizeof(e))) < 0) {
-			snprintf(err, errlen, "unreachable: %s", e);
+			err_set(err, errlen, "unreachable: %s", e);
 			goto out;
 		}
 		if (code >= 300 && code < 400) {
 			/* DirectAdmin Evolution sends API clients without a
 			 * session to its login page: log in once. */
 			if (st->login) {
-				snprintf(err, errlen, "HTTP %ld redirect again "
+				err_set(err, errlen, "HTTP %ld redirect again "
 				    "after logging in", code);
 				goto out;
 			}
 			if ((lr = login(h, base, s, &a, e, sizeof(e))) < 0) {
-				snprintf(err, errlen, "login: %s", e);
+				err_set(err, errlen, "login: %s", e);
 				goto out;
 			}
 			if (lr == 0) {
-				snprintf(err, errlen, "HTTP %ld redirect, and "
+				err_set(err, errlen, "HTTP %ld redirect, and "
 				    "CMD_LOGIN set no cookie", code);
 				goto out;
 			}
@@ -329,18 +331,18 @@ daclient_list(const struct daclient_server *s,
 			continue;
 		}
 		if (code >= 400) {
-			snprintf(err, errlen, "HTTP %ld", code);
+			err_set(err, errlen, "HTTP %ld", code);
 			goto out;
 		}
 		ctype = NULL;
 		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
 		if (ctype != NULL && strcasestr(ctype, "text/html") != NULL) {
-			snprintf(err, errlen, "HTML answer (a login page?)");
+			err_set(err, errlen, "HTML answer (a login page?)");
 			goto out;
 		}
 		if (daclient_parse(a.buf ? a.buf : "", a.len, fn, arg, &total,
 		    st, e, sizeof(e)) < 0) {
-			snprintf(err, errlen, "page %lld: %s", page, e);
+			err_set(err, errlen, "page %lld: %s", page, e);
 			goto out;
 		}
 		st->pages++;

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+#include "enqueue.h"
+#include "err.h"
 #include "hash.h"
 #include "job.h"
 #include "json.h"
@@ -18,86 +21,41 @@
 #include "zone.h"
 
 void
-peer_buf_add(struct peer_buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *ns;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_fmt(struct peer_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_fmt(struct peer_buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof(tmp)) {
-		b->oom = 1;
-		return;
-	}
-	peer_buf_add(b, tmp, (size_t)k);
-}
-
-void
-peer_buf_str(struct peer_buf *b, const char *s, size_t n)
+peer_json_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i, run;
 
 	if (s == NULL) {
-		peer_buf_add(b, "null", 4);
+		buf_add(b, "null", 4);
 		return;
 	}
-	peer_buf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 	/* Copy runs of plain bytes at once: zone texts are long. */
 	for (i = 0, run = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		peer_buf_add(b, s + run, i - run);
+		buf_add(b, s + run, i - run);
 		run = i + 1;
 		if (c == '"')
-			peer_buf_add(b, "\\\"", 2);
+			buf_add(b, "\\\"", 2);
 		else if (c == '\\')
-			peer_buf_add(b, "\\\\", 2);
+			buf_add(b, "\\\\", 2);
 		else if (c == '\n')
-			peer_buf_add(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 		else if (c == '\t')
-			peer_buf_add(b, "\\t", 2);
+			buf_add(b, "\\t", 2);
 		else {
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			peer_buf_add(b, esc, 6);
+			buf_add(b, esc, 6);
 		}
 	}
-	peer_buf_add(b, s + run, n - run);
-	peer_buf_add(b, "\"", 1);
+	buf_add(b, s + run, n - run);
+	buf_add(b, "\"", 1);
 }
 
 void
@@ -121,30 +79,30 @@ peer_time_iso(long long us, char *buf, size_t size)
 }
 
 void
-peer_json_zone(struct peer_buf *b, const struct store_zone *z)
+peer_json_zone(struct buf *b, const struct store_zone *z)
 {
 	char t[48];
 
-	peer_buf_add(b, "{\"domain\":", 10);
-	peer_buf_str(b, z->name, strlen(z->name));
-	peer_buf_add(b, ",\"zone_updated_at\":", 19);
+	buf_add(b, "{\"domain\":", 10);
+	peer_json_str(b, z->name, strlen(z->name));
+	buf_add(b, ",\"zone_updated_at\":", 19);
 	if (z->updated_us > 0) {
 		peer_time_iso(z->updated_us, t, sizeof(t));
-		buf_fmt(b, "\"%s\"", t);
+		buf_printf(b, "\"%s\"", t);
 	} else
-		peer_buf_add(b, "null", 4);
-	peer_buf_add(b, ",\"hostname\":", 12);
-	peer_buf_str(b, z->hostname, strlen(z->hostname));
-	peer_buf_add(b, ",\"username\":", 12);
-	peer_buf_str(b, z->username, strlen(z->username));
-	buf_fmt(b, ",\"serial\":%" PRIu32 ",\"hash\":\"%s\",\"seq\":%" PRIu64
+		buf_add(b, "null", 4);
+	buf_add(b, ",\"hostname\":", 12);
+	peer_json_str(b, z->hostname, strlen(z->hostname));
+	buf_add(b, ",\"username\":", 12);
+	peer_json_str(b, z->username, strlen(z->username));
+	buf_printf(b, ",\"serial\":%" PRIu32 ",\"hash\":\"%s\",\"seq\":%" PRIu64
 	    ",\"updated_us\":%lld,\"deleted_us\":%lld", z->serial, z->hash,
 	    z->seq, z->updated_us, z->deleted_us);
 	if (z->text != NULL) {
-		peer_buf_add(b, ",\"zone_data\":", 13);
-		peer_buf_str(b, z->text, z->textlen);
+		buf_add(b, ",\"zone_data\":", 13);
+		peer_json_str(b, z->text, z->textlen);
 	}
-	peer_buf_add(b, "}", 1);
+	buf_add(b, "}", 1);
 }
 
 /*
@@ -162,13 +120,13 @@ get_uint(const struct json *o, const char *key, int need, uint64_t max,
 	if (v == NULL || v->type == JSON_NULL) {
 		if (!need)
 			return 0;
-		snprintf(err, errlen, "no %s", key);
+		err_set(err, errlen, "no %s", key);
 		return -1;
 	}
 	/* A number, not a string of one: this is our own format. */
 	if (v->type != JSON_NUMBER || json_int(v, &n) < 0 || n < 0 ||
 	    (uint64_t)n > max) {
-		snprintf(err, errlen, "invalid %s", key);
+		err_set(err, errlen, "invalid %s", key);
 		return -1;
 	}
 	*out = (uint64_t)n;
@@ -193,7 +151,7 @@ get_owner(const struct json *o, const char *key, char *dst, char *err,
 	memcpy(dst, v->str, v->len + 1);
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid %s", key);
+	err_set(err, errlen, "invalid %s", key);
 	return -1;
 }
 
@@ -222,14 +180,14 @@ peer_zone_from_json(const struct json *o, struct store_zone *z, char *err,
 
 	memset(z, 0, sizeof(*z));
 	if (o == NULL || o->type != JSON_OBJECT) {
-		snprintf(err, errlen, "a zone is not an object");
+		err_set(err, errlen, "a zone is not an object");
 		return -1;
 	}
 	v = json_get(o, "domain");
 	if (v == NULL || v->type != JSON_STRING ||
 	    strlen(v->str) != v->len ||
 	    zone_name_norm(v->str, name, &why) < 0) {
-		snprintf(err, errlen, "invalid domain");
+		err_set(err, errlen, "invalid domain");
 		return -1;
 	}
 	memcpy(z->name, name, sizeof(name));
@@ -273,7 +231,7 @@ peer_zone_from_json(const struct json *o, struct store_zone *z, char *err,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "zone %s: %s", z->name, e2);
+	err_set(err, errlen, "zone %s: %s", z->name, e2);
 	return -1;
 }
 
@@ -284,7 +242,7 @@ peer_zone_parse(const char *buf, size_t len, struct store_zone *z,
 	const char *why;
 
 	if ((*tree = json_parse(buf, len, &why)) == NULL) {
-		snprintf(err, errlen, "invalid JSON: %s", why);
+		err_set(err, errlen, "invalid JSON: %s", why);
 		return -1;
 	}
 	if (peer_zone_from_json(*tree, z, err, errlen) < 0) {
@@ -314,22 +272,22 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 
 	memset(pg, 0, sizeof(*pg));
 	if ((pg->tree = json_parse(buf, len, &why)) == NULL) {
-		snprintf(err, errlen, "invalid JSON: %s", why);
+		err_set(err, errlen, "invalid JSON: %s", why);
 		return -1;
 	}
 	if (pg->tree->type != JSON_OBJECT) {
-		snprintf(err, errlen, "the answer is not an object");
+		err_set(err, errlen, "the answer is not an object");
 		goto fail;
 	}
 	v = json_get(pg->tree, "instance");
 	if (v == NULL || v->type != JSON_STRING || v->len != STORE_ID_LEN) {
-		snprintf(err, errlen, "invalid instance");
+		err_set(err, errlen, "invalid instance");
 		goto fail;
 	}
 	for (i = 0; i < STORE_ID_LEN; i++)
 		if (!((v->str[i] >= '0' && v->str[i] <= '9') ||
 		    (v->str[i] >= 'a' && v->str[i] <= 'f'))) {
-			snprintf(err, errlen, "invalid instance");
+			err_set(err, errlen, "invalid instance");
 			goto fail;
 		}
 	memcpy(pg->instance, v->str, STORE_ID_LEN + 1);
@@ -340,23 +298,23 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 		goto fail;
 	v = json_get(pg->tree, "more");
 	if (v == NULL || (v->type != JSON_TRUE && v->type != JSON_FALSE)) {
-		snprintf(err, errlen, "invalid more");
+		err_set(err, errlen, "invalid more");
 		goto fail;
 	}
 	pg->more = v->type == JSON_TRUE;
 	if (pg->seq < pg->since || (pg->more && pg->seq == pg->since)) {
-		snprintf(err, errlen, "seq %" PRIu64 " does not follow since %"
+		err_set(err, errlen, "seq %" PRIu64 " does not follow since %"
 		    PRIu64, pg->seq, pg->since);
 		goto fail;
 	}
 	zs = json_get(pg->tree, "zones");
 	if (zs == NULL || zs->type != JSON_ARRAY) {
-		snprintf(err, errlen, "no zones array");
+		err_set(err, errlen, "no zones array");
 		goto fail;
 	}
 	if (zs->nkids > 0 &&
 	    (pg->zones = calloc(zs->nkids, sizeof(*pg->zones))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	prev = pg->since;
@@ -366,7 +324,7 @@ peer_page_parse(const char *buf, size_t len, struct peer_page *pg, char *err,
 			goto fail;
 		n = pg->zones[i].seq;
 		if (n <= prev || n > pg->seq) {
-			snprintf(err, errlen, "zone %s: seq %" PRIu64
+			err_set(err, errlen, "zone %s: seq %" PRIu64
 			    " out of order", pg->zones[i].name, n);
 			goto fail;
 		}
@@ -427,19 +385,20 @@ peer_job(const struct store_zone *z, struct job *job, char **prepared,
 		return 0;
 	}
 	if (z->text == NULL) {
-		snprintf(err, errlen, "zone %s: no zone_data", z->name);
+		err_set(err, errlen, "zone %s: no zone_data", z->name);
 		return -1;
 	}
 	if (zone_prepare(z->name, z->text, z->textlen, prepared, &plen, &info,
 	    zerr, sizeof(zerr)) < 0) {
-		snprintf(err, errlen, "zone %s: invalid zone_data: %s",
+		err_set(err, errlen, "zone %s: invalid zone_data: %s",
 		    z->name, zerr);
 		return -1;
 	}
 	hash_hex(*prepared, plen, hash);
 	if (info.serial != z->serial || strcmp(hash, z->hash) != 0) {
-		snprintf(err, errlen, "zone %s: zone_data does not match its %s",
-		    z->name, info.serial != z->serial ? "serial" : "hash");
+		err_set(err, errlen, "zone %s: zone_data does not match its"
+		    " %s", z->name, info.serial != z->serial ? "serial" :
+		    "hash");
 		free(*prepared);
 		*prepared = NULL;
 		return -1;
@@ -471,26 +430,23 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
     size_t nq, struct job *jobs, size_t n, const char *url,
     const struct store_peer *state, char *won, char *err, size_t errlen)
 {
+	struct enqueue_files f;
 	struct store_zone r, l;
-	int wins;
-	char **names = NULL, **bufs = NULL;
-	size_t *lens = NULL, i, k = 0;
+	size_t i;
 	long rc = -1;
-	int found;
+	int found, wins;
 
 	if (won != NULL)
 		memset(won, 0, n);
 	if (store_begin(st) < 0) {
-		snprintf(err, errlen, "unable to begin a store transaction: %s",
+		err_set(err, errlen, "unable to begin a store transaction: %s",
 		    store_errmsg(st));
 		return -1;
 	}
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
-	    (bufs = calloc(n + 1, sizeof(*bufs))) == NULL ||
-	    (lens = calloc(n + 1, sizeof(*lens))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (enqueue_files_init(&f, n) < 0) {
+		err_set(err, errlen, "out of memory");
 		store_rollback(st);
-		goto out;
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		job_zone(&jobs[i], &r);
@@ -498,67 +454,29 @@ peer_commit(struct store *st, const char *spool_path, char *const queues[],
 		    !(wins = peer_wins(&r, found ? &l : NULL)))
 			continue;
 		if (found < 0 || store_apply_job(st, &jobs[i]) < 0) {
-			snprintf(err, errlen, "unable to store zone %s: %s",
+			err_set(err, errlen, "unable to store zone %s: %s",
 			    jobs[i].zone, store_errmsg(st));
 			store_rollback(st);
 			goto out;
 		}
 		if (won != NULL)
 			won[i] = 1;
-		if ((names[k] = malloc(JOB_FILE_NAME_MAX + 1)) == NULL ||
-		    job_name(&jobs[i], names[k], JOB_FILE_NAME_MAX + 1) < 0 ||
-		    (bufs[k] = job_format(&jobs[i], &lens[k])) == NULL) {
-			snprintf(err, errlen, "unable to format the job for %s",
-			    jobs[i].zone);
-			k++;
+		if (enqueue_files_add(&f, &jobs[i], err, errlen) < 0) {
 			store_rollback(st);
 			goto out;
 		}
-		k++;
 	}
 	if (url != NULL && store_peer_set(st, url, state) < 0) {
-		snprintf(err, errlen, "unable to record peer %s: %s", url,
+		err_set(err, errlen, "unable to record peer %s: %s", url,
 		    store_errmsg(st));
 		store_rollback(st);
 		goto out;
 	}
 	/* The page's job files are durable before its rows and the peer's
 	 * sync mark commit: when they cannot be written, nothing moves. */
-	if (k > 0 && nq > 0 && spool_stage(spool_path, queues, nq, names,
-	    bufs, lens, k) < 0) {
-		snprintf(err, errlen, "unable to write the jobs to %s: %s",
-		    spool_path, strerror(errno));
-		store_rollback(st);
-		goto out;
-	}
-	if (store_commit(st) < 0) {
-		snprintf(err, errlen, "unable to commit the store: %s",
-		    store_errmsg(st));
-		if (k > 0 && nq > 0)
-			spool_unstage(spool_path, queues, nq, names, k);
-		store_rollback(st);
-		goto out;
-	}
-	if (k == 0) {
-		rc = 0;
-		goto out;
-	}
-	rc = (long)k;
-	if (store_sync(st) < 0) {
-		snprintf(err, errlen, "unable to sync the store: %s",
-		    strerror(errno));
-		rc = -1;
-	}
-	if (nq > 0)
-		spool_release(spool_path, queues, nq, names, k);
+	if (enqueue_finish(st, spool_path, queues, nq, &f, err, errlen) == 0)
+		rc = (long)f.n;
 out:
-	for (i = 0; i < k && names != NULL; i++) {
-		free(names[i]);
-		if (bufs != NULL)
-			free(bufs[i]);
-	}
-	free(names);
-	free(bufs);
-	free(lens);
+	enqueue_files_free(&f);
 	return rc;
 }

@@ -15,23 +15,13 @@
 							 * grows past only
 							 * for its first zone */
 
+struct buf;
 struct job;
 struct json;
 
-/* A growing output buffer; oom is set (and stays set) when it could not
- * grow. */
-struct peer_buf {
-	char		*s;
-	size_t		 len, cap;
-	int		 oom;
-};
-
-/* Append s[0..n) to b. */
-void peer_buf_add(struct peer_buf *b, const char *s, size_t n);
-
 /* Append s[0..n) to b as a JSON string (quoted; '"', '\\' and control
  * characters escaped, other bytes as they are). s NULL appends null. */
-void peer_buf_str(struct peer_buf *b, const char *s, size_t n);
+void peer_json_str(struct buf *b, const char *s, size_t n);
 
 /* Format us (µs since the epoch) as Python's naive UTC isoformat() does,
  * "2024-01-02T03:04:05.123456" (no fraction when it is 0), into buf. */
@@ -42,7 +32,7 @@ void peer_time_iso(long long us, char *buf, size_t size);
  * hostname, username (the original's shape), then serial, hash, seq,
  * updated_us, deleted_us, and zone_data when z->text is not NULL.
  */
-void peer_json_zone(struct peer_buf *b, const struct store_zone *z);
+void peer_json_zone(struct buf *b, const struct store_zone *z);
 
 /* One page of a peer's changes: GET /internal/zones?since=. */
 struct peer_page {

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "err.h"
 #include "hash.h"
 #include "store.h"
 
@@ -131,7 +132,7 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			break;
 	}
-	snprintf(errmsg, errlen, "unable to %s %s: %s", what, path,
+	err_set(errmsg, errlen, "unable to %s %s: %s", what, path,
 	    sqlite3_errmsg(st->db));
 	return -1;
 }
@@ -144,13 +145,13 @@ store_open(const char *path, char *errmsg, size_t errlen)
 	const char *slash;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		snprintf(errmsg, errlen, "out of memory");
+		err_set(errmsg, errlen, "out of memory");
 		return NULL;
 	}
 	st->fd = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(errmsg, errlen, "unable to open %s: %s", path,
+		err_set(errmsg, errlen, "unable to open %s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
@@ -171,8 +172,8 @@ store_open(const char *path, char *errmsg, size_t errlen)
 	    prepare(st, &st->get_text, sql_get_text) < 0 ||
 	    prepare(st, &st->count, sql_count) < 0 ||
 	    prepare(st, &st->applied, sql_applied) < 0) {
-		snprintf(errmsg, errlen, "unable to prepare statements on %s: %s",
-		    path, sqlite3_errmsg(st->db));
+		err_set(errmsg, errlen, "unable to prepare statements on %s:"
+		    " %s", path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
 	snprintf(st->wal, sizeof(st->wal), "%s-wal", path);
@@ -183,8 +184,7 @@ store_open(const char *path, char *errmsg, size_t errlen)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
 		    path);
 	if ((st->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(errmsg, errlen, "unable to open %s: %s", dir,
-		    strerror(errno));
+		err_set_sys(errmsg, errlen, "unable to open %s", dir);
 		goto fail;
 	}
 	return st;
@@ -786,7 +786,8 @@ store_peer_get(struct store *st, const char *url, struct store_peer *p)
 		column_copy(stmt, 5, p->error, sizeof(p->error));
 	}
 	sqlite3_finalize(stmt);
-	if ((rc == SQLITE_ROW || rc == SQLITE_DONE) && guard_get(st, url, p) < 0)
+	if ((rc == SQLITE_ROW || rc == SQLITE_DONE) &&
+	    guard_get(st, url, p) < 0)
 		return -1;
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

@@ -19,7 +19,7 @@ struct store_zone {
 	long long	 updated_us;	/* DA push time of the current text */
 	long long	 deleted_us;	/* tombstone time, 0 when live */
 	uint64_t	 seq;		/* change sequence of the last change */
-	char		 hash[HASH_HEX_LEN + 1];	/* of text, "" if deleted */
+	char		 hash[HASH_HEX_LEN + 1]; /* of text, "" if deleted */
 	char		*text;		/* malloc'd when asked for, else NULL */
 	size_t		 textlen;
 };
@@ -165,7 +165,7 @@ struct store_peer {
 	uint64_t	 seen;
 	unsigned long long refused;
 	char		 refused_zone[JOB_NAME_MAX + 1];
-	long long	 refused_dated_us;	/* the time the change claimed */
+	long long	 refused_dated_us; /* the time the change claimed */
 	long long	 refused_us;	/* when it was refused */
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "job.h"
 #include "json.h"
 #include "peer.h"
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 round_trip(const struct store_zone *z)
 {
-	struct peer_buf b = { NULL, 0, 0, 0 };
+	struct buf b = { NULL, 0, 0, 0 };
 	struct store_zone y;
 	struct json *tree;
 	struct job job;
@@ -24,10 +25,10 @@ round_trip(const struct store_zone *z)
 
 	peer_json_zone(&b, z);
 	if (b.oom) {
-		free(b.s);
+		buf_free(&b);
 		return;
 	}
-	if (peer_zone_parse(b.s, b.len, &y, &tree, err, sizeof(err)) < 0)
+	if (peer_zone_parse(b.p, b.len, &y, &tree, err, sizeof(err)) < 0)
 		abort();
 	if (strcmp(y.name, z->name) != 0 ||
 	    strcmp(y.hostname, z->hostname) != 0 ||
@@ -43,7 +44,7 @@ round_trip(const struct store_zone *z)
 		abort();
 	free(prepared);
 	json_free(tree);
-	free(b.s);
+	buf_free(&b);
 }
 
 int
