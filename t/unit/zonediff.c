@@ -101,6 +101,8 @@ static const char *strict[] = {
 	"carriage return without line feed",
 	/* Hex data has whole octets; NSD reads a lone "0" as no data. */
 	"odd number of hex digits",
+	/* '@' is the origin only alone; NSD reads "@5" as a label. */
+	"'@' must stand alone",
 };
 static regex_t strict_re[sizeof(strict) / sizeof(strict[0])];
 
