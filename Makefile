@@ -22,15 +22,21 @@ FUZZ = $(patsubst %.c,%,$(wildcard t/fuzz/*.c))
 LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
 	-lmariadb -lmnl -lpthread -lm
 
-DEBS_BUILD = build-essential clang libyaml-dev libsqlite3-dev \
+# Debian packages, per target: make all builds with DEBS_BUILD; make run
+# adds DEBS_RUN (s6 and NSD: etc/run.sh); make test, san and fuzz add
+# DEBS_TEST (every daemon and tool a test starts, clang and its sanitizer
+# and fuzzer runtime, mandoc for the manual pages); make bench adds
+# DEBS_BENCH. t/deps.sh installs the missing ones; DADNS_NO_DEPS=1 skips it.
+DEBS_BUILD = build-essential libyaml-dev libsqlite3-dev \
 	libcurl4-openssl-dev libldns-dev libmicrohttpd-dev libmariadb-dev \
-	libmnl-dev pkg-config
-DEBS_RUN = s6 nsd bind9 bind9-utils mariadb-server unbound bats bats-assert \
-	bats-support bind9-dnsutils ldnsutils keepalived iproute2 curl \
-	libclang-rt-14-dev procps sqlite3 openssl mandoc
-DEBS_BENCH = dnsdist dnsperf python3
+	libmnl-dev
+DEBS_RUN = s6 nsd
+DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
+	mariadb-server unbound bats bats-assert bats-support ldnsutils \
+	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc
+DEBS_BENCH = dnsdist dnsperf
 
-.PHONY: all deps deps-bench test check san fuzz run stop bench clean
+.PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
 
 all: $(PROGS) $(UNITS)
 
@@ -47,12 +53,17 @@ bin/%: bin/%.c lib/libcommon.a $(LIBHDR)
 t/unit/%: t/unit/%.c lib/libcommon.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
 
-# Install missing Debian packages (via sudo when not root).
+# Install the missing Debian packages a target needs (via sudo when not
+# root). deps is what make test needs; the targets that need packages run
+# make again after them, so that make -j never builds before they are in.
 deps:
+	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
+
+deps-run:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN)
 
 deps-bench:
-	@sh t/deps.sh $(DEBS_BENCH)
+	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST) $(DEBS_BENCH)
 
 test: deps
 	$(MAKE) all
@@ -74,13 +85,15 @@ fuzz: deps
 	$(MAKE) t/unit/zonediff
 	@FUZZ_CASES=$(FUZZ_CASES) sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
-run: deps all
+run: deps-run
+	$(MAKE) all
 	@sh etc/run.sh start
 
 stop:
 	@sh etc/run.sh stop
 
-bench: deps deps-bench all
+bench: deps-bench
+	$(MAKE) all
 	@sh bench/run-all.sh
 
 clean:
