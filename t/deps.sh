@@ -75,6 +75,7 @@ trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# shellcheck disable=SC2016
 if [ -e "$policy" ] || [ -L "$policy" ]; then
 	echo "deps: $policy exists, left as it is" >&2
 elif printf '#!/bin/sh\n# dadns deps.sh: no daemon starts while packages install\nexit 101\n' |
