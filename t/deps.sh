@@ -5,7 +5,7 @@
 # Says what it installs ("deps: installing: ..."), nothing when every
 # package is there. As root it runs apt-get itself, else through sudo.
 # apt-get update runs only before an install, and only when the package
-# lists are missing or older than a day. While it installs, a policy-rc.d
+# lists are missing or unchanged for a day. While it installs, a policy-rc.d
 # keeps the packages' daemons from starting (the tests and make run start
 # their own); it is removed on every exit, and one that was there before
 # is never touched.
