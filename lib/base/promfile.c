@@ -37,9 +37,9 @@ void
 promfile_num(struct buf *b, const char *name, const char *labels, double v)
 {
 	if (labels[0] != '\0')
-		buf_printf(b, "%s{%s} %.17g\n", name, labels, v);
+		buf_printf(b, "%s{%s} %.16g\n", name, labels, v);
 	else
-		buf_printf(b, "%s %.17g\n", name, v);
+		buf_printf(b, "%s %.16g\n", name, v);
 }
 
 char *
