@@ -795,7 +795,7 @@ struct pmetric {
 	struct store_peer sp;		/* as recorded after the pass */
 };
 
-/* The URL of pe without credentials (user:password@) into out. */
+/* url without credentials (user:password@) into out. */
 static void
 url_shown(const char *url, char *out, size_t size)
 {

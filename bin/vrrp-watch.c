@@ -412,7 +412,8 @@ write_metrics(void)
 	    " speaker is in.");
 	for (i = ST_INIT; i <= ST_STOP; i++) {
 		snprintf(l, sizeof(l), "%s,state=\"%s\"", lab, st[i]);
-		promfile_uint(&b, "dadns_vrrp_state", l, state == (enum state)i);
+		promfile_uint(&b, "dadns_vrrp_state", l,
+		    state == (enum state)i);
 	}
 	promfile_head(&b, "dadns_vrrp_transitions_total", "counter",
 	    "State changes since start.");
