@@ -136,7 +136,9 @@ req_start(struct req *r, struct MHD_Connection *mc, const char *url,
 		/* The peer API is served by peer credentials only, never
 		 * the DirectAdmin ones. */
 		r->reject = rx_auth_check(r, mc, &rx.au.peer);
-	} else if (r->ep != EP_HEALTH || rx.set.health_auth)
+	} else if (r->ep == EP_METRICS)
+		r->reject = rx_auth_metrics(r, mc);
+	else if (r->ep != EP_HEALTH || rx.set.health_auth)
 		r->reject = rx_auth_check(r, mc, &rx.au.da);
 	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -489,6 +491,9 @@ auth_setup(const struct config *cfg)
 	    cfg->app.auth_password);
 	auth_cred_init(&rx.au.peer, &rx.au.key, cfg->peer_sync.auth_username,
 	    cfg->peer_sync.auth_password);
+	auth_cred_init(&rx.au.metrics, &rx.au.key, cfg->app.metrics_username,
+	    cfg->app.metrics_password);
+	rx_auth_metrics_setup(cfg);
 	rx.au.window = cfg->app.auth_failure_window;
 	rx.au.lockout = cfg->app.auth_lockout;
 	if (cfg->app.auth_max_failures > 0 && (rx.au.lim = authlimit_new(
@@ -578,6 +583,10 @@ load_config(const char *cpath, int level)
 	if (cfg->app.auth_username[0] == '\0')
 		die(EXIT_USAGE, "no user configured: set app.auth_username"
 		    " in app.yml or DADNS_APP_AUTH_USERNAME");
+	if (cfg->app.metrics_password[0] != '\0' &&
+	    cfg->app.metrics_username[0] == '\0')
+		die(EXIT_USAGE, "app.metrics_password is set but "
+		    "app.metrics_username is empty");
 	rx.nq = config_queues(cfg, rx.queues, CONFIG_BACKENDS_MAX);
 	keep_settings(cfg);
 	auth_setup(cfg);

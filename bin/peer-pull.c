@@ -23,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "peer.h"
+#include "promfile.h"
 #include "spool.h"
 #include "store.h"
 #include "zone.h"
@@ -785,15 +786,130 @@ report(const struct pull *p)
 		    p->refused, p->held, p->state.since);
 }
 
+/* What the textfile shows of one peer's pass. */
+struct pmetric {
+	char		 url[CONFIG_STR_MAX];	/* without user:password@ */
+	int		 state;		/* 0 ok, 1 failed, 2 this instance */
+	unsigned long	 n[6];		/* saved deleted current invalid
+					 * refused held */
+	struct store_peer sp;		/* as recorded after the pass */
+};
+
+/* url without credentials (user:password@) into out. */
+static void
+url_shown(const char *url, char *out, size_t size)
+{
+	const char *host = strstr(url, "://"), *at, *end;
+
+	host = host != NULL ? host + 3 : url;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at == NULL)
+		snprintf(out, size, "%s", url);
+	else
+		snprintf(out, size, "%.*s%s", (int)(host - url), url, at + 1);
+}
+
+/* The textfile dadns-peer-pull.prom in metrics_dir: this pass (when it
+ * ended, how long it took) and each peer's outcome, zones and recorded
+ * state. */
+static void
+write_metrics(const struct pmetric *pm, size_t n, long long t0)
+{
+	const char *an[] = { "saved", "deleted", "current", "invalid",
+	    "refused", "held" };
+	const char *sn[] = { "ok", "failed", "self" };
+	char lab[PROMFILE_LABEL_MAX], l[PROMFILE_LABEL_MAX + 32];
+	struct buf b = { 0 };
+	size_t i, k, ns[3] = { 0, 0, 0 };
+
+	promfile_head(&b, "dadns_peer_pull_last_run_timestamp_seconds",
+	    "gauge", "When the last pass ended.");
+	promfile_num(&b, "dadns_peer_pull_last_run_timestamp_seconds", "",
+	    clock_wall_us() / 1e6);
+	promfile_head(&b, "dadns_peer_pull_last_duration_seconds", "gauge",
+	    "How long the last pass took.");
+	promfile_num(&b, "dadns_peer_pull_last_duration_seconds", "",
+	    (clock_ms() - t0) / 1e3);
+	for (i = 0; i < n; i++)
+		ns[pm[i].state]++;
+	promfile_head(&b, "dadns_peer_pull_peers", "gauge", "Peers of the"
+	    " last pass by outcome (self: this instance's own URL).");
+	for (i = 0; i < 3; i++) {
+		promfile_label(l, sizeof(l), "state", sn[i]);
+		promfile_uint(&b, "dadns_peer_pull_peers", l, ns[i]);
+	}
+#define PEERS(name, type, help, v) do { \
+	promfile_head(&b, name, type, help); \
+	for (i = 0; i < n; i++) \
+		if (pm[i].state != 2) \
+			promfile_uint(&b, name, promfile_label(lab, \
+			    sizeof(lab), "peer", pm[i].url), \
+			    (unsigned long long)(v)); \
+} while (0)
+	PEERS("dadns_peer_pull_peer_up", "gauge", "1 when the peer's last"
+	    " pass succeeded.", pm[i].state == 0);
+	PEERS("dadns_peer_pull_peer_failures", "gauge", "Failed passes in a"
+	    " row.", pm[i].sp.failures);
+	PEERS("dadns_peer_pull_peer_passes_total", "counter", "Passes over"
+	    " the peer, recorded in the store.", pm[i].sp.pass);
+	PEERS("dadns_peer_pull_peer_seq", "gauge", "The peer's change"
+	    " sequence pulled up to.", pm[i].sp.since);
+#undef PEERS
+	promfile_head(&b, "dadns_peer_pull_peer_last_success_timestamp_seconds",
+	    "gauge", "When a pass over the peer last succeeded (0: never).");
+	for (i = 0; i < n; i++)
+		if (pm[i].state != 2)
+			promfile_num(&b, "dadns_peer_pull_peer_last_success_"
+			    "timestamp_seconds", promfile_label(lab,
+			    sizeof(lab), "peer", pm[i].url),
+			    pm[i].sp.ok_us / 1e6);
+	promfile_head(&b, "dadns_peer_pull_zones", "gauge", "Zones of the"
+	    " last pass per peer, by what was done with them.");
+	for (i = 0; i < n; i++) {
+		if (pm[i].state == 2)
+			continue;
+		promfile_label(lab, sizeof(lab), "peer", pm[i].url);
+		for (k = 0; k < 6; k++) {
+			snprintf(l, sizeof(l), "%s,action=\"%s\"", lab, an[k]);
+			promfile_uint(&b, "dadns_peer_pull_zones", l,
+			    pm[i].n[k]);
+		}
+	}
+	if (promfile_write(cfg->metrics_dir, "dadns-peer-pull", &b) < 0)
+		log_warn_sys("unable to write the metrics file "
+		    "%s/dadns-peer-pull.prom", cfg->metrics_dir);
+	buf_free(&b);
+}
+
+/* Keep what the textfile shows of p's pass (rc as pull_peer()'s) in m. */
+static void
+keep_metrics(struct pmetric *m, const struct pull *p, int rc)
+{
+	memset(m, 0, sizeof(*m));
+	url_shown(p->base, m->url, sizeof(m->url));
+	m->state = rc == 1 ? 2 : rc < 0 ? 1 : 0;
+	m->n[0] = p->saved;
+	m->n[1] = p->deleted;
+	m->n[2] = p->current;
+	m->n[3] = p->invalid;
+	m->n[4] = p->refused;
+	m->n[5] = p->held;
+	if (store_peer_get(st, p->base, &m->sp) < 0)
+		memset(&m->sp, 0, sizeof(m->sp));
+}
+
 /* Pull every configured peer (those named in only[] when nonly > 0).
  * Returns the exit code: 111 when a peer failed, 1 when a dry run found
  * changes, else 0. */
 static int
 pull_all(const char *const *only, size_t nonly)
 {
+	struct pmetric pm[CONFIG_PEERS_MAX];
 	struct pull p;
-	size_t i, j, failed = 0;
+	size_t i, j, failed = 0, npm = 0;
 	unsigned long planned = 0;
+	long long t0 = clock_ms();
 	int rc;
 
 	for (j = 0; j < cfg->peer_sync.npeers; j++) {
@@ -808,9 +924,11 @@ pull_all(const char *const *only, size_t nonly)
 		if (rc == 1) {
 			log_info("peer %s is this instance itself (instance"
 			    " %s): skipped", p.base, self);
+			keep_metrics(&pm[npm++], &p, rc);
 			continue;
 		}
 		record(&p, rc == 0);
+		keep_metrics(&pm[npm++], &p, rc);
 		if (rc < 0) {
 			failed++;
 			log_warn("peer %s failed: %s (not trusted this pass;"
@@ -821,6 +939,8 @@ pull_all(const char *const *only, size_t nonly)
 		planned += p.planned;
 		report(&p);
 	}
+	if (cfg->metrics_dir[0] != '\0')
+		write_metrics(pm, npm, t0);
 	return failed > 0 ? EXIT_TEMP : dry_run && planned > 0 ? EXIT_NO : 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "appconf.h"
+#include "buf.h"
 #include "config.h"
 #include "coredns.h"
 #include "daclient.h"
@@ -29,6 +30,7 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "promfile.h"
 #include "spool.h"
 #include "store.h"
 #include "zone.h"
@@ -1234,6 +1236,117 @@ summary(struct pass *p, long long t0, char *line, size_t size, char *json,
 		    "incomplete" : "ok");
 }
 
+/* Outcomes of a pass, as the summary line's status= words. */
+static const char *const pass_status[] = {
+	"ok", "repaired", "drift", "incomplete", "interrupted"
+};
+#define NSTATUS	(sizeof(pass_status) / sizeof(pass_status[0]))
+static unsigned long long passes[NSTATUS];	/* since start, by status */
+static long long last_ok_us;	/* end of the last pass that ended 0/1 */
+
+/* The textfile dadns-reconcile.prom in metrics_dir: the last pass (its
+ * outcome, duration, servers, orphans, backends) and the passes since
+ * start. rc is the pass's exit code. */
+static void
+write_metrics(const struct pass *p, long long t0, int rc)
+{
+	const char *dir = p->cfg->metrics_dir;
+	const char *sn[] = { "ok", "empty", "failed" };
+	char lab[PROMFILE_LABEL_MAX], l[PROMFILE_LABEL_MAX + 32];
+	struct buf b = { 0 };
+	size_t i, k, st, nsrv[3] = { 0, 0, 0 };
+	long long now = clock_wall_us();
+
+	if (dir[0] == '\0')
+		return;
+	st = stop ? 4 : rc == EXIT_TEMP || p->failed ? 3 : p->drift ?
+	    (p->dry ? 2 : 1) : 0;
+	passes[st]++;
+	if (st < 3)
+		last_ok_us = now;
+	promfile_head(&b, "dadns_reconcile_passes_total", "counter",
+	    "Passes since start, by outcome.");
+	for (i = 0; i < NSTATUS; i++) {
+		promfile_label(l, sizeof(l), "status", pass_status[i]);
+		promfile_uint(&b, "dadns_reconcile_passes_total", l, passes[i]);
+	}
+	promfile_head(&b, "dadns_reconcile_last_status", "gauge",
+	    "1 for the outcome of the last pass.");
+	for (i = 0; i < NSTATUS; i++) {
+		promfile_label(l, sizeof(l), "status", pass_status[i]);
+		promfile_uint(&b, "dadns_reconcile_last_status", l, i == st);
+	}
+	promfile_head(&b, "dadns_reconcile_last_run_timestamp_seconds",
+	    "gauge", "When the last pass ended.");
+	promfile_num(&b, "dadns_reconcile_last_run_timestamp_seconds", "",
+	    now / 1e6);
+	promfile_head(&b, "dadns_reconcile_last_success_timestamp_seconds",
+	    "gauge", "When the last pass that could check everything ended"
+	    " (0: none known).");
+	promfile_num(&b, "dadns_reconcile_last_success_timestamp_seconds", "",
+	    last_ok_us / 1e6);
+	promfile_head(&b, "dadns_reconcile_last_duration_seconds", "gauge",
+	    "How long the last pass took.");
+	promfile_num(&b, "dadns_reconcile_last_duration_seconds", "",
+	    (clock_ms() - t0) / 1e3);
+	for (i = 0; i < p->nsrv; i++)
+		nsrv[p->srv[i].usable ? 0 : p->srv[i].ok ? 1 : 2]++;
+	promfile_head(&b, "dadns_reconcile_servers", "gauge", "DirectAdmin"
+	    " servers of the last pass by how their list came back.");
+	for (i = 0; i < 3; i++) {
+		promfile_label(l, sizeof(l), "state", sn[i]);
+		promfile_uint(&b, "dadns_reconcile_servers", l, nsrv[i]);
+	}
+	promfile_head(&b, "dadns_reconcile_orphans", "gauge", "Orphans of the"
+	    " last pass: seen, confirmed by two passes, deleted, held back.");
+	{
+		const char *on[] = { "found", "confirmed", "deleted", "held" };
+		long long ov[] = { p->orphans, p->confirmed, p->deleted,
+		    p->held };
+
+		for (i = 0; i < 4; i++) {
+			promfile_label(l, sizeof(l), "stage", on[i]);
+			promfile_uint(&b, "dadns_reconcile_orphans", l,
+			    (unsigned long long)ov[i]);
+		}
+	}
+	promfile_head(&b, "dadns_reconcile_backend_zones", "gauge", "Zones of"
+	    " the last pass per backend: checked, healed (re-queued),"
+	    " removed, pending, unchecked.");
+	for (k = 0; k < p->nbs; k++) {
+		const struct bstat *bs = &p->bs[k];
+		const char *rn[] = { "checked", "healed", "removed",
+		    "pending", "unchecked" };
+		long long rv[] = { bs->checked, bs->healed, bs->removed,
+		    bs->pending, bs->unchecked };
+
+		promfile_label(lab, sizeof(lab), "backend", bs->be->name);
+		for (i = 0; i < 5; i++) {
+			snprintf(l, sizeof(l), "%s,result=\"%s\"", lab, rn[i]);
+			promfile_uint(&b, "dadns_reconcile_backend_zones", l,
+			    (unsigned long long)rv[i]);
+		}
+	}
+	if (promfile_write(dir, "dadns-reconcile", &b) < 0)
+		log_warn_sys("unable to write the metrics file "
+		    "%s/dadns-reconcile.prom", dir);
+	buf_free(&b);
+}
+
+/* Take last_ok_us from the run the store recorded before this one. */
+static void
+last_ok(struct store *st)
+{
+	long long started, finished;
+	char *json = NULL;
+	int ok;
+
+	if (store_recon_last_get(st, &started, &finished, &ok, &json) == 1 &&
+	    ok)
+		last_ok_us = finished;
+	free(json);
+}
+
 /* The process's peak resident size in KiB (Linux: VmHWM), or -1. */
 static long
 peak_rss_kib(void)
@@ -1312,6 +1425,8 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 		log_info("%s", line);
 	else
 		printf("%s\n", line);
+	if (last_ok_us == 0 && cfg->metrics_dir[0] != '\0')
+		last_ok(p->st);
 	if (store_recon_last_set(p->st, started, clock_wall_us(), !p->failed &&
 	    !stop, json) < 0)
 		log_warn("unable to record the run in the store: %s",
@@ -1321,6 +1436,7 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 out:
 	if (fflush(stdout) != 0)
 		rc = EXIT_TEMP;
+	write_metrics(p, t0, rc);
 	for (i = 0; i < p->nsrv; i++) {
 		size_t k;
 

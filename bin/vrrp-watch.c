@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "appconf.h"
+#include "buf.h"
 #include "config.h"
 #include "ready.h"
 #include "clock.h"
@@ -31,6 +32,7 @@
 #include "io.h"
 #include "log.h"
 #include "nlink.h"
+#include "promfile.h"
 #include "vrrp.h"
 
 #define GARP_REPEAT	5	/* keepalived's vrrp_garp_master_repeat */
@@ -71,6 +73,7 @@ static const char *check_cmd;
 static const char *notify_cmd;
 static const char *status_path = STATUS_DEFAULT;
 static int ready_fd = -1;
+static const char *metrics_dir;	/* textfile metrics, "" = none */
 
 /* Run-time state. */
 static struct nlink *nl;
@@ -384,6 +387,64 @@ reset_signals_in_child(void)
 
 /* ------------------------------------------------------------ status */
 
+/* The textfile dadns-vrrp-IFACE-VRID.prom in metrics_dir: on a change of
+ * state at once, else at most once a second. */
+static void
+write_metrics(void)
+{
+	static long long at;
+	static enum state written = ST_STOP;
+	static int failing;
+	char lab[2 * PROMFILE_LABEL_MAX], one[PROMFILE_LABEL_MAX];
+	char l[sizeof(lab) + 32], name[128];
+	const char *st[] = { "init", "backup", "master", "fault", "stop" };
+	struct buf b = { 0 };
+	int i;
+
+	if (metrics_dir == NULL || *metrics_dir == '\0' ||
+	    (state == written && clock_ms() < at))
+		return;
+	at = clock_ms() + STATUS_EVERY_MS;
+	written = state;
+	snprintf(lab, sizeof(lab), "%s,vrid=\"%d\"",
+	    promfile_label(one, sizeof(one), "interface", ifname), vrid);
+	promfile_head(&b, "dadns_vrrp_state", "gauge", "1 for the state the"
+	    " speaker is in.");
+	for (i = ST_INIT; i <= ST_STOP; i++) {
+		snprintf(l, sizeof(l), "%s,state=\"%s\"", lab, st[i]);
+		promfile_uint(&b, "dadns_vrrp_state", l,
+		    state == (enum state)i);
+	}
+	promfile_head(&b, "dadns_vrrp_transitions_total", "counter",
+	    "State changes since start.");
+	promfile_uint(&b, "dadns_vrrp_transitions_total", lab, n_transitions);
+	promfile_head(&b, "dadns_vrrp_became_master_total", "counter",
+	    "Changes to master since start.");
+	promfile_uint(&b, "dadns_vrrp_became_master_total", lab, n_master);
+	promfile_head(&b, "dadns_vrrp_healthy", "gauge", "1 while the"
+	    " health check passes (or none is configured).");
+	promfile_uint(&b, "dadns_vrrp_healthy", lab, healthy != 0);
+	promfile_head(&b, "dadns_vrrp_state_changed_timestamp_seconds",
+	    "gauge", "When the state last changed.");
+	promfile_num(&b, "dadns_vrrp_state_changed_timestamp_seconds", lab,
+	    changed_us / 1e6);
+	promfile_head(&b, "dadns_vrrp_adverts_total", "counter",
+	    "Adverts received (valid) and sent.");
+	snprintf(l, sizeof(l), "%s,direction=\"rx\"", lab);
+	promfile_uint(&b, "dadns_vrrp_adverts_total", l, n_rx);
+	snprintf(l, sizeof(l), "%s,direction=\"tx\"", lab);
+	promfile_uint(&b, "dadns_vrrp_adverts_total", l, n_tx);
+	snprintf(name, sizeof(name), "dadns-vrrp-%s-%d", ifname, vrid);
+	if (promfile_write(metrics_dir, name, &b) < 0) {
+		if (!failing)
+			log_warn_sys("unable to write the metrics file"
+			    " %s/%s.prom", metrics_dir, name);
+		failing = 1;
+	} else
+		failing = 0;
+	buf_free(&b);
+}
+
 static void
 write_status(void)
 {
@@ -391,6 +452,7 @@ write_status(void)
 	size_t off = 0, vo = 0;
 	int fd, n, i, e;
 
+	write_metrics();
 	if (*status_path == '\0')
 		return;
 	vl[0] = '\0';
@@ -1393,6 +1455,7 @@ main(int argc, char *argv[])
 	if ((rc = appconf_load(&cfg, cpath, -1, err, sizeof(err))) != 0)
 		die(rc, "%s", err);
 	read_file(&cfg->vrrp);
+	metrics_dir = cfg->metrics_dir;
 	read_env();
 	for (i = 0; i < n; i++)
 		apply_option(opts[i].c, opts[i].arg, &vip_opt);

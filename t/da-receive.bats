@@ -785,3 +785,92 @@ owner_metric() {
 	receiver_stop
 	grep -q 'warning: save refused zone=example.com owner=s1.example.net requester=s2.example.net (app.allow_owner_change is false)' "$D/log"
 }
+
+# --- /metrics without DirectAdmin's password ------------------------------
+
+# mcode [CURL_OPTION...]: the status of GET /metrics.
+mcode() {
+	curl -s -o /dev/null -w '%{http_code}' "$@" \
+	    "http://127.0.0.1:$PORT/metrics"
+}
+
+@test "da-receive: with app.metrics_password, /metrics takes its own credentials and refuses DirectAdmin's" {
+	dar_config "$(printf '  metrics_username: prom\n  metrics_password: scrape')"
+	receiver_start "$D/app.yml" "$D/log"
+	assert_equal "$(mcode -u prom:scrape)" 200
+	assert_equal "$(mcode -u directdnsonly:secret)" 401
+	assert_equal "$(mcode)" 401
+	assert_equal "$(mcode -u prom:scrap)" 401
+	assert_equal "$(mcode -u metrics:scrape)" 401
+	run curl -s -u prom:scrape "http://127.0.0.1:$PORT/metrics"
+	assert_line --partial 'dadns_start_time_seconds '
+	# They open nothing else.
+	for path in /status /CMD_API_LOGIN_TEST "/CMD_API_DNS_ADMIN?action=exists&domain=a.test" /internal/zones; do
+		run curl -s -o /dev/null -w '%{http_code}' -u prom:scrape \
+		    "http://127.0.0.1:$PORT$path"
+		assert_output 401
+	done
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 200
+	receiver_stop
+	grep -q 'info: /metrics takes the credentials of app.metrics_username only' "$D/log"
+	grep -q 'warning: authentication failed ip=127.0.0.1 user=directdnsonly endpoint=metrics failures=1$' "$D/log"
+	run grep -e scrape "$D/log"
+	assert_failure
+	# The same from the environment; the user name defaults to metrics.
+	dar_config
+	printf 'from-file\n' >"$D/mpw"
+	DADNS_APP_METRICS_PASSWORD_FILE=$D/mpw receiver_start "$D/app.yml" "$D/log"
+	assert_equal "$(mcode -u metrics:from-file)" 200
+	assert_equal "$(mcode -u directdnsonly:secret)" 401
+}
+
+@test "da-receive: app.metrics_password without a user name refuses to start (exit 100)" {
+	dar_config "$(printf '  metrics_username: ""\n  metrics_password: scrape')"
+	run --separate-stderr da-receive -c "$D/app.yml"
+	assert_failure 100
+	assert_equal "$stderr" "da-receive: fatal: app.metrics_password is set but app.metrics_username is empty"
+}
+
+@test "da-receive: wrong /metrics credentials count towards the same per-source limit" {
+	dar_config "$(printf '  metrics_password: scrape\n  auth_max_failures: 2\n  auth_lockout: 3600')"
+	receiver_start "$D/app.yml" "$D/log"
+	assert_equal "$(mcode -u metrics:wrong)" 401
+	assert_equal "$(mcode -u directdnsonly:secret)" 401
+	# Locked out: the right credentials, /metrics's or DirectAdmin's, too.
+	assert_equal "$(mcode -u metrics:scrape)" 429
+	login -u directdnsonly:secret
+	assert_equal "$STATUS" 429
+	assert_equal "$(mcode --interface 127.0.0.2 -u metrics:scrape)" 200
+	run curl -s --interface 127.0.0.2 -u metrics:scrape \
+	    "http://127.0.0.1:$PORT/metrics"
+	assert_line 'dadns_auth_failures_total 2'
+	assert_line 'dadns_auth_lockouts_total 1'
+}
+
+@test "da-receive: without app.metrics_password /metrics needs no credentials on loopback, and DirectAdmin's elsewhere with a warning" {
+	receiver_start "$D/app.yml" "$D/log"
+	assert_equal "$(mcode)" 200
+	# Credentials sent anyway are not looked at.
+	assert_equal "$(mcode -u nobody:nothing)" 200
+	# Nothing else opens without them.
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/status"
+	assert_output 401
+	receiver_stop
+	grep -q 'info: /metrics needs no credentials: listening on loopback only' "$D/log"
+	run grep '/metrics takes' "$D/log"
+	assert_failure
+	sed -i "s/listen_addr: 127.0.0.1/listen_addr: '::1'/" "$D/app.yml"
+	receiver_start "$D/app.yml" "$D/log"
+	run curl -s -o /dev/null -w '%{http_code}' "http://[::1]:$PORT/metrics"
+	assert_output 200
+	receiver_stop
+	: >"$D/log"
+	sed -i "s/listen_addr: '::1'/listen_addr: 0.0.0.0/" "$D/app.yml"
+	receiver_start "$D/app.yml" "$D/log"
+	assert_equal "$(mcode)" 401
+	assert_equal "$(mcode -u directdnsonly:secret)" 200
+	receiver_stop
+	run grep '/metrics takes\|/metrics needs' "$D/log"
+	assert_output "da-receive: warning: /metrics takes DirectAdmin's credentials: set app.metrics_username and app.metrics_password so that a Prometheus server needs no password that can delete zones"
+}

@@ -138,6 +138,7 @@ static const struct field keys[] = {
 	{ "queue_location", T_STR, C(queue_location), 0, 0, 0 },
 	{ "datastore.type", T_DSTYPE, 0, 0, 0, 0, 0 },
 	{ "datastore.db_location", T_STR, C(db_location), 0, 0, 0 },
+	{ "metrics_dir", T_STR, C(metrics_dir), 0, 0, 0 },
 	{ "app.auth_username", T_STR, C(app.auth_username), 0, 0, 0 },
 	{ "app.auth_password", T_STR, C(app.auth_password), 0, 0, F_SECRET },
 	{ "app.listen_addr", T_ADDR, C(app.listen_addr), 0, 0, 0 },
@@ -165,6 +166,9 @@ static const struct field keys[] = {
 	    1048576, 0 },
 	{ "app.allow_owner_change", T_BOOL, C(app.allow_owner_change), 0, 0,
 	    0 },
+	{ "app.metrics_username", T_STR, C(app.metrics_username), 0, 0, 0 },
+	{ "app.metrics_password", T_STR, C(app.metrics_password), 0, 0,
+	    F_SECRET },
 	{ "peer_sync.enabled", T_BOOL, C(peer_sync.enabled), 0, 0, 0 },
 	{ "peer_sync.interval_minutes", T_UINT, C(peer_sync.interval_minutes),
 	    1, 10080, 0 },
@@ -1866,6 +1870,8 @@ defaults(struct config *cfg)
 	cfg->app.auth_lockout = 300;
 	cfg->app.auth_tracked_sources = 4096;
 	cfg->app.allow_owner_change = 1;
+	snprintf(cfg->app.metrics_username, sizeof(cfg->app.metrics_username),
+	    "metrics");
 	cfg->peer_sync.enabled = 0;
 	cfg->peer_sync.interval_minutes = 15;
 	snprintf(cfg->peer_sync.auth_username,

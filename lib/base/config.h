@@ -92,6 +92,8 @@ struct config {
 	int		 log_level;		/* enum log_level */
 	char		 queue_location[CONFIG_PATH_MAX];	/* the spool */
 	char		 db_location[CONFIG_PATH_MAX];	/* the store */
+	char		 metrics_dir[CONFIG_PATH_MAX];	/* textfile metrics,
+							 * "" = none */
 	struct {
 		char	 auth_username[CONFIG_STR_MAX];
 		char	 auth_password[CONFIG_STR_MAX];	/* "" = none */
@@ -114,6 +116,8 @@ struct config {
 		unsigned auth_tracked_sources;	/* table size */
 		int	 allow_owner_change;	/* a save may move a zone's
 						 * owner to another server */
+		char	 metrics_username[CONFIG_STR_MAX];	/* /metrics */
+		char	 metrics_password[CONFIG_STR_MAX];	/* "" = none */
 	} app;
 	struct {
 		int	 enabled;

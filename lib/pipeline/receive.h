@@ -104,12 +104,19 @@ struct rx_stats {
 	int		 trim;		/* memory to give back */
 };
 
+/* Who may read /metrics: its own credentials (app.metrics_password set),
+ * anyone (unset, listening on loopback only), or DirectAdmin's (unset,
+ * listening elsewhere). */
+enum rx_metrics_auth { RXM_DA, RXM_OWN, RXM_OPEN };
+
 /* The configured credentials kept only as digests under a key drawn at
  * start, and failed logins limited per source address. */
 struct rx_auth {
 	pthread_mutex_t	 mu;		/* the limiter and the counters */
 	struct auth_key	 key;
 	struct auth_cred da, peer;
+	struct auth_cred metrics;	/* app.metrics_username/_password */
+	enum rx_metrics_auth metrics_auth;
 	struct authlimit *lim;		/* NULL: no limit */
 	unsigned	 window, lockout;	/* seconds */
 	unsigned long long failures, lockouts, refused;
@@ -177,6 +184,16 @@ void rx_auth_headers(const struct req *r, struct MHD_Response *resp,
  * or 429 with r->retry_after set. */
 unsigned rx_auth_check(struct req *r, struct MHD_Connection *mc,
     const struct auth_cred *want);
+
+/* Check a /metrics request as rx.au.metrics_auth says: no credentials,
+ * /metrics's own, or DirectAdmin's. Returns 0 or the status to answer, as
+ * rx_auth_check(). */
+unsigned rx_auth_metrics(struct req *r, struct MHD_Connection *mc);
+
+/* Set rx.au.metrics_auth from cfg (app.metrics_password, and whether
+ * app.listen_addr is a loopback address) and log the rule in force: a
+ * warning when /metrics takes DirectAdmin's credentials. */
+void rx_auth_metrics_setup(const struct config *cfg);
 
 /* Commit jobs[0..n) durably, sharing the work with concurrent requests.
  * Returns 0, or -1 with a message in err. */

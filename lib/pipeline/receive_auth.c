@@ -1,5 +1,8 @@
 /* receive_auth.c -- da-receive's logins: digests, failed-login limits */
 /* SPDX-License-Identifier: ISC */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "receive.h"
 
@@ -90,4 +94,54 @@ rx_auth_check(struct req *r, struct MHD_Connection *mc,
 		log_warn("locking out ip=%s for %u s after %u failed logins "
 		    "within %u s", r->ip, rx.au.lockout, n, rx.au.window);
 	return MHD_HTTP_UNAUTHORIZED;
+}
+
+unsigned
+rx_auth_metrics(struct req *r, struct MHD_Connection *mc)
+{
+	switch (rx.au.metrics_auth) {
+	case RXM_OPEN:
+		return 0;
+	case RXM_OWN:
+		return rx_auth_check(r, mc, &rx.au.metrics);
+	default:
+		return rx_auth_check(r, mc, &rx.au.da);
+	}
+}
+
+/* Is the numeric address a loopback one (127/8, ::1, ::ffff:127/104)? A
+ * wildcard (0.0.0.0, ::) is not. */
+static int
+loopback(const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return ntohl(a4.s_addr) >> 24 == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+void
+rx_auth_metrics_setup(const struct config *cfg)
+{
+	if (cfg->app.metrics_password[0] != '\0') {
+		rx.au.metrics_auth = RXM_OWN;
+		log_info("/metrics takes the credentials of "
+		    "app.metrics_username only");
+	} else if (loopback(cfg->app.listen_addr)) {
+		rx.au.metrics_auth = RXM_OPEN;
+		log_info("/metrics needs no credentials: listening on "
+		    "loopback only (set app.metrics_password to ask for "
+		    "some)");
+	} else {
+		rx.au.metrics_auth = RXM_DA;
+		log_warn("/metrics takes DirectAdmin's credentials: set "
+		    "app.metrics_username and app.metrics_password so that a "
+		    "Prometheus server needs no password that can delete "
+		    "zones");
+	}
 }

@@ -14,12 +14,14 @@
 #include <malloc.h>
 #endif
 
+#include "buf.h"
 #include "clock.h"
 #include "err.h"
 #include "hash.h"
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "promfile.h"
 #include "ready.h"
 #include "runner.h"
 #include "spool.h"
@@ -29,6 +31,25 @@
 #define CLEAN_MS	(3600 * 1000)	/* tmp/ clean-up interval */
 #define TMP_MAX_AGE	(36 * 3600)	/* maildir: tmp/ file stale */
 #define PATHLEN		4096
+#define METRICS_MS	1000	/* textfile refresh within a long pass */
+
+/* Upper bounds of the batch seconds histogram. */
+static const double batch_le[] = {
+	0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+};
+#define NLE	(sizeof(batch_le) / sizeof(batch_le[0]))
+
+/* The queue's counters, for the textfile metrics. */
+struct rstats {
+	unsigned long long applied[2];	/* save, delete */
+	unsigned long long failed, retried, superseded, batches;
+	unsigned long long bucket[NLE + 1];
+	double		 batch_sum;	/* seconds */
+	long long	 depth;		/* in new/ at the scan, less done */
+	long long	 start_us, scan_us, success_us;
+	long long	 written_ms;	/* monotonic, 0: never */
+	int		 failing;	/* the last write failed */
+};
 
 /* A job that failed temporarily, waiting for its next attempt. */
 struct retry {
@@ -47,6 +68,7 @@ struct run {
 	size_t		 nrt, caprt;
 	size_t		 nsorted;	/* rt[0..nsorted) by name */
 	int		 notified;
+	struct rstats	 m;
 };
 
 /* Print one line through the backend's logger; with sys set, append
@@ -284,9 +306,99 @@ fail_job(struct run *r, const char *name, const char *zone,
 {
 	say(r, LOG_WARN, "failed zone=%s action=%s seq=%" PRIu64 ": %s "
 	    "(moved to fail/)", zone, action, seq, reason);
+	r->m.failed++;
+	r->m.depth--;
 	if (spool_fail(r->o->spool, r->b->name, name, reason) < 0)
 		say_sys(r, LOG_WARN, "unable to move job %s to fail/", name);
 	retry_forget(r, name);
+}
+
+/* The HELP and TYPE lines of name, then its sample for the queue. */
+static void
+metric(struct buf *b, const char *name, const char *type, const char *help,
+    const char *lab, unsigned long long v)
+{
+	promfile_head(b, name, type, help);
+	promfile_uint(b, name, lab, v);
+}
+
+/* The queue's textfile, dadns-writer-<queue>.prom in o->metrics_dir: at
+ * once with force, else at most every METRICS_MS. */
+static void
+metrics_write(struct run *r, int force)
+{
+	const char *h = "dadns_writer_batch_seconds";
+	char lab[PROMFILE_LABEL_MAX], le[PROMFILE_LABEL_MAX + 32], name[128];
+	struct rstats *m = &r->m;
+	struct buf b = { 0 };
+	unsigned long long cum = 0;
+	long long now = clock_ms();
+	size_t i;
+
+	if (r->o->metrics_dir == NULL || r->o->metrics_dir[0] == '\0' ||
+	    (!force && m->written_ms != 0 && now - m->written_ms < METRICS_MS))
+		return;
+	m->written_ms = now;
+	promfile_label(lab, sizeof(lab), "backend", r->b->name);
+	promfile_head(&b, "dadns_writer_jobs_applied_total", "counter",
+	    "Jobs applied to the backend, by action.");
+	for (i = 0; i < 2; i++) {
+		snprintf(le, sizeof(le), "%s,action=\"%s\"", lab,
+		    i ? "delete" : "save");
+		promfile_uint(&b, "dadns_writer_jobs_applied_total", le,
+		    m->applied[i]);
+	}
+	metric(&b, "dadns_writer_jobs_failed_total", "counter", "Jobs moved"
+	    " to fail/ (invalid, or out of retries).", lab, m->failed);
+	metric(&b, "dadns_writer_jobs_retried_total", "counter", "Temporary"
+	    " failures put back on the retry schedule.", lab, m->retried);
+	metric(&b, "dadns_writer_jobs_superseded_total", "counter", "Jobs"
+	    " dropped for a newer job of the same zone.", lab,
+	    m->superseded);
+	promfile_head(&b, h, "histogram", "Seconds from loading a batch to"
+	    " settling it.");
+	for (i = 0; i <= NLE; i++) {
+		cum += m->bucket[i];
+		if (i < NLE)
+			snprintf(le, sizeof(le), "%s,le=\"%g\"", lab,
+			    batch_le[i]);
+		else
+			snprintf(le, sizeof(le), "%s,le=\"+Inf\"", lab);
+		promfile_uint(&b, "dadns_writer_batch_seconds_bucket", le,
+		    cum);
+	}
+	promfile_num(&b, "dadns_writer_batch_seconds_sum", lab, m->batch_sum);
+	promfile_uint(&b, "dadns_writer_batch_seconds_count", lab,
+	    m->batches);
+	metric(&b, "dadns_writer_queue_depth", "gauge", "Jobs waiting in"
+	    " new/ (at the last scan, less those done since).", lab,
+	    m->depth > 0 ? (unsigned long long)m->depth : 0);
+	metric(&b, "dadns_writer_retry_pending", "gauge", "Jobs waiting"
+	    " for their next attempt.", lab, r->nrt);
+	promfile_head(&b, "dadns_writer_last_success_timestamp_seconds",
+	    "gauge", "When a job was last applied (0: none since start).");
+	promfile_num(&b, "dadns_writer_last_success_timestamp_seconds", lab,
+	    m->success_us / 1e6);
+	promfile_head(&b, "dadns_writer_last_scan_timestamp_seconds",
+	    "gauge", "When new/ was last scanned (at least every 60 s).");
+	promfile_num(&b, "dadns_writer_last_scan_timestamp_seconds", lab,
+	    m->scan_us / 1e6);
+	promfile_head(&b, "dadns_writer_start_time_seconds", "gauge",
+	    "When the queue runner started.");
+	promfile_num(&b, "dadns_writer_start_time_seconds", lab,
+	    m->start_us / 1e6);
+	snprintf(name, sizeof(name), "dadns-writer-%s", r->b->name);
+	if (promfile_write(r->o->metrics_dir, name, &b) < 0) {
+		if (!m->failing)
+			say_sys(r, LOG_WARN, "unable to write the metrics "
+			    "file %s/%s.prom", r->o->metrics_dir, name);
+		m->failing = 1;
+	} else if (m->failing) {
+		say(r, LOG_INFO, "metrics file %s/%s.prom written again",
+		    r->o->metrics_dir, name);
+		m->failing = 0;
+	}
+	buf_free(&b);
 }
 
 /*
@@ -409,6 +521,9 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 		switch (it->result) {
 		case RUNNER_OK:
 			ok++;
+			r->m.applied[job->action == JOB_DELETE]++;
+			r->m.depth--;
+			r->m.success_us = clock_wall_us();
 			if (job->action == JOB_SAVE)
 				say(r, LOG_INFO, "applied zone=%s serial=%"
 				    PRIu32 " action=save seq=%" PRIu64,
@@ -464,6 +579,7 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 				break;
 			}
 			deferred++;
+			r->m.retried++;
 			delay = r->o->schedule[e->fails - 1];
 			e->due_ms = now + (long long)delay * 1000;
 			say(r, LOG_WARN, "deferred zone=%s action=%s seq=%"
@@ -492,7 +608,13 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 	now = clock_ms();
 	say(r, LOG_INFO, "batch jobs=%zu applied=%zu deferred=%zu failed=%zu "
 	    "ms=%lld load_ms=%lld apply_ms=%lld", n, ok, deferred, failed,
-	    clock_ms() - t0, load_ms, apply_ms);
+	    now - t0, load_ms, apply_ms);
+	for (i = 0; i < NLE && (now - t0) / 1e3 > batch_le[i]; i++)
+		;
+	r->m.bucket[i]++;
+	r->m.batches++;
+	r->m.batch_sum += (now - t0) / 1e3;
+	metrics_write(r, 0);
 }
 
 /* One batch in the hands of the backend. */
@@ -615,6 +737,8 @@ pass(struct run *r, long long *next_due)
 		return -1;
 	notify(r);
 	n = (size_t)cnt;
+	r->m.depth = cnt;
+	r->m.scan_us = clock_wall_us();
 	for (i = 0; i < r->nrt; i++)
 		r->rt[i].seen = 0;
 	if (n == 0)
@@ -642,6 +766,8 @@ pass(struct run *r, long long *next_due)
 			if (spool_done(r->o->spool, r->b->name, old->name) < 0)
 				say_sys(r, LOG_WARN, "unable to remove job %s",
 				    old->name);
+			r->m.superseded++;
+			r->m.depth--;
 		}
 		k = idx[j - 1];
 		if ((e = retry_find(r, ent[k].name)) != NULL) {
@@ -664,6 +790,7 @@ sweep:
 	for (i = 0; i < r->nrt; i++)
 		if (*next_due == 0 || r->rt[i].due_ms < *next_due)
 			*next_due = r->rt[i].due_ms;
+	metrics_write(r, 1);
 	free(due);
 	free(idx);
 	free(ent);
@@ -734,6 +861,7 @@ runner_run(const struct runner_opts *o, const struct runner_backend *b,
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.b = b;
+	r.m.start_us = clock_wall_us();
 	queues[0] = (char *)b->name;
 	if (spool_init(o->spool, queues, 1) < 0) {
 		err_set_sys(err, errlen, "unable to set up the spool %s",

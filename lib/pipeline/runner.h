@@ -72,6 +72,10 @@ struct runner_opts {
 	/* Non-blocking read end of a pipe the same handler writes a byte
 	 * to, so that a wait ends at once; -1 for none. */
 	int		 wake_fd;
+	/* Textfile metrics: the directory of dadns-writer-<queue>.prom,
+	 * rewritten after each pass and each second of a long one; NULL or
+	 * "" for none. */
+	const char	*metrics_dir;
 };
 
 /* Parse a retry schedule, comma-separated seconds ("30,120,300"), each
@@ -92,7 +96,10 @@ int runner_schedule_parse(const char *s, unsigned sched[], size_t max,
  * ones for the next retry; after the last delay of the schedule a job goes
  * to fail/. Retry counts live in memory: a restart retries every job at
  * once. Between passes it sleeps on the queue's trigger and o->wake_fd
- * with a 60 s rescan. Writes "\n" to o->notify_fd (then closes it) once
+ * with a 60 s rescan. With o->metrics_dir, keeps the queue's counters
+ * there (jobs applied, failed, retried, superseded, batch seconds, queue
+ * depth, last success); a failed write is logged, never fatal. Writes
+ * "\n" to o->notify_fd (then closes it) once
  * the spool and store are open and the first scan is done. Returns 0 once
  * stopped, or -1 with a message in err when the spool or the store cannot
  * be used.

@@ -316,6 +316,7 @@ runner_opts(struct runner_opts *o, unsigned sched[RUNNER_SCHEDULE_MAX],
 	o->batch_max = ops->batch_max;
 	o->stop = &stop;
 	o->wake_fd = -1;
+	o->metrics_dir = cfg->metrics_dir;
 	if ((env = getenv("DADNS_RETRY_SCHEDULE")) != NULL && *env != '\0') {
 		if ((n = runner_schedule_parse(env, sched, RUNNER_SCHEDULE_MAX,
 		    &why)) < 0) {

@@ -60,6 +60,7 @@ print(const struct config *c)
 	printf("log_level=%s\n", level(c->log_level));
 	printf("queue_location=%s\n", c->queue_location);
 	printf("datastore.db_location=%s\n", c->db_location);
+	printf("metrics_dir=%s\n", c->metrics_dir);
 	printf("app.auth_username=%s\n", c->app.auth_username);
 	printf("app.auth_password=%s\n", c->app.auth_password);
 	printf("app.listen_addr=%s\n", c->app.listen_addr);
@@ -77,6 +78,8 @@ print(const struct config *c)
 	printf("app.max_connections_per_ip=%u\n",
 	    c->app.max_connections_per_ip);
 	printf("app.request_timeout=%u\n", c->app.request_timeout);
+	printf("app.metrics_username=%s\n", c->app.metrics_username);
+	printf("app.metrics_password=%s\n", c->app.metrics_password);
 	printf("peer_sync.enabled=%s\n", tf(c->peer_sync.enabled));
 	printf("peer_sync.interval_minutes=%u\n",
 	    c->peer_sync.interval_minutes);
