@@ -1,6 +1,6 @@
 /* reconcile.c -- orphans against DirectAdmin, backends against the store */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "reconcile [-c app.yml] [-n] [-f] [-l] [-m percent] [-v|-q]"
+#define USAGE "reconcile [-V] [-c app.yml] [-n] [-f] [-l] [-m percent] [-v|-q]"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +31,7 @@
 #include "log.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 #include "zone.h"
 #include "zonefile.h"
 
@@ -188,6 +189,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V          print the version and exit\n"
 	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -n          dry run: print what would be done, change nothing;"
@@ -1365,10 +1367,12 @@ main(int argc, char *argv[])
 			help();
 			return 0;
 		}
+		if (strcmp(argv[i], "--version") == 0)
+			version_exit("reconcile");
 		if (strcmp(argv[i], "--force") == 0)
 			argv[i] = "-f";
 	}
-	while ((c = getopt(argc, argv, "c:fhlm:nqv")) != -1) {
+	while ((c = getopt(argc, argv, "Vc:fhlm:nqv")) != -1) {
 		switch (c) {
 		case 'c':
 			cpath = optarg;
@@ -1376,6 +1380,8 @@ main(int argc, char *argv[])
 		case 'f':
 			force = 1;
 			break;
+		case 'V':
+			version_exit("reconcile");
 		case 'h':
 			help();
 			return 0;
