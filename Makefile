@@ -1,6 +1,8 @@
 # dadns -- DirectAdmin DNS pipeline
 # GNU make, no configure. `make run` and `make test` install what is missing.
 
+VERSION = 0.11.0
+
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
@@ -8,6 +10,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 # frontend and VRRP; a header is included by its bare name.
 LIBDIRS = lib/base lib/pipeline lib/dns lib/vrrp
 CPPFLAGS += -D_GNU_SOURCE $(addprefix -I,$(LIBDIRS))
+CPPFLAGS += -DDADNS_VERSION="\"$(VERSION)\""
 LDFLAGS ?=
 
 PROGS = $(patsubst %.c,%,$(wildcard bin/*.c))
@@ -43,6 +46,9 @@ all: $(PROGS) $(UNITS)
 lib/libcommon.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
+
+# A new $(VERSION) reaches the one object that prints it.
+lib/base/version.o: Makefile
 
 lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<

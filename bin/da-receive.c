@@ -1,7 +1,7 @@
 /* da-receive.c -- DirectAdmin's "Extra DNS server" API: validate, store and
  * enqueue durably, then acknowledge */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "da-receive [-c app.yml] [-d fd] [-v|-q]"
+#define USAGE "da-receive [-V] [-c app.yml] [-d fd] [-v|-q]"
 
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -37,6 +37,7 @@
 #include "receive.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 
 #define ROOT_TEXT	"DNS Admin API - Available endpoints: " \
 	"/CMD_API_DNS_ADMIN"
@@ -65,6 +66,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V       print the version and exit\n"
 	    "  -c FILE  app.yml to read (default: $DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -d FD    write a newline to FD when listening (s6 readiness)\n"
@@ -720,12 +722,14 @@ main(int argc, char *argv[])
 	int c, level = -1, notify = -1, lfd, family, sig;
 
 	log_init("da-receive");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("da-receive");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
 	opterr = 0;
-	while ((c = getopt(argc, argv, "c:d:hqv")) != -1) {
+	while ((c = getopt(argc, argv, "Vc:d:hqv")) != -1) {
 		switch (c) {
 		case 'c':
 			cpath = optarg;
@@ -735,6 +739,8 @@ main(int argc, char *argv[])
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;
+		case 'V':
+			version_exit("da-receive");
 		case 'h':
 			help();
 			return 0;

@@ -1,7 +1,7 @@
 /* dns-proxy-ctl.c -- send one command to a running dns-proxy's control
  * socket and print its answer */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "dns-proxy-ctl [-c app.yml] [-s socket] command..."
+#define USAGE "dns-proxy-ctl [-V] [-c app.yml] [-s socket] command..."
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "proxyconf.h"
+#include "version.h"
 
 #define SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
@@ -20,6 +21,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V        print the version and exit\n"
 	    "  -c FILE   app.yml naming dns_proxy.control_socket (default:\n"
 	    "            $DADNS_CONFIG, then /etc/directdnsonly/app.yml,\n"
 	    "            ./app.yml, ./config/app.yml)\n"
@@ -113,7 +115,9 @@ main(int argc, char *argv[])
 	int c;
 
 	log_init("dns-proxy-ctl");
-	while ((c = getopt(argc, argv, "c:hs:")) != -1) {
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("dns-proxy-ctl");
+	while ((c = getopt(argc, argv, "Vc:hs:")) != -1) {
 		switch (c) {
 		case 'c':
 			cpath = optarg;
@@ -121,6 +125,8 @@ main(int argc, char *argv[])
 		case 's':
 			sock = optarg;
 			break;
+		case 'V':
+			version_exit("dns-proxy-ctl");
 		case 'h':
 			help();
 			return 0;

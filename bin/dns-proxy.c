@@ -1,7 +1,7 @@
 /* dns-proxy.c -- ISP DNS frontend: ACL, rules, routing, cache, balancing */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "dns-proxy [-v | -q] [-c app.yml] [-w workers] [-d fd] [-n] " \
-	"| dns-proxy ctl [-c app.yml] [-s socket] command..."
+#define USAGE "dns-proxy [-V] [-v | -q] [-c app.yml] [-w workers] [-d fd] " \
+	"[-n] | dns-proxy ctl [-c app.yml] [-s socket] command..."
 
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -28,6 +28,7 @@
 #include "proxy.h"
 #include "proxyconf.h"
 #include "ready.h"
+#include "version.h"
 
 static struct ev sig_ev = { EV_SIGNAL, NULL };
 
@@ -35,6 +36,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V        print the version and exit\n"
 	    "  -c FILE   app.yml to read (default: $DADNS_CONFIG, then\n"
 	    "            /etc/directdnsonly/app.yml, ./app.yml, "
 	    "./config/app.yml)\n"
@@ -143,7 +145,7 @@ options(int argc, char *argv[], struct opts *o)
 	o->ready = -1;
 	o->check = 0;
 	o->workers = 0;
-	while ((c = getopt(argc, argv, "c:d:hnqvw:")) != -1) {
+	while ((c = getopt(argc, argv, "Vc:d:hnqvw:")) != -1) {
 		switch (c) {
 		case 'c':
 			px.cfg_path = optarg;
@@ -153,6 +155,8 @@ options(int argc, char *argv[], struct opts *o)
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;
+		case 'V':
+			version_exit("dns-proxy");
 		case 'h':
 			help();
 			exit(0);
@@ -282,6 +286,8 @@ main(int argc, char *argv[])
 	log_init("dns-proxy");
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
 		ctl_exec(argv + 1);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("dns-proxy");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;

@@ -1,7 +1,7 @@
 /* import-directdnsonly.c -- take over every zone of a directdnsonly
  * sqlite database (its domains table), owners and times included */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "import-directdnsonly [-c app.yml] [-n] [-b backend]... DB"
+#define USAGE "import-directdnsonly [-V] [-c app.yml] [-n] [-b backend]... DB"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include "peer.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 #include "zone.h"
 
 #define BATCH	1000	/* zones committed together */
@@ -32,6 +33,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V       print the version and exit\n"
 	    "  -c FILE  app.yml to read (default: $DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -n       dry run: print what would be imported on stdout,"
@@ -282,12 +284,14 @@ main(int argc, char *argv[])
 	int c, rc, dry_run = 0;
 
 	log_init("import-directdnsonly");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("import-directdnsonly");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
 	opterr = 0;
-	while ((c = getopt(argc, argv, "b:c:hn")) != -1) {
+	while ((c = getopt(argc, argv, "Vb:c:hn")) != -1) {
 		switch (c) {
 		case 'b':
 			if (nonly == CONFIG_BACKENDS_MAX)
@@ -297,6 +301,8 @@ main(int argc, char *argv[])
 		case 'c':
 			cpath = optarg;
 			break;
+		case 'V':
+			version_exit("import-directdnsonly");
 		case 'h':
 			help();
 			return 0;

@@ -1,7 +1,7 @@
 /* peer-pull.c -- one pass of peer sync: pull newer zones and tombstones
  * from every peer's /internal API and commit them like queue-push */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "peer-pull [-c app.yml] [-n] [-w] [-p url]... [-v|-q]"
+#define USAGE "peer-pull [-V] [-c app.yml] [-n] [-w] [-p url]... [-v|-q]"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +26,7 @@
 #include "promfile.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 #include "zone.h"
 
 #define BODY_MAX	(64 * 1024 * 1024)	/* one answer */
@@ -63,6 +64,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V       print the version and exit\n"
 	    "  -c FILE  app.yml to read (default: $DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -n       dry run: print what would change on stdout, change"
@@ -954,16 +956,20 @@ main(int argc, char *argv[])
 	int c, level = -1, wait = 0, rc;
 
 	log_init("peer-pull");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("peer-pull");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
 	opterr = 0;
-	while ((c = getopt(argc, argv, "c:hnp:qvw")) != -1) {
+	while ((c = getopt(argc, argv, "Vc:hnp:qvw")) != -1) {
 		switch (c) {
 		case 'c':
 			cpath = optarg;
 			break;
+		case 'V':
+			version_exit("peer-pull");
 		case 'h':
 			help();
 			return 0;

@@ -1,6 +1,6 @@
 /* queue-push.c -- durably put one zone job into the store and every queue */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "queue-push [-c app.yml] [-b backend]... [-o hostname] " \
+#define USAGE "queue-push [-V] [-c app.yml] [-b backend]... [-o hostname] " \
 	"[-u username] [-t pushed_us] save ZONE < text | delete ZONE"
 
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "log.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 #include "zone.h"
 
 #define TIMEOUT	60	/* seconds for the whole run */
@@ -28,6 +29,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V           print the version and exit\n"
 	    "  -c FILE      app.yml to read (default: DADNS_CONFIG or the"
 	    " usual places)\n"
 	    "  -b NAME      only this backend's queue (repeatable; default:"
@@ -71,11 +73,13 @@ main(int argc, char *argv[])
 	int c;
 
 	log_init("queue-push");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("queue-push");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;
 	}
-	while ((c = getopt(argc, argv, "b:c:ho:t:u:")) != -1) {
+	while ((c = getopt(argc, argv, "Vb:c:ho:t:u:")) != -1) {
 		switch (c) {
 		case 'b':
 			if (nonly == CONFIG_BACKENDS_MAX)
@@ -85,6 +89,8 @@ main(int argc, char *argv[])
 		case 'c':
 			cpath = optarg;
 			break;
+		case 'V':
+			version_exit("queue-push");
 		case 'h':
 			help();
 			return 0;

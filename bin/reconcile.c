@@ -1,6 +1,6 @@
 /* reconcile.c -- orphans against DirectAdmin, backends against the store */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "reconcile [-c app.yml] [-n] [-f] [-l] [-m percent] [-v|-q]"
+#define USAGE "reconcile [-V] [-c app.yml] [-n] [-f] [-l] [-m percent] [-v|-q]"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +33,7 @@
 #include "promfile.h"
 #include "spool.h"
 #include "store.h"
+#include "version.h"
 #include "zone.h"
 #include "zonefile.h"
 
@@ -190,6 +191,7 @@ static void
 help(void)
 {
 	printf("usage: %s\n"
+	    "  -V          print the version and exit\n"
 	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -n          dry run: print what would be done, change nothing;"
@@ -1481,10 +1483,12 @@ main(int argc, char *argv[])
 			help();
 			return 0;
 		}
+		if (strcmp(argv[i], "--version") == 0)
+			version_exit("reconcile");
 		if (strcmp(argv[i], "--force") == 0)
 			argv[i] = "-f";
 	}
-	while ((c = getopt(argc, argv, "c:fhlm:nqv")) != -1) {
+	while ((c = getopt(argc, argv, "Vc:fhlm:nqv")) != -1) {
 		switch (c) {
 		case 'c':
 			cpath = optarg;
@@ -1492,6 +1496,8 @@ main(int argc, char *argv[])
 		case 'f':
 			force = 1;
 			break;
+		case 'V':
+			version_exit("reconcile");
 		case 'h':
 			help();
 			return 0;

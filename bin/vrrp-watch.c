@@ -33,6 +33,7 @@
 #include "log.h"
 #include "nlink.h"
 #include "promfile.h"
+#include "version.h"
 #include "vrrp.h"
 
 #define GARP_REPEAT	5	/* keepalived's vrrp_garp_master_repeat */
@@ -123,6 +124,7 @@ help(void)
 	    "  run      hold the VIPs by VRRP while healthy\n"
 	    "  check    ask the DNS check once; exit 0 healthy, 1 not\n"
 	    "  status   print the status file; exit 0 master, 1 not\n"
+	    "  --version     print the version and exit (-V is a VIP here)\n"
 	    "  -v            debug logging\n"
 	    "  -f FILE       app.yml with a vrrp: section; default"
 	    " $DADNS_CONFIG, else the usual places\n"
@@ -1426,6 +1428,8 @@ main(int argc, char *argv[])
 	int c, i, n = 0, rc, vip_opt = 0;
 
 	log_init("vrrp-watch");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit("vrrp-watch");
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help();
 		return 0;

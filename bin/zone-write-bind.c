@@ -1,7 +1,7 @@
 /* zone-write-bind.c -- write zones to BIND 9: zone files and rndc */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "zone-write-bind [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
-	"save ZONE | delete ZONE | run"
+#define USAGE "zone-write-bind [-V] [-c app.yml] [-b backend] [-d fd] " \
+	"[-v|-q] save ZONE | delete ZONE | run"
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* zone-write-mysql.c -- write zones to one CoreDNS-MySQL database */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "zone-write-mysql [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
-	"save ZONE | delete ZONE | run"
+#define USAGE "zone-write-mysql [-V] [-c app.yml] [-b backend] [-d fd] " \
+	"[-v|-q] save ZONE | delete ZONE | run"
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* zone-write-nsd.c -- write zones to NSD: zone files, zonelist, reload */
 /* SPDX-License-Identifier: ISC */
-#define USAGE "zone-write-nsd [-c app.yml] [-b backend] [-d fd] [-v|-q] " \
-	"save ZONE | delete ZONE | run"
+#define USAGE "zone-write-nsd [-V] [-c app.yml] [-b backend] [-d fd] " \
+	"[-v|-q] save ZONE | delete ZONE | run"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -77,10 +77,10 @@ still_serving() {
 @test "da-receive: -h prints the usage on stdout and exits 0; wrong usage exits 100" {
 	run --separate-stderr da-receive -h
 	assert_success
-	assert_line --index 0 "usage: da-receive [-c app.yml] [-d fd] [-v|-q]"
+	assert_line --index 0 "usage: da-receive [-V] [-c app.yml] [-d fd] [-v|-q]"
 	run --separate-stderr da-receive -x
 	assert_failure 100
-	assert_equal "$stderr" "da-receive: usage: da-receive [-c app.yml] [-d fd] [-v|-q]"
+	assert_equal "$stderr" "da-receive: usage: da-receive [-V] [-c app.yml] [-d fd] [-v|-q]"
 	run --separate-stderr da-receive extra
 	assert_failure 100
 	run --separate-stderr da-receive -d 1

@@ -40,7 +40,7 @@ row() {
 @test "import-directdnsonly: -h prints the usage on stdout and exits 0, wrong usage exits 100" {
 	run --separate-stderr import-directdnsonly -h
 	assert_success
-	assert_line --index 0 "usage: import-directdnsonly [-c app.yml] [-n] [-b backend]... DB"
+	assert_line --index 0 "usage: import-directdnsonly [-V] [-c app.yml] [-n] [-b backend]... DB"
 	run --separate-stderr import-directdnsonly
 	assert_failure 100
 	[[ $stderr == "import-directdnsonly: usage: "* ]]

@@ -45,7 +45,7 @@ zones() {
 @test "peer-pull: -h prints the usage on stdout and exits 0, a wrong option exits 100" {
 	run --separate-stderr peer-pull -h
 	assert_success
-	assert_line --index 0 "usage: peer-pull [-c app.yml] [-n] [-w] [-p url]... [-v|-q]"
+	assert_line --index 0 "usage: peer-pull [-V] [-c app.yml] [-n] [-w] [-p url]... [-v|-q]"
 	run --separate-stderr peer-pull -x
 	assert_failure 100
 	[[ $stderr == "peer-pull: usage: "* ]]

@@ -87,7 +87,7 @@ zones_dump() {
 @test "reconcile: -h prints the usage on stdout and exits 0, a wrong option exits 100" {
 	run --separate-stderr reconcile -h
 	assert_success
-	assert_line --index 0 --regexp '^usage: reconcile \[-c app.yml\]'
+	assert_line --index 0 --regexp '^usage: reconcile \[-V\] \[-c app.yml\]'
 	run --separate-stderr reconcile -Z
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"reconcile: usage: reconcile "* ]]

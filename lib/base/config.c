@@ -93,6 +93,7 @@ struct ld {
 	config_section_fn section_fn;
 	void		*section_arg;
 	int		 section_seen;
+	struct config_faults *faults;	/* a check goes on: config_check() */
 };
 
 enum ftype {
@@ -322,6 +323,56 @@ bad(struct ld *ld, const struct src *src, const char *key,
 	else
 		snprintf(ld->err, ld->errlen, "%s: %s", key, msg);
 	return -1;
+}
+
+void
+config_fault_add(struct config_faults *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->n++ >= CONFIG_FAULTS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->line[f->n - 1], sizeof(f->line[0]), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * r as it is, except in a check (config_check()): there the fault of
+ * r == -1, its message in ld->err, is noted and the load goes on (returns
+ * 0), unless the file is too complex to walk on.
+ */
+static int
+keep(struct ld *ld, int r)
+{
+	if (r == 0 || ld->faults == NULL || ld->budget < 0 ||
+	    ld->err[0] == '\0')
+		return r;
+	config_fault_add(ld->faults, "%s", ld->err);
+	ld->err[0] = '\0';
+	return 0;
+}
+
+/* In a check, remember where key was set (a later place replaces it). */
+static void
+where_add(struct ld *ld, const struct src *src, const char *key)
+{
+	struct config_faults *f = ld->faults;
+	size_t i;
+
+	if (f == NULL || key == NULL)
+		return;
+	for (i = 0; i < f->nwhere; i++)
+		if (strcmp(f->where[i].key, key) == 0)
+			break;
+	if (i == CONFIG_WHERE_MAX)
+		return;
+	if (i == f->nwhere)
+		f->nwhere++;
+	snprintf(f->where[i].key, sizeof(f->where[i].key), "%s", key);
+	f->where[i].line = src->env == NULL ? src->line : 0;
+	snprintf(f->where[i].env, sizeof(f->where[i].env), "%s",
+	    src->env != NULL ? src->env : "");
 }
 
 /* Quote s for a message: printable ASCII as is, the rest escaped, long
@@ -710,10 +761,16 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 	case T_VERIFY:
 	case T_URL:
 	case T_VIPS:
-		return set_text(ld, src, key, f, p, v, len);
+		if (set_text(ld, src, key, f, p, v, len) == -1)
+			return -1;
+		break;
 	default:
-		return set_value(ld, src, key, f, p, v, len);
+		if (set_value(ld, src, key, f, p, v, len) == -1)
+			return -1;
+		break;
 	}
+	where_add(ld, src, key);
+	return 0;
 }
 
 /*
@@ -1202,7 +1259,11 @@ unknown_key(struct ld *ld, const struct node *k, const char *prefix)
 	for (i = 0; i < k->len && i < 80; i++)
 		if (k->val[i] <= ' ' || k->val[i] >= 0x7f || k->val[i] == '"')
 			break;
-	if (i == k->len)
+	if (ld->faults != NULL)
+		config_fault_add(ld->faults, "%s:%lu: %s%s: unknown key",
+		    ld->file, k->line, prefix, i == k->len ? k->val :
+		    show(q, sizeof(q), k->val, k->len));
+	else if (i == k->len)
 		config_unknown_add(&ld->cfg->unknown,
 		    "%s:%lu: unknown key %s%s ignored", ld->file, k->line,
 		    prefix, k->val);
@@ -1382,6 +1443,7 @@ backend_pair(struct ld *ld, const struct node *k, const struct node *v,
 	name[k->len] = '\0';
 	snprintf(what, sizeof(what), "dns.backends.%s", name);
 	snprintf(prefix, sizeof(prefix), "dns.backends.%s.", name);
+	where_add(ld, &src, what);
 	if ((bi = backend_find(ld->cfg, name)) == -1 &&
 	    (bi = backend_add(ld, &src, what, name)) == -1)
 		return -1;
@@ -1470,6 +1532,7 @@ section_pair(struct ld *ld, const struct node *k, const struct node *v,
 	if ((f = find_secret(keys, NELEM(keys), full)) != NULL)
 		return set_node_file(ld, f, full, ld->cfg, v);
 	if (in_list(sections, NELEM(sections), full)) {
+		where_add(ld, &(struct src){ ld->file, k->line, NULL }, full);
 		snprintf(sub, sizeof(sub), "%s.", full);
 		return walk_map(ld, v, full, section_pair, sub);
 	}
@@ -1479,6 +1542,8 @@ section_pair(struct ld *ld, const struct node *k, const struct node *v,
 		return walk_list(ld, v, full, 1);
 	if (strcmp(full, "reconciliation.directadmin_servers") == 0)
 		return walk_list(ld, v, full, 0);
+	if (in_list(foreign, NELEM(foreign), full))
+		where_add(ld, &(struct src){ ld->file, k->line, NULL }, full);
 	if (ld->section != NULL && strcmp(full, ld->section) == 0) {
 		ld->section_seen = 1;
 		return ld->section_fn((const struct config_node *)v, ld->file,
@@ -1526,17 +1591,18 @@ walk_map(struct ld *ld, const struct node *map, const char *what,
 		v = map->kids[i + 1];
 		if (v->kind == N_SEQ) {
 			for (j = v->nkids; j > 0; j--)
-				if (walk_map(ld, v->kids[j - 1], what, fn,
-				    arg) == -1)
+				if (keep(ld, walk_map(ld, v->kids[j - 1], what,
+				    fn, arg)) == -1)
 					return -1;
-		} else if (walk_map(ld, v, what, fn, arg) == -1)
+		} else if (keep(ld, walk_map(ld, v, what, fn, arg)) == -1)
 			return -1;
 	}
 	saved = ld->map;
 	ld->map = map;
 	for (i = 0; i < map->nkids && r == 0; i += 2)
 		if (!is_merge(map->kids[i]))
-			r = fn(ld, map->kids[i], map->kids[i + 1], arg);
+			r = keep(ld, fn(ld, map->kids[i], map->kids[i + 1],
+			    arg));
 	ld->map = saved;
 	return r;
 }
@@ -1638,8 +1704,8 @@ env_keys(struct ld *ld)
 		if (keys[i].flags & F_NOENV)
 			continue;
 		env_names(keys[i].name, doc, dot, sizeof(doc));
-		if (env_key(ld, keys[i].name, &keys[i], ld->cfg, doc, dot, NULL,
-		    0) == -1)
+		if (keep(ld, env_key(ld, keys[i].name, &keys[i], ld->cfg, doc,
+		    dot, NULL, 0)) == -1)
 			return -1;
 	}
 	return 0;
@@ -1696,80 +1762,90 @@ env_split(struct ld *ld, const char *rest, size_t len, char *name,
 }
 
 /*
- * DADNS_DNS_BACKENDS_<NAME>_<FIELD> variables, which may create backends.
- * pass 0: the dotted form; 1: the documented form; 2: its _FILE twin.
+ * One DADNS_DNS_BACKENDS_<NAME>_<FIELD> variable e ("NAME=value"), which
+ * may create a backend. pass 0: the dotted form; 1: the documented form;
+ * 2: its _FILE twin. Other variables are skipped.
  */
 static int
-env_backends(struct ld *ld, int pass)
+env_backend(struct ld *ld, int pass, const char *e)
 {
 	static const char pdoc[] = "DADNS_DNS_BACKENDS_";
 	static const char pdot[] = "DADNS.DNS.BACKENDS.";
 	const struct field *f;
 	char var[256], rest[256], name[256], key[320], q[160], plain[256];
-	const char *e, *eq, *val;
-	size_t i, j, len, plen = sizeof(pdoc) - 1;
+	const char *eq, *val;
+	size_t j, len, plen = sizeof(pdoc) - 1;
 	struct src src = { NULL, 0, var };
 	int bi, file;
 
-	for (i = 0; environ[i] != NULL; i++) {
-		e = environ[i];
-		if (strncmp(e, pass == 0 ? pdot : pdoc, plen) != 0 ||
-		    (eq = strchr(e, '=')) == NULL || eq[1] == '\0')
-			continue;
-		val = eq + 1;
-		len = (size_t)(eq - e);
-		if (len >= sizeof(var))
-			continue;
-		memcpy(var, e, len);
-		var[len] = '\0';
-		len -= plen;
-		memcpy(rest, var + plen, len + 1);
-		if (pass == 0)
-			for (j = 0; j < len; j++)
-				if (rest[j] == '.')
-					rest[j] = '_';
-		file = len > 5 && strcmp(rest + len - 5, "_FILE") == 0 &&
-		    env_split(ld, rest, len - 5, name, sizeof(name)) != NULL;
-		/* pass 1 leaves X_PASSWORD_FILE to pass 2, which takes
-		 * nothing else. */
-		if ((pass == 1 && file) || (pass == 2 && !file))
-			continue;
-		if (pass == 2) {
-			len -= 5;
-			rest[len] = '\0';
-		}
-		if ((f = env_split(ld, rest, len, name, sizeof(name))) ==
-		    NULL) {
+	if (strncmp(e, pass == 0 ? pdot : pdoc, plen) != 0 ||
+	    (eq = strchr(e, '=')) == NULL || eq[1] == '\0')
+		return 0;
+	val = eq + 1;
+	len = (size_t)(eq - e);
+	if (len >= sizeof(var))
+		return 0;
+	memcpy(var, e, len);
+	var[len] = '\0';
+	len -= plen;
+	memcpy(rest, var + plen, len + 1);
+	if (pass == 0)
+		for (j = 0; j < len; j++)
+			if (rest[j] == '.')
+				rest[j] = '_';
+	file = len > 5 && strcmp(rest + len - 5, "_FILE") == 0 &&
+	    env_split(ld, rest, len - 5, name, sizeof(name)) != NULL;
+	/* pass 1 leaves X_PASSWORD_FILE to pass 2, which takes nothing
+	 * else. */
+	if ((pass == 1 && file) || (pass == 2 && !file))
+		return 0;
+	if (pass == 2) {
+		len -= 5;
+		rest[len] = '\0';
+	}
+	if ((f = env_split(ld, rest, len, name, sizeof(name))) == NULL) {
+		if (ld->faults != NULL)
+			config_fault_add(ld->faults, "%s: unknown variable "
+			    "(no such backend field)", var);
+		else
 			config_unknown_add(&ld->cfg->unknown, "%s: unknown "
 			    "variable ignored (no such backend field)", var);
-			continue;
-		}
-		if (!name_ok(name, strlen(name)))
-			return bad(ld, &src, NULL, "invalid backend name %s "
-			    "(1-63 of a-z 0-9 _ -)",
-			    show(q, sizeof(q), name, strlen(name)));
-		snprintf(key, sizeof(key), "dns.backends.%s.%s", name,
-		    f->name);
-		if (pass == 2) {
-			snprintf(plain, sizeof(plain), "%.*s",
-			    (int)(len + plen), var);
-			if (env_get(plain) != NULL)
-				return bad(ld, &(struct src){ NULL, 0, plain },
-				    NULL, "set together with %s; use one",
-				    var);
-		}
-		if ((bi = backend_find(ld->cfg, name)) == -1 &&
-		    (bi = backend_add(ld, &src, key, name)) == -1)
-			return -1;
-		if (pass == 2) {
-			if (set_from_file(ld, &src, key, f,
-			    &ld->cfg->backends[bi], val) == -1)
-				return -1;
-		} else if (set_field(ld, &src, key, f, &ld->cfg->backends[bi],
-		    val, strlen(val)) == -1)
-			return -1;
-		ld->bmask[bi] |= 1U << (f - bfields);
+		return 0;
 	}
+	if (!name_ok(name, strlen(name)))
+		return bad(ld, &src, NULL, "invalid backend name %s "
+		    "(1-63 of a-z 0-9 _ -)",
+		    show(q, sizeof(q), name, strlen(name)));
+	snprintf(key, sizeof(key), "dns.backends.%s.%s", name, f->name);
+	if (pass == 2) {
+		snprintf(plain, sizeof(plain), "%.*s", (int)(len + plen), var);
+		if (env_get(plain) != NULL)
+			return bad(ld, &(struct src){ NULL, 0, plain }, NULL,
+			    "set together with %s; use one", var);
+	}
+	if ((bi = backend_find(ld->cfg, name)) == -1 &&
+	    (bi = backend_add(ld, &src, key, name)) == -1)
+		return -1;
+	if (pass == 2) {
+		if (set_from_file(ld, &src, key, f, &ld->cfg->backends[bi],
+		    val) == -1)
+			return -1;
+	} else if (set_field(ld, &src, key, f, &ld->cfg->backends[bi], val,
+	    strlen(val)) == -1)
+		return -1;
+	ld->bmask[bi] |= 1U << (f - bfields);
+	return 0;
+}
+
+/* Every DADNS_DNS_BACKENDS_* variable of pass (see env_backend()). */
+static int
+env_backends(struct ld *ld, int pass)
+{
+	size_t i;
+
+	for (i = 0; environ[i] != NULL; i++)
+		if (keep(ld, env_backend(ld, pass, environ[i])) == -1)
+			return -1;
 	return 0;
 }
 
@@ -1813,7 +1889,8 @@ env_peers(struct ld *ld)
 					var[k] = var[k] - 'a' + 'A';
 			snprintf(key, sizeof(key), "peer_sync.peers[].%s",
 			    f->name);
-			if (env_key(ld, key, f, &pe, var, NULL, NULL, 0) == -1)
+			if (keep(ld, env_key(ld, key, f, &pe, var, NULL, NULL,
+			    0)) == -1)
 				return -1;
 		}
 		for (i = 0; i < ld->cfg->peer_sync.npeers; i++)
@@ -1996,13 +2073,15 @@ finish(struct ld *ld)
 	size_t i;
 
 	for (i = 0; i < cfg->nbackends; i++)
-		if (finish_backend(ld, i) == -1)
+		if (keep(ld, finish_backend(ld, i)) == -1)
 			return -1;
 	for (i = 0; i < cfg->peer_sync.npeers; i++) {
 		src.line = ld->pline[i];
 		snprintf(key, sizeof(key), "peer_sync.peers[%zu].url", i);
-		if (cfg->peer_sync.peers[i].url[0] == '\0')
-			return bad(ld, src.line ? &src : NULL, key, "missing");
+		if (cfg->peer_sync.peers[i].url[0] == '\0' &&
+		    keep(ld, bad(ld, src.line ? &src : NULL, key,
+		    "missing")) == -1)
+			return -1;
 	}
 	for (i = 0; i < cfg->reconciliation.nservers; i++) {
 		struct config_da_server *s = &cfg->reconciliation.servers[i];
@@ -2010,8 +2089,9 @@ finish(struct ld *ld)
 		src.line = ld->sline[i];
 		snprintf(key, sizeof(key),
 		    "reconciliation.directadmin_servers[%zu].hostname", i);
-		if (s->hostname[0] == '\0')
-			return bad(ld, &src, key, "missing");
+		if (s->hostname[0] == '\0' &&
+		    keep(ld, bad(ld, &src, key, "missing")) == -1)
+			return -1;
 		/* The DA server's own name defaults to its address. */
 		if (s->name[0] == '\0')
 			memcpy(s->name, s->hostname, sizeof(s->name));
@@ -2051,16 +2131,21 @@ load(struct config *out, const char *buf, size_t len, const char *name,
 	if (buf != NULL && load_yaml(ld, buf, len) == -1)
 		goto out;
 	if (ld->section != NULL && !ld->section_seen &&
-	    ld->section_fn(NULL, name, cfg, ld->section_arg, ld->err,
-	    ld->errlen) == -1)
+	    keep(ld, ld->section_fn(NULL, name, cfg, ld->section_arg, ld->err,
+	    ld->errlen)) == -1)
 		goto out;
 	if (env_keys(ld) == -1 || env_backends(ld, 0) == -1 ||
 	    env_backends(ld, 1) == -1 || env_backends(ld, 2) == -1 ||
-	    env_peers(ld) == -1 || finish(ld) == -1)
+	    keep(ld, env_peers(ld)) == -1 || keep(ld, finish(ld)) == -1)
 		goto out;
 	memcpy(out, cfg, sizeof(*cfg));
-	r = 0;
+	r = ld->faults != NULL && ld->faults->n > 0 ? -1 : 0;
 out:
+	/* A check notes the fault it could not go on after. */
+	if (ld->faults != NULL && ld->errlen > 0 && ld->err[0] != '\0') {
+		config_fault_add(ld->faults, "%s", ld->err);
+		ld->faults->stopped = 1;
+	}
 	explicit_bzero(cfg, sizeof(*cfg));
 	free(cfg);
 	return r;
@@ -2194,6 +2279,50 @@ config_load_section(struct config *cfg, const char *path,
 	}
 	free(ld);
 	return r;
+}
+
+int
+config_check(struct config *cfg, const char *path, const char *section,
+    config_section_fn fn, void *arg, struct config_faults *f)
+{
+	struct ld *ld;
+	char err[512], *buf;
+	size_t len;
+
+	memset(f, 0, sizeof(*f));
+	if ((ld = ld_new(err, sizeof(err), section, fn, arg)) == NULL) {
+		config_fault_add(f, "%s", err);
+		f->stopped = 1;
+		return -1;
+	}
+	ld->faults = f;
+	if ((path = config_find(path)) == NULL)
+		(void)load(cfg, NULL, 0, NULL, NULL, ld);
+	else if (read_config(path, &buf, &len, err, sizeof(err)) == 0) {
+		(void)load(cfg, buf, len, path, path, ld);
+		explicit_bzero(buf, len);
+		free(buf);
+	} else {
+		config_fault_add(f, "%s", err);
+		f->stopped = 1;
+	}
+	free(ld);
+	return f->n > 0 ? -1 : 0;
+}
+
+int
+config_where(const struct config_faults *f, const char *key,
+    unsigned long *line, const char **env)
+{
+	size_t i;
+
+	for (i = 0; i < f->nwhere; i++)
+		if (strcmp(f->where[i].key, key) == 0) {
+			*line = f->where[i].line;
+			*env = f->where[i].env;
+			return 1;
+		}
+	return 0;
 }
 
 int

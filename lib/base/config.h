@@ -12,6 +12,8 @@
 #define CONFIG_SERVERS_MAX	16
 #define CONFIG_UNKNOWN_MAX	8
 #define CONFIG_VIPS_MAX		20	/* VRRP addresses per advert */
+#define CONFIG_FAULTS_MAX	64	/* fault lines a check keeps */
+#define CONFIG_WHERE_MAX	512	/* keys whose place a check keeps */
 
 enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL };
 
@@ -146,6 +148,24 @@ struct config {
 	struct config_unknown unknown;
 };
 
+/*
+ * What a check (config_check()) found: every fault as one line, "FILE:LINE:
+ * KEY: fault" (or "VARIABLE: fault" for the environment), and where each
+ * key read came from, for the faults found later by whoever looks at the
+ * configuration as a whole.
+ */
+struct config_faults {
+	size_t		 n;		/* faults found */
+	char		 line[CONFIG_FAULTS_MAX][512];	/* the first ones */
+	int		 stopped;	/* the last one ended the reading */
+	size_t		 nwhere;
+	struct {
+		char	 key[128];	/* "app.auth_password", "vrrp" */
+		unsigned long line;	/* in the file; 0 from a variable */
+		char	 env[96];	/* the variable, or "" */
+	}		 where[CONFIG_WHERE_MAX];
+};
+
 /* A value of app.yml as read, for the modules that read a section of
  * their own (dns_proxy:). Aliases share the anchored node. */
 struct config_node;
@@ -203,6 +223,27 @@ int config_load_buffer(struct config *cfg, const char *buf, size_t len,
 int config_load_section(struct config *cfg, const char *path,
     const char *section, config_section_fn fn, void *arg, char *err,
     size_t errlen);
+
+/*
+ * Like config_load_section() (fn and arg may be NULL), but as a checker
+ * reads: it goes on after a fault, and every fault, unknown keys and
+ * variables included, is a line in f (cleared first); a section module
+ * may add its own with config_fault_add(). cfg receives what could be
+ * read, unless f->stopped (the file could not be read through). Returns
+ * 0 when there is no fault, else -1.
+ */
+int config_check(struct config *cfg, const char *path, const char *section,
+    config_section_fn fn, void *arg, struct config_faults *f);
+
+/* Add one fault line to f, keeping the first CONFIG_FAULTS_MAX. */
+void config_fault_add(struct config_faults *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Where the check that filled f read key ("app.auth_password",
+ * "vrrp"): returns 1 with *line (0 for a variable) and *env ("" for the
+ * file), or 0 when the key was not set. */
+int config_where(const struct config_faults *f, const char *key,
+    unsigned long *line, const char **env);
 
 /* The kind of node n (enum config_kind). */
 int config_node_kind(const struct config_node *n);

@@ -21,6 +21,7 @@ struct ctx {
 	char		 key[256];	/* dotted path of the current key */
 	unsigned long	 line;		/* 1-based, 0 = environment */
 	const char	*env;		/* variable name when from the env */
+	struct config_faults *faults;	/* a check goes on: proxyconf_check() */
 };
 
 static int
@@ -38,6 +39,18 @@ fail(struct ctx *c, const char *fmt, ...)
 		snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->file, c->line,
 		    c->key, msg);
 	return -1;
+}
+
+/* r as it is, except in a check: there the fault of r < 0, its message in
+ * c->err, is a line of c->faults and the reading goes on (returns 0). */
+static int
+note(struct ctx *c, int r)
+{
+	if (r >= 0 || c->faults == NULL)
+		return r;
+	config_fault_add(c->faults, "%s", c->err);
+	c->err[0] = '\0';
+	return 0;
 }
 
 const char *
@@ -234,8 +247,12 @@ is_kind(const struct config_node *n, int kind)
 static int
 ignore(struct ctx *c)
 {
-	config_unknown_add(c->unknown, "%s:%lu: unknown key %s ignored",
-	    c->file, c->line, c->key);
+	if (c->faults != NULL)
+		config_fault_add(c->faults, "%s:%lu: %s: unknown key",
+		    c->file, c->line, c->key);
+	else
+		config_unknown_add(c->unknown, "%s:%lu: unknown key %s "
+		    "ignored", c->file, c->line, c->key);
 	return 0;
 }
 
@@ -839,11 +856,12 @@ apply_env(struct ctx *c, struct proxyconf *pc)
 			continue;
 		c->env = name;
 		if (strcmp(env_keys[i], "default_pool") == 0) {
-			if ((pc->default_pool = find_pool(pc, v)) < 0)
-				return fail(c, "unknown pool \"%s\"", v);
+			if ((pc->default_pool = find_pool(pc, v)) < 0 &&
+			    note(c, fail(c, "unknown pool \"%s\"", v)) < 0)
+				return -1;
 			continue;
 		}
-		if (set_top(c, pc, env_keys[i], v) != 0)
+		if (note(c, set_top(c, pc, env_keys[i], v)) != 0)
 			return -1;
 	}
 	c->env = NULL;
@@ -931,8 +949,8 @@ parse_pools(struct ctx *c, struct proxyconf *pc,
 		    scalar(k));
 		join(c->key, sizeof(c->key), parent, "", "");
 		c->line = config_node_line(k);
-		if (parse_pool(c, pc, scalar(k), config_node_value(pools, i),
-		    parent) < 0)
+		if (note(c, parse_pool(c, pc, scalar(k),
+		    config_node_value(pools, i), parent)) < 0)
 			return -1;
 	}
 	return 0;
@@ -955,6 +973,7 @@ parse_default_pool(struct ctx *c, struct proxyconf *pc,
 struct load {
 	struct ctx	 c;
 	struct proxyconf *pc;
+	int		 present;	/* the file has the section */
 };
 
 /* The dns_proxy section, called by config.c while it reads the file. */
@@ -970,32 +989,37 @@ parse_section(const struct config_node *sect, const char *file,
 
 	c->file = file != NULL ? file : "environment";
 	c->unknown = &cfg->unknown;
+	if (sect == NULL && c->faults != NULL)
+		return 0;	/* a check: no dns-proxy to check */
 	if (sect == NULL) {
 		err_set(err, errlen, "%s: no dns_proxy section", c->file);
 		return -1;
 	}
+	ld->present = 1;
 	snprintf(c->key, sizeof(c->key), "dns_proxy");
 	c->line = config_node_line(sect);
 	if (!is_kind(sect, CONFIG_MAP))
-		return fail(c, "expected a mapping");
+		return note(c, fail(c, "expected a mapping"));
 	for (i = 0; i < config_node_count(sect); i++)
-		if (parse_key(c, pc, scalar(config_node_key(sect, i)),
-		    config_node_value(sect, i), &l) < 0)
+		if (note(c, parse_key(c, pc, scalar(config_node_key(sect, i)),
+		    config_node_value(sect, i), &l)) < 0)
 			return -1;
-	if (l.pools != NULL && parse_pools(c, pc, l.pools) < 0)
+	if (l.pools != NULL && note(c, parse_pools(c, pc, l.pools)) < 0)
 		return -1;
 	if (pc->npools == 0) {
 		snprintf(c->key, sizeof(c->key), "dns_proxy.pools");
 		c->line = config_node_line(sect);
-		return fail(c, "at least one pool with a backend is needed");
+		if (note(c, fail(c, "at least one pool with a backend is "
+		    "needed")) < 0)
+			return -1;
 	}
 	if (l.routes != NULL) {
 		enter(c, "dns_proxy", "routes", l.routes);
-		if (parse_routes(c, pc, l.routes) < 0)
+		if (note(c, parse_routes(c, pc, l.routes)) < 0)
 			return -1;
 	}
 	if (l.dpool != NULL)
-		return parse_default_pool(c, pc, l.dpool);
+		return note(c, parse_default_pool(c, pc, l.dpool));
 	if (pc->npools == 1)
 		pc->default_pool = 0;
 	return 0;
@@ -1057,6 +1081,35 @@ out:
 	explicit_bzero(cfg, sizeof(*cfg));
 	free(cfg);
 	return r;
+}
+
+int
+proxyconf_check(const char *path, struct config *cfg, struct proxyconf *pc,
+    struct config_faults *f)
+{
+	struct load ld;
+	char err[512];
+
+	defaults(pc);
+	memset(&ld, 0, sizeof(ld));
+	err[0] = '\0';
+	ld.c.err = err;
+	ld.c.errlen = sizeof(err);
+	ld.c.faults = f;
+	ld.pc = pc;
+	if ((path = config_find(path)) != NULL)
+		snprintf(pc->path, sizeof(pc->path), "%s", path);
+	ld.c.file = path;
+	/* config_check() clears f: the section's faults come in later. */
+	(void)config_check(cfg, path, "dns_proxy", parse_section, &ld, f);
+	if (!ld.present || f->stopped)
+		return 0;
+	ld.c.faults = f;
+	(void)apply_env(&ld.c, pc);
+	default_check_names(pc);
+	if (pc->nlisten == 0)
+		config_fault_add(f, "%s: dns_proxy.listen: no address", path);
+	return 1;
 }
 
 void

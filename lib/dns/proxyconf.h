@@ -102,6 +102,14 @@ const char *proxyconf_find(const char *path);
 int proxyconf_load(const char *path, struct proxyconf *pc, char *err,
     size_t errlen);
 
+/* The checker's proxyconf_load(): the whole app.yml at path (NULL: the
+ * usual places) through config_check() into cfg and f, and its dns_proxy
+ * section, when there is one, into pc with each of its faults a line of f,
+ * unknown keys included. Returns 1 when the file has a dns_proxy section,
+ * else 0. pc needs proxyconf_free() after either. */
+int proxyconf_check(const char *path, struct config *cfg,
+    struct proxyconf *pc, struct config_faults *f);
+
 /* Release what proxyconf_load() allocated. */
 void proxyconf_free(struct proxyconf *pc);
 

@@ -22,6 +22,7 @@
 #include "io.h"
 #include "log.h"
 #include "ready.h"
+#include "version.h"
 #include "writer.h"
 #include "zone.h"
 
@@ -89,6 +90,7 @@ static void
 help(const struct writer_ops *ops)
 {
 	printf("usage: %s\n"
+	    "  -V          print the version and exit\n"
 	    "  -c FILE     app.yml to read (default: DADNS_CONFIG or the usual"
 	    " places)\n"
 	    "  -b NAME     %s\n"
@@ -133,11 +135,13 @@ parse_args(int argc, char *argv[], const struct writer_ops *ops,
 	memset(a, 0, sizeof(*a));
 	a->level = -1;
 	a->notify_fd = -1;
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		version_exit(ops->prog);
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		help(ops);
 		exit(0);
 	}
-	while ((c = getopt(argc, argv, "b:c:d:hqv")) != -1) {
+	while ((c = getopt(argc, argv, "Vb:c:d:hqv")) != -1) {
 		switch (c) {
 		case 'b':
 			a->bname = optarg;
@@ -150,6 +154,8 @@ parse_args(int argc, char *argv[], const struct writer_ops *ops,
 			    sizeof(err))) < 0)
 				die(EXIT_USAGE, "%s", err);
 			break;
+		case 'V':
+			version_exit(ops->prog);
 		case 'h':
 			help(ops);
 			exit(0);
