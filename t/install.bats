@@ -193,4 +193,8 @@ installed_files() {
 		[ "$euid" -ne 0 ] || fail "$s runs as root"
 		assert_equal "$s:$euid" "$s:$want"
 	done
+	# zone-write-nsd reaches NSD's socket (nsd:nsd 0660) through group nsd.
+	pid=$(s6-svstat -p "$scan/zone-write-nsd")
+	awk '$1 == "Groups:"' "/proc/$pid/status" | grep -qw "$(getent group nsd | cut -d: -f3)"
+	[ "$(stat -c %U:%G:%a "$NSD_DIR/nsd.ctl")" = nsd:nsd:660 ]
 }
