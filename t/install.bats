@@ -116,85 +116,185 @@ installed_files() {
 	assert_failure 100
 }
 
-@test "install: the installed services, relative paths in app.yml, serve a pushed zone with da-receive and zone-write-nsd not root and NSD as nsd" {
-	local etc=$B/etc/dadns state=$B/var/lib/dadns scan=$B/scan
-	run inst install PREFIX="$B/usr" SYSCONFDIR="$etc" STATEDIR="$state" \
-	    SCANDIR="$scan" UNITDIR="$B/systemd"
+# real_install: make install into $B (PREFIX $B/usr, SYSCONFDIR $ETC,
+# STATEDIR $STATE, SCANDIR $SCAN), as root and without DESTDIR: the dadns
+# user is created (once: it stays) and the owners are set.
+real_install() {
+	ETC=$B/etc/dadns STATE=$B/var/lib/dadns SCAN=$B/scan
+	run inst install PREFIX="$B/usr" SYSCONFDIR="$ETC" STATEDIR="$STATE" \
+	    SCANDIR="$SCAN" UNITDIR="$B/systemd"
 	assert_success
 	id dadns
+	[ "$(stat -c %U:%G:%a "$ETC/app.yml")" = root:dadns:640 ]
+	[ "$(stat -c %U "$STATE/data")" = dadns ]
+	HTTP_PORT=$(free_port)
+	DA_URL=http://127.0.0.1:$HTTP_PORT
+	DA_PASSWORD=install-secret
+}
+
+# relative_config BACKEND_LINES: $ETC/app.yml with directdnsonly's relative
+# paths for the spool and the store, da-receive on $HTTP_PORT, then the
+# dns: section given.
+relative_config() {
+	cat >"$ETC/app.yml" <<-YML
+	queue_location: ./data/queues
+	datastore:
+	  type: sqlite
+	  db_location: ./data/directdnsonly.db
+	$(da_app "$HTTP_PORT" "$DA_PASSWORD")
+	$1
+	YML
+}
+
+# scan_start SERVICE...: s6-svscan on $SCAN as the unit runs it (SBINDIR
+# first in PATH), waiting until every SERVICE is up and ready.
+scan_start() {
+	PATH="$B/usr/sbin:$PATH" setsid s6-svscan "$SCAN" </dev/null \
+	    >"$B/svscan.log" 2>&1 &
+	SVSCAN_PID=$!
+	for s in "$@"; do
+		wait_for 10 test -e "$SCAN/$s/supervise/status"
+	done
+	set -- $(printf "$SCAN/%s " "$@")
+	if ! s6-svwait -t 20000 -U "$@"; then
+		tail -n 20 "$SCAN"/*/log/main/current >&2
+		fail "services not ready"
+	fi
+}
+
+# euid_is SERVICE USER: the running SERVICE's effective uid is USER's.
+euid_is() {
+	local pid euid
+	pid=$(s6-svstat -p "$SCAN/$1")
+	SVC_PIDS="$SVC_PIDS $pid"
+	euid=$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status")
+	echo "# $1: pid $pid euid $euid ($(ps -o comm= -p "$pid"))" >&3
+	[ "$euid" -ne 0 ] || fail "$1 runs as root"
+	assert_equal "$1:$euid" "$1:$(id -u "$2")"
+}
+
+# in_group SERVICE GROUP: the running SERVICE has GROUP among its groups.
+in_group() {
+	local pid
+	pid=$(s6-svstat -p "$SCAN/$1")
+	awk '$1 == "Groups:"' "/proc/$pid/status" |
+	    grep -qw "$(getent group "$2" | cut -d: -f3)"
+}
+
+@test "install: the installed services, relative paths in app.yml, serve a pushed zone with da-receive and zone-write-nsd not root and NSD as nsd" {
+	real_install
 	id -nG dadns | tr ' ' '\n' | grep -qx nsd
-	[ "$(stat -c %U:%G:%a "$etc/app.yml")" = root:dadns:640 ]
-	[ "$(stat -c %U "$state/data")" = dadns ]
 
 	# NSD from Debian on a loopback port, as its own user nsd; its zones
 	# directory belongs to dadns and is readable by group nsd.
 	NSD_DIR=$B/nsd
 	NSD_PORT=$(free_port)
+	NSD_CONF=$NSD_DIR/nsd.conf
 	install -d -o nsd -g nsd -m 0750 "$NSD_DIR"
 	install -d -o dadns -g nsd -m 0750 "$NSD_DIR/zones"
 	nsd_conf "$NSD_DIR" "$NSD_PORT" "" "" |
 	    sed 's/username: ""/username: nsd/' >"$NSD_DIR/nsd.conf"
-	echo "$NSD_DIR/nsd.conf" >"$etc/env/NSD_CONF"
+	echo "$NSD_DIR/nsd.conf" >"$ETC/env/NSD_CONF"
 	run "$B/usr/sbin/dadns-enable" nsd
 	assert_success
+	relative_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl")"
 
-	# directdnsonly's relative paths: resolved in the one working directory.
-	HTTP_PORT=$(free_port)
-	cat >"$etc/app.yml" <<-YML
-	queue_location: ./data/queues
-	datastore:
-	  type: sqlite
-	  db_location: ./data/directdnsonly.db
-	$(da_app "$HTTP_PORT" install-secret)
-	dns:
-	  backends:
-	    nsd:
-	      type: nsd
-	      enabled: true
-	      zones_dir: $NSD_DIR/zones
-	      nsd_conf: $NSD_DIR/nsd.conf
-	      control_socket: $NSD_DIR/nsd.ctl
-	      pattern: da
-	      verify: "127.0.0.1@$NSD_PORT"
-	YML
-
-	PATH="$B/usr/sbin:$PATH" setsid s6-svscan "$scan" </dev/null \
-	    >"$B/svscan.log" 2>&1 &
-	SVSCAN_PID=$!
-	for s in nsd zone-write-nsd da-receive; do
-		wait_for 10 test -e "$scan/$s/supervise/status"
-	done
-	run s6-svwait -t 20000 -U "$scan/nsd" "$scan/zone-write-nsd" "$scan/da-receive"
-	if [ "$status" -ne 0 ]; then
-		tail -n 20 "$scan"/*/log/main/current >&2
-		fail "services not ready"
-	fi
-
-	DA_URL=http://127.0.0.1:$HTTP_PORT
-	DA_PASSWORD=install-secret
+	scan_start nsd zone-write-nsd da-receive
 	run da_save example.com 2024060101
 	assert_output "error=0"
 	wait_for 10 served example.com 2024060101
 
 	# One working directory: the spool and the store of both services.
-	[ -d "$state/data/queues/nsd/new" ]
-	[ -s "$state/data/directdnsonly.db" ]
-	[ "$(zone_row example.com serial "$state/data/directdnsonly.db")" = 2024060101 ]
-	[ ! -e "$scan/da-receive/data" ] && [ ! -e "$scan/zone-write-nsd/data" ]
+	[ -d "$STATE/data/queues/nsd/new" ]
+	[ "$(zone_row example.com serial "$STATE/data/directdnsonly.db")" = 2024060101 ]
+	[ ! -e "$SCAN/da-receive/data" ] && [ ! -e "$SCAN/zone-write-nsd/data" ]
 
-	# Effective uids: dadns for dadns's programs, nsd for NSD.
-	local s pid euid want
-	for s in da-receive zone-write-nsd nsd; do
-		pid=$(s6-svstat -p "$scan/$s")
-		SVC_PIDS="$SVC_PIDS $pid"
-		euid=$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status")
-		if [ "$s" = nsd ]; then want=$(id -u nsd); else want=$(id -u dadns); fi
-		echo "# $s: pid $pid euid $euid ($(ps -o comm= -p "$pid"))" >&3
-		[ "$euid" -ne 0 ] || fail "$s runs as root"
-		assert_equal "$s:$euid" "$s:$want"
-	done
+	# Effective uids: dadns for dadns's programs, nsd for NSD;
 	# zone-write-nsd reaches NSD's socket (nsd:nsd 0660) through group nsd.
-	pid=$(s6-svstat -p "$scan/zone-write-nsd")
-	awk '$1 == "Groups:"' "/proc/$pid/status" | grep -qw "$(getent group nsd | cut -d: -f3)"
+	euid_is da-receive dadns
+	euid_is zone-write-nsd dadns
+	euid_is nsd nsd
+	in_group zone-write-nsd nsd
 	[ "$(stat -c %U:%G:%a "$NSD_DIR/nsd.ctl")" = nsd:nsd:660 ]
+
+	# systemctl stop: SIGTERM to s6-svscan brings every service down.
+	kill -TERM "$SVSCAN_PID"
+	wait_for 30 sh -c "! kill -0 $SVSCAN_PID"
+	for p in $SVC_PIDS; do
+		wait_for 30 sh -c "! kill -0 $p" || fail "pid $p still runs"
+	done
+	SVSCAN_PID=
+}
+
+@test "install: the installed BIND services serve a pushed zone with zone-write-bind as dadns (rndc key through group bind) and named as bind" {
+	real_install
+	id -nG dadns | tr ' ' '\n' | grep -qx bind
+
+	# named as its own user bind; the rndc key root:bind 0640 as Debian
+	# ships /etc/bind/rndc.key; zones owned by dadns, readable by bind.
+	local n=$B/named
+	NAMED_PORT=$(free_port)
+	RNDC_PORT=$(free_port)
+	install -d -o bind -g bind -m 0750 "$n"
+	install -d -o dadns -g bind -m 0750 "$n/zones"
+	tsig-keygen -a hmac-sha256 dadns-rndc >"$n/rndc.key"
+	cat >"$n/named.conf" <<-CONF
+	include "$n/rndc.key";
+	options {
+		directory "$n";
+		pid-file none;
+		listen-on port $NAMED_PORT { 127.0.0.1; };
+		listen-on-v6 { none; };
+		recursion no;
+		allow-new-zones yes;
+		notify no;
+		dnssec-validation no;
+	};
+	controls {
+		inet 127.0.0.1 port $RNDC_PORT allow { 127.0.0.1; } keys { "dadns-rndc"; };
+	};
+	CONF
+	cat >"$n/rndc.conf" <<-CONF
+	include "$n/rndc.key";
+	options {
+		default-key "dadns-rndc";
+		default-server 127.0.0.1;
+		default-port $RNDC_PORT;
+	};
+	CONF
+	chown root:bind "$n/rndc.key" "$n/rndc.conf" "$n/named.conf"
+	chmod 0640 "$n/rndc.key" "$n/rndc.conf" "$n/named.conf"
+	echo "$n/named.conf" >"$ETC/env/NAMED_CONF"
+	echo "$n/rndc.conf" >"$ETC/env/RNDC_CONF"
+	run "$B/usr/sbin/dadns-enable" named
+	assert_success
+	run "$B/usr/sbin/dadns-enable" zone-write-bind
+	assert_success
+	rm -r "$SCAN/zone-write-nsd"
+	relative_config "$(cat <<-YML
+	dns:
+	  backends:
+	    bind:
+	      type: bind
+	      enabled: true
+	      zones_dir: $n/zones
+	      rndc_conf: $n/rndc.conf
+	      verify: "127.0.0.1@$NAMED_PORT"
+	YML
+	)"
+
+	scan_start named zone-write-bind da-receive
+	run da_save example.org 2024060201
+	assert_output "error=0"
+	wait_for 20 served example.org 2024060201 "$NAMED_PORT"
+	[ "$(zone_row example.org serial "$STATE/data/directdnsonly.db")" = 2024060201 ]
+	[ -f "$n/zones/example.org.db" ]
+
+	euid_is da-receive dadns
+	euid_is zone-write-bind dadns
+	euid_is named bind
+	in_group zone-write-bind bind
+	# Nobody else reads the key.
+	run s6-setuidgid nobody cat "$n/rndc.key"
+	assert_failure
 }
