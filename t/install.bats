@@ -34,11 +34,11 @@ inst() {
 # under usr/, relative to $B/d.
 installed_files() {
 	local p
-	for p in da-receive queue-push import-directdnsonly zone-write-nsd \
-	    zone-write-bind zone-write-mysql reconcile peer-pull dns-proxy \
-	    dns-proxy-ctl vrrp-watch dadns-enable; do
-		echo "usr/sbin/$p"
+	for p in "$TOP"/bin/*.c; do
+		p=${p##*/}
+		echo "usr/sbin/${p%.c}"
 	done
+	echo usr/sbin/dadns-enable
 	for p in "$TOP"/man/*.8; do echo "usr/share/man/man8/${p##*/}"; done
 	echo usr/share/man/man5/app.yml.5
 	for p in app.yml named.conf.example coredns_mysql.sql nsd-dadns.conf; do
