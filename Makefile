@@ -40,6 +40,7 @@ DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 DEBS_BENCH = dnsdist dnsperf
 
 .PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
+.PHONY: install uninstall
 
 all: $(PROGS) $(UNITS)
 
@@ -105,3 +106,30 @@ bench: deps-bench
 clean:
 	rm -f $(PROGS) $(UNITS) $(FUZZ) lib/*/*.o lib/libcommon.a
 	rm -rf t/fuzz/bin
+
+# make install: programs in SBINDIR (daemons and admin tools), pages in
+# MANDIR, examples and the s6 service templates in DATADIR, the systemd
+# unit in UNITDIR; the instance's app.yml (only if absent) and envdir in
+# SYSCONFDIR, its working directory in STATEDIR, the services it runs
+# (SCAN_DEFAULT; dadns-enable NAME adds others) in SCANDIR. As root
+# without DESTDIR it creates the system user RUN_USER; else it prints how.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/dadns
+SYSCONFDIR ?= /etc/dadns
+STATEDIR ?= /var/lib/dadns
+SCANDIR ?= $(STATEDIR)/service
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/system,/etc/systemd/system)
+RUN_USER ?= dadns
+SCAN_DEFAULT ?= da-receive zone-write-nsd
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
+	MANDIR='$(MANDIR)' DATADIR='$(DATADIR)' SYSCONFDIR='$(SYSCONFDIR)' \
+	STATEDIR='$(STATEDIR)' SCANDIR='$(SCANDIR)' UNITDIR='$(UNITDIR)' \
+	RUN_USER='$(RUN_USER)' SCAN_DEFAULT='$(SCAN_DEFAULT)'
+
+install: all
+	@$(INSTALL_ENV) sh etc/install.sh install $(PROGS)
+
+uninstall:
+	@$(INSTALL_ENV) sh etc/install.sh uninstall $(PROGS)

@@ -89,6 +89,15 @@ start() {
 	NSD_CONF=$RUN/nsd/nsd.conf
 	PATH=$top/bin:$PATH
 	export DADNS_CONFIG NSD_CONF PATH
+	# The instance's envdir, as make install writes it: every service
+	# reads app.yml and works in $RUN (DADNS_HOME), as the invoking user.
+	rm -rf "$RUN/env"
+	mkdir -p "$RUN/env"
+	echo "$DADNS_CONFIG" >"$RUN/env/DADNS_CONFIG"
+	echo "$RUN" >"$RUN/env/DADNS_HOME"
+	echo "$NSD_CONF" >"$RUN/env/NSD_CONF"
+	DADNS_ENVDIR=$RUN/env
+	export DADNS_ENVDIR
 
 	# s6-svscan in its own session, detached from this terminal.
 	setsid s6-svscan "$RUN/scan" </dev/null >"$RUN/svscan.log" 2>&1 &
