@@ -1,0 +1,97 @@
+#!/usr/bin/env bats
+# image.bats -- the container image booted as a container (make test-image)
+
+load image
+
+@test "image: NSD node with DADNS_* variables only: login test, rawsave, served, delete" {
+	netns nsd
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	ct_ready
+	run da_login
+	assert_output --partial 'error=0'
+	run da_save example.com 2024010101
+	assert_output --partial 'error=0'
+	wait_for 20 served example.com 2024010101
+	run in_ns dig +norec +short @127.0.0.1 www.example.com A
+	assert_output 192.0.2.10
+	run da_exists example.com
+	assert_output --partial 'exists=1'
+	run da_delete example.com
+	assert_output --partial 'error=0'
+	wait_for 20 served example.com REFUSED
+	run da_exists example.com
+	assert_output --partial 'exists=0'
+}
+
+@test "image: SIGTERM to PID 1 exits within 10 s and a restart keeps every zone" {
+	netns restart
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	ct_ready
+	for z in one.example two.example three.example; do
+		run da_save "$z" 2024010101
+		assert_output --partial 'error=0'
+	done
+	for z in one.example two.example three.example; do
+		wait_for 20 served "$z" 2024010101
+	done
+	run ct_stop
+	assert_success
+	run served one.example 2024010101
+	assert_failure
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	ct_ready
+	for z in one.example two.example three.example; do
+		wait_for 20 served "$z" 2024010101
+	done
+	run da_exists two.example
+	assert_output --partial 'exists=1'
+	[ -s "$BATS_TEST_TMPDIR/a/data/directdnsonly.db" ]
+}
+
+@test "image: directdnsonly's app.yml with nsd_conf /etc/nsd/nsd.conf.d/zones.conf" {
+	netns zonesconf
+	mkdir -p "$BATS_TEST_TMPDIR/a/config"
+	cat >"$BATS_TEST_TMPDIR/a/config/app.yml" <<-YML
+	log_level: INFO
+	queue_location: ./data/queues
+	datastore:
+	  type: sqlite
+	  db_location: ./data/directdnsonly.db
+	app:
+	  auth_username: directdnsonly
+	  auth_password: $DA_PASSWORD
+	dns:
+	  default_backend: nsd
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      zones_dir: /etc/nsd/zones
+	      nsd_conf: /etc/nsd/nsd.conf.d/zones.conf
+	YML
+	ct_start a
+	ct_ready
+	run da_save example.org 2024020202
+	assert_output --partial 'error=0'
+	wait_for 20 served example.org 2024020202
+	[ -s "$BATS_TEST_TMPDIR/a/data/queues" ] || [ -d "$BATS_TEST_TMPDIR/a/data/queues" ]
+	[ -s "$BATS_TEST_TMPDIR/a/data/nsd/zones/example.org.db" ]
+}
+
+@test "image: the HEALTHCHECK command answers once da-receive is up" {
+	netns health
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true DADNS_APP_LISTEN_PORT=2345
+	ct_ready 2345
+	run nsenter -t "$(ct_pid1)" -m -p -r -w /usr/lib/dadns/health
+	assert_success
+}
+
+@test "image: no password configured: PID 1 exits 100 without looping" {
+	netns nopass
+	ct_start a DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	wait_for 20 grep -q 'da-receive: fatal' "$BATS_TEST_TMPDIR/a/log"
+}
