@@ -7,7 +7,6 @@
 #   build.sh setup DIR		the image's directories and links, in DIR
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-packages=$(tr '\n' ',' <"$top/etc/container/packages" | sed 's/,$//')
 
 # install_programs DIR: the programs into DIR/usr/sbin and the service
 # templates and examples into DIR/usr/share/dadns, by `make install` when
@@ -51,6 +50,7 @@ setup() {
 }
 
 rootfs() {
+	packages=$(tr '\n' ',' <"$top/etc/container/packages" | sed 's/,$//')
 	rm -rf "$1"
 	mkdir -p "$(dirname "$1")"
 	mmdebstrap --quiet --variant=apt --include="$packages" \

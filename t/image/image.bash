@@ -65,6 +65,13 @@ ct_pid1() {
 	cat "/proc/$CT_PID/task/$CT_PID/children" 2>/dev/null | tr -d ' '
 }
 
+# ct_exec COMMAND...: COMMAND inside the container (its namespaces, root
+# and /app).
+ct_exec() {
+	nsenter -t "$(ct_pid1)" -n -m -p -r -w env -i \
+	    PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
 # ct_stop: SIGTERM to the container's PID 1; succeeds when it exited
 # within 10 s.
 ct_stop() {

@@ -86,12 +86,15 @@ load image
 	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
 	    DADNS_DNS_BACKENDS_NSD_ENABLED=true DADNS_APP_LISTEN_PORT=2345
 	ct_ready 2345
-	run nsenter -t "$(ct_pid1)" -m -p -r -w /usr/lib/dadns/health
+	run ct_exec /usr/lib/dadns/health
 	assert_success
 }
 
-@test "image: no password configured: PID 1 exits 100 without looping" {
+@test "image: no password configured: da-receive refuses to start and stays down" {
 	netns nopass
 	ct_start a DADNS_DNS_BACKENDS_NSD_ENABLED=true
 	wait_for 20 grep -q 'da-receive: fatal' "$BATS_TEST_TMPDIR/a/log"
+	wait_for 20 ct_exec sh -c 's6-svstat /run/dadns/scan/da-receive | grep -q "^down (exitcode 100).*ready"'
+	run ct_exec s6-svstat -o up,wantedup /run/dadns/scan/da-receive
+	assert_output 'false false'
 }
