@@ -171,3 +171,36 @@ teardown() {
 	done
 	return 0
 }
+
+# mdb_start DIR: a MariaDB server with no network, its socket
+# DIR/mysqld.sock (the container's /run/mysqld/mysqld.sock), a user
+# coredns (password $DA_PASSWORD) owning the databases coredns_dc1 and
+# coredns_dc2. Sets MDB_PID.
+mdb_start() {
+	mkdir -p "$1/db"
+	chmod 755 "$1"
+	mariadb-install-db --no-defaults --datadir="$1/db" \
+	    --auth-root-authentication-method=normal --skip-test-db \
+	    --user=root >"$1/install.log" 2>&1
+	mariadbd --no-defaults --datadir="$1/db" --socket="$1/mysqld.sock" \
+	    --user=root --skip-networking --skip-log-bin \
+	    --innodb-buffer-pool-size=32M --log-error="$1/err.log" \
+	    </dev/null >/dev/null 2>&1 3>&- &
+	MDB_PID=$!
+	echo "$MDB_PID" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for 30 mdb -e 'SELECT 1'
+	mdb -e "CREATE DATABASE coredns_dc1; CREATE DATABASE coredns_dc2;
+	    CREATE USER 'coredns'@'localhost' IDENTIFIED BY '$DA_PASSWORD';
+	    GRANT ALL ON coredns_dc1.* TO 'coredns'@'localhost';
+	    GRANT ALL ON coredns_dc2.* TO 'coredns'@'localhost';"
+}
+
+# mdb ARGS...: the mariadb client as root on the server of mdb_start.
+mdb() {
+	mariadb --no-defaults -S "$BATS_TEST_TMPDIR/a/mysql/mysqld.sock" -uroot -N "$@"
+}
+
+# rows DB ZONE: the number of records rows of ZONE in database DB.
+rows() {
+	mdb "$1" -e "SELECT COUNT(*) FROM records r JOIN zones z ON z.id = r.zone_id WHERE z.zone_name = '$2.'"
+}

@@ -98,3 +98,115 @@ load image
 	run ct_exec s6-svstat -o up,wantedup /run/dadns/scan/da-receive
 	assert_output 'false false'
 }
+
+@test "image: BIND node with DADNS_* variables only: rawsave, served, delete, restart" {
+	netns bind
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_BIND_ENABLED=true
+	ct_ready
+	run da_save example.com 2024030303
+	assert_output --partial 'error=0'
+	run da_save example.org 2024030303
+	assert_output --partial 'error=0'
+	wait_for 30 served example.com 2024030303
+	wait_for 30 served example.org 2024030303
+	run ct_exec s6-svstat -o up /run/dadns/scan/nsd
+	assert_failure
+	run da_delete example.org
+	assert_output --partial 'error=0'
+	wait_for 30 served example.org REFUSED
+	run ct_stop
+	assert_success
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_BIND_ENABLED=true
+	ct_ready
+	wait_for 30 served example.com 2024030303
+	run served example.org REFUSED
+	assert_success
+}
+
+@test "image: two CoreDNS-MySQL databases, no local DNS server: rows written in both" {
+	netns mysql
+	mkdir -p "$BATS_TEST_TMPDIR/a/config" "$BATS_TEST_TMPDIR/a/mysql"
+	mdb_start "$BATS_TEST_TMPDIR/a/mysql"
+	cat >"$BATS_TEST_TMPDIR/a/config/app.yml" <<-YML
+	queue_location: ./data/queues
+	datastore:
+	  type: sqlite
+	  db_location: ./data/directdnsonly.db
+	app:
+	  auth_username: directdnsonly
+	  auth_password: $DA_PASSWORD
+	dns:
+	  backends:
+	    coredns_dc1:
+	      type: coredns_mysql
+	      enabled: true
+	      socket: /run/mysqld/mysqld.sock
+	      database: coredns_dc1
+	      username: coredns
+	      password: $DA_PASSWORD
+	    coredns_dc2:
+	      type: coredns_mysql
+	      enabled: true
+	      socket: /run/mysqld/mysqld.sock
+	      database: coredns_dc2
+	      username: coredns
+	      password: $DA_PASSWORD
+	YML
+	ct_start a
+	ct_ready
+	run da_save example.com 2024040404
+	assert_output --partial 'error=0'
+	wait_for 30 test "$(rows coredns_dc1 example.com)" = 5
+	wait_for 30 test "$(rows coredns_dc2 example.com)" = 5
+	run ct_exec s6-svstat -o up /run/dadns/scan/nsd
+	assert_failure
+	run ct_exec s6-svstat -o up /run/dadns/scan/named
+	assert_failure
+	run da_delete example.com
+	assert_output --partial 'error=0'
+	wait_for 30 test "$(rows coredns_dc1 example.com)" = 0
+	wait_for 30 test "$(rows coredns_dc2 example.com)" = 0
+}
+
+@test "image: two NSD peers with peer sync: a zone pushed to one is served by the other" {
+	netns peers
+	local i
+	for i in a b; do
+		mkdir -p "$BATS_TEST_TMPDIR/$i/config"
+		cat >"$BATS_TEST_TMPDIR/$i/config/app.yml" <<-YML
+		app:
+		  auth_username: directdnsonly
+		  auth_password: $DA_PASSWORD
+		  listen_port: $([ $i = a ] && echo 2222 || echo 2223)
+		dns:
+		  default_backend: nsd
+		  backends:
+		    nsd:
+		      type: nsd
+		      enabled: true
+		      zones_dir: /etc/nsd/zones
+		      nsd_conf: /etc/nsd/nsd.conf.d/zones.conf
+		peer_sync:
+		  enabled: true
+		  interval_minutes: 15
+		  auth_username: directdnsonly
+		  auth_password: $DA_PASSWORD
+		  peers:
+		  - url: http://127.0.0.1:$([ $i = a ] && echo 2223 || echo 2222)
+		    username: directdnsonly
+		    password: $DA_PASSWORD
+		YML
+	done
+	ct_start a
+	ct_ready 2222
+	run da_save example.com 2024050505
+	assert_output --partial 'error=0'
+	wait_for 20 served example.com 2024050505
+	ct_start b DNS_PORT=5353
+	ct_ready 2223
+	wait_for 30 served example.com 2024050505 5353
+	DA_PORT=2223 run da_exists example.com
+	assert_output --partial 'exists=1'
+}
