@@ -210,3 +210,24 @@ load image
 	DA_PORT=2223 run da_exists example.com
 	assert_output --partial 'exists=1'
 }
+
+@test "image: directdnsonly's /app/data is taken over in place at the first start" {
+	netns takeover
+	mkdir -p "$BATS_TEST_TMPDIR/a/data"
+	sqlite3 "$BATS_TEST_TMPDIR/a/data/directdnsonly.db" \
+	    <"$BATS_TEST_DIRNAME/../fixtures/peer-pull/directdnsonly.sql"
+	da_zone example.com 2023111111 >"$BATS_TEST_TMPDIR/text"
+	sqlite3 "$BATS_TEST_TMPDIR/a/data/directdnsonly.db" "INSERT INTO domains
+	    (domain, hostname, username, zone_data, zone_updated_at) VALUES
+	    ('example.com', 'da1.example.net', 'admin',
+	    readfile('$BATS_TEST_TMPDIR/text'), '2023-11-11 11:11:11')"
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	ct_ready
+	wait_for 20 served example.com 2023111111
+	run da_exists example.com
+	assert_output --partial 'exists=1'
+	run sqlite3 "$BATS_TEST_TMPDIR/a/data/directdnsonly.db" \
+	    "SELECT count(*) FROM domains"
+	assert_output 1
+}
