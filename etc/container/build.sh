@@ -40,8 +40,13 @@ setup() {
 	mkdir -p "$1/app/config" "$1/app/data" "$1/run"
 	rm -rf "$1/etc/nsd/zones" "$1/etc/named/zones"
 	mkdir -p "$1/etc/nsd/nsd.conf.d" "$1/etc/named"
-	ln -s /app/data/nsd/zones "$1/etc/nsd/zones"
-	ln -s /app/data/bind/zones "$1/etc/named/zones"
+	ln -s /app/data/zones/nsd "$1/etc/nsd/zones"
+	ln -s /app/data/zones/bind "$1/etc/named/zones"
+	# The user of every dadns service; in NSD's and named's groups for
+	# their control channels.
+	grep -q '^dadns:' "$1/etc/passwd" ||
+	    useradd --root "$1" --system --user-group --no-create-home \
+	    --home-dir /app --shell /usr/sbin/nologin --groups nsd,bind dadns
 	# Keys made by the packages' scripts would be the same in every
 	# container: the init makes its own.
 	rm -f "$1"/etc/nsd/nsd_*.key "$1"/etc/nsd/nsd_*.pem "$1/etc/bind/rndc.key"
@@ -66,6 +71,8 @@ rootfs() {
 case ${1:-} in
 rootfs|programs|setup)
 	[ $# -eq 2 ] || { echo "usage: build.sh rootfs|programs|setup DIR" >&2; exit 100; }
+	mkdir -p "$2"
+	set -- "$1" "$(cd "$2" && pwd)"
 	"$1" "$2"
 	;;
 *)

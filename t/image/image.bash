@@ -204,3 +204,17 @@ mdb() {
 rows() {
 	mdb "$1" -e "SELECT COUNT(*) FROM records r JOIN zones z ON z.id = r.zone_id WHERE z.zone_name = '$2.'"
 }
+
+# ct_users: "COMMAND USER" (effective uid, named by the image's passwd)
+# of every process of the container, one per line.
+ct_users() {
+	local ns p uid comm
+	ns=$(readlink "/proc/$(ct_pid1)/ns/pid")
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+		comm=$(cat "$p/comm" 2>/dev/null) || continue
+		uid=$(awk '/^Uid:/ { print $3 }' "$p/status" 2>/dev/null) || continue
+		echo "$comm $(awk -F: -v u="$uid" '$3 == u { print $1 }' \
+		    "$IMAGE_ROOT/etc/passwd")"
+	done
+}

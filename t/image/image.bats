@@ -231,3 +231,29 @@ load image
 	    "SELECT count(*) FROM domains"
 	assert_output 1
 }
+
+@test "image: the dadns programs run as dadns, NSD as nsd, named as bind, none as root" {
+	netns users
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_NSD_ENABLED=true
+	ct_ready
+	wait_for 20 sh -c "grep -q 'zone-write-nsd: info: running' '$BATS_TEST_TMPDIR/a/log'"
+	run ct_users
+	assert_line 'da-receive dadns'
+	assert_line 'zone-write-nsd dadns'
+	assert_line 'nsd: main nsd'
+	refute_line 'da-receive root'
+	refute_line 'zone-write-nsd root'
+	refute_line --regexp '^nsd.* root$'
+	run ct_stop
+	assert_success
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD \
+	    DADNS_DNS_BACKENDS_BIND_ENABLED=true
+	ct_ready
+	wait_for 20 sh -c "grep -q 'zone-write-bind: info: running' '$BATS_TEST_TMPDIR/a/log'"
+	run ct_users
+	assert_line 'zone-write-bind dadns'
+	assert_line 'named bind'
+	refute_line 'named root'
+	refute_line 'zone-write-bind root'
+}
