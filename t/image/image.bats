@@ -77,8 +77,10 @@ load image
 	run da_save example.org 2024020202
 	assert_output --partial 'error=0'
 	wait_for 20 served example.org 2024020202
-	[ -s "$BATS_TEST_TMPDIR/a/data/queues" ] || [ -d "$BATS_TEST_TMPDIR/a/data/queues" ]
-	[ -s "$BATS_TEST_TMPDIR/a/data/nsd/zones/example.org.db" ]
+	[ -d "$BATS_TEST_TMPDIR/a/data/queues/nsd/new" ]
+	[ -s "$BATS_TEST_TMPDIR/a/data/zones/nsd/example.org.db" ]
+	run ct_exec grep -c "control-interface" /etc/nsd/nsd.conf.d/zones.conf
+	assert_output 1
 }
 
 @test "image: the HEALTHCHECK command answers once da-receive is up" {
