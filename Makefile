@@ -103,8 +103,24 @@ bench: deps-bench
 	$(MAKE) all
 	@sh bench/run-all.sh
 
+# The container image's root file system (mmdebstrap, Debian 12) with the
+# programs, in IMAGE_ROOT; `make test-image` boots it as a container would.
+IMAGE_ROOT ?= image/rootfs
+.PHONY: image test-image
+
+etc/container/services: etc/container/services.c lib/libcommon.a $(LIBHDR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
+
+image: all etc/container/services
+	@sh t/deps.sh mmdebstrap
+	sh etc/container/build.sh rootfs $(IMAGE_ROOT)
+
+test-image: image
+	@IMAGE_ROOT=$(IMAGE_ROOT) sh t/image/run.sh
+
 clean:
 	rm -f $(PROGS) $(UNITS) $(FUZZ) lib/*/*.o lib/libcommon.a
+	rm -f etc/container/services
 	rm -rf t/fuzz/bin
 
 # make install: programs in SBINDIR (daemons and admin tools), pages in
