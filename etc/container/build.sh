@@ -8,10 +8,14 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-# install_programs DIR: the programs into DIR/usr/sbin and the service
-# templates and examples into DIR/usr/share/dadns, by `make install` when
-# the Makefile has it, else by copying bin/.
+# install_programs DIR: the programs, pages, service templates and
+# examples into DIR/usr by `make install`.
 install_programs() {
+	make -C "$top" install DESTDIR="$1" PREFIX=/usr \
+	    SYSCONFDIR=/etc/dadns STATEDIR=/app >/dev/null
+}
+
+programs() {
 	if grep -q '^install:' "$top/Makefile"; then
 		make -C "$top" install DESTDIR="$1" PREFIX=/usr \
 		    SYSCONFDIR=/etc/dadns STATEDIR=/app >/dev/null
