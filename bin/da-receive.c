@@ -46,6 +46,7 @@
 #define MEM_LIMIT	(32 * 1024)	/* per connection: headers */
 #define TICK_MS		250	/* watchdog period */
 #define TRIM_IDLE_MS	2000	/* quiet before memory goes back */
+#define STOP_WAIT_MS	8000	/* at stop, for requests in flight */
 
 /* A connection, watched for the request deadline. The list lock is held
  * while the watchdog shuts a socket down, and libmicrohttpd closes the fd
@@ -708,6 +709,28 @@ serve(const sigset_t *sigs)
 	}
 }
 
+/* Stop taking connections, then give the requests in flight up to
+ * STOP_WAIT_MS to finish (an acknowledgement half written is worse than a
+ * refused connection DirectAdmin retries), then stop the daemon. */
+static void
+stop(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info;
+	long long until = clock_ms() + STOP_WAIT_MS;
+	MHD_socket lfd;
+
+	if ((lfd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
+		close(lfd);
+	while (clock_ms() < until) {
+		info = MHD_get_daemon_info(d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (info == NULL || info->num_connections == 0)
+			break;
+		usleep(20 * 1000);
+	}
+	MHD_stop_daemon(d);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -762,7 +785,7 @@ main(int argc, char *argv[])
 	cfg = load_config(cpath, level);
 	open_store(cfg);
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
-	    | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	    | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	flags |= tls_options(cfg, ops, &no, &cert, &key);
 
 	sigemptyset(&sigs);
@@ -805,7 +828,7 @@ main(int argc, char *argv[])
 
 	sig = serve(&sigs);
 	log_info("stopping on signal %d", sig);
-	MHD_stop_daemon(d);
+	stop(d);
 	store_close(rx.wr);
 	store_close(rx.rd);
 	authlimit_free(rx.au.lim);

@@ -874,3 +874,28 @@ mcode() {
 	run grep '/metrics takes\|/metrics needs' "$D/log"
 	assert_output "da-receive: warning: /metrics takes DirectAdmin's credentials: set app.metrics_username and app.metrics_password so that a Prometheus server needs no password that can delete zones"
 }
+
+@test "da-receive: SIGTERM lets a request in flight finish and be acknowledged, refuses new ones, then exits 0" {
+	receiver_start "$D/app.yml" "$D/log"
+	da_zone example.com >"$D/zone"
+	local len half
+	len=$(wc -c <"$D/zone")
+	half=$((len / 2))
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'POST /CMD_API_DNS_ADMIN?action=rawsave&domain=example.com&username=fred&hostname=s1.example.net HTTP/1.0\r\nHOST: ddo1.example.net\r\nAUTHORIZATION: Basic %s\r\nContent-Length: %d\r\n\r\n' "$AUTH" "$len" >&5
+	head -c "$half" "$D/zone" >&5
+	kill -TERM "$RECEIVER_PID"
+	# The stop has begun once the log says so; only then the rest.
+	wait_for 10 grep -q "stopping on signal" "$D/log"
+	run timeout 5 bash -c 'exec 6<>"/dev/tcp/127.0.0.1/$0"' "$PORT"
+	assert_failure
+	tail -c +"$((half + 1))" "$D/zone" >&5
+	run timeout 10 cat <&5
+	exec 5<&-
+	assert_output --partial "error=0"
+	run wait "$RECEIVER_PID"
+	assert_success
+	RECEIVER_PID=
+	assert_equal "$(zone_row example.com serial)" 2021082500
+	assert_equal "$(jobs_in nsd new example.com)" 1
+}
