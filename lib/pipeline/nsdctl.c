@@ -494,3 +494,30 @@ nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
 	free(out);
 	return 1;
 }
+
+int
+nsdctl_pattern(const struct nsdctl *c, const char *pattern, char *err,
+    size_t errlen)
+{
+	/* A label of 64 octets: NSD checks the pattern, then refuses the
+	 * name. */
+	const char *argv[4] = { "addzone", "dadns-pattern-probe-"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid", pattern,
+	    NULL };
+	char *out;
+	int rc;
+
+	if (nsdctl_cmd(c, argv, NULL, 0, &out, err, errlen) < 0)
+		return -1;
+	if (has_prefix(out, "error cannot parse zone name"))
+		rc = 1;
+	else if (has_prefix(out, "error pattern ") &&
+	    strstr(out, " does not exist") != NULL)
+		rc = 0;
+	else {
+		first_line(err, errlen, out);
+		rc = -1;
+	}
+	free(out);
+	return rc;
+}

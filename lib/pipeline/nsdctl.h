@@ -70,4 +70,13 @@ int nsdctl_delzones(const struct nsdctl *c, struct nsdctl_zone *z, size_t n,
 int nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
     size_t errlen);
 
+/*
+ * Whether NSD knows pattern: addzone of a name NSD cannot parse, which it
+ * answers only after looking the pattern up, so nothing is added. Returns
+ * 1 (known), 0 (NSD says it does not exist), or -1 with a message in err
+ * when NSD could not be reached or answered otherwise.
+ */
+int nsdctl_pattern(const struct nsdctl *c, const char *pattern, char *err,
+    size_t errlen);
+
 #endif
