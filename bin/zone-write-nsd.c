@@ -278,24 +278,19 @@ patterns_check(struct nsd *nsd)
 	const char *p[2] = { nsd->be->pattern, nsd->be->long_pattern };
 	const char *key[2] = { "pattern", "long_pattern" };
 	char err[NSDCTL_WHY_MAX];
-	int i;
+	int i, known[2];
 
-	for (i = 0; !nsd->patterns && i < 2; i++) {
-		switch (nsdctl_pattern(&nsd->ctl, p[i], err, sizeof(err))) {
-		case 0:
+	if (nsdctl_patterns(&nsd->ctl, p, 2, known, err, sizeof(err)) < 0) {
+		log_debug("patterns not checked: %s", err);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (!known[i])
 			die(EXIT_USAGE, "NSD has no pattern %s "
 			    "(dns.backends.%s.%s): add the patterns of dadns's "
 			    "NSD snippet nsd-dadns.conf to %s, then run "
 			    "nsd-control reconfig", p[i], nsd->be->name,
 			    key[i], nsd->pattern_file);
-			break;
-		case 1:
-			continue;
-		default:
-			log_debug("patterns not checked: %s", err);
-			return;
-		}
-	}
 	nsd->patterns = 1;
 }
 

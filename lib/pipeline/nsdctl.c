@@ -495,29 +495,62 @@ nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
 	return 1;
 }
 
-int
-nsdctl_pattern(const struct nsdctl *c, const char *pattern, char *err,
-    size_t errlen)
-{
-	/* A label of 64 octets: NSD checks the pattern, then refuses the
-	 * name. */
-	const char *argv[4] = { "addzone", "dadns-pattern-probe-"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid", pattern,
-	    NULL };
-	char *out;
-	int rc;
+#define PROBE	"dadns-pattern-probe-" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid"	/* a label
+					 * of 64 octets: never a zone */
 
-	if (nsdctl_cmd(c, argv, NULL, 0, &out, err, errlen) < 0)
+int
+nsdctl_patterns(const struct nsdctl *c, const char *const pattern[],
+    size_t n, int known[], char *err, size_t errlen)
+{
+	const char *argv[2] = { "addzones", NULL };
+	char **lines, *out, *line, *next, msg[NSDCTL_WHY_MAX] = "";
+	size_t i, k = 0;
+	int verdict = -1, rc;
+
+	if ((lines = calloc(n, sizeof(*lines))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (asprintf(&lines[i], "%s %s", PROBE, pattern[i]) < 0) {
+			lines[i] = NULL;
+			break;
+		}
+	if (i < n)
+		rc = -2;
+	else
+		rc = nsdctl_cmd(c, argv, (const char *const *)lines, n, &out,
+		    err, errlen);
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	if (rc == -2)
+		goto nomem;
+	if (rc < 0)
 		return -1;
-	if (has_prefix(out, "error cannot parse zone name"))
-		rc = 1;
-	else if (has_prefix(out, "error pattern ") &&
-	    strstr(out, " does not exist") != NULL)
-		rc = 0;
-	else {
-		first_line(err, errlen, out);
-		rc = -1;
+	/* Per input line: what NSD found, then "error for input line". */
+	for (line = out; k < n && line != NULL && *line != '\0';
+	    line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (has_prefix(line, "error cannot parse zone name"))
+			verdict = 1;
+		else if (has_prefix(line, "error pattern ") &&
+		    strstr(line, " does not exist") != NULL)
+			verdict = 0;
+		else if (has_prefix(line, "error for input line '") &&
+		    verdict >= 0) {
+			known[k++] = verdict;
+			verdict = -1;
+		} else if (msg[0] == '\0')
+			snprintf(msg, sizeof(msg), "%s", line);
 	}
 	free(out);
-	return rc;
+	if (k == n)
+		return 0;
+	err_set(err, errlen, "%s", msg[0] != '\0' ? msg : "NSD's answer "
+	    "ended early");
+	return -1;
+nomem:
+	err_set(err, errlen, "out of memory");
+	return -1;
 }
