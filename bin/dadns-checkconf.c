@@ -18,6 +18,7 @@
 #include "config.h"
 #include "dnscheck.h"
 #include "log.h"
+#include "nsdconf.h"
 #include "proxyconf.h"
 #include "runner.h"
 #include "version.h"
@@ -155,6 +156,24 @@ check_receive(const struct config *cfg)
 		readable("app.ssl_bundle", cfg->app.ssl_bundle);
 }
 
+/* zone-write-nsd: an nsd_conf without server: (an include file) needs
+ * a readable nsd_main_conf. */
+static void
+check_nsd_conf(const struct config_backend *b)
+{
+	char key[128], err[1024];
+
+	if (b->control_socket[0] != '\0' ||
+	    strcmp(b->nsd_conf, b->nsd_main_conf) == 0 ||
+	    nsdconf_has_server(b->nsd_conf, err, sizeof(err)) != 0 ||
+	    nsdconf_includes(b->nsd_main_conf, b->nsd_conf, err,
+	    sizeof(err)) >= 0)
+		return;
+	snprintf(key, sizeof(key), "dns.backends.%s.nsd_main_conf", b->name);
+	fault(key, "needed, as nsd_conf %s is an include file (no server: "
+	    "clause): %s", b->nsd_conf, err);
+}
+
 /* The zone writers: what they refuse in a backend and in their own
  * variables. */
 static void
@@ -178,6 +197,8 @@ check_writers(const struct config *cfg)
 		    strpbrk(b->zones_dir, BIND_UNSAFE) != NULL)
 			fault(key, "must not contain \" \\ ; { } or a newline "
 			    "(zone-write-bind writes it into named.conf)");
+		if (b->type == BACKEND_NSD)
+			check_nsd_conf(b);
 	}
 	if (n == 0)
 		return;

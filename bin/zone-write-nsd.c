@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -12,6 +13,7 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "nsdconf.h"
 #include "nsdctl.h"
 #include "runner.h"
 #include "servewait.h"
@@ -35,6 +37,8 @@ struct nsd {
 	int		 verify;	/* sw is set */
 	struct servewait sw;
 	int		 zfd;		/* zones_dir */
+	int		 patterns;	/* NSD was found to know them */
+	const char	*pattern_file;	/* where they belong, for messages */
 	long long	 down_ms;	/* when NSD was last unreachable */
 	char		 down_why[NSDCTL_WHY_MAX];
 };
@@ -263,6 +267,34 @@ drop_deletes(struct nsd *nsd, struct runner_item *it, struct work *w,
 }
 
 /*
+ * Check once that NSD knows the patterns zones are added with: without
+ * them every save fails, and retrying cannot help. An NSD that cannot be
+ * asked now (down, or an answer this does not know) is asked again before
+ * the next batch.
+ */
+static void
+patterns_check(struct nsd *nsd)
+{
+	const char *p[2] = { nsd->be->pattern, nsd->be->long_pattern };
+	const char *key[2] = { "pattern", "long_pattern" };
+	char err[NSDCTL_WHY_MAX];
+	int i, known[2];
+
+	if (nsdctl_patterns(&nsd->ctl, p, 2, known, err, sizeof(err)) < 0) {
+		log_debug("patterns not checked: %s", err);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (!known[i])
+			die(EXIT_USAGE, "NSD has no pattern %s "
+			    "(dns.backends.%s.%s): add the patterns of dadns's "
+			    "NSD snippet nsd-dadns.conf to %s, then run "
+			    "nsd-control reconfig", p[i], nsd->be->name,
+			    key[i], nsd->pattern_file);
+	nsd->patterns = 1;
+}
+
+/*
  * The backend, first half: make NSD take the saves of a batch and drop
  * its deletes. Saves: validate, write temporary files, make them durable,
  * rename them in place, one addzones for all. Deletes: one delzones. NSD
@@ -289,6 +321,8 @@ nsd_start(void *ctx, struct runner_item *it, size_t n)
 		free(zd);
 		return NULL;
 	}
+	if (!nsd->patterns)
+		patterns_check(nsd);
 	p->t0 = clock_us();
 	if (nsd->down_ms != 0 && clock_ms() - nsd->down_ms < DOWN_MS) {
 		/* The batch before found NSD unreachable a moment ago: do
@@ -365,6 +399,39 @@ nsd_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 	free(p);
 }
 
+/*
+ * The file nsd-control reads: nsd_conf when it is NSD's main configuration
+ * (a server: clause; or unreadable, which nsd-control reports), else
+ * nsd_main_conf, as directdnsonly's nsd_conf names the include file it
+ * wrote zones to (/etc/nsd/nsd.conf.d/zones.conf) and nsd-control needs
+ * the file that includes it. Sets *pfile to where the patterns belong.
+ */
+static const char *
+control_conf(const struct config_backend *be, const char **pfile)
+{
+	char err[1024];
+	int rc;
+
+	*pfile = be->nsd_conf;
+	if (nsdconf_has_server(be->nsd_conf, err, sizeof(err)) != 0 ||
+	    strcmp(be->nsd_conf, be->nsd_main_conf) == 0)
+		return be->nsd_conf;
+	if ((rc = nsdconf_includes(be->nsd_main_conf, be->nsd_conf, err,
+	    sizeof(err))) < 0)
+		die(EXIT_USAGE, "dns.backends.%s.nsd_conf %s is an include "
+		    "file (no server: clause), and nsd_main_conf, NSD's main "
+		    "configuration, is needed: %s", be->name, be->nsd_conf,
+		    err);
+	if (rc == 0) {
+		log_warn("nsd_main_conf %s does not include nsd_conf %s",
+		    be->nsd_main_conf, be->nsd_conf);
+		*pfile = be->nsd_main_conf;
+	}
+	log_info("nsd_conf %s is an include file; nsd-control uses %s",
+	    be->nsd_conf, be->nsd_main_conf);
+	return be->nsd_main_conf;
+}
+
 /* Set up the nsd backend be: its control channel, its verify address and
  * its zones directory. */
 static void *
@@ -385,6 +452,9 @@ nsd_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	nsd->be = be;
 	nsd->ctl.socket = be->control_socket;
 	nsd->ctl.conf = be->nsd_conf;
+	nsd->pattern_file = be->nsd_conf;
+	if (be->control_socket[0] == '\0')
+		nsd->ctl.conf = control_conf(be, &nsd->pattern_file);
 	nsd->ctl.timeout_ms = CTL_TIMEOUT_MS;
 	if (be->verify[0] != '\0') {
 		if (servewait_init(&nsd->sw, be->verify, &why) < 0)
@@ -401,6 +471,7 @@ nsd_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(nsd->zfd, "zones directory", be->zones_dir,
 	    err, sizeof(err))) != 0)
 		die(rc, "%s", err);
+	patterns_check(nsd);
 	return nsd;
 }
 

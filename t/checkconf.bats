@@ -259,3 +259,15 @@ clean() {
 	check app.yml
 	assert_failure 100
 }
+
+@test "dadns-checkconf: an include file as nsd_conf needs a readable nsd_main_conf" {
+	clean
+	printf '\nzone:\n    name: "a.example"\n' >zones.conf
+	printf '      nsd_conf: zones.conf\n      nsd_main_conf: missing.conf\n' >>app.yml
+	check -c app.yml
+	assert_failure 100
+	assert_output "app.yml:10: dns.backends.nsd.nsd_main_conf: needed, as nsd_conf zones.conf is an include file (no server: clause): unable to read missing.conf: No such file or directory"
+	printf 'server:\ninclude: "zones.conf"\n' >missing.conf
+	check -c app.yml
+	assert_success
+}

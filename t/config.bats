@@ -1085,3 +1085,26 @@ warned() {
 	cfg -c app.yml
 	assert_success
 }
+
+@test "config: nsd_main_conf defaults to /etc/nsd/nsd.conf, set in the file or by its variable" {
+	write app.yml <<-EOF
+	dns:
+	  backends:
+	    nsd:
+	      type: nsd
+	      enabled: true
+	      nsd_conf: /etc/nsd/nsd.conf.d/zones.conf
+	    nsd2:
+	      type: nsd
+	      nsd_main_conf: /usr/local/etc/nsd/nsd.conf
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf.d/zones.conf"
+	assert_line "dns.backends.nsd.nsd_main_conf=/etc/nsd/nsd.conf"
+	assert_line "dns.backends.nsd2.nsd_main_conf=/usr/local/etc/nsd/nsd.conf"
+	cfg DADNS_DNS_BACKENDS_NSD_NSD_MAIN_CONF=/m.conf -c app.yml
+	assert_success
+	assert_line "dns.backends.nsd.nsd_main_conf=/m.conf"
+	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf.d/zones.conf"
+}

@@ -266,3 +266,108 @@ teardown() {
 	assert_success
 	assert_output "ok"
 }
+
+# dd_nsd_start DIR INCLUDE: NSD laid out as directdnsonly's hosts have it,
+# in place of setup's: the main configuration DIR/nsd.conf (nsd_conf's
+# server: and control settings, no patterns) includes
+# DIR/nsd.conf.d/*.conf, and DIR/nsd.conf.d/zones.conf holds INCLUDE (the
+# text of that include file). Sets NSD_DIR, NSD_PORT, NSD_CONF (the
+# include file), NSD_PID and NSD_MAIN.
+dd_nsd_start() {
+	nsd_stop
+	NSD_DIR=$1
+	NSD_MAIN=$1/nsd.conf
+	NSD_CONF=$1/nsd.conf.d/zones.conf
+	mkdir -p "$1/zones" "$1/nsd.conf.d"
+	{
+		nsd_conf "$1" "$NSD_PORT" "$1/nsd.pid" "$1/nsd.log" |
+		    sed '/^pattern:/,$d'
+		printf 'include: "%s/nsd.conf.d/*.conf"\n' "$1"
+	} >"$NSD_MAIN"
+	printf '%s\n' "$2" >"$NSD_CONF"
+	nsd -c "$NSD_MAIN" || return 1
+	wait_for 10 nsd-control -c "$NSD_MAIN" status || return 1
+	NSD_PID=$(cat "$1/nsd.pid")
+}
+
+# dd_zone DIR ZONE: directdnsonly's stanza of ZONE in its include file.
+dd_zone() {
+	printf '\nzone:\n    name: "%s"\n    zonefile: "%s/zones/%s.db"\n' \
+	    "$2" "$1" "$2"
+}
+
+@test "zone-write-nsd: nsd_conf naming directdnsonly's include file drives NSD through nsd_main_conf" {
+	local dd=$D/dd
+	mkdir -p "$dd/zones"
+	da_zone old.example 7 >"$dd/zones/old.example.db"
+	dd_nsd_start "$dd" "$(printf 'pattern:\n\tname: "da"\n\tzonefile: "%%s.db"\npattern:\n\tname: "da-long"\n\tzonefile: "%%s"\n%s' "$(dd_zone "$dd" old.example)")" ||
+	    fail "NSD did not start"
+	cp "$NSD_CONF" "$D/zones.conf.orig"
+	wait_for 10 served old.example 7
+	write_config "$(nsd_backend "nsd_main_conf: $NSD_MAIN")"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	assert_success
+	[ "${stderr_lines[0]}" = "zone-write-nsd: info: nsd_conf $NSD_CONF is an include file; nsd-control uses $NSD_MAIN" ]
+	[ "$(soa_serial example.com)" = 3 ]
+	# A zone of the include's zone: entries is NSD's already: reloaded.
+	run --separate-stderr zone-write-nsd save old.example < <(da_zone old.example 8)
+	assert_success
+	[ "$(soa_serial old.example)" = 8 ]
+	run --separate-stderr zone-write-nsd delete example.com
+	assert_success
+	[ "$(soa_serial example.com)" = REFUSED ]
+	# The queue runner says it once; the include file is never written.
+	push save q.example 4
+	start_runner zone-write-nsd -v
+	wait_for 10 served q.example 4
+	[ "$(grep -c 'is an include file; nsd-control uses' "$D/run.log")" = 1 ]
+	grep -q "control=nsd-control -c $NSD_MAIN" "$D/run.log"
+	cmp "$NSD_CONF" "$D/zones.conf.orig"
+	# The pattern check added nothing.
+	run grep -c probe "$dd/zone.list"
+	assert_output 0
+}
+
+@test "zone-write-nsd: an NSD without the da patterns makes it exit 100 naming the file to put them in" {
+	local dd=$D/dd
+	mkdir -p "$dd/zones"
+	da_zone old.example 7 >"$dd/zones/old.example.db"
+	dd_nsd_start "$dd" "$(dd_zone "$dd" old.example)" || fail "NSD did not start"
+	write_config "$(nsd_backend "nsd_main_conf: $NSD_MAIN")"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"zone-write-nsd: fatal: NSD has no pattern da (dns.backends.nsd.pattern): add the patterns of dadns's NSD snippet nsd-dadns.conf to $NSD_CONF, then run nsd-control reconfig"* ]]
+	[ ! -e "$dd/zones/example.com.db" ]
+	push save q.example 4
+	run --separate-stderr zone-write-nsd run
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"NSD has no pattern da "* ]]
+	[ "$(jobs_in nsd new)" = 1 ]
+	# Only the long one missing: named too, with its key.
+	printf 'pattern:\n\tname: "da"\n\tzonefile: "%%s.db"\n' >"$dd/nsd.conf.d/dadns.conf"
+	nsd-control -c "$NSD_MAIN" reconfig
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"NSD has no pattern da-long (dns.backends.nsd.long_pattern)"* ]]
+	# Over the control socket alike.
+	write_config "$(nsd_backend "control_socket: $dd/nsd.ctl")"
+	run --separate-stderr zone-write-nsd save example.com < <(da_zone example.com 3)
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"NSD has no pattern da-long"* ]]
+}
+
+@test "zone-write-nsd: an include file as nsd_conf without a readable nsd_main_conf exits 100" {
+	mkdir -p "$D/inc"
+	printf 'zone:\n    name: "a.example"\n' >"$D/inc/zones.conf"
+	NSD_CONF=$D/inc/zones.conf
+	write_config "$(nsd_backend "nsd_main_conf: $D/inc/missing.conf")"
+	run --separate-stderr zone-write-nsd delete a.example
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"dns.backends.nsd.nsd_conf $D/inc/zones.conf is an include file (no server: clause), and nsd_main_conf, NSD's main configuration, is needed: unable to read $D/inc/missing.conf"* ]]
+	# A main configuration that does not include it: used, with a warning.
+	printf 'server:\n' >"$D/inc/main.conf"
+	write_config "$(nsd_backend "nsd_main_conf: $D/inc/main.conf")"
+	run --separate-stderr zone-write-nsd delete a.example
+	[[ "$stderr" == *"warning: nsd_main_conf $D/inc/main.conf does not include nsd_conf $D/inc/zones.conf"* ]]
+	[[ "$stderr" == *"nsd-control uses $D/inc/main.conf"* ]]
+}

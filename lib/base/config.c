@@ -225,7 +225,7 @@ enum {
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
 	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
-	BF_LONG_PATTERN
+	BF_LONG_PATTERN, BF_NSD_MAIN_CONF
 };
 
 static const struct field bfields[] = {
@@ -252,6 +252,7 @@ static const struct field bfields[] = {
 	{ "tls_cert", T_STR, B(tls_cert), 0, 0, 0 },
 	{ "tls_key", T_STR, B(tls_key), 0, 0, 0 },
 	{ "long_pattern", T_NAME, B(long_pattern), 0, 0, 0 },
+	{ "nsd_main_conf", T_STR, B(nsd_main_conf), 0, 0, 0 },
 };
 
 static const struct field pfields[] = {
@@ -2015,6 +2016,7 @@ finish_backend(struct ld *ld, size_t i)
 		BDEF(nsd_conf, BF_NSD_CONF, "/etc/nsd/nsd.conf");
 		BDEF(pattern, BF_PATTERN, "da");
 		BDEF(long_pattern, BF_LONG_PATTERN, "da-long");
+		BDEF(nsd_main_conf, BF_NSD_MAIN_CONF, "/etc/nsd/nsd.conf");
 		break;
 	case BACKEND_BIND:
 		BDEF(zones_dir, BF_ZONES_DIR, "/etc/named/zones");

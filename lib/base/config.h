@@ -26,6 +26,8 @@ struct config_backend {
 	/* nsd */
 	char		 nsd_conf[CONFIG_PATH_MAX];	/* for nsd-control -c */
 	char		 control_socket[CONFIG_PATH_MAX];	/* unix socket */
+	char		 nsd_main_conf[CONFIG_PATH_MAX];	/* includes an
+						 * nsd_conf without server: */
 	char		 pattern[64];		/* zonelist pattern, "da" */
 	char		 long_pattern[64];	/* for names too long for
 						 * "%s.db", "da-long" */

@@ -494,3 +494,63 @@ nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
 	free(out);
 	return 1;
 }
+
+#define PROBE	"dadns-pattern-probe-" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid"	/* a label
+					 * of 64 octets: never a zone */
+
+int
+nsdctl_patterns(const struct nsdctl *c, const char *const pattern[],
+    size_t n, int known[], char *err, size_t errlen)
+{
+	const char *argv[2] = { "addzones", NULL };
+	char **lines, *out, *line, *next, msg[NSDCTL_WHY_MAX] = "";
+	size_t i, k = 0;
+	int verdict = -1, rc;
+
+	if ((lines = calloc(n, sizeof(*lines))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (asprintf(&lines[i], "%s %s", PROBE, pattern[i]) < 0) {
+			lines[i] = NULL;
+			break;
+		}
+	if (i < n)
+		rc = -2;
+	else
+		rc = nsdctl_cmd(c, argv, (const char *const *)lines, n, &out,
+		    err, errlen);
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	if (rc == -2)
+		goto nomem;
+	if (rc < 0)
+		return -1;
+	/* Per input line: what NSD found, then "error for input line". */
+	for (line = out; k < n && line != NULL && *line != '\0';
+	    line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (has_prefix(line, "error cannot parse zone name"))
+			verdict = 1;
+		else if (has_prefix(line, "error pattern ") &&
+		    strstr(line, " does not exist") != NULL)
+			verdict = 0;
+		else if (has_prefix(line, "error for input line '") &&
+		    verdict >= 0) {
+			known[k++] = verdict;
+			verdict = -1;
+		} else if (msg[0] == '\0')
+			snprintf(msg, sizeof(msg), "%s", line);
+	}
+	free(out);
+	if (k == n)
+		return 0;
+	err_set(err, errlen, "%s", msg[0] != '\0' ? msg : "NSD's answer "
+	    "ended early");
+	return -1;
+nomem:
+	err_set(err, errlen, "out of memory");
+	return -1;
+}

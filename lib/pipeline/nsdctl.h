@@ -70,4 +70,14 @@ int nsdctl_delzones(const struct nsdctl *c, struct nsdctl_zone *z, size_t n,
 int nsdctl_reload(const struct nsdctl *c, const char *zone, char *err,
     size_t errlen);
 
+/*
+ * Whether NSD knows each of the n patterns: one addzones of a name NSD
+ * cannot parse, with each pattern, which NSD answers only after looking
+ * the pattern up, so nothing is added. Sets known[i] to 1 or 0 and
+ * returns 0, or returns -1 with a message in err when NSD could not be
+ * reached or answered otherwise.
+ */
+int nsdctl_patterns(const struct nsdctl *c, const char *const pattern[],
+    size_t n, int known[], char *err, size_t errlen);
+
 #endif

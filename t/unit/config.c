@@ -126,6 +126,7 @@ print(const struct config *c)
 		BK("zones_dir", "%s", b->zones_dir);
 		BK("nsd_conf", "%s", b->nsd_conf);
 		BK("control_socket", "%s", b->control_socket);
+		BK("nsd_main_conf", "%s", b->nsd_main_conf);
 		BK("pattern", "%s", b->pattern);
 		BK("verify", "%s", b->verify);
 		BK("named_conf", "%s", b->named_conf);

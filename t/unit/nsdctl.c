@@ -240,6 +240,42 @@ test_long_list(struct nsdctl *c)
 	CHECK(big[2999].state == NSDCTL_ADDED);
 }
 
+/* The pattern check: NSD's verdict per pattern, and answers it does not
+ * know. */
+static void
+test_patterns(struct nsdctl *c)
+{
+	const char *pats[2] = { "da", "da-long" };
+	const char *probe = "dadns-pattern-probe-"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid";
+	char err[NSDCTL_WHY_MAX], want[512], answer[512];
+	int known[2] = { -1, -1 };
+	pid_t pid;
+
+	snprintf(answer, sizeof(answer), "error cannot parse zone name\n"
+	    "error for input line '%s'\nerror pattern da-long does not "
+	    "exist\nerror for input line '%s'\nadded 0 zones\n", probe,
+	    probe);
+	pid = fake(answer, 1);
+	CHECK(nsdctl_patterns(c, pats, 2, known, err, sizeof(err)) == 0);
+	reap(pid);
+	CHECK(known[0] == 1 && known[1] == 0);
+	snprintf(want, sizeof(want), "NSDCT1 addzones\n%s da\n%s da-long\n"
+	    "\004\n", probe, probe);
+	CHECK(request_is(want, strlen(want)));
+	/* A version mismatch: no verdict. */
+	pid = fake("error: version mismatch\n", 1);
+	CHECK(nsdctl_patterns(c, pats, 2, known, err, sizeof(err)) == -1);
+	reap(pid);
+	CHECK(strcmp(err, "error: version mismatch") == 0);
+	/* An answer for the first pattern only. */
+	snprintf(answer, sizeof(answer), "error cannot parse zone name\n"
+	    "error for input line '%s'\n", probe);
+	pid = fake(answer, 1);
+	CHECK(nsdctl_patterns(c, pats, 2, known, err, sizeof(err)) == -1);
+	reap(pid);
+}
+
 int
 main(void)
 {
@@ -255,6 +291,7 @@ main(void)
 	test_zone_lists(&c);
 	test_zone_failures(&c);
 	test_long_list(&c);
+	test_patterns(&c);
 	unlink(sockpath);
 	unlink(reqpath);
 	rmdir(dir);
