@@ -4,8 +4,12 @@
 cd "$(dirname "$0")/.." || exit 111
 rc=0
 for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/mysql-push \
-    bench/reconcile bench/peer-pull bench/dns-proxy bench/vrrp; do
+    bench/reconcile bench/peer-pull bench/dns-proxy bench/vrrp bench/image; do
 	[ -x "$b" ] || continue
+	if [ "$b" = bench/image ] && [ ! -d image/rootfs ]; then
+		echo "== $b: not run (make image first)"
+		continue
+	fi
 	echo "== $b"
 	"$b" || rc=1
 done
