@@ -369,6 +369,9 @@ main(int argc, char *argv[])
 			check_vrrp(cfg);
 	}
 	proxyconf_free(pc);
+	free(pc);
+	explicit_bzero(cfg, sizeof(*cfg));
+	free(cfg);
 	if (fflush(stdout) != 0)
 		die_sys(EXIT_TEMP, "unable to write to stdout");
 	n = faults->n + nmore;
@@ -379,5 +382,6 @@ main(int argc, char *argv[])
 		die(EXIT_USAGE, "%s: %zu fault%s", file != NULL ? file :
 		    "environment", n, n > 1 ? "s" : "");
 	}
+	free(faults);
 	return 0;
 }

@@ -1439,6 +1439,7 @@ main(int argc, char *argv[])
 	while ((c = getopt(argc, argv, "2A:D:F:I:N:PR:V:W:a:c:d:f:hi:n:p:r:"
 	    "s:t:vx:")) != -1) {
 		if (c == 'h') {
+			free(opts);
 			help();
 			return 0;
 		}
