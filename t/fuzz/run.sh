@@ -23,7 +23,8 @@ for src in t/fuzz/*.c; do
 	mkdir -p "$corpus" || exit 111
 	[ -d "t/fuzz/seeds/$name" ] && cp -n t/fuzz/seeds/$name/* "$corpus/" 2>/dev/null
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Ilib/base -Ilib/pipeline -Ilib/dns -Ilib/vrrp \
+	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -DDADNS_VERSION=\"fuzz\" \
+	    -Ilib/base -Ilib/pipeline -Ilib/dns -Ilib/vrrp \
 	    -o "$bin" "$src" $(ls lib/*/*.c) \
 	    -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl -lmariadb -lmnl -lpthread -lm; then
 		echo "fuzz: $name: build failed"
