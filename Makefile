@@ -23,7 +23,8 @@ FUZZ = $(patsubst %.c,%,$(wildcard t/fuzz/*.c))
 # Every program links the common library and the system libraries it may
 # need; --as-needed keeps the unused ones out of the running process.
 LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
-	-lmariadb -lmnl -lpthread -lm
+	-lmariadb -lmnl -lknot -lgnutls -lnghttp2 -lfstrm -lprotobuf-c \
+	-lpthread -lm
 
 # Debian packages, per target: make all builds with DEBS_BUILD; make run
 # adds DEBS_RUN (s6 and NSD: etc/run.sh); make test, san and fuzz add
@@ -32,11 +33,13 @@ LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
 # DEBS_BENCH. t/deps.sh installs the missing ones; DADNS_NO_DEPS=1 skips it.
 DEBS_BUILD = build-essential libyaml-dev libsqlite3-dev \
 	libcurl4-openssl-dev libldns-dev libmicrohttpd-dev libmariadb-dev \
-	libmnl-dev
+	libmnl-dev libknot-dev libgnutls28-dev libnghttp2-dev libfstrm-dev \
+	libprotobuf-c-dev protobuf-c-compiler
 DEBS_RUN = s6 nsd
 DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 	mariadb-server unbound bats bats-assert bats-support ldnsutils \
-	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc
+	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc \
+	knot knot-dnsutils fstrm-bin
 DEBS_BENCH = dnsdist dnsperf
 
 .PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
