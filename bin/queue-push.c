@@ -41,6 +41,20 @@ help(void)
 	    "Prints the job name on stdout.\n", USAGE);
 }
 
+/* The run took longer than TIMEOUT: a temporary failure, nothing acked. */
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "queue-push: fatal: timed out after 60"
+	    " seconds\n";
+	ssize_t w;
+
+	(void)sig;
+	w = write(2, msg, sizeof(msg) - 1);
+	(void)w;
+	_exit(EXIT_TEMP);
+}
+
 static void
 copy_owner(char *dst, const char *src, const char *what)
 {
@@ -115,6 +129,7 @@ main(int argc, char *argv[])
 	if (argc != 2 || (strcmp(argv[0], "save") != 0 &&
 	    strcmp(argv[0], "delete") != 0))
 		die_usage(USAGE);
+	signal(SIGALRM, on_alarm);
 	alarm(TIMEOUT);
 
 	memset(&job, 0, sizeof(job));

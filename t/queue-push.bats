@@ -113,3 +113,16 @@ setup() {
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"app.listen_port"* ]]
 }
+
+@test "queue-push: a run cut short by its alarm exits 111 and acknowledges nothing" {
+	mkfifo "$D/stdin"
+	# The zone text never comes; SIGALRM is what the 60 s alarm sends.
+	exec 5<>"$D/stdin"
+	run --separate-stderr timeout --preserve-status -s ALRM 1 queue-push save a.test <"$D/stdin"
+	exec 5>&-
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"queue-push: fatal: timed out after 60 seconds"* ]]
+	[ -z "$(ls "$D/spool/nsd/new" 2>/dev/null)" ]
+	run sqlite3 "$D/store.db" "SELECT count(*) FROM zones"
+	[ "$status" -ne 0 ] || [ "$output" = 0 ]
+}
