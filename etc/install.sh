@@ -75,7 +75,7 @@ install_all() {
 	    etc/nsd-dadns.conf "$D$DATADIR"
 	rm -rf "$D$DATADIR/service"
 	cp -R service "$D$DATADIR/service"
-	for f in "$D$DATADIR"/service/*/run; do
+	for f in "$D$DATADIR"/service/*/run "$D$DATADIR"/service/*/log/run; do
 		sub "$f" >"$f.new"
 		chmod 0755 "$f.new"
 		mv "$f.new" "$f"

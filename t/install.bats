@@ -215,6 +215,10 @@ in_group() {
 	euid_is zone-write-nsd dadns
 	euid_is nsd nsd
 	in_group zone-write-nsd nsd
+	# The loggers too: s6-log as dadns, its files dadns's.
+	euid_is da-receive/log dadns
+	euid_is nsd/log dadns
+	[ "$(stat -c %U "$SCAN/da-receive/log/main/current")" = dadns ]
 	[ "$(stat -c %U:%G:%a "$NSD_DIR/nsd.ctl")" = nsd:nsd:660 ]
 
 	# systemctl stop: SIGTERM to s6-svscan brings every service down.
