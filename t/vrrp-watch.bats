@@ -275,8 +275,9 @@ both_ms() {
 	[ "$status" -eq 1 ]
 	assert_line state=BACKUP
 	assert_line master=10.99.0.11
-	grep -qx 'MASTER BACKUP 150' "$D/notify.a"
-	grep -qx 'BACKUP INIT 100' "$D/notify.b"
+	# keepalived's notify arguments: INSTANCE NAME STATE PRIORITY
+	grep -qx 'INSTANCE VI_51 MASTER 150' "$D/notify.a"
+	grep -qx 'INSTANCE VI_51 BACKUP 100' "$D/notify.b"
 	run ip netns exec "${L}c" dig +short +time=1 +tries=2 -p 5300 @$VIP id.server TXT
 	assert_output '"nodea"'
 	grep -q 'state MASTER from=BACKUP why=master-down-timer' "$D/a.log"
