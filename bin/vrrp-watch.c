@@ -368,7 +368,8 @@ addr_list(const char *what, const char *list, struct addr *a)
 	SETS(f, check_name); \
 	if ((f)->check_type[0] != '\0' && \
 	    (in->check_type = dnscheck_type((f)->check_type)) < 0) \
-		die(EXIT_USAGE, "invalid check_type: %s", (f)->check_type); \
+		die(EXIT_USAGE, "invalid %scheck_type: %s", pfx, \
+		    (f)->check_type); \
 	SETN(f, check_interval); \
 	SETN(f, check_timeout); \
 	SETN(f, check_fall); \
@@ -380,7 +381,7 @@ addr_list(const char *what, const char *list, struct addr *a)
 	SETS(f, notify_fault); \
 	if ((f)->unicast_src[0] != '\0') { \
 		if (parse_addr((f)->unicast_src, &in->usrc) < 0) \
-			die(EXIT_USAGE, "invalid unicast_src: %s", \
+			die(EXIT_USAGE, "invalid %sunicast_src: %s", pfx, \
 			    (f)->unicast_src); \
 		in->have_usrc = 1; \
 	} \
@@ -395,6 +396,8 @@ addr_list(const char *what, const char *list, struct addr *a)
 static void
 read_file(struct inst *in, const struct config_vrrp *f)
 {
+	const char *pfx = "vrrp.";
+
 	READ_KEYS(f);
 	if (f->status[0] != '\0')
 		status_path = f->status;
@@ -405,6 +408,9 @@ read_file(struct inst *in, const struct config_vrrp *f)
 static void
 read_instance(struct inst *in, const struct config_vrrp_instance *f)
 {
+	char pfx[64];
+
+	snprintf(pfx, sizeof(pfx), "vrrp.instances[%d].", ninsts - 1);
 	snprintf(in->name, sizeof(in->name), "%s", f->name);
 	READ_KEYS(f);
 }
