@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dnscheck.h"
 #include "vrrpconf.h"
 
 struct ck {
@@ -108,6 +109,11 @@ check_one(struct ck *ck, const char *key, const struct config_vrrp *d,
 		snprintf(k, sizeof(k), "%s.auth_pass", key);
 		fault(ck, k, "a password needs VRRPv2 (version: 2)");
 	}
+	if (multi && in->check_type[0] != '\0' &&
+	    dnscheck_type(in->check_type) < 0) {
+		snprintf(k, sizeof(k), "%s.check_type", key);
+		fault(ck, k, "unknown type: %s", in->check_type);
+	}
 	if (src[0] != '\0' && fam != 0 &&
 	    (f = strchr(src, ':') != NULL ? 6 : 4) != fam) {
 		snprintf(k, sizeof(k), "%s.unicast_src", key);
@@ -133,6 +139,10 @@ vrrpconf_check(const struct config_vrrp *v, vrrpconf_fault_fn fn, void *arg)
 	const char *p;
 	size_t i, j, k, n;
 
+	n = strlen(v->metrics_file);
+	if (n > 0 && (n <= 5 || strcmp(v->metrics_file + n - 5, ".prom") != 0))
+		fault(&ck, "vrrp.metrics_file", "%s: the name must end in"
+		    " .prom", v->metrics_file);
 	if (v->ninstances == 0) {
 		memset(&none, 0, sizeof(none));
 		check_one(&ck, "vrrp", v, &none, 0);

@@ -17,7 +17,8 @@ int vrrpconf_family(const char *list);
 
 /*
  * Check what no single key can: every instance has a name, an interface,
- * a VRID and VIPs (its own or the vrrp: default); IPv6 VIPs speak VRRPv3;
+ * a VRID and VIPs (its own or the vrrp: default), and a known check_type;
+ * IPv6 VIPs speak VRRPv3; metrics_file ends in .prom;
  * a password needs VRRPv2; VRRPv2 adverts are whole seconds; unicast_src,
  * unicast_peers and allow_peers are of the VIPs' family; names are unique;
  * no two instances share interface, VRID and family; a sync group names
