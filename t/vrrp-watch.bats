@@ -733,6 +733,18 @@ unicast_yml() {
 	[ "$(icounter a VI_6 rx_dropped_source)" = 1 ]
 	grep -q 'ignored advert reason=source src=10.99.0.50 count=1 instance=VI_4' "$D/a.log"
 	grep -q 'ignored advert reason=source src=fd99::50 count=1 instance=VI_6' "$D/a.log"
+	# from a peer any TTL is taken, as keepalived takes it by unicast
+	[ "$(icounter a VI_4 rx_adverts)" = 0 ]
+	[ "$(icounter a VI_6 rx_adverts)" = 0 ]
+	ip netns exec "${L}c" "$TOOL" send eth0 -s 10.99.0.12 -T 64 -p 100 -t 20 -d 10.99.0.11 $VIP
+	ip netns exec "${L}c" "$TOOL" send6 eth0 -s fd99::12 -T 64 -p 100 -t 20 -d fd99::11 $VIP6
+	sleep 0.3
+	kill -HUP "$(cat "$D/vw-a.pid")"
+	sleep 0.2
+	[ "$(icounter a VI_4 rx_adverts)" = 1 ]
+	[ "$(icounter a VI_6 rx_adverts)" = 1 ]
+	[ "$(icounter a VI_4 rx_dropped_ttl)" = 0 ]
+	[ "$(icounter a VI_6 rx_dropped_ttl)" = 0 ]
 	# failover: A stops, B takes both over in skew time
 	kill -TERM "$(cat "$D/vw-a.pid")"
 	wait_for 3 has_vip b
@@ -830,6 +842,8 @@ unicast_yml() {
 	    - name: VI_A
 	      vrid: 51
 	      vips: $VIP/24
+	      check_cmd: exit 0
+	      check_interval: 100
 	    - name: VI_B
 	      vrid: 53
 	      vips: 10.99.0.101/24
@@ -862,6 +876,10 @@ unicast_yml() {
 	assert_line 'dadns_vrrp_adverts_dropped_total{instance="VI_B",interface="eth0",vrid="53",reason="source"} 0'
 	assert_line --regexp '^dadns_vrrp_adverts_total\{instance="VI_A",interface="eth0",vrid="51",direction="tx"\} [1-9][0-9]*$'
 	assert_line 'dadns_vrrp_became_master_total{instance="VI_A",interface="eth0",vrid="51"} 1'
+	assert_line 'dadns_vrrp_check_last_ok{instance="VI_A",interface="eth0",vrid="51"} 1'
+	assert_line --regexp '^dadns_vrrp_check_last_timestamp_seconds\{instance="VI_A",interface="eth0",vrid="51"\} 1[0-9]{9}\.[0-9]+$'
+	assert_line --regexp '^dadns_vrrp_checks_total\{instance="VI_A",interface="eth0",vrid="51",result="ok"\} [1-9][0-9]*$'
+	refute_line --partial 'dadns_vrrp_check_last_ok{instance="VI_B"'
 	run ip netns exec "${L}a" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9118/other
 	assert_output 404
 	run ip netns exec "${L}a" curl -s -o /dev/null -w '%{http_code}' -d x http://127.0.0.1:9118/metrics
