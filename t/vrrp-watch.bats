@@ -799,6 +799,14 @@ unicast_yml() {
 	grep -qx 'GROUP DNS MASTER 0' "$D/notify.a"
 	grep -qx 'master-cmd-VI_6' "$D/notify.a"
 	grep -qx 'INSTANCE VI_6 BACKUP 100' "$D/notify.b"
+	# a better VI_4 master appears once: VI_6 steps down with VI_4
+	ip netns exec "${L}c" "$TOOL" send eth0 -p 200 -t 20 $VIP
+	wait_for 2 grep -q 'state BACKUP from=MASTER why=sync-group .* instance=VI_6' "$D/a.log"
+	grep -q 'state BACKUP from=MASTER why=higher-priority-master .* instance=VI_4' "$D/a.log"
+	wait_for 5 has_vip a
+	wait_for 3 has_vip6 a
+	wait_for 3 no_vip b
+	wait_for 3 no_vip6 b
 	# only VI_4's check fails: VI_6 goes with it, B takes both
 	dns_stop a
 	wait_for 5 has_vip b
