@@ -22,6 +22,7 @@
 #include "proxyconf.h"
 #include "runner.h"
 #include "version.h"
+#include "vrrpconf.h"
 
 #define BATCH_ENV_MAX	100000	/* the writers' $DADNS_BATCH_MAX */
 #define BIND_UNSAFE	"\"\\;{}\n"	/* zone-write-bind's refusal */
@@ -248,6 +249,14 @@ vnum(const char *var, unsigned file_value, long min, long max)
 	return l;
 }
 
+/* A fault vrrpconf_check() found. */
+static void
+vrrp_fault(void *arg, const char *key, const char *msg)
+{
+	(void)arg;
+	fault(key, "%s", msg);
+}
+
 /* vrrp-watch: the settings it refuses at start, with the VRRP_*
  * variables over the vrrp: section as it applies them. Options on its
  * command line are not known here. */
@@ -271,6 +280,10 @@ check_vrrp(const struct config *cfg)
 	timeout = vnum("VRRP_CHECK_TIMEOUT", f->check_timeout, 1, 600000);
 	pass = env("VRRP_AUTH_PASS") != NULL ||
 	    env("VRRP_AUTH_PASS_FILE") != NULL || f->auth_pass[0] != '\0';
+	/* With vrrp.instances, each instance needs them (vrrpconf). */
+	vrrpconf_check(f, vrrp_fault, NULL);
+	if (f->ninstances > 0)
+		iface = vips = "-", vrid = vrid == 0 ? 1 : vrid;
 	if (*iface == '\0')
 		fault("vrrp.interface", "missing: vrrp-watch needs an interface"
 		    " (or VRRP_INTERFACE, -i)");

@@ -1027,7 +1027,7 @@ warned() {
 	printf 'vrrp:\n  vips: [10.0.0.1, 224.0.0.18]\n' >app.yml
 	cfg -c app.yml
 	[ "$status" -eq 100 ]
-	[[ $stderr == *'app.yml:2: vrrp.vips: not an IPv4 address[/LEN]: "224.0.0.18"'* ]]
+	[[ $stderr == *'app.yml:2: vrrp.vips: not an IPv4 or IPv6 address[/LEN]: "224.0.0.18"'* ]]
 	printf 'vrrp:\n  vips: 10.0.0.1/24 10.0.0.1\n' >app.yml
 	cfg -c app.yml
 	[ "$status" -eq 100 ]

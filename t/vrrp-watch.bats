@@ -275,8 +275,9 @@ both_ms() {
 	[ "$status" -eq 1 ]
 	assert_line state=BACKUP
 	assert_line master=10.99.0.11
-	grep -qx 'MASTER BACKUP 150' "$D/notify.a"
-	grep -qx 'BACKUP INIT 100' "$D/notify.b"
+	# keepalived's notify arguments: INSTANCE NAME STATE PRIORITY
+	grep -qx 'INSTANCE VI_51 MASTER 150' "$D/notify.a"
+	grep -qx 'INSTANCE VI_51 BACKUP 100' "$D/notify.b"
 	run ip netns exec "${L}c" dig +short +time=1 +tries=2 -p 5300 @$VIP id.server TXT
 	assert_output '"nodea"'
 	grep -q 'state MASTER from=BACKUP why=master-down-timer' "$D/a.log"
@@ -571,4 +572,360 @@ vw_file() {
 	run --separate-stderr vrrp-watch -f "$D/missing.yml" check
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"$D/missing.yml: No such file or directory"* ]]
+}
+
+# ---------------------------------------------------------------- issue 14:
+# IPv6, unicast peers, several instances, sync groups, allow-list, metrics
+
+VIP6=fd99::100
+
+# lab6_up: lab_up with IPv6 on: link-local addresses usable at once (no
+# duplicate address detection in these namespaces) and fd99::11, ::12,
+# ::50 beside 10.99.0.11, .12, .50.
+lab6_up() {
+	need_root
+	L=vw$$t${BATS_TEST_NUMBER}
+	local n x
+	ip netns add "${L}h"
+	ip -n "${L}h" link add br0 type bridge
+	ip -n "${L}h" link set br0 up
+	for n in a b c; do
+		case $n in a) x=11 ;; b) x=12 ;; c) x=50 ;; esac
+		ip netns add "$L$n"
+		ip netns exec "$L$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		    net.ipv6.conf.default.accept_dad=0
+		ip -n "${L}h" link add "p$n" type veth peer name eth0 netns "$L$n"
+		ip -n "${L}h" link set "p$n" master br0 up
+		ip -n "$L$n" link set lo up
+		ip -n "$L$n" addr add "10.99.0.$x/24" dev eth0
+		ip -n "$L$n" addr add "fd99::$x/64" dev eth0 nodad
+		ip -n "$L$n" link set eth0 up
+	done
+}
+
+has_vip6() { ip -n "$L$1" -6 -o addr show dev eth0 | grep -q " $VIP6/64 "; }
+no_vip6() { ! has_vip6 "$1"; }
+mac_of() { ip -n "$L$1" -o link show dev eth0 | sed 's/.*link\/ether \([0-9a-f:]*\) .*/\1/'; }
+neigh_is() { ip -n "${L}c" -6 neigh show "$VIP6" dev eth0 | grep -q "lladdr $1 "; }
+
+# icounter NODE INSTANCE KEY: KEY in INSTANCE's block of NODE's status file.
+icounter() {
+	awk -v i="instance=$2" -v k="$3=" 'BEGIN { RS = ""; FS = "\n" }
+	    { m = 0; for (j = 1; j <= NF; j++) if ($j == i) m = 1 }
+	    m { for (j = 1; j <= NF; j++) if (index($j, k) == 1)
+	        print substr($j, length(k) + 1) }' "$D/$1.status"
+}
+
+# vw6 NODE ARGS...: vrrp-watch in NODE with VRID 52 and the IPv6 VIP.
+vw6() {
+	local n=$1
+	shift
+	ip netns exec "$L$n" vrrp-watch -i eth0 -r 52 -V $VIP6/64 \
+	    -s "$D/$n.status" "$@" run </dev/null 2>>"$D/$n.log" &
+	PIDS+=($!)
+	echo $! >"$D/vw-$n.pid"
+}
+
+@test "vrrp-watch: IPv6 failover moves an IPv6 VIP (nodad) and announces it by unsolicited neighbour advertisements" {
+	lab6_up
+	vw6 a -p 150 -a 20
+	vw6 b -p 100 -a 20
+	wait_for 5 has_vip6 a
+	wait_for 5 state_is b BACKUP
+	sleep 0.5
+	no_vip6 b
+	# added without duplicate address detection, usable at once
+	ip -n "${L}a" -6 -o addr show dev eth0 | grep " $VIP6/64 " | grep -q nodad
+	# the master's source is its link-local address
+	[[ "$(counter b master)" == fe80:* ]]
+	[ "$(counter b family)" = inet6 ]
+	[ "$(counter b rx_dropped_ttl)" = 0 ]
+	[ "$(counter b rx_dropped_checksum)" = 0 ]
+	# a client's neighbour entry, planted wrong, follows the VIP
+	ip -n "${L}c" -6 neigh replace $VIP6 lladdr 02:00:00:00:00:01 dev eth0 nud stale
+	kill -TERM "$(cat "$D/vw-a.pid")"
+	wait_for 3 has_vip6 b
+	no_vip6 a
+	wait_for 2 neigh_is "$(mac_of b)"
+	grep -q 'master resigned src=fe80:' "$D/b.log"
+	grep -q 'state STOP from=MASTER' "$D/a.log"
+}
+
+@test "vrrp-watch: IPv6 adverts with a wrong hop limit, checksum, length, VRID or VIP list are ignored and counted" {
+	lab6_up
+	vw6 a -p 150 -a 20
+	wait_for 5 has_vip6 a
+	send6() { ip netns exec "${L}c" "$TOOL" send6 eth0 "$@"; }
+	send6 -T 64 $VIP6
+	send6 -x $VIP6
+	send6 -m $VIP6
+	send6 -r 53 $VIP6
+	send6 fd99::222
+	sleep 0.5
+	kill -HUP "$(cat "$D/vw-a.pid")"
+	sleep 0.2
+	has_vip6 a
+	state_is a MASTER
+	[ "$(counter a rx_dropped_ttl)" = 1 ]
+	[ "$(counter a rx_dropped_checksum)" = 1 ]
+	[ "$(counter a rx_dropped_malformed)" = 1 ]
+	[ "$(counter a rx_dropped_vrid)" = 1 ]
+	[ "$(counter a rx_dropped_addrs)" = 1 ]
+	[ "$(counter a rx_adverts)" = 0 ]
+	grep -q 'ignored advert reason=ttl src=fe80:' "$D/a.log"
+	# the same advert, valid: A yields at once, then retakes when it stops
+	send6 -t 20 $VIP6
+	wait_for 2 no_vip6 a
+	wait_for 3 has_vip6 a
+}
+
+# unicast_yml NODE PRIO SRC PEER: IPv4 and IPv6 instances, unicast.
+unicast_yml() {
+	cat >"$D/app-$1.yml" <<-EOF
+	vrrp:
+	  interface: eth0
+	  priority: $2
+	  advert: 20
+	  status: $D/$1.status
+	  instances:
+	    - name: VI_4
+	      vrid: 51
+	      vips: $VIP/24
+	      unicast_src: 10.99.0.$3
+	      unicast_peers: 10.99.0.$4
+	    - name: VI_6
+	      vrid: 52
+	      vips: [$VIP6/64]
+	      unicast_src: fd99::$3
+	      unicast_peers: [fd99::$4]
+	EOF
+}
+
+@test "vrrp-watch: unicast peers, IPv4 and IPv6: adverts by unicast only, from the peers only, failover" {
+	lab6_up
+	unicast_yml a 150 11 12
+	unicast_yml b 100 12 11
+	vw_file a "$D/app-a.yml"
+	vw_file b "$D/app-b.yml"
+	wait_for 5 has_vip a
+	wait_for 5 has_vip6 a
+	sleep 0.5
+	no_vip b
+	no_vip6 b
+	[ "$(icounter b VI_4 state)" = BACKUP ]
+	[ "$(icounter b VI_6 state)" = BACKUP ]
+	[ "$(icounter b VI_4 master)" = 10.99.0.11 ]
+	[ "$(icounter b VI_6 master)" = fd99::11 ]
+	# B hears A although it joined neither VRRP group
+	run ! grep -qi 120000E0 <(ip netns exec "${L}b" cat /proc/net/igmp)
+	run ! grep -q ff020000000000000000000000000012 <(ip netns exec "${L}b" cat /proc/net/igmp6)
+	[ "$(icounter b VI_4 rx_adverts)" -gt 0 ]
+	[ "$(icounter b VI_6 rx_adverts)" -gt 0 ]
+	# a better advert from a host that is not a peer is dropped
+	ip netns exec "${L}c" "$TOOL" send eth0 -p 200 -d 10.99.0.11 $VIP
+	ip netns exec "${L}c" "$TOOL" send6 eth0 -s fd99::50 -d fd99::11 $VIP6
+	sleep 0.3
+	kill -HUP "$(cat "$D/vw-a.pid")"
+	sleep 0.2
+	has_vip a
+	has_vip6 a
+	[ "$(icounter a VI_4 rx_dropped_source)" = 1 ]
+	[ "$(icounter a VI_6 rx_dropped_source)" = 1 ]
+	grep -q 'ignored advert reason=source src=10.99.0.50 count=1 instance=VI_4' "$D/a.log"
+	grep -q 'ignored advert reason=source src=fd99::50 count=1 instance=VI_6' "$D/a.log"
+	# from a peer any TTL is taken, as keepalived takes it by unicast
+	[ "$(icounter a VI_4 rx_adverts)" = 0 ]
+	[ "$(icounter a VI_6 rx_adverts)" = 0 ]
+	ip netns exec "${L}c" "$TOOL" send eth0 -s 10.99.0.12 -T 64 -p 100 -t 20 -d 10.99.0.11 $VIP
+	ip netns exec "${L}c" "$TOOL" send6 eth0 -s fd99::12 -T 64 -p 100 -t 20 -d fd99::11 $VIP6
+	sleep 0.3
+	kill -HUP "$(cat "$D/vw-a.pid")"
+	sleep 0.2
+	[ "$(icounter a VI_4 rx_adverts)" = 1 ]
+	[ "$(icounter a VI_6 rx_adverts)" = 1 ]
+	[ "$(icounter a VI_4 rx_dropped_ttl)" = 0 ]
+	[ "$(icounter a VI_6 rx_dropped_ttl)" = 0 ]
+	# failover: A stops, B takes both over in skew time
+	kill -TERM "$(cat "$D/vw-a.pid")"
+	wait_for 3 has_vip b
+	wait_for 3 has_vip6 b
+	no_vip a
+	no_vip6 a
+}
+
+@test "vrrp-watch: a sync group moves its instances together; notify scripts get keepalived's arguments" {
+	lab6_up
+	dns_start a
+	dns_start b
+	cat >"$D/notify.sh" <<-EOF
+	#!/bin/sh
+	echo "\$*" >>"\$(dirname "\$0")/notify.\$NODE"
+	EOF
+	chmod 755 "$D/notify.sh"
+	for n in a b; do
+		cat >"$D/app-$n.yml" <<-EOF
+		vrrp:
+		  interface: eth0
+		  priority: $([ $n = a ] && echo 150 || echo 100)
+		  advert: 20
+		  status: $D/$n.status
+		  notify: $D/notify.sh
+		  notify_fault: echo fault-cmd >>$D/notify.$n
+		  instances:
+		    - name: VI_4
+		      vrid: 51
+		      vips: $VIP/24
+		      check: 127.0.0.1:5300
+		      check_interval: 100
+		    - name: VI_6
+		      vrid: 52
+		      vips: $VIP6/64
+		      notify_master: echo master-cmd-VI_6 >>$D/notify.$n
+		  sync_groups:
+		    - name: DNS
+		      instances: VI_4 VI_6
+		      notify: $D/notify.sh
+		EOF
+	done
+	NODE=a vw_file a "$D/app-a.yml"
+	NODE=b vw_file b "$D/app-b.yml"
+	wait_for 5 has_vip a
+	wait_for 5 has_vip6 a
+	wait_for 5 grep -qx 'GROUP DNS BACKUP 0' "$D/notify.b"
+	no_vip b
+	no_vip6 b
+	grep -qx 'INSTANCE VI_4 MASTER 150' "$D/notify.a"
+	grep -qx 'INSTANCE VI_6 MASTER 150' "$D/notify.a"
+	grep -qx 'GROUP DNS MASTER 0' "$D/notify.a"
+	grep -qx 'master-cmd-VI_6' "$D/notify.a"
+	grep -qx 'INSTANCE VI_6 BACKUP 100' "$D/notify.b"
+	# a better VI_4 master appears once: VI_6 steps down with VI_4
+	ip netns exec "${L}c" "$TOOL" send eth0 -p 200 -t 20 $VIP
+	wait_for 2 grep -q 'state BACKUP from=MASTER why=sync-group .* instance=VI_6' "$D/a.log"
+	grep -q 'state BACKUP from=MASTER why=higher-priority-master .* instance=VI_4' "$D/a.log"
+	wait_for 5 has_vip a
+	wait_for 3 has_vip6 a
+	wait_for 3 no_vip b
+	wait_for 3 no_vip6 b
+	# only VI_4's check fails: VI_6 goes with it, B takes both
+	dns_stop a
+	wait_for 5 has_vip b
+	wait_for 3 has_vip6 b
+	no_vip a
+	no_vip6 a
+	[ "$(icounter a VI_4 state)" = FAULT ]
+	[ "$(icounter a VI_6 state)" = FAULT ]
+	[ "$(icounter a VI_6 healthy)" = yes ]
+	wait_for 2 grep -qx 'GROUP DNS FAULT 0' "$D/notify.a"
+	grep -qx 'INSTANCE VI_4 FAULT 150' "$D/notify.a"
+	grep -qx 'INSTANCE VI_6 FAULT 150' "$D/notify.a"
+	grep -qx 'fault-cmd' "$D/notify.a"
+	wait_for 2 grep -qx 'GROUP DNS MASTER 0' "$D/notify.b"
+	grep -q 'state FAULT from=MASTER why=sync-group .* instance=VI_6' "$D/a.log"
+	# the check passes again: both come back to A together
+	dns_start a
+	wait_for 5 has_vip a
+	wait_for 3 has_vip6 a
+	wait_for 3 no_vip b
+	no_vip6 b
+	# stop: every instance, then the group, is notified STOP
+	kill -TERM "$(cat "$D/vw-a.pid")"
+	wait_for 3 grep -qx 'GROUP DNS STOP 0' "$D/notify.a"
+	wait_for 2 grep -qx 'INSTANCE VI_4 STOP 150' "$D/notify.a"
+	grep -qx 'INSTANCE VI_6 STOP 150' "$D/notify.a"
+}
+
+@test "vrrp-watch: allow_peers drops and counts other sources; metrics over HTTP and in a file; status prints every instance" {
+	lab_up
+	cat >"$D/app-a.yml" <<-EOF
+	vrrp:
+	  interface: eth0
+	  priority: 150
+	  advert: 20
+	  status: $D/a.status
+	  allow_peers: 10.99.0.12
+	  metrics_listen: 127.0.0.1:9118
+	  metrics_file: $D/vrrp.prom
+	  instances:
+	    - name: VI_A
+	      vrid: 51
+	      vips: $VIP/24
+	      check_cmd: exit 0
+	      check_interval: 100
+	    - name: VI_B
+	      vrid: 53
+	      vips: 10.99.0.101/24
+	EOF
+	vw_file a "$D/app-a.yml"
+	wait_for 5 has_vip a
+	wait_for 5 ip -n "${L}a" -4 -o addr show dev eth0 to 10.99.0.101
+	# from an address not allowed: dropped, counted, logged
+	ip netns exec "${L}c" "$TOOL" send eth0 -p 200 -t 20 $VIP
+	sleep 0.3
+	kill -HUP "$(cat "$D/vw-a.pid")"
+	sleep 0.2
+	has_vip a
+	[ "$(icounter a VI_A rx_dropped_source)" = 1 ]
+	[ "$(icounter a VI_A rx_adverts)" = 0 ]
+	grep -q 'ignored advert reason=source src=10.99.0.50 count=1 instance=VI_A' "$D/a.log"
+	# status: both instances, exit 0 while both are master
+	run --separate-stderr vrrp-watch -s "$D/a.status" status
+	assert_success
+	assert_line instance=VI_A
+	assert_line instance=VI_B
+	[ "$(grep -c '^state=MASTER$' <<<"$output")" = 2 ]
+	# metrics on the loopback port of A's namespace
+	run --separate-stderr ip netns exec "${L}a" curl -sS -i http://127.0.0.1:9118/metrics
+	assert_success
+	assert_line --partial 'HTTP/1.0 200 OK'
+	assert_line 'dadns_vrrp_state{instance="VI_A",interface="eth0",vrid="51",state="master"} 1'
+	assert_line 'dadns_vrrp_state{instance="VI_B",interface="eth0",vrid="53",state="master"} 1'
+	assert_line 'dadns_vrrp_adverts_dropped_total{instance="VI_A",interface="eth0",vrid="51",reason="source"} 1'
+	assert_line 'dadns_vrrp_adverts_dropped_total{instance="VI_B",interface="eth0",vrid="53",reason="source"} 0'
+	assert_line --regexp '^dadns_vrrp_adverts_total\{instance="VI_A",interface="eth0",vrid="51",direction="tx"\} [1-9][0-9]*$'
+	assert_line 'dadns_vrrp_became_master_total{instance="VI_A",interface="eth0",vrid="51"} 1'
+	assert_line 'dadns_vrrp_check_last_ok{instance="VI_A",interface="eth0",vrid="51"} 1'
+	assert_line --regexp '^dadns_vrrp_check_last_timestamp_seconds\{instance="VI_A",interface="eth0",vrid="51"\} 1[0-9]{9}\.[0-9]+$'
+	assert_line --regexp '^dadns_vrrp_checks_total\{instance="VI_A",interface="eth0",vrid="51",result="ok"\} [1-9][0-9]*$'
+	refute_line --partial 'dadns_vrrp_check_last_ok{instance="VI_B"'
+	run ip netns exec "${L}a" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9118/other
+	assert_output 404
+	run ip netns exec "${L}a" curl -s -o /dev/null -w '%{http_code}' -d x http://127.0.0.1:9118/metrics
+	assert_output 405
+	grep -qx 'dadns_vrrp_state{instance="VI_B",interface="eth0",vrid="53",state="master"} 1' "$D/vrrp.prom"
+	# an advert from the allowed peer is taken: VI_A yields
+	ip netns exec "${L}c" "$TOOL" send eth0 -s 10.99.0.12 -p 200 -t 20 $VIP
+	wait_for 2 no_vip a
+	wait_for 3 has_vip a
+}
+
+@test "vrrp-watch: instances and sync groups that cannot work are refused naming the key" {
+	cat >"$D/bad.yml" <<-EOF
+	vrrp:
+	  interface: eth0
+	  instances:
+	    - name: VI_4
+	      vrid: 51
+	      vips: 192.0.2.10/24
+	      unicast_peers: 2001:db8::2
+	    - name: VI_6
+	      vrid: 52
+	      vips: 2001:db8::10/64
+	      version: 2
+	  sync_groups:
+	    - name: DNS
+	      instances: VI_4 VI_X
+	EOF
+	run --separate-stderr vrrp-watch -f "$D/bad.yml" run
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"vrrp.instances[0].unicast_peers: IPv6, but the VIPs are IPv4"* ]]
+	run --separate-stderr dadns-checkconf -c "$D/bad.yml"
+	[ "$status" -eq 100 ]
+	assert_line --partial 'vrrp.instances[0].unicast_peers: IPv6, but the VIPs are IPv4'
+	assert_line --partial 'vrrp.instances[1].version: IPv6 VIPs need VRRPv3'
+	assert_line --partial 'vrrp.sync_groups[0]: no instance named VI_X'
+	printf 'vrrp:\n  instances:\n    - name: A\n      vips: 192.0.2.1 2001:db8::1\n' >"$D/mix.yml"
+	run --separate-stderr vrrp-watch -f "$D/mix.yml" run
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"vrrp.instances[0].vips: mixes IPv4 and IPv6"* ]]
 }

@@ -109,7 +109,10 @@ enum ftype {
 	T_BTYPE,	/* enum backend_type */
 	T_DSTYPE,	/* datastore.type: sqlite only, stored nowhere */
 	T_URL,		/* http:// or https:// URL */
-	T_VIPS		/* IPv4 addresses with an optional /LEN, a list */
+	T_VIPS,		/* IPv4 addresses with an optional /LEN, a list */
+	T_ADDRS,	/* numeric addresses of one family, a list */
+	T_WORD,		/* 1-63 of [A-Za-z0-9_.-] */
+	T_WORDS		/* T_WORDs, a list */
 };
 
 #define F_SECRET	0x1	/* a <key>_file sibling may hold the value */
@@ -217,6 +220,60 @@ static const struct field keys[] = {
 	{ "vrrp.check_cmd", T_STR, C(vrrp.check_cmd), 0, 0, F_NOENV },
 	{ "vrrp.notify", T_STR, C(vrrp.notify), 0, 0, F_NOENV },
 	{ "vrrp.status", T_STR, C(vrrp.status), 0, 0, F_NOENV },
+	{ "vrrp.notify_master", T_STR, C(vrrp.notify_master), 0, 0, F_NOENV },
+	{ "vrrp.notify_backup", T_STR, C(vrrp.notify_backup), 0, 0, F_NOENV },
+	{ "vrrp.notify_fault", T_STR, C(vrrp.notify_fault), 0, 0, F_NOENV },
+	{ "vrrp.unicast_src", T_ADDR, C(vrrp.unicast_src), 0, 0, F_NOENV },
+	{ "vrrp.unicast_peers", T_ADDRS, C(vrrp.unicast_peers), 0, 0,
+	    F_NOENV },
+	{ "vrrp.allow_peers", T_ADDRS, C(vrrp.allow_peers), 0, 0, F_NOENV },
+	{ "vrrp.metrics_listen", T_VERIFY, C(vrrp.metrics_listen), 0, 0,
+	    F_NOENV },
+	{ "vrrp.metrics_file", T_STR, C(vrrp.metrics_file), 0, 0, F_NOENV },
+};
+
+#define I(m)	offsetof(struct config_vrrp_instance, m), \
+		sizeof(((struct config_vrrp_instance *)0)->m)
+#define G(m)	offsetof(struct config_vrrp_group, m), \
+		sizeof(((struct config_vrrp_group *)0)->m)
+
+/* The keys of one item of vrrp.instances. */
+static const struct field ifields[] = {
+	{ "name", T_WORD, I(name), 0, 0, 0 },
+	{ "interface", T_STR, I(interface), 0, 0, 0 },
+	{ "vrid", T_UINT, I(vrid), 1, 255, 0 },
+	{ "priority", T_UINT, I(priority), 1, 255, 0 },
+	{ "advert", T_UINT, I(advert), 1, 4095, 0 },
+	{ "preempt", T_BOOL, I(preempt), 0, 0, 0 },
+	{ "preempt_delay", T_UINT, I(preempt_delay), 0, 100000, 0 },
+	{ "vips", T_VIPS, I(vips), 0, 0, 0 },
+	{ "version", T_UINT, I(version), 2, 3, 0 },
+	{ "auth_pass", T_STR, I(auth_pass), 0, 0, F_SECRET },
+	{ "check", T_VERIFY, I(check), 0, 0, 0 },
+	{ "check_name", T_STR, I(check_name), 0, 0, 0 },
+	{ "check_type", T_STR, I(check_type), 0, 0, 0 },
+	{ "check_interval", T_UINT, I(check_interval), 10, 600000, 0 },
+	{ "check_timeout", T_UINT, I(check_timeout), 1, 600000, 0 },
+	{ "check_fall", T_UINT, I(check_fall), 1, 1000, 0 },
+	{ "check_rise", T_UINT, I(check_rise), 1, 1000, 0 },
+	{ "check_cmd", T_STR, I(check_cmd), 0, 0, 0 },
+	{ "notify", T_STR, I(notify), 0, 0, 0 },
+	{ "notify_master", T_STR, I(notify_master), 0, 0, 0 },
+	{ "notify_backup", T_STR, I(notify_backup), 0, 0, 0 },
+	{ "notify_fault", T_STR, I(notify_fault), 0, 0, 0 },
+	{ "unicast_src", T_ADDR, I(unicast_src), 0, 0, 0 },
+	{ "unicast_peers", T_ADDRS, I(unicast_peers), 0, 0, 0 },
+	{ "allow_peers", T_ADDRS, I(allow_peers), 0, 0, 0 },
+};
+
+/* The keys of one item of vrrp.sync_groups. */
+static const struct field gfields[] = {
+	{ "name", T_WORD, G(name), 0, 0, 0 },
+	{ "instances", T_WORDS, G(instances), 0, 0, 0 },
+	{ "notify", T_STR, G(notify), 0, 0, 0 },
+	{ "notify_master", T_STR, G(notify_master), 0, 0, 0 },
+	{ "notify_backup", T_STR, G(notify_backup), 0, 0, 0 },
+	{ "notify_fault", T_STR, G(notify_fault), 0, 0, 0 },
 };
 
 /* The fields of dns.backends.<name>; the index is the bit in ld.bmask. */
@@ -545,13 +602,15 @@ put_text(char *p, const char *v, size_t len)
 	return 0;
 }
 
-/* One VIP, "A.B.C.D" or "A.B.C.D/LEN": unicast, not 0.0.0.0. */
+/* One VIP, "A.B.C.D[/LEN]" or "IPV6[/LEN]": unicast, not unspecified.
+ * Returns 4 or 6 for its family, 0 when it is not one. */
 static int
 vip_ok(const char *s, size_t len, char *addr, size_t size)
 {
 	unsigned long long plen;
 	const char *slash;
 	struct in_addr a;
+	struct in6_addr a6;
 	size_t alen;
 
 	slash = memchr(s, '/', len);
@@ -561,20 +620,59 @@ vip_ok(const char *s, size_t len, char *addr, size_t size)
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (slash != NULL && (parse_uint(slash + 1, len - alen - 1,
-	    &plen) != 0 || plen < 1 || plen > 32))
+	    &plen) != 0 || plen < 1 || plen > 128))
+		return 0;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return !IN6_IS_ADDR_UNSPECIFIED(&a6) &&
+		    !IN6_IS_ADDR_MULTICAST(&a6) ? 6 : 0;
+	if (slash != NULL && plen > 32)
 		return 0;
 	return inet_pton(AF_INET, addr, &a) == 1 && a.s_addr != 0 &&
-	    !IN_MULTICAST(ntohl(a.s_addr));
+	    !IN_MULTICAST(ntohl(a.s_addr)) ? 4 : 0;
 }
 
-/* VIPs separated by spaces or commas: each valid, none twice, at most
- * CONFIG_VIPS_MAX. Stored separated by single spaces. */
+/* One item of an address list: numeric, v4 or v6. Returns 4, 6 or 0. */
+static int
+peer_ok(const char *s, size_t len, char *addr, size_t size)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (len >= size)
+		return 0;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		return 4;
+	return inet_pton(AF_INET6, addr, buf) == 1 ? 6 : 0;
+}
+
+/* A word of [A-Za-z0-9_.-], 1-63 bytes: an instance or group name. */
+static int
+word_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NAME_MAX_)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* VIPs (T_VIPS), addresses (T_ADDRS) or names (T_WORDS) separated by
+ * spaces or commas: each valid, none twice, addresses of one family, at
+ * most CONFIG_VIPS_MAX. Stored separated by single spaces. */
 static int
 set_vips(struct ld *ld, const struct src *src, const char *key,
     const struct field *f, char *p, const char *v, size_t len)
 {
-	char seen[CONFIG_VIPS_MAX][INET_ADDRSTRLEN], q[160];
+	char seen[CONFIG_VIPS_MAX][NAME_MAX_ + 1];
+	char q[160];
 	size_t i = 0, w, n = 0, o = 0, k;
+	int fam = 0, fa;
 
 	for (;;) {
 		while (i < len && (v[i] == ' ' || v[i] == ','))
@@ -583,10 +681,30 @@ set_vips(struct ld *ld, const struct src *src, const char *key,
 			break;
 		for (w = i; w < len && v[w] != ' ' && v[w] != ','; w++)
 			;
-		if (!vip_ok(v + i, w - i, seen[n < CONFIG_VIPS_MAX ? n : 0],
-		    sizeof(seen[0])))
-			return bad(ld, src, key, "not an IPv4 address[/LEN]: "
-			    "%s", show(q, sizeof(q), v + i, w - i));
+		k = n < CONFIG_VIPS_MAX ? n : 0;
+		if (f->type == T_WORDS) {
+			if (!word_ok(v + i, w - i))
+				return bad(ld, src, key, "invalid name: %s "
+				    "(1-63 of A-Z a-z 0-9 _ . -)",
+				    show(q, sizeof(q), v + i, w - i));
+			fa = 0;
+			snprintf(seen[k], sizeof(seen[k]), "%.*s",
+			    (int)(w - i), v + i);
+		} else if (f->type == T_ADDRS) {
+			if ((fa = peer_ok(v + i, w - i, seen[k],
+			    sizeof(seen[0]))) == 0)
+				return bad(ld, src, key, "not a numeric IPv4 or"
+				    " IPv6 address: %s", show(q, sizeof(q),
+				    v + i, w - i));
+		} else if ((fa = vip_ok(v + i, w - i, seen[k],
+		    sizeof(seen[0]))) == 0)
+			return bad(ld, src, key, "not an IPv4 or IPv6 "
+			    "address[/LEN]: %s", show(q, sizeof(q), v + i,
+			    w - i));
+		if (fam != 0 && fa != fam)
+			return bad(ld, src, key, "mixes IPv4 and IPv6: %s",
+			    show(q, sizeof(q), v + i, w - i));
+		fam = fa;
 		if (n == CONFIG_VIPS_MAX)
 			return bad(ld, src, key, "too many VIPs (at most %d)",
 			    CONFIG_VIPS_MAX);
@@ -649,7 +767,15 @@ set_text(struct ld *ld, const struct src *src, const char *key,
 			    f->size - 1);
 		return put_text(p, v, i);
 	case T_VIPS:
+	case T_ADDRS:
+	case T_WORDS:
 		return set_vips(ld, src, key, f, p, v, len);
+	case T_WORD:
+		if (!word_ok(v, len))
+			return bad(ld, src, key, "invalid name: %s "
+			    "(1-63 of A-Z a-z 0-9 _ . -)",
+			    show(q, sizeof(q), v, len));
+		return put_text(p, v, len);
 	default:
 		if (len >= f->size)
 			return bad(ld, src, key, "too long (at most %zu bytes)",
@@ -762,6 +888,9 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 	case T_VERIFY:
 	case T_URL:
 	case T_VIPS:
+	case T_ADDRS:
+	case T_WORD:
+	case T_WORDS:
 		if (set_text(ld, src, key, f, p, v, len) == -1)
 			return -1;
 		break;
@@ -1323,7 +1452,8 @@ set_node(struct ld *ld, const struct field *f, const char *key, void *base,
 {
 	struct src src = { ld->file, v->line, NULL };
 
-	if (v->kind == N_SEQ && f->type == T_VIPS)
+	if (v->kind == N_SEQ && (f->type == T_VIPS || f->type == T_ADDRS ||
+	    f->type == T_WORDS))
 		return set_list(ld, f, key, base, v);
 	if (v->kind != N_SCALAR)
 		return bad(ld, &src, key, "expected a single value, not a %s",
@@ -1514,6 +1644,58 @@ walk_list(struct ld *ld, const struct node *v, const char *key, int peers)
 	return 0;
 }
 
+/* vrrp.instances or vrrp.sync_groups: a list of mappings. */
+static int
+vrrp_list(struct ld *ld, const struct node *v, const char *key, int groups)
+{
+	struct src src = { ld->file, v->line, NULL };
+	struct config_vrrp *vr = &ld->cfg->vrrp;
+	struct fctx fc;
+	char what[KEY_MAX], prefix[KEY_MAX];
+	size_t i, *np, max;
+
+	if (v->kind == N_SCALAR && v->null)
+		return 0;
+	if (v->kind != N_SEQ)
+		return bad(ld, &src, key, "expected a list");
+	np = groups ? &vr->ngroups : &vr->ninstances;
+	max = groups ? CONFIG_VRRP_GROUPS_MAX : CONFIG_VRRP_INST_MAX;
+	where_add(ld, &src, key);
+	for (i = 0; i < v->nkids; i++) {
+		src.line = v->kids[i]->line;
+		if (*np == max)
+			return bad(ld, &src, key, "too many entries (at most "
+			    "%zu)", max);
+		if (--ld->budget < 0)
+			return bad(ld, &src, key, "too complex (aliases "
+			    "expand to too many keys)");
+		snprintf(what, sizeof(what), "%s[%zu]", key, *np);
+		snprintf(prefix, sizeof(prefix), "%s[%zu].", key, *np);
+		if (v->kids[i]->kind != N_MAP)
+			return bad(ld, &src, what, "expected a mapping");
+		if (groups) {
+			memset(&vr->groups[*np], 0, sizeof(vr->groups[0]));
+			fc.fields = gfields;
+			fc.n = NELEM(gfields);
+			fc.base = &vr->groups[*np];
+		} else {
+			memset(&vr->instances[*np], 0,
+			    sizeof(vr->instances[0]));
+			vr->instances[*np].preempt = -1;
+			fc.fields = ifields;
+			fc.n = NELEM(ifields);
+			fc.base = &vr->instances[*np];
+		}
+		where_add(ld, &src, what);
+		fc.mask = NULL;
+		fc.prefix = prefix;
+		(*np)++;
+		if (walk_map(ld, v->kids[i], what, field_pair, &fc) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* One key of the top level or of a section. */
 static int
 section_pair(struct ld *ld, const struct node *k, const struct node *v,
@@ -1543,6 +1725,10 @@ section_pair(struct ld *ld, const struct node *k, const struct node *v,
 		return walk_list(ld, v, full, 1);
 	if (strcmp(full, "reconciliation.directadmin_servers") == 0)
 		return walk_list(ld, v, full, 0);
+	if (strcmp(full, "vrrp.instances") == 0)
+		return vrrp_list(ld, v, full, 0);
+	if (strcmp(full, "vrrp.sync_groups") == 0)
+		return vrrp_list(ld, v, full, 1);
 	if (in_list(foreign, NELEM(foreign), full))
 		where_add(ld, &(struct src){ ld->file, k->line, NULL }, full);
 	if (ld->section != NULL && strcmp(full, ld->section) == 0) {

@@ -12,6 +12,9 @@
 #define CONFIG_SERVERS_MAX	16
 #define CONFIG_UNKNOWN_MAX	8
 #define CONFIG_VIPS_MAX		20	/* VRRP addresses per advert */
+#define CONFIG_VRRP_INST_MAX	16	/* vrrp.instances */
+#define CONFIG_VRRP_GROUPS_MAX	8	/* vrrp.sync_groups */
+#define CONFIG_VRRP_PEERS_MAX	16	/* unicast_peers, allow_peers */
 #define CONFIG_FAULTS_MAX	64	/* fault lines a check keeps */
 #define CONFIG_WHERE_MAX	512	/* keys whose place a check keeps */
 
@@ -66,13 +69,47 @@ struct config_da_server {
 	int		 ssl;
 };
 
+/* One item of vrrp.instances: a virtual router of its own. A number 0, an
+ * empty string and a preempt of -1 mean "not set here": the vrrp: key
+ * of the same name (the default of every instance) holds. */
+struct config_vrrp_instance {
+	char		 name[64];
+	char		 interface[64];
+	unsigned	 vrid, priority, advert, preempt_delay, version;
+	int		 preempt;
+	char		 vips[CONFIG_VIPS_MAX * 48];	/* one family */
+	char		 auth_pass[CONFIG_STR_MAX];
+	char		 check[128];
+	char		 check_name[CONFIG_STR_MAX];
+	char		 check_type[16];
+	unsigned	 check_interval, check_timeout, check_fall, check_rise;
+	char		 check_cmd[CONFIG_PATH_MAX];
+	char		 notify[CONFIG_PATH_MAX];
+	char		 notify_master[CONFIG_PATH_MAX];
+	char		 notify_backup[CONFIG_PATH_MAX];
+	char		 notify_fault[CONFIG_PATH_MAX];
+	char		 unicast_src[64];
+	char		 unicast_peers[CONFIG_VRRP_PEERS_MAX * 48];
+	char		 allow_peers[CONFIG_VRRP_PEERS_MAX * 48];
+};
+
+/* One item of vrrp.sync_groups: instances that change state together. */
+struct config_vrrp_group {
+	char		 name[64];
+	char		 instances[CONFIG_VRRP_INST_MAX * 64];	/* "A B" */
+	char		 notify[CONFIG_PATH_MAX];
+	char		 notify_master[CONFIG_PATH_MAX];
+	char		 notify_backup[CONFIG_PATH_MAX];
+	char		 notify_fault[CONFIG_PATH_MAX];
+};
+
 /* The vrrp: section (vrrp-watch). A number 0, an empty string and a
  * preempt of -1 mean "not in the file": the program's default holds. */
 struct config_vrrp {
 	char		 interface[64];
 	unsigned	 vrid, priority, advert, preempt_delay, version;
 	int		 preempt;
-	char		 vips[CONFIG_VIPS_MAX * 20];	/* "A/LEN A" */
+	char		 vips[CONFIG_VIPS_MAX * 48];	/* "A/LEN A" */
 	char		 auth_pass[CONFIG_STR_MAX];
 	char		 check[128];		/* ADDR[:PORT] */
 	char		 check_name[CONFIG_STR_MAX];
@@ -81,6 +118,18 @@ struct config_vrrp {
 	char		 check_cmd[CONFIG_PATH_MAX];
 	char		 notify[CONFIG_PATH_MAX];
 	char		 status[CONFIG_PATH_MAX];
+	char		 notify_master[CONFIG_PATH_MAX];
+	char		 notify_backup[CONFIG_PATH_MAX];
+	char		 notify_fault[CONFIG_PATH_MAX];
+	char		 unicast_src[64];
+	char		 unicast_peers[CONFIG_VRRP_PEERS_MAX * 48];
+	char		 allow_peers[CONFIG_VRRP_PEERS_MAX * 48];
+	char		 metrics_listen[64];	/* ADDR:PORT, "" = none */
+	char		 metrics_file[CONFIG_PATH_MAX];	/* "" = none */
+	struct config_vrrp_instance instances[CONFIG_VRRP_INST_MAX];
+	size_t		 ninstances;
+	struct config_vrrp_group groups[CONFIG_VRRP_GROUPS_MAX];
+	size_t		 ngroups;
 };
 
 /* Keys and variables nobody reads (typos?), ignored: how many, and the

@@ -1,4 +1,5 @@
-/* nlink.c -- IPv4 addresses on one interface (rtnetlink via libmnl), ARP */
+/* nlink.c -- addresses on one interface (rtnetlink via libmnl), gratuitous
+ * ARP and unsolicited neighbour advertisements */
 /* SPDX-License-Identifier: ISC */
 #include <net/if.h>		/* before any linux/ header (IFF_* clash) */
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 
 #include "nlink.h"
 
@@ -25,6 +28,7 @@ struct nlink {
 	unsigned int seq;
 	int ifindex;
 	int arpfd;
+	int nafd;		/* raw ICMPv6, opened on first use */
 	uint8_t mac[6];
 };
 
@@ -42,6 +46,7 @@ nlink_open(const char *ifname)
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
 		return NULL;
 	nl->arpfd = -1;
+	nl->nafd = -1;
 	if ((nl->ifindex = (int)if_nametoindex(ifname)) == 0) {
 		errno = ENODEV;
 		goto fail;
@@ -78,6 +83,8 @@ nlink_close(struct nlink *nl)
 		mnl_socket_close(nl->sock);
 	if (nl->arpfd >= 0)
 		close(nl->arpfd);
+	if (nl->nafd >= 0)
+		close(nl->nafd);
 	free(nl);
 }
 
@@ -285,6 +292,169 @@ nlink_garp(struct nlink *nl, uint32_t addr)
 	memset(ll.sll_addr, 0xff, 6);
 	if (sendto(nl->arpfd, arp, sizeof(arp), 0, (struct sockaddr *)&ll,
 	    sizeof(ll)) < 0)
+		return -1;
+	return 0;
+}
+
+struct scan6 {
+	int ifindex;
+	int found;
+	uint8_t addr[16];
+};
+
+static int
+ll_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan6 *s = data;
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	uint32_t flags;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET6 ||
+	    (int)ifa->ifa_index != s->ifindex || s->found ||
+	    ifa->ifa_scope != RT_SCOPE_LINK)
+		return MNL_CB_OK;
+	flags = ifa->ifa_flags;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		if (mnl_attr_get_type(a) == IFA_FLAGS &&
+		    mnl_attr_get_payload_len(a) == 4)
+			flags = mnl_attr_get_u32(a);
+	if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		if ((mnl_attr_get_type(a) == IFA_ADDRESS ||
+		    mnl_attr_get_type(a) == IFA_LOCAL) &&
+		    mnl_attr_get_payload_len(a) == 16) {
+			memcpy(s->addr, mnl_attr_get_payload(a), 16);
+			s->found = 1;
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int
+nlink_linklocal(struct nlink *nl, uint8_t addr[16])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct scan6 s;
+
+	memset(&s, 0, sizeof(s));
+	s.ifindex = nl->ifindex;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++nl->seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_index = (unsigned int)nl->ifindex;
+	if (talk(nl, nlh, ll_cb, &s) < 0)
+		return -1;
+	if (!s.found) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	memcpy(addr, s.addr, 16);
+	return 0;
+}
+
+static int
+change6(struct nlink *nl, int type, const uint8_t addr[16], int plen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (plen < 1 || plen > 128) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (uint16_t)type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (type == RTM_NEWADDR)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_seq = ++nl->seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)nl->ifindex;
+	if (type == RTM_NEWADDR) {
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
+	mnl_attr_put(nlh, IFA_LOCAL, 16, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, addr);
+	if (talk(nl, nlh, NULL, NULL) == 0)
+		return 0;
+	if (type == RTM_NEWADDR && errno == EEXIST)
+		return 1;
+	if (type == RTM_DELADDR && errno == EADDRNOTAVAIL)
+		return 1;
+	return -1;
+}
+
+int
+nlink_add6(struct nlink *nl, const uint8_t addr[16], int plen)
+{
+	return change6(nl, RTM_NEWADDR, addr, plen);
+}
+
+int
+nlink_del6(struct nlink *nl, const uint8_t addr[16], int plen)
+{
+	return change6(nl, RTM_DELADDR, addr, plen);
+}
+
+int
+nlink_una(struct nlink *nl, const uint8_t addr[16], const uint8_t src[16])
+{
+	struct sockaddr_in6 to, from;
+	uint8_t na[32];
+	int hops = 255, idx = nl->ifindex;
+
+	if (nl->nafd < 0) {
+		nl->nafd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC,
+		    IPPROTO_ICMPV6);
+		if (nl->nafd < 0)
+			return -1;
+		memset(&from, 0, sizeof(from));
+		from.sin6_family = AF_INET6;
+		memcpy(&from.sin6_addr, src, 16);
+		from.sin6_scope_id = (uint32_t)nl->ifindex;
+		/* The kernel fills in the ICMPv6 checksum. */
+		if (setsockopt(nl->nafd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS,
+		    &hops, sizeof(hops)) < 0 ||
+		    setsockopt(nl->nafd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+		    &idx, sizeof(idx)) < 0 ||
+		    bind(nl->nafd, (struct sockaddr *)&from,
+		    sizeof(from)) < 0) {
+			int e = errno;
+
+			close(nl->nafd);
+			nl->nafd = -1;
+			errno = e;
+			return -1;
+		}
+	}
+	memset(na, 0, sizeof(na));
+	na[0] = ND_NEIGHBOR_ADVERT;
+	na[4] = 0x20;		/* override; not solicited, not a router */
+	memcpy(na + 8, addr, 16);
+	na[24] = ND_OPT_TARGET_LINKADDR;
+	na[25] = 1;		/* 8 bytes */
+	memcpy(na + 26, nl->mac, 6);
+	memset(&to, 0, sizeof(to));
+	to.sin6_family = AF_INET6;
+	to.sin6_addr.s6_addr[0] = 0xff;
+	to.sin6_addr.s6_addr[1] = 0x02;
+	to.sin6_addr.s6_addr[15] = 0x01;
+	to.sin6_scope_id = (uint32_t)nl->ifindex;
+	if (sendto(nl->nafd, na, sizeof(na), 0, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
 		return -1;
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* nlink.h -- IPv4 addresses on one interface (rtnetlink via libmnl), ARP */
+/* nlink.h -- addresses on one interface (rtnetlink via libmnl), gratuitous
+ * ARP and unsolicited neighbour advertisements */
 /* SPDX-License-Identifier: ISC */
 #ifndef NLINK_H
 #define NLINK_H
@@ -41,5 +42,24 @@ int nlink_del(struct nlink *nl, uint32_t addr, int plen);
  * (sender = target = addr, target MAC ff:ff:ff:ff:ff:ff, as keepalived
  * sends). Returns 0, or -1 with errno set. */
 int nlink_garp(struct nlink *nl, uint32_t addr);
+
+/* Store in addr the interface's first IPv6 link-local address that has
+ * passed duplicate address detection. Returns 0, or -1 with errno set
+ * (EADDRNOTAVAIL when it has none yet). */
+int nlink_linklocal(struct nlink *nl, uint8_t addr[16]);
+
+/* Add the IPv6 addr/plen (scope global, no duplicate address detection,
+ * as a VIP that moves must be usable at once). Returns 0 when added, 1
+ * when it was already there, -1 with errno set. */
+int nlink_add6(struct nlink *nl, const uint8_t addr[16], int plen);
+
+/* Remove the IPv6 addr/plen. Returns 0 when removed, 1 when it was not
+ * there, -1 with errno set. */
+int nlink_del6(struct nlink *nl, const uint8_t addr[16], int plen);
+
+/* Send one unsolicited neighbour advertisement for addr to ff02::1 (hop
+ * limit 255, override flag, our MAC as target link-layer address), from
+ * the link-local address src. Returns 0, or -1 with errno set. */
+int nlink_una(struct nlink *nl, const uint8_t addr[16], const uint8_t src[16]);
 
 #endif

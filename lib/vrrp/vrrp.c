@@ -1,4 +1,4 @@
-/* vrrp.c -- VRRPv3 (RFC 5798) and VRRPv2 (RFC 3768) packets over IPv4 */
+/* vrrp.c -- VRRPv3 (RFC 5798) and VRRPv2 (RFC 3768) packets, IPv4 and IPv6 */
 /* SPDX-License-Identifier: ISC */
 #include <string.h>
 
@@ -44,6 +44,79 @@ vrrp_checksum(int version, uint32_t src, uint32_t dst, const uint8_t *msg,
 	return fold(sum16(sum, msg, len));
 }
 
+uint16_t
+vrrp_checksum6(const uint8_t src[16], const uint8_t dst[16],
+    const uint8_t *msg, size_t len)
+{
+	uint8_t ph[40];
+
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	ph[32] = (uint8_t)(len >> 24);
+	ph[33] = (uint8_t)(len >> 16);
+	ph[34] = (uint8_t)(len >> 8);
+	ph[35] = (uint8_t)len;
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = VRRP_PROTO;
+	return fold(sum16(sum16(0, ph, sizeof(ph)), msg, len));
+}
+
+size_t
+vrrp_build6(uint8_t *m, size_t size, const struct vrrp_pkt *p,
+    const uint8_t src[16], const uint8_t dst[16])
+{
+	size_t mlen;
+	uint16_t c;
+
+	if (!p->v6 || p->version != 3 || p->naddr < 0 ||
+	    p->naddr > VRRP_ADDRS_MAX || p->adver < 1 || p->adver > 4095)
+		return 0;
+	mlen = 8 + 16 * (size_t)p->naddr;
+	if (size < mlen)
+		return 0;
+	memset(m, 0, mlen);
+	m[0] = 3 << 4 | 1;
+	m[1] = p->vrid;
+	m[2] = p->prio;
+	m[3] = (uint8_t)p->naddr;
+	m[4] = (uint8_t)(p->adver >> 8 & 0x0f);
+	m[5] = (uint8_t)p->adver;
+	memcpy(m + 8, p->addr6, 16 * (size_t)p->naddr);
+	c = vrrp_checksum6(src, dst, m, mlen);
+	m[6] = (uint8_t)(c >> 8);
+	m[7] = (uint8_t)c;
+	return mlen;
+}
+
+enum vrrp_err
+vrrp_parse6(const uint8_t *m, size_t len, const uint8_t src[16],
+    const uint8_t dst[16], int hoplimit, struct vrrp_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->v6 = 1;
+	p->ttl = hoplimit;
+	memcpy(p->src6, src, 16);
+	memcpy(p->dst6, dst, 16);
+	if (len < 8 || (m[0] & 0x0f) != 1)
+		return VRRP_EMALFORMED;
+	p->version = m[0] >> 4;
+	if (p->version != 3)
+		return VRRP_EVERSION;
+	p->vrid = m[1];
+	p->prio = m[2];
+	p->naddr = m[3];
+	if (p->naddr > VRRP_ADDRS_MAX || len < 8 + 16 * (size_t)p->naddr)
+		return VRRP_EMALFORMED;
+	p->adver = (unsigned int)(m[4] & 0x0f) << 8 | m[5];
+	if (p->adver == 0)
+		return VRRP_EMALFORMED;
+	memcpy(p->addr6, m + 8, 16 * (size_t)p->naddr);
+	/* Bytes past the addresses are part of the message and its sum. */
+	if (vrrp_checksum6(src, dst, m, len) != 0)
+		return VRRP_ECHECKSUM;
+	return VRRP_OK;
+}
+
 size_t
 vrrp_build(uint8_t *buf, size_t size, const struct vrrp_pkt *p, uint32_t src,
     uint32_t dst, uint16_t ipid)
@@ -52,7 +125,7 @@ vrrp_build(uint8_t *buf, size_t size, const struct vrrp_pkt *p, uint32_t src,
 	size_t mlen, total;
 	uint16_t c;
 
-	if ((p->version != 2 && p->version != 3) || p->naddr < 0 ||
+	if (p->v6 || (p->version != 2 && p->version != 3) || p->naddr < 0 ||
 	    p->naddr > VRRP_ADDRS_MAX)
 		return 0;
 	if (p->version == 3 && (p->adver < 1 || p->adver > 4095))
@@ -150,13 +223,13 @@ vrrp_parse(const uint8_t *buf, size_t len, struct vrrp_pkt *p)
 }
 
 enum vrrp_err
-vrrp_match(const struct vrrp_pkt *p, const struct vrrp_pkt *want)
+vrrp_match(const struct vrrp_pkt *p, const struct vrrp_pkt *want, int ttl_any)
 {
 	int i, j;
 
-	if (p->ttl != VRRP_TTL)
+	if (!ttl_any && p->ttl != VRRP_TTL)
 		return VRRP_ETTL;
-	if (p->version != want->version)
+	if (p->version != want->version || p->v6 != want->v6)
 		return VRRP_EVERSION;
 	if (p->vrid != want->vrid)
 		return VRRP_EVRID;
@@ -164,7 +237,8 @@ vrrp_match(const struct vrrp_pkt *p, const struct vrrp_pkt *want)
 		return VRRP_EADDRS;
 	for (i = 0; i < want->naddr; i++) {
 		for (j = 0; j < p->naddr; j++)
-			if (p->addr[j] == want->addr[i])
+			if (want->v6 ? memcmp(p->addr6[j], want->addr6[i],
+			    16) == 0 : p->addr[j] == want->addr[i])
 				break;
 		if (j == p->naddr)
 			return VRRP_EADDRS;
@@ -186,7 +260,7 @@ vrrp_err_name(enum vrrp_err err)
 {
 	static const char *names[VRRP_NERR] = {
 		"ok", "malformed", "checksum", "ttl", "version", "vrid",
-		"addrs", "auth", "interval"
+		"addrs", "auth", "interval", "source"
 	};
 
 	if ((int)err < 0 || err >= VRRP_NERR)
