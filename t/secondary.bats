@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# secondary.bats -- secondaries fed by dadns's primary: NOTIFY, zone
+# transfers with TSIG and the RFC 9432 catalog zone, followed by a stock
+# BIND 9.18 secondary (catalog-zones) on loopback.
+
+load helper
+load helper-named
+load helper-secondary
+
+KEY=xfr-ns2
+SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
+WRONG=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	export DADNS_RETRY_SCHEDULE=1,1
+}
+
+teardown() {
+	stop_runner
+	receiver_stop
+	secondary_stop
+	nsd_stop
+	named_stop
+}
+
+# nsd_primary: an NSD whose patterns come from zone-write-nsd's file, and
+# app.yml for it with one secondary on 127.0.0.1:$SEC_PORT holding KEY.
+nsd_primary() {
+	NSD_DIR=$D/nsd
+	mkdir -p "$NSD_DIR/zones"
+	NSD_PORT=$(free_port)
+	SEC_PORT=$(free_port)
+	NSD_CONF=$NSD_DIR/nsd.conf
+	nsd_conf "$NSD_DIR" "$NSD_PORT" "$NSD_DIR/nsd.pid" "$NSD_DIR/nsd.log" \
+	    include >"$NSD_CONF"
+	nsd -c "$NSD_CONF" || { cat "$NSD_CONF" >&2; return 1; }
+	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1
+	wait_for 10 nsd-control -c "$NSD_CONF" status || return 1
+	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
+	DA_PORT=$(free_port)
+	DA_PASSWORD=da-secret
+	DA_URL=http://127.0.0.1:$DA_PORT
+	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(nsd_backend \
+	    "control_socket: $NSD_DIR/nsd.ctl" \
+	    "secondaries:" \
+	    "  - address: 127.0.0.1@$SEC_PORT" \
+	    "    tsig_key: $KEY" \
+	    "    tsig_secret: $SECRET")"
+}
+
+@test "zone-write-nsd: a zone pushed through da-receive is answered by a BIND secondary that follows the catalog" {
+	nsd_primary
+	receiver_start "$D/app.yml" "$D/da.log"
+	start_runner zone-write-nsd -c "$D/app.yml" -v || { cat "$D/run.log" "$NSD_DIR/nsd.log" >&2; false; }
+	# NSD reads the patterns with the secondary from the writer's file.
+	grep -q "provide-xfr: 127.0.0.1 $KEY" "$NSD_DIR/zones/DADNS-NSD.conf"
+	served catalog.invalid "$(soa_serial catalog.invalid)"
+	secondary_start "$D/sec" "$NSD_PORT" "$KEY" hmac-sha256 "$SECRET"
+	run da_save example.com 2024010101
+	assert_output "error=0"
+	wait_for 10 served example.com 2024010101
+	wait_for 20 sec_has example.com 2024010101 ||
+	    { cat "$D/sec/named.log" "$D/run.log" >&2; false; }
+	# The catalog lists it, by its label, version 2.
+	run dig +short -p "$SEC_PORT" @127.0.0.1 version.catalog.invalid TXT
+	assert_output '"2"'
+	run dig +noall +answer -p "$NSD_PORT" @127.0.0.1 -y "hmac-sha256:$KEY:$SECRET" catalog.invalid AXFR
+	assert_output --regexp "[0-9a-f]{32}\.zones\.catalog\.invalid\.[[:space:]]+0[[:space:]]+IN[[:space:]]+PTR[[:space:]]+example\.com\."
+	# An update: NOTIFY brings the new serial, by AXFR (NSD 4.6 serves
+	# no IXFR).
+	run da_save example.com 2024010102
+	assert_output "error=0"
+	wait_for 20 sec_has example.com 2024010102 ||
+	    { cat "$D/sec/named.log" >&2; false; }
+	run grep -A8 "zone example.com/IN: notify from 127.0.0.1#[0-9]*: serial 2024010102" "$D/sec/named.log"
+	assert_output --partial "requesting IXFR for serial 2024010101"
+	assert_output --partial "got nonincremental response"
+	# DirectAdmin's delete: the catalog drops it, so does the secondary.
+	run da_delete example.com
+	assert_output "error=0"
+	wait_for 10 served example.com REFUSED
+	wait_for 20 sec_has example.com REFUSED ||
+	    { cat "$D/sec/named.log" >&2; false; }
+	grep -q "catz: deleting zone 'example.com' from catalog 'catalog.invalid' - success" "$D/sec/named.log"
+	stop_runner
+	runner_clean
+}
+
+@test "zone-write-nsd: a secondary with a wrong TSIG secret is refused and logged by NSD, and gets nothing" {
+	nsd_primary
+	receiver_start "$D/app.yml" "$D/da.log"
+	start_runner zone-write-nsd -c "$D/app.yml"
+	run da_save example.org 2024020201
+	assert_output "error=0"
+	wait_for 10 served example.org 2024020201
+	secondary_start "$D/sec" "$NSD_PORT" "$KEY" hmac-sha256 "$WRONG"
+	# NSD refuses the transfer of the catalog and says so in its log;
+	# the secondary logs the failure and serves nothing.
+	wait_for 20 grep -q "bad tsig signature for key $KEY. from 127.0.0.1" "$NSD_DIR/nsd.log" ||
+	    { cat "$NSD_DIR/nsd.log" "$D/sec/named.log" >&2; false; }
+	wait_for 20 grep -q "zone catalog.invalid/IN: refresh: failure trying primary 127.0.0.1#$NSD_PORT .*: tsig indicates error" "$D/sec/named.log" ||
+	    { cat "$D/sec/named.log" >&2; false; }
+	run grep -c "transferred serial" "$D/sec/named.log"
+	assert_output 0
+	run sec_serial example.org
+	assert_output REFUSED
+	run sec_serial catalog.invalid
+	assert_output SERVFAIL
+}
