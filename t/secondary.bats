@@ -108,3 +108,58 @@ nsd_primary() {
 	run sec_serial catalog.invalid
 	assert_output SERVFAIL
 }
+
+# bind_primary: a named (helper-named) that includes the writer's key
+# file, and app.yml with a bind backend for it with one secondary on
+# 127.0.0.1:$SEC_PORT holding KEY.
+bind_primary() {
+	named_start "$D/named" || return 1
+	: >"$NAMED_DIR/zones/DADNS-BIND.conf"
+	printf 'include "%s/zones/DADNS-BIND.conf";\n' "$NAMED_DIR" \
+	    >>"$NAMED_DIR/named.conf"
+	rndc -c "$RNDC_CONF" reconfig >/dev/null
+	SEC_PORT=$(free_port)
+	DA_PORT=$(free_port)
+	DA_PASSWORD=da-secret
+	DA_URL=http://127.0.0.1:$DA_PORT
+	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(cat <<-YML
+	dns:
+	  backends:
+	    bind:
+	      enabled: true
+	      zones_dir: $NAMED_DIR/zones
+	      rndc_conf: $RNDC_CONF
+	      verify: "127.0.0.1@$NAMED_PORT"
+	      secondaries:
+	        - address: 127.0.0.1@$SEC_PORT
+	          tsig_key: $KEY
+	          tsig_secret: $SECRET
+	YML
+	)"
+}
+
+@test "zone-write-bind: a BIND secondary follows the catalog of a BIND primary, and an update comes by IXFR" {
+	bind_primary
+	receiver_start "$D/app.yml" "$D/da.log"
+	start_runner zone-write-bind -c "$D/app.yml"
+	grep -q "key \"$KEY\" { algorithm hmac-sha256;" "$NAMED_DIR/zones/DADNS-BIND.conf"
+	secondary_start "$D/sec" "$NAMED_PORT" "$KEY" hmac-sha256 "$SECRET"
+	run da_save example.info 2024030301
+	assert_output "error=0"
+	wait_for 20 sec_has example.info 2024030301 ||
+	    { cat "$D/sec/named.log" "$D/run.log" >&2; false; }
+	run da_save example.info 2024030302
+	assert_output "error=0"
+	wait_for 20 sec_has example.info 2024030302 ||
+	    { cat "$D/sec/named.log" >&2; false; }
+	# BIND computes the difference (ixfr-from-differences) and sends it.
+	run grep -A8 "zone example.info/IN: notify from 127.0.0.1#[0-9]*: serial 2024030302" "$D/sec/named.log"
+	assert_output --partial "requesting IXFR for serial 2024030301"
+	assert_output --partial "got incremental response"
+	run da_delete example.info
+	assert_output "error=0"
+	wait_for 20 sec_has example.info REFUSED ||
+	    { cat "$D/sec/named.log" >&2; false; }
+	stop_runner
+	runner_clean
+}
