@@ -163,3 +163,65 @@ bind_primary() {
 	stop_runner
 	runner_clean
 }
+
+@test "reconcile: a catalog zone that disagrees with the zones served is written again by the writer" {
+	nsd_start "$D/nsd"
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl" \
+	    "catalog_zone: cat.example.org")"
+	export DADNS_CONFIG=$D/app.yml
+	push save a.example 2024050501
+	push save b.example 2024050501
+	start_runner zone-write-nsd -c "$D/app.yml"
+	wait_for 10 count_is nsd new 0
+	# A catalog without secondaries when named: both zones listed.
+	grep -q 'PTR	a\.example\.$' "$NSD_DIR/zones/cat.example.org.db"
+	grep -q 'PTR	b\.example\.$' "$NSD_DIR/zones/cat.example.org.db"
+	served cat.example.org "$(soa_serial cat.example.org)"
+	run reconcile -c "$D/app.yml" -n
+	assert_success
+	stop_runner
+	runner_clean
+	serial=$(soa_serial cat.example.org)
+	# Someone drops a member from the file: reconcile sees it.
+	grep -v 'PTR	b\.example\.$' "$NSD_DIR/zones/cat.example.org.db" >"$D/cat"
+	cat "$D/cat" >"$NSD_DIR/zones/cat.example.org.db"
+	run reconcile -c "$D/app.yml" -n
+	[ "$status" -eq 1 ]
+	assert_output --partial 'would-heal backend=nsd zone=cat.example.org reason="catalog lists 1 zones, the backend serves 2"'
+	run reconcile -c "$D/app.yml"
+	assert_success
+	[ "$(jobs_in nsd new cat.example.org)" = 1 ]
+	start_runner zone-write-nsd -c "$D/app.yml"
+	wait_for 10 count_is nsd new 0
+	grep -q 'PTR	b\.example\.$' "$NSD_DIR/zones/cat.example.org.db"
+	[ "$(soa_serial cat.example.org)" -gt "$serial" ]
+	run reconcile -c "$D/app.yml" -n
+	assert_success
+	# A push of a zone named like the catalog is refused for good.
+	push save cat.example.org 2024050501
+	wait_for 10 failed nsd cat.example.org
+	grep -q "is the catalog zone of backend nsd" "$D"/spool/nsd/fail/*cat.example.org.reason
+	stop_runner
+	runner_clean
+}
+
+@test "zone-write-bind: zones added before the secondaries were named get them, and the catalog lists them" {
+	bind_primary
+	# The same app.yml without its secondaries first.
+	sed '/secondaries:/,$d' "$D/app.yml" >"$D/app0.yml"
+	ZONE_TEXT=da_zone
+	da_zone old.example 2024060601 | queue-push -c "$D/app0.yml" save old.example >/dev/null
+	start_runner zone-write-bind -c "$D/app0.yml"
+	wait_for 10 count_is bind new 0
+	stop_runner
+	runner_clean
+	start_runner zone-write-bind -c "$D/app.yml"
+	grep -q "secondaries: 1 zones given the new options" "$D/run.log"
+	secondary_start "$D/sec" "$NAMED_PORT" "$KEY" hmac-sha256 "$SECRET"
+	wait_for 20 sec_has old.example 2024060601 ||
+	    { cat "$D/sec/named.log" "$D/run.log" >&2; false; }
+	run rndc -c "$RNDC_CONF" showzone old.example
+	assert_output --partial "also-notify { 127.0.0.1 port $SEC_PORT key \"$KEY\"; };"
+	stop_runner
+	runner_clean
+}
