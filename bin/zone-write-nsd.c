@@ -377,14 +377,15 @@ patterns_check(struct nsd *nsd)
 		log_debug("patterns not checked: %s", err);
 		return;
 	}
+	/* Not fatal: the primary goes on serving, its secondaries wait. */
 	if (nsd->marker[0] != '\0' && !known[2])
-		die(EXIT_USAGE, "NSD does not read %s, which holds the patterns "
-		    "%s and %s with the secondaries of dns.backends.%s: "
-		    "include it from %s (include: \"%s/%s\") in place of "
-		    "the patterns of nsd-dadns.conf, then run nsd-control "
-		    "reconfig", nsd->xfr_file, p[0], p[1], nsd->be->name,
-		    nsd->pattern_file, dirname_of(nsd->xfr_file, err,
-		    sizeof(err)), SECONDARY_NSD_GLOB);
+		log_warn("NSD does not read %s, which holds the patterns %s "
+		    "and %s with the secondaries of dns.backends.%s: they get "
+		    "no NOTIFY and no transfer; include it from %s (include: "
+		    "\"%s/%s\") in place of the patterns of nsd-dadns.conf, "
+		    "then run nsd-control reconfig", nsd->xfr_file, p[0], p[1],
+		    nsd->be->name, nsd->pattern_file, dirname_of(nsd->xfr_file,
+		    err, sizeof(err)), SECONDARY_NSD_GLOB);
 	for (i = 0; i < 2; i++)
 		if (!known[i])
 			die(EXIT_USAGE, "NSD has no pattern %s "

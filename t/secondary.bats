@@ -225,3 +225,16 @@ bind_primary() {
 	stop_runner
 	runner_clean
 }
+
+@test "zone-write-nsd: an NSD that does not include the secondaries' patterns is warned about, and zones are still served" {
+	nsd_start "$D/nsd"
+	write_config "$(nsd_backend "control_socket: $NSD_DIR/nsd.ctl" \
+	    "secondaries:" "  - address: 127.0.0.1@53")"
+	export DADNS_CONFIG=$D/app.yml
+	start_runner zone-write-nsd -c "$D/app.yml"
+	grep -q "warning: NSD does not read $NSD_DIR/zones/DADNS-NSD.conf, which holds the patterns da and da-long with the secondaries of dns.backends.nsd: they get no NOTIFY and no transfer; include it from $NSD_CONF (include: \"$NSD_DIR/zones/DADNS-NSD\*.conf\")" "$D/run.log"
+	push save c.example 2024070701
+	wait_for 10 served c.example 2024070701
+	stop_runner
+	runner_clean
+}
