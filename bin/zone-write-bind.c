@@ -145,12 +145,12 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 /* The zone statement of addzone and modzone for zone, file name in
  * zones_dir: with the options of the backend's secondaries. */
 static void
-zone_stmt(struct bind *b, const char *zone, const char *name, char *stmt,
-    size_t size)
+zone_stmt(struct bind *b, const char *zone, const char *name,
+    unsigned long long tag, char *stmt, size_t size)
 {
 	struct buf sb = { 0 };
 
-	secondary_bind_zone(b->be, b->zdir, name, zone, &sb);
+	secondary_bind_zone(b->be, b->zdir, name, zone, tag, &sb);
 	snprintf(stmt, size, "%s", sb.oom ? "" : sb.p);
 	buf_free(&sb);
 }
@@ -172,7 +172,9 @@ set_step(struct bind *b, struct runner_item *it, struct work *w,
 	switch (s) {
 	case S_ADD:
 		zonefile_name(it->job.zone, name, sizeof(name));
-		zone_stmt(b, it->job.zone, name, w->stmt, sizeof(w->stmt));
+		zone_stmt(b, it->job.zone, name, it->job.seq != 0 ?
+		    it->job.seq : (unsigned long long)it->job.pushed_us,
+		    w->stmt, sizeof(w->stmt));
 		w->argv[a++] = "addzone";
 		w->argv[a++] = it->job.zone;
 		w->argv[a++] = w->stmt;
@@ -494,7 +496,8 @@ modzone_one(void *arg, const char *zone)
 	const char *cmd[] = { "modzone", zone, stmt, NULL };
 
 	zonefile_name(zone, name, sizeof(name));
-	zone_stmt(b, zone, name, stmt, sizeof(stmt));
+	zone_stmt(b, zone, name, (unsigned long long)clock_wall_us(), stmt,
+	    sizeof(stmt));
 	if (rndc_one(b, cmd, why, sizeof(why)) < 0)
 		log_warn("rndc modzone %s: %s", zone, why);
 	return 0;

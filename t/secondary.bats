@@ -160,6 +160,12 @@ bind_primary() {
 	assert_output "error=0"
 	wait_for 20 sec_has example.info REFUSED ||
 	    { cat "$D/sec/named.log" >&2; false; }
+	# Pushed again with a lower serial: the journal of the deleted zone
+	# does not stand in the way.
+	run da_save example.info 2024030101
+	assert_output "error=0"
+	wait_for 20 sec_has example.info 2024030101 ||
+	    { cat "$D/sec/named.log" "$D/run.log" "$NAMED_DIR/named.log" >&2; false; }
 	stop_runner
 	runner_clean
 }

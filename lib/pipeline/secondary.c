@@ -85,7 +85,8 @@ secondary_nsd_conf(const struct config_backend *be, const char *zdir,
 
 void
 secondary_bind_zone(const struct config_backend *be, const char *zdir,
-    const char *file, const char *zone, struct buf *out)
+    const char *file, const char *zone, unsigned long long tag,
+    struct buf *out)
 {
 	const struct config_secondary *q;
 	char hex[HASH_HEX_LEN + 1];
@@ -117,11 +118,11 @@ secondary_bind_zone(const struct config_backend *be, const char *zdir,
 	 * a name too long for a file is hashed. */
 	if (strlen(zone) <= 200)
 		buf_printf(out, " }; ixfr-from-differences yes; journal "
-		    "\"dadns-%s.jnl\"; };", zone);
+		    "\"dadns-%s-%llu.jnl\"; };", zone, tag);
 	else {
 		hash_hex(zone, strlen(zone), hex);
 		buf_printf(out, " }; ixfr-from-differences yes; journal "
-		    "\"dadns-%s.jnl\"; };", hex);
+		    "\"dadns-%.32s-%llu.jnl\"; };", hex, tag);
 	}
 }
 

@@ -34,11 +34,14 @@ int secondary_nsd_conf(const struct config_backend *be, const char *zdir,
  * BIND: the zone statement of rndc addzone/modzone for zone, its file
  * zdir/file: type primary and, for be's secondaries, notify explicit,
  * also-notify and allow-transfer (with their keys), ixfr-from-differences
- * (so BIND offers IXFR) and a journal in named's own directory. Appended
- * to out.
+ * (so BIND offers IXFR) and a journal in named's own directory named
+ * after zone and tag: a zone added again after a delete gets a new tag,
+ * so the journal of the one deleted (named keeps it) is not applied to
+ * it. Appended to out.
  */
 void secondary_bind_zone(const struct config_backend *be, const char *zdir,
-    const char *file, const char *zone, struct buf *out);
+    const char *file, const char *zone, unsigned long long tag,
+    struct buf *out);
 
 /* BIND: a key statement per TSIG key of be's secondaries, for the file
  * SECONDARY_BIND_FILE named.conf includes. Appended to out. */
