@@ -209,6 +209,19 @@ bind_primary() {
 	grep -q "is the catalog zone of backend nsd" "$D"/spool/nsd/fail/*cat.example.org.reason
 	stop_runner
 	runner_clean
+	# Renamed, the former catalog goes; without one, the last goes too.
+	sed -i 's/catalog_zone: cat.example.org/catalog_zone: cat2.example.org/' "$D/app.yml"
+	start_runner zone-write-nsd -c "$D/app.yml"
+	wait_for 10 served cat.example.org REFUSED
+	grep -q 'PTR	b\.example\.$' "$NSD_DIR/zones/cat2.example.org.db"
+	stop_runner
+	runner_clean
+	sed -i '/catalog_zone:/d' "$D/app.yml"
+	start_runner zone-write-nsd -c "$D/app.yml"
+	wait_for 10 served cat2.example.org REFUSED
+	grep -q "dropped the catalog zone, no longer configured" "$D/run.log"
+	stop_runner
+	runner_clean
 }
 
 @test "zone-write-bind: zones added before the secondaries were named get them, and the catalog lists them" {

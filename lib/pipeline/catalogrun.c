@@ -412,6 +412,64 @@ catalogrun_wrap(struct catalogrun *cr, const struct runner_backend *b,
 	}
 }
 
+/* Make backend b stop serving the catalog zone name (one delete job).
+ * Returns 0, or -1 with the reason in why. */
+static int
+drop(const struct runner_backend *b, const char *name, char *why,
+    size_t whylen)
+{
+	struct runner_item di;
+
+	memset(&di, 0, sizeof(di));
+	di.name = "";
+	di.job.action = JOB_DELETE;
+	snprintf(di.job.zone, sizeof(di.job.zone), "%s", name);
+	di.job.pushed_us = clock_wall_us();
+	if (b->apply != NULL)
+		b->apply(b->ctx, &di, 1);
+	else
+		b->finish(b->ctx, b->start(b->ctx, &di, 1), &di, 1);
+	if (di.result != RUNNER_OK) {
+		snprintf(why, whylen, "%s", di.reason);
+		return -1;
+	}
+	return 0;
+}
+
+int
+catalogrun_retire(const char *path, const char *backend,
+    const struct runner_backend *b, char *err, size_t errlen)
+{
+	struct store_catalog sc;
+	struct store *st;
+	char why[RUNNER_REASON_MAX];
+	int rc = 0;
+
+	if ((st = store_open(path, err, errlen)) == NULL)
+		return -1;
+	if (store_catalog_get(st, backend, &sc) < 0) {
+		err_set(err, errlen, "unable to read the catalog state of "
+		    "backend %s: %s", backend, store_errmsg(st));
+		rc = -1;
+	} else if (sc.name[0] != '\0') {
+		if (drop(b, sc.name, why, sizeof(why)) < 0) {
+			err_set(err, errlen, "catalog zone %s not dropped: %s",
+			    sc.name, why);
+			rc = -1;
+		} else {
+			if (b->log != NULL)
+				b->log(LOG_INFO, "dropped the catalog zone, "
+				    "no longer configured");
+			sc.name[0] = sc.members[0] = '\0';
+			if (store_catalog_set(st, backend, &sc,
+			    clock_wall_us()) < 0)
+				rc = -1;
+		}
+	}
+	store_close(st);
+	return rc;
+}
+
 int
 catalogrun_flush(struct catalogrun *cr, char *err, size_t errlen)
 {
@@ -438,5 +496,15 @@ catalogrun_flush(struct catalogrun *cr, char *err, size_t errlen)
 		return -1;
 	}
 	cr->dirty = 0;
+	/* Renamed: the old catalog goes, or secondaries keep following
+	 * it. */
+	if (rc == 1 && sc.name[0] != '\0' && strcmp(sc.name, cr->name) != 0) {
+		if (drop(&cr->in, sc.name, why, sizeof(why)) < 0)
+			say(cr, LOG_WARN, "former catalog zone=%s not dropped: "
+			    "%s", sc.name, why);
+		else
+			say(cr, LOG_INFO, "dropped former catalog zone=%s",
+			    sc.name);
+	}
 	return 0;
 }

@@ -35,8 +35,15 @@ void catalogrun_wrap(struct catalogrun *cr, const struct runner_backend *b,
     struct runner_backend *out);
 
 /* Write the catalog through the wrapped backend now unless the store
- * says the members and name were written already. Returns 0, or -1 with
- * a message in err (the next batch tries again). */
+ * says the members and name were written already; a catalog written
+ * before under another name is dropped. Returns 0, or -1 with a message
+ * in err (the next batch tries again). */
 int catalogrun_flush(struct catalogrun *cr, char *err, size_t errlen);
+
+/* For a backend without a catalog zone: drop the one the store at path
+ * says was written for it before (through b), and forget it. Returns 0,
+ * or -1 with a message in err. */
+int catalogrun_retire(const char *path, const char *backend,
+    const struct runner_backend *b, char *err, size_t errlen);
 
 #endif

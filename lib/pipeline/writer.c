@@ -460,8 +460,14 @@ catalog_start(const struct config *cfg, const struct config_backend *be,
 	struct catalogrun *cr;
 	char err[1024];
 
-	if (be->catalog_zone[0] == '\0')
+	if (be->type == BACKEND_COREDNS_MYSQL)
 		return NULL;
+	if (be->catalog_zone[0] == '\0') {
+		if (catalogrun_retire(cfg->db_location, be->name, rb, err,
+		    sizeof(err)) < 0)
+			log_warn("%s", err);
+		return NULL;
+	}
 	if ((cr = catalogrun_open(cfg->db_location, be->name,
 	    be->catalog_zone, err, sizeof(err))) == NULL)
 		die(EXIT_TEMP, "%s", err);
