@@ -66,7 +66,7 @@ catalog_digest(const char *name, char *const members[], size_t n,
 	size_t i;
 
 	/* Sorted first: the same members give the same digest. */
-	if ((v = malloc((n + 1) * sizeof(*v))) != NULL) {
+	if ((v = malloc((n + 1) * sizeof(*v))) != NULL && n > 0) {
 		memcpy(v, members, n * sizeof(*v));
 		qsort(v, n, sizeof(*v), name_cmp);
 	}
