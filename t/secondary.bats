@@ -53,8 +53,10 @@ nsd_primary() {
 	nsd_primary
 	receiver_start "$D/app.yml" "$D/da.log"
 	start_runner zone-write-nsd -c "$D/app.yml" -v || { cat "$D/run.log" "$NSD_DIR/nsd.log" >&2; false; }
-	# NSD reads the patterns with the secondary from the writer's file.
+	# NSD reads the patterns with the secondary from the writer's file,
+	# which holds the secret: not readable by others.
 	grep -q "provide-xfr: 127.0.0.1 $KEY" "$NSD_DIR/zones/DADNS-NSD.conf"
+	[ "$(stat -c %a "$NSD_DIR/zones/DADNS-NSD.conf")" = 640 ]
 	served catalog.invalid "$(soa_serial catalog.invalid)"
 	secondary_start "$D/sec" "$NSD_PORT" "$KEY" hmac-sha256 "$SECRET"
 	run da_save example.com 2024010101
@@ -85,6 +87,10 @@ nsd_primary() {
 	grep -q "catz: deleting zone 'example.com' from catalog 'catalog.invalid' - success" "$D/sec/named.log"
 	stop_runner
 	runner_clean
+	# The secret is in no log line.
+	run grep -c -- "$SECRET" "$D/run.log" "$D/da.log"
+	assert_output "$D/run.log:0
+$D/da.log:0"
 }
 
 @test "zone-write-nsd: a secondary with a wrong TSIG secret is refused and logged by NSD, and gets nothing" {
