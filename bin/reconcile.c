@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "appconf.h"
 #include "buf.h"
+#include "catalog.h"
 #include "config.h"
 #include "coredns.h"
 #include "daclient.h"
@@ -1127,6 +1128,118 @@ out:
 	free(bt);
 }
 
+/* The catalog's expected members, for heal_catalog(). */
+struct catwant {
+	char		**v;
+	size_t		 n, cap;
+};
+
+static int
+catwant_add(void *arg, const char *name)
+{
+	struct catwant *w = arg;
+	char **nv;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 256;
+		if ((nv = reallocarray(w->v, w->cap, sizeof(*nv))) == NULL)
+			return -1;
+		w->v = nv;
+	}
+	return (w->v[w->n++] = strdup(name)) == NULL ? -1 : 0;
+}
+
+/*
+ * The catalog zone of an nsd or bind backend: its file in zones_dir must
+ * list exactly the zones the backend serves (live in the store, applied
+ * as saves). When it does not, a catalog job (sequence 0) goes into the
+ * backend's queue: the writer writes the catalog again from the store.
+ */
+static void
+heal_catalog(struct pass *p, struct bstat *b)
+{
+	const struct config_backend *be = b->be;
+	char file[ZONEFILE_NAME_MAX + 1], why[640], **have = NULL;
+	struct catwant w = { 0 };
+	struct job job;
+	const char *cwhy;
+	uint32_t serial = 0;
+	size_t i, n, len = 0;
+	long nhave = -1;
+	char *text = NULL;
+	int zfd;
+
+	if (be->catalog_zone[0] == '\0' || (be->type != BACKEND_NSD &&
+	    be->type != BACKEND_BIND))
+		return;
+	if (store_served_each(p->st, be->name, catwant_add, &w) < 0) {
+		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",
+		    store_errmsg(p->st));
+		goto out;
+	}
+	zonefile_name(be->catalog_zone, file, sizeof(file));
+	if ((zfd = open(be->zones_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		if (zonefile_read(zfd, file, JOB_MAX, &text, &len) == 0)
+			nhave = catalog_members(text, len, &have, &serial,
+			    &cwhy);
+		else
+			cwhy = strerror(errno);
+		close(zfd);
+	} else
+		cwhy = strerror(errno);
+	free(text);
+	b->checked++;
+	if (nhave == (long)w.n) {
+		for (i = 0; i < w.n && strcmp(have[i], w.v[i]) == 0; i++)
+			;
+		if (i == w.n)
+			goto out;
+		snprintf(why, sizeof(why), "catalog lists %s, not %s", have[i],
+		    w.v[i]);
+	} else if (nhave >= 0)
+		snprintf(why, sizeof(why), "catalog lists %ld zones, the "
+		    "backend serves %zu", nhave, w.n);
+	else
+		snprintf(why, sizeof(why), "catalog %s: %s", file, cwhy);
+	p->drift = 1;
+	b->healed++;
+	if (p->dry) {
+		printf("would-heal backend=%s zone=%s reason=\"%s\"\n",
+		    be->name, be->catalog_zone, why);
+		goto out;
+	}
+	memset(&job, 0, sizeof(job));
+	job.action = JOB_SAVE;
+	snprintf(job.zone, sizeof(job.zone), "%s", be->catalog_zone);
+	job.pushed_us = clock_wall_us();
+	job.serial = serial;
+	if ((text = catalog_text(be->catalog_zone, serial, w.v, w.n,
+	    &job.textlen)) == NULL) {
+		snprintf(b->why, sizeof(b->why), "out of memory");
+		goto out;
+	}
+	job.text = text;
+	n = b->njobs;
+	b->names[n] = malloc(320);
+	b->bufs[n] = b->names[n] && job_name(&job, b->names[n], 320) == 0 ?
+	    job_format(&job, &b->lens[n]) : NULL;
+	free(text);
+	if (b->bufs[n] == NULL) {
+		free(b->names[n]);
+		snprintf(b->why, sizeof(b->why), "unable to format a job for "
+		    "zone %.200s", be->catalog_zone);
+		goto out;
+	}
+	log_info("heal backend=%s zone=%s reason=\"%s\"", be->name,
+	    be->catalog_zone, why);
+	if (++b->njobs == JOBS_MAX)
+		commit(p, b);
+out:
+	catalog_free(have, nhave > 0 ? (size_t)nhave : 0);
+	catalog_free(w.v, w.n);
+}
+
 static void
 heal(struct pass *p)
 {
@@ -1144,6 +1257,7 @@ heal(struct pass *p)
 			heal_mysql(p, b);
 		else
 			heal_files(p, b);
+		heal_catalog(p, b);
 		commit(p, b);
 		if (!b->ok || b->why[0] != '\0') {
 			b->ok = 0;

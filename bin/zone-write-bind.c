@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -18,7 +19,9 @@
 #include "namedcheck.h"
 #include "rndc.h"
 #include "runner.h"
+#include "secondary.h"
 #include "servewait.h"
+#include "store.h"
 #include "writer.h"
 #include "zone.h"
 #include "zonefile.h"
@@ -32,6 +35,7 @@
 
 struct bind {
 	const struct config_backend *be;
+	const struct config *cfg;
 	char		 zdir[PATH_MAX];	/* zones_dir, absolute */
 	int		 zfd;
 	int		 verify;	/* sw is set */
@@ -50,7 +54,7 @@ struct work {
 	int		 existed;	/* the zone file was there before */
 	int		 installed;	/* renamed into place */
 	enum step	 step;		/* the rndc command of this round */
-	char		 stmt[PATH_MAX + JOB_NAME_MAX + 64];	/* addzone's zone statement */
+	char		 stmt[PATH_MAX + 8192];	/* addzone's zone statement */
 	const char	*argv[8];
 };
 
@@ -138,6 +142,19 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	free(z);
 }
 
+/* The zone statement of addzone and modzone for zone, file name in
+ * zones_dir: with the options of the backend's secondaries. */
+static void
+zone_stmt(struct bind *b, const char *zone, const char *name,
+    unsigned long long tag, char *stmt, size_t size)
+{
+	struct buf sb = { 0 };
+
+	secondary_bind_zone(b->be, b->zdir, name, zone, tag, &sb);
+	snprintf(stmt, size, "%s", sb.oom ? "" : sb.p);
+	buf_free(&sb);
+}
+
 /* Set up w's rndc command for step s. */
 static void
 set_step(struct bind *b, struct runner_item *it, struct work *w,
@@ -155,8 +172,9 @@ set_step(struct bind *b, struct runner_item *it, struct work *w,
 	switch (s) {
 	case S_ADD:
 		zonefile_name(it->job.zone, name, sizeof(name));
-		snprintf(w->stmt, sizeof(w->stmt), "{ type primary; file "
-		    "\"%s/%s\"; };", b->zdir, name);
+		zone_stmt(b, it->job.zone, name, it->job.seq != 0 ?
+		    it->job.seq : (unsigned long long)it->job.pushed_us,
+		    w->stmt, sizeof(w->stmt));
 		w->argv[a++] = "addzone";
 		w->argv[a++] = it->job.zone;
 		w->argv[a++] = w->stmt;
@@ -405,6 +423,130 @@ bind_apply(void *ctx, struct runner_item *it, size_t n)
 	free(w);
 }
 
+/* Run one rndc command ({"reconfig"}, {"modzone", Z, STMT}...) with the
+ * backend's rndc_conf. Returns 0, or -1 with the reason in why. */
+static int
+rndc_one(struct bind *b, const char *const cmd[], char *why, size_t size)
+{
+	struct rndc_call c;
+	const char *argv[8];
+	int a = 0, rc;
+
+	argv[a++] = "rndc";
+	if (b->be->rndc_conf[0] != '\0') {
+		argv[a++] = "-c";
+		argv[a++] = b->be->rndc_conf;
+	}
+	while (*cmd != NULL && a < 7)
+		argv[a++] = *cmd++;
+	argv[a] = NULL;
+	memset(&c, 0, sizeof(c));
+	c.argv = argv;
+	rndc_exec(&c, 1, 1, RNDC_TIMEOUT_MS);
+	rc = rndc_answer(&c) == RNDC_OK ? 0 :
+	    rndc_answer(&c) == RNDC_NOT_FOUND ? 1 : -1;
+	if (rc < 0)
+		rndc_reason(&c, why, size);
+	rndc_free(&c, 1);
+	return rc;
+}
+
+/*
+ * With secondaries: their TSIG keys into SECONDARY_BIND_FILE of the zones
+ * directory, which named.conf includes; named reads it again (rndc
+ * reconfig) when it changed, before any zone names a key.
+ */
+static void
+secondaries_keys(struct bind *b)
+{
+	const char *cmd[] = { "reconfig", NULL };
+	char why[RNDC_WHY_MAX];
+	struct buf kb = { 0 };
+	int rc;
+
+	if (b->be->nsecondaries == 0)
+		return;
+	secondary_bind_keys(b->be, &kb);
+	if (kb.oom)
+		die(EXIT_TEMP, "out of memory");
+	rc = secondary_put(b->zfd, SECONDARY_BIND_FILE, kb.p, kb.len);
+	explicit_bzero(kb.p, kb.len);
+	buf_free(&kb);
+	if (rc < 0)
+		die_sys(EXIT_TEMP, "unable to write %s/%s", b->zdir,
+		    SECONDARY_BIND_FILE);
+	if (rc == 0)
+		return;
+	if (rndc_one(b, cmd, why, sizeof(why)) != 0)
+		die(EXIT_TEMP, "rndc reconfig, for the keys of %s/%s "
+		    "(named.conf must include it): %s", b->zdir,
+		    SECONDARY_BIND_FILE, why);
+	log_info("named reconfigured with %s/%s (%zu secondaries)", b->zdir,
+	    SECONDARY_BIND_FILE, b->be->nsecondaries);
+}
+
+/* A served zone for secondaries_modzone(): rndc modzone with today's
+ * options. */
+static int
+modzone_one(void *arg, const char *zone)
+{
+	struct bind *b = arg;
+	char name[ZONEFILE_NAME_MAX + 1], why[RNDC_WHY_MAX];
+	char stmt[PATH_MAX + 8192];
+	const char *cmd[] = { "modzone", zone, stmt, NULL };
+
+	zonefile_name(zone, name, sizeof(name));
+	zone_stmt(b, zone, name, (unsigned long long)clock_wall_us(), stmt,
+	    sizeof(stmt));
+	if (rndc_one(b, cmd, why, sizeof(why)) < 0)
+		log_warn("rndc modzone %s: %s", zone, why);
+	return 0;
+}
+
+/*
+ * run: when the secondaries changed since the zones were added (the
+ * store keeps the digest of those applied), give every zone the backend
+ * serves, and the catalog zone, the new options with rndc modzone, once.
+ */
+static void
+secondaries_modzone(struct bind *b)
+{
+	struct store_catalog sc;
+	struct store *st;
+	char err[512], digest[HASH_HEX_LEN + 1];
+	long n;
+	int rc;
+
+	if ((st = store_open(b->cfg->db_location, err, sizeof(err))) ==
+	    NULL) {
+		log_warn("secondaries: %s", err);
+		return;
+	}
+	secondary_digest(b->be, digest);
+	if ((rc = store_catalog_get(st, b->be->name, &sc)) < 0 ||
+	    strcmp(sc.options, digest) == 0)
+		goto out;
+	/* Zones added before any secondary have today's options. */
+	if (b->be->nsecondaries > 0 || sc.options[0] != '\0') {
+		log_info("secondaries changed: rndc modzone for every zone");
+		if ((n = store_served_each(st, b->be->name, modzone_one,
+		    b)) < 0) {
+			log_warn("secondaries: unable to list the zones: %s",
+			    store_errmsg(st));
+			goto out;
+		}
+		if (b->be->catalog_zone[0] != '\0')
+			modzone_one(b, b->be->catalog_zone);
+		log_info("secondaries: %ld zones given the new options", n);
+	}
+	snprintf(sc.options, sizeof(sc.options), "%s", digest);
+	if (store_catalog_set(st, b->be->name, &sc, clock_wall_us()) < 0)
+		log_warn("secondaries: unable to record them in the store: "
+		    "%s", store_errmsg(st));
+out:
+	store_close(st);
+}
+
 /* A path that goes into named's configuration language, in double
  * quotes, must not hold these. */
 #define CONF_UNSAFE	"\"\\;{}\n"
@@ -420,11 +562,11 @@ bind_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	char err[1024];
 	int rc;
 
-	(void)cfg;
 	(void)oneshot;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		die_sys(EXIT_TEMP, "unable to allocate");
 	b->be = be;
+	b->cfg = cfg;
 	if (be->verify[0] != '\0') {
 		if (servewait_init(&b->sw, be->verify, &why) < 0)
 			die(EXIT_USAGE, "invalid dns.backends.%s.verify %s: %s",
@@ -451,6 +593,7 @@ bind_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(b->zfd, "zones directory", b->zdir, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
+	secondaries_keys(b);
 	return b;
 }
 
@@ -462,6 +605,7 @@ bind_running(void *ctx)
 
 	zonefile_clean(b->zfd, TMP_PREFIX, "", TMP_STALE_S, writer_removed,
 	    b->zdir);
+	secondaries_modzone(b);
 	log_info("running queue=%s zones_dir=%s rndc_conf=%s verify=%s",
 	    b->be->name, b->zdir, b->be->rndc_conf[0] ? b->be->rndc_conf :
 	    "(rndc's default)", b->verify ? b->be->verify : "off");

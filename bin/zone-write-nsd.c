@@ -3,11 +3,13 @@
 #define USAGE "zone-write-nsd [-V] [-c app.yml] [-b backend] [-d fd] " \
 	"[-v|-q] save ZONE | delete ZONE | run"
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "io.h"
@@ -16,6 +18,7 @@
 #include "nsdconf.h"
 #include "nsdctl.h"
 #include "runner.h"
+#include "secondary.h"
 #include "servewait.h"
 #include "writer.h"
 #include "zone.h"
@@ -41,6 +44,10 @@ struct nsd {
 	const char	*pattern_file;	/* where they belong, for messages */
 	long long	 down_ms;	/* when NSD was last unreachable */
 	char		 down_why[NSDCTL_WHY_MAX];
+	/* secondaries: the patterns of SECONDARY_NSD_FILE */
+	char		 marker[SECONDARY_MARKER_MAX];	/* "" when none */
+	int		 reconfig;	/* the file changed: reconfig */
+	char		 xfr_file[PATH_MAX];
 };
 
 /* Per-item state of one batch. */
@@ -266,6 +273,88 @@ drop_deletes(struct nsd *nsd, struct runner_item *it, struct work *w,
 	}
 }
 
+/* The directory part of path into buf. */
+static const char *
+dirname_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	snprintf(buf, size, "%.*s", slash ? (int)(slash - path) : 1,
+	    slash ? path : ".");
+	return buf;
+}
+
+/*
+ * NSD re-reads its configuration, SECONDARY_NSD_FILE included. Returns 0,
+ * or -1 when NSD could not be asked (asked again before the next batch).
+ * An error in the configuration is fatal, and the file is removed so that
+ * NSD still starts with what it had.
+ */
+static int
+secondaries_reconfig(struct nsd *nsd)
+{
+	const char *argv[] = { "reconfig", NULL };
+	char err[NSDCTL_WHY_MAX], *out = NULL, *e;
+
+	if (nsdctl_cmd(&nsd->ctl, argv, NULL, 0, &out, err,
+	    sizeof(err)) < 0) {
+		log_debug("reconfig not done: %s", err);
+		return -1;
+	}
+	/* "reconfig start, read FILE", then "ok" or an error line. */
+	if ((e = strstr(out, "error")) != NULL || (strncmp(out, "ok\n", 3) !=
+	    0 && strstr(out, "\nok\n") == NULL)) {
+		unlink(nsd->xfr_file);
+		if (e == NULL)
+			e = out;
+		die(EXIT_USAGE, "nsd-control reconfig with %s: %.*s (file "
+		    "removed; is a pattern %s or %s also in %s?)",
+		    nsd->xfr_file, (int)strcspn(e, "\n"), e,
+		    nsd->be->pattern, nsd->be->long_pattern,
+		    nsd->pattern_file);
+	}
+	free(out);
+	nsd->reconfig = 0;
+	log_info("NSD reconfigured with %s (%zu secondaries)", nsd->xfr_file,
+	    nsd->be->nsecondaries);
+	return 0;
+}
+
+/*
+ * With secondaries: write the patterns and keys they need into
+ * SECONDARY_NSD_FILE of the zones directory (NSD includes it), to be
+ * read by NSD with a reconfig when the file changed; the pattern check
+ * then also asks for the file's marker pattern.
+ */
+static void
+secondaries_setup(struct nsd *nsd)
+{
+	struct buf b = { 0 };
+	char zdir[PATH_MAX];
+	int rc;
+
+	if (nsd->be->nsecondaries == 0)
+		return;
+	if (realpath(nsd->be->zones_dir, zdir) == NULL)
+		die_sys(EXIT_TEMP, "unable to resolve %s", nsd->be->zones_dir);
+	if (secondary_nsd_conf(nsd->be, zdir, &b, nsd->marker) < 0)
+		die(EXIT_USAGE, "the path of dns.backends.%s.zones_dir (%s) "
+		    "cannot go into nsd.conf (quote, backslash, newline or "
+		    "#)", nsd->be->name, zdir);
+	if (b.oom)
+		die(EXIT_TEMP, "out of memory");
+	if (io_fmt(nsd->xfr_file, sizeof(nsd->xfr_file), "%s/%s", zdir,
+	    SECONDARY_NSD_FILE) < 0)
+		die(EXIT_USAGE, "the path of dns.backends.%s.zones_dir is too "
+		    "long", nsd->be->name);
+	rc = secondary_put(nsd->zfd, SECONDARY_NSD_FILE, b.p, b.len);
+	explicit_bzero(b.p, b.len);
+	buf_free(&b);
+	if (rc < 0)
+		die_sys(EXIT_TEMP, "unable to write %s", nsd->xfr_file);
+	nsd->reconfig = rc == 1;
+}
+
 /*
  * Check once that NSD knows the patterns zones are added with: without
  * them every save fails, and retrying cannot help. An NSD that cannot be
@@ -275,15 +364,28 @@ drop_deletes(struct nsd *nsd, struct runner_item *it, struct work *w,
 static void
 patterns_check(struct nsd *nsd)
 {
-	const char *p[2] = { nsd->be->pattern, nsd->be->long_pattern };
+	const char *p[3] = { nsd->be->pattern, nsd->be->long_pattern,
+	    nsd->marker };
 	const char *key[2] = { "pattern", "long_pattern" };
 	char err[NSDCTL_WHY_MAX];
-	int i, known[2];
+	int i, known[3];
 
-	if (nsdctl_patterns(&nsd->ctl, p, 2, known, err, sizeof(err)) < 0) {
+	if (nsd->reconfig && secondaries_reconfig(nsd) < 0)
+		return;
+	if (nsdctl_patterns(&nsd->ctl, p, nsd->marker[0] ? 3 : 2, known, err,
+	    sizeof(err)) < 0) {
 		log_debug("patterns not checked: %s", err);
 		return;
 	}
+	/* Not fatal: the primary goes on serving, its secondaries wait. */
+	if (nsd->marker[0] != '\0' && !known[2])
+		log_warn("NSD does not read %s, which holds the patterns %s "
+		    "and %s with the secondaries of dns.backends.%s: they get "
+		    "no NOTIFY and no transfer; include it from %s (include: "
+		    "\"%s/%s\") in place of the patterns of nsd-dadns.conf, "
+		    "then run nsd-control reconfig", nsd->xfr_file, p[0], p[1],
+		    nsd->be->name, nsd->pattern_file, dirname_of(nsd->xfr_file,
+		    err, sizeof(err)), SECONDARY_NSD_GLOB);
 	for (i = 0; i < 2; i++)
 		if (!known[i])
 			die(EXIT_USAGE, "NSD has no pattern %s "
@@ -471,6 +573,7 @@ nsd_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(nsd->zfd, "zones directory", be->zones_dir,
 	    err, sizeof(err))) != 0)
 		die(rc, "%s", err);
+	secondaries_setup(nsd);
 	patterns_check(nsd);
 	return nsd;
 }

@@ -1,11 +1,13 @@
 # nsd-conf.sh -- sourced by etc/run.sh and the tests: the nsd.conf of a
 # private NSD on loopback, run as the calling user.
 
-# nsd_conf DIR PORT PIDFILE LOGFILE: on stdout, the nsd.conf of an NSD on
-# 127.0.0.1@PORT with its state in DIR, zone files in DIR/zones, a unix
-# control socket DIR/nsd.ctl and the zonelist patterns "da" (zone files
-# ZONE.db) and "da-long" (ZONE, for 253-octet names). An empty PIDFILE or
-# LOGFILE is none (NSD in the foreground logs to stderr).
+# nsd_conf DIR PORT PIDFILE LOGFILE [include]: on stdout, the nsd.conf of
+# an NSD on 127.0.0.1@PORT with its state in DIR, zone files in DIR/zones, a
+# unix control socket DIR/nsd.ctl and the zonelist patterns "da" (zone files
+# ZONE.db) and "da-long" (ZONE, for 253-octet names); with "include", those
+# patterns come from DIR/zones/DADNS-NSD.conf, which zone-write-nsd writes
+# for secondaries. An empty PIDFILE or LOGFILE is none (NSD in the
+# foreground logs to stderr).
 nsd_conf() {
 	cat <<-CONF
 	server:
@@ -27,6 +29,13 @@ nsd_conf() {
 	remote-control:
 		control-enable: yes
 		control-interface: "$1/nsd.ctl"
+	CONF
+	if [ "${5:-}" = include ]; then
+		# The patterns zone-write-nsd writes for secondaries.
+		printf 'include: "%s/zones/DADNS-NSD*.conf"\n' "$1"
+		return
+	fi
+	cat <<-CONF
 	pattern:
 		name: "da"
 		zonefile: "%s.db"

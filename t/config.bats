@@ -1108,3 +1108,182 @@ warned() {
 	assert_line "dns.backends.nsd.nsd_main_conf=/m.conf"
 	assert_line "dns.backends.nsd.nsd_conf=/etc/nsd/nsd.conf.d/zones.conf"
 }
+
+SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
+
+@test "config: secondaries of a backend load with their TSIG keys, a catalog zone by default" {
+	write s.secret <<<"$SECRET"
+	write app.yml <<-EOF
+	dns:
+	  backends:
+	    nsd:
+	      enabled: true
+	      secondaries:
+	        - address: 192.0.2.2
+	          tsig_key: XFR-ns2.Example.
+	          tsig_secret_file: s.secret
+	        - address: "[2001:db8::2]:5353"
+	        - address: 198.51.100.3@5300
+	          tsig_key: xfr-ns3
+	          tsig_algorithm: HMAC-SHA512
+	          tsig_secret: $SECRET
+	    bind:
+	      catalog_zone: Cat.Example.
+	    bind2:
+	      type: bind
+	      catalog_zone: ""
+	      secondaries:
+	        - address: 192.0.2.9
+	EOF
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.nsd.nsecondaries=3"
+	assert_line "dns.backends.nsd.catalog_zone=catalog.invalid"
+	assert_line "dns.backends.nsd.secondaries[0].addr=192.0.2.2"
+	assert_line "dns.backends.nsd.secondaries[0].port=53"
+	assert_line "dns.backends.nsd.secondaries[0].tsig_key=xfr-ns2.example"
+	assert_line "dns.backends.nsd.secondaries[0].tsig_algorithm=hmac-sha256"
+	assert_line "dns.backends.nsd.secondaries[0].tsig_secret=$SECRET"
+	assert_line "dns.backends.nsd.secondaries[1].addr=2001:db8::2"
+	assert_line "dns.backends.nsd.secondaries[1].port=5353"
+	assert_line "dns.backends.nsd.secondaries[1].tsig_key="
+	assert_line "dns.backends.nsd.secondaries[2].port=5300"
+	assert_line "dns.backends.nsd.secondaries[2].tsig_algorithm=hmac-sha512"
+	# A catalog without secondaries when named; none when "" says so.
+	assert_line "dns.backends.bind.catalog_zone=cat.example"
+	assert_line "dns.backends.bind.nsecondaries=0"
+	assert_line "dns.backends.bind2.catalog_zone="
+	assert_line "dns.backends.bind2.nsecondaries=1"
+	assert_line "nunknown=0"
+}
+
+@test "config: secondaries come from DADNS_DNS_BACKENDS_<NAME>_SECONDARY[_n]_* after the file's" {
+	write s.secret <<<"$SECRET"
+	write app.yml <<-'EOF'
+	dns:
+	  backends:
+	    nsd:
+	      enabled: true
+	      secondaries:
+	        - address: 192.0.2.2
+	EOF
+	cfg DADNS_DNS_BACKENDS_NSD_SECONDARY_ADDRESS=192.0.2.2 \
+	    DADNS_DNS_BACKENDS_NSD_SECONDARY_1_ADDRESS=10.0.0.1@54 \
+	    DADNS_DNS_BACKENDS_NSD_SECONDARY_1_TSIG_KEY=k1 \
+	    DADNS_DNS_BACKENDS_NSD_SECONDARY_1_TSIG_SECRET_FILE=s.secret \
+	    DADNS_DNS_BACKENDS_NSD_SECONDARY_2_ADDRESS=10.0.0.2 \
+	    DADNS_DNS_BACKENDS_NSD_SECONDARY_4_ADDRESS=10.0.0.4 \
+	    DADNS_DNS_BACKENDS_NSD_CATALOG_ZONE=cat.example.net \
+	    -c app.yml
+	assert_success
+	# The unnumbered one repeats the file's address: skipped; n stops at 3.
+	assert_line "dns.backends.nsd.nsecondaries=3"
+	assert_line "dns.backends.nsd.secondaries[1].addr=10.0.0.1"
+	assert_line "dns.backends.nsd.secondaries[1].port=54"
+	assert_line "dns.backends.nsd.secondaries[1].tsig_key=k1"
+	assert_line "dns.backends.nsd.secondaries[1].tsig_secret=$SECRET"
+	assert_line "dns.backends.nsd.secondaries[2].addr=10.0.0.2"
+	assert_line "dns.backends.nsd.catalog_zone=cat.example.net"
+	# A backend made from variables alone takes them too.
+	cfg DADNS_DNS_BACKENDS_BIND_ENABLED=true \
+	    DADNS_DNS_BACKENDS_BIND_SECONDARY_ADDRESS=127.0.0.2
+	assert_success
+	assert_line "dns.backends.bind.secondaries[0].addr=127.0.0.2"
+	assert_line "dns.backends.bind.catalog_zone=catalog.invalid"
+	# A misspelt field or a backend nobody defines is one warning.
+	cfg DADNS_DNS_BACKENDS_NSD_SECONDARY_1_TSIG_KYE=x -c app.yml
+	assert_success
+	assert_line "nunknown=1"
+	assert_line "unknown=DADNS_DNS_BACKENDS_NSD_SECONDARY_1_TSIG_KYE: unknown variable ignored (no such backend field)"
+	cfg DADNS_DNS_BACKENDS_NOPE_SECONDARY_ADDRESS=10.0.0.1 -c app.yml
+	assert_success
+	assert_line "unknown=DADNS_DNS_BACKENDS_NOPE_SECONDARY_ADDRESS: unknown variable ignored (no such backend)"
+}
+
+@test "config: bad secondaries and catalog names are refused naming the key, never showing the secret" {
+	bad_sec() {
+		printf 'dns:\n  backends:\n    %s:\n      enabled: true\n%s\n' "$1" "$2" >app.yml
+		cfg -c app.yml
+		[ "$status" -eq 100 ] || { echo "accepted: $2"; return 1; }
+		[[ $stderr == *"$3"* ]] || { echo "stderr: $stderr (wanted $3)"; return 1; }
+		[[ $stderr != *"$SECRET"* ]] || { echo "secret shown: $stderr"; return 1; }
+	}
+	bad_sec nsd '      secondaries:
+        - address: ns2.example.net' 'app.yml:6: dns.backends.nsd.secondaries[0].address: not ADDR'
+	bad_sec nsd '      secondaries:
+        - tsig_key: k' 'app.yml:6: dns.backends.nsd.secondaries[0].address: missing'
+	bad_sec nsd '      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k' 'dns.backends.nsd.secondaries[0].tsig_secret: missing'
+	bad_sec nsd "      secondaries:
+        - address: 192.0.2.2
+          tsig_secret: $SECRET" 'dns.backends.nsd.secondaries[0].tsig_secret: set, but tsig_key is empty'
+	bad_sec nsd "      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k
+          tsig_algorithm: hmac-md5
+          tsig_secret: $SECRET" 'tsig_algorithm: hmac-md5 is not accepted'
+	bad_sec nsd "      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k
+          tsig_algorithm: sha256
+          tsig_secret: $SECRET" 'tsig_algorithm: unknown TSIG algorithm: "sha256"'
+	bad_sec nsd '      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k
+          tsig_secret: "abc!"' 'tsig_secret: not base64'
+	bad_sec nsd '      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k
+          tsig_secret: c2hvcnQ=' 'tsig_secret: decodes to 5 bytes'
+	bad_sec nsd '      secondaries:
+        - address: 192.0.2.2
+          tsig_key: "k;}"' 'tsig_key: not a domain name'
+	bad_sec nsd '      secondaries:
+        - address: 192.0.2.2
+        - address: 192.0.2.2@53' 'secondaries[1].address: 192.0.2.2@53 is listed twice'
+	bad_sec nsd "      secondaries:
+        - address: 192.0.2.2
+          tsig_key: k
+          tsig_secret: $SECRET
+        - address: 192.0.2.3
+          tsig_key: k
+          tsig_secret: QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" 'secondaries[1].tsig_key: k is given another algorithm or secret'
+	bad_sec nsd '      secondaries: 192.0.2.2' 'dns.backends.nsd.secondaries: expected a list'
+	bad_sec nsd '      catalog_zone: "cat..example"' 'dns.backends.nsd.catalog_zone: not a domain name'
+	bad_sec nsd '      catalog_zone: "a/b"' 'dns.backends.nsd.catalog_zone: not a domain name'
+	bad_sec coredns_dc1 '      secondaries:
+        - address: 192.0.2.2' 'dns.backends.coredns_dc1.secondaries: not for a coredns_mysql backend'
+	local list='      secondaries:' i
+	for i in 1 2 3 4 5 6 7 8 9; do
+		list+=$'\n'"        - address: 192.0.2.$i"
+	done
+	bad_sec nsd "$list" 'secondaries: too many entries (at most 8)'
+}
+
+@test "config: dadns-checkconf prints every fault of the secondaries on its own line" {
+	write app.yml <<-'EOF'
+	app:
+	  auth_password: x
+	dns:
+	  backends:
+	    nsd:
+	      enabled: true
+	      zones_dir: ./z
+	      secondaries:
+	        - address: nope
+	        - address: 192.0.2.2
+	          tsig_key: k
+	        - address: 192.0.2.3
+	          tsig_algorithm: hmac-md5
+	      catalog_zone: "bad..name"
+	EOF
+	run --separate-stderr env -i "$TOP/bin/dadns-checkconf" -c app.yml
+	[ "$status" -eq 100 ]
+	assert_line --index 0 --partial 'app.yml:9: dns.backends.nsd.secondaries[0].address: not ADDR'
+	assert_line --index 1 --partial 'app.yml:13: dns.backends.nsd.secondaries[2].tsig_algorithm: hmac-md5 is not accepted'
+	assert_line --index 2 --partial 'app.yml:14: dns.backends.nsd.catalog_zone: not a domain name'
+	assert_line --index 3 --partial 'app.yml:10: dns.backends.nsd.secondaries[1].tsig_secret: missing'
+	[ "${#lines[@]}" -eq 4 ]
+	[[ $stderr == *"4 faults"* ]]
+}

@@ -89,6 +89,8 @@ struct ld {
 	unsigned long	 bline[CONFIG_BACKENDS_MAX];
 	unsigned long	 pline[CONFIG_PEERS_MAX];
 	unsigned long	 sline[CONFIG_SERVERS_MAX];
+	unsigned	 qmask[CONFIG_BACKENDS_MAX][CONFIG_SECONDARIES_MAX];
+	unsigned long	 qline[CONFIG_BACKENDS_MAX][CONFIG_SECONDARIES_MAX];
 	const char	*section;	/* read by another module, or NULL */
 	config_section_fn section_fn;
 	void		*section_arg;
@@ -112,7 +114,10 @@ enum ftype {
 	T_VIPS,		/* IPv4 addresses with an optional /LEN, a list */
 	T_ADDRS,	/* numeric addresses of one family, a list */
 	T_WORD,		/* 1-63 of [A-Za-z0-9_.-] */
-	T_WORDS		/* T_WORDs, a list */
+	T_WORDS,	/* T_WORDs, a list */
+	T_DNAME,	/* "", or a domain name: lower-cased, no final dot */
+	T_TSIGALG,	/* a TSIG algorithm of tsig_algs[] */
+	T_B64		/* base64 of a TSIG secret, never shown */
 };
 
 #define F_SECRET	0x1	/* a <key>_file sibling may hold the value */
@@ -134,6 +139,8 @@ struct field {
 		sizeof(((struct config_peer *)0)->m)
 #define S(m)	offsetof(struct config_da_server, m), \
 		sizeof(((struct config_da_server *)0)->m)
+#define Q(m)	offsetof(struct config_secondary, m), \
+		sizeof(((struct config_secondary *)0)->m)
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Every scalar key outside the lists, with its full dotted name. */
@@ -282,7 +289,7 @@ enum {
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
 	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
-	BF_LONG_PATTERN, BF_NSD_MAIN_CONF
+	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE
 };
 
 static const struct field bfields[] = {
@@ -310,6 +317,25 @@ static const struct field bfields[] = {
 	{ "tls_key", T_STR, B(tls_key), 0, 0, 0 },
 	{ "long_pattern", T_NAME, B(long_pattern), 0, 0, 0 },
 	{ "nsd_main_conf", T_STR, B(nsd_main_conf), 0, 0, 0 },
+	{ "catalog_zone", T_DNAME, B(catalog_zone), 0, 0, 0 },
+};
+
+/* The fields of an entry of dns.backends.<name>.secondaries; the index is
+ * the bit in ld.qmask. */
+enum { QF_ADDRESS, QF_TSIG_KEY, QF_TSIG_ALGORITHM, QF_TSIG_SECRET };
+#define QM_WRITTEN	(1U << 31)	/* the entry has an address key */
+
+static const struct field qfields[] = {
+	{ "address", T_VERIFY, Q(address), 0, 0, 0 },
+	{ "tsig_key", T_DNAME, Q(tsig_key), 0, 0, 0 },
+	{ "tsig_algorithm", T_TSIGALG, Q(tsig_algorithm), 0, 0, 0 },
+	{ "tsig_secret", T_B64, Q(tsig_secret), 0, 0, F_SECRET },
+};
+
+/* The TSIG algorithms NSD, BIND and Knot all know (hmac-md5 is not
+ * taken: broken). */
+static const char *tsig_algs[] = {
+	"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"
 };
 
 static const struct field pfields[] = {
@@ -593,6 +619,65 @@ url_len(const char *s, size_t len)
 	return len;
 }
 
+/*
+ * A domain name: labels of 1-63 of a-z 0-9 _ - (any case), at most 253
+ * octets, one final dot allowed. Writes it lower-cased without the dot
+ * into out (size > 253). Returns 1, or 0 when it is not such a name.
+ */
+static int
+dname_ok(const char *s, size_t len, char *out)
+{
+	size_t i, label = 0;
+	char c;
+
+	if (len > 1 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-') {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+		out[i] = c;
+	}
+	if (label == 0)
+		return 0;
+	out[len] = '\0';
+	return 1;
+}
+
+/* The bytes that base64 text s (len) decodes to, or -1 when it is not
+ * padded base64 of the standard alphabet. */
+static long
+b64_size(const char *s, size_t len)
+{
+	size_t i, pad = 0;
+	char c;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '=') {
+			if (i < len - 2)
+				return -1;
+			pad++;
+		} else if (pad > 0 || !((c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/'))
+			return -1;
+	}
+	return (long)(len / 4 * 3 - pad);
+}
+
 /* Copy the checked text v (len bytes) into the string field at p. */
 static int
 put_text(char *p, const char *v, size_t len)
@@ -730,7 +815,7 @@ static int
 set_text(struct ld *ld, const struct src *src, const char *key,
     const struct field *f, char *p, const char *v, size_t len)
 {
-	char q[160];
+	char q[160], nm[256];
 	size_t i;
 
 	switch (f->type) {
@@ -775,6 +860,35 @@ set_text(struct ld *ld, const struct src *src, const char *key,
 			return bad(ld, src, key, "invalid name: %s "
 			    "(1-63 of A-Z a-z 0-9 _ . -)",
 			    show(q, sizeof(q), v, len));
+		return put_text(p, v, len);
+	case T_DNAME:
+		if (len == 0)
+			return put_text(p, v, 0);
+		if (len > 254 || !dname_ok(v, len, nm) || strlen(nm) >= f->size)
+			return bad(ld, src, key, "not a domain name: %s "
+			    "(labels of 1-63 of a-z 0-9 _ -, at most 253 "
+			    "octets)", show(q, sizeof(q), v, len));
+		return put_text(p, nm, strlen(nm));
+	case T_TSIGALG:
+		for (i = 0; i < NELEM(tsig_algs); i++)
+			if (strlen(tsig_algs[i]) == len &&
+			    strncasecmp(v, tsig_algs[i], len) == 0)
+				return put_text(p, tsig_algs[i], len);
+		if (len == 8 && strncasecmp(v, "hmac-md5", 8) == 0)
+			return bad(ld, src, key, "hmac-md5 is not accepted "
+			    "(broken); use hmac-sha256");
+		return bad(ld, src, key, "unknown TSIG algorithm: %s "
+		    "(hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, "
+		    "hmac-sha512)", show(q, sizeof(q), v, len));
+	case T_B64:
+		/* A secret: never shown. */
+		if ((i = (size_t)b64_size(v, len)) == (size_t)-1)
+			return bad(ld, src, key, "not base64 (A-Z a-z 0-9 + /, "
+			    "padded with = to a multiple of 4 characters)");
+		if (i < 16 || i > 128 || len >= f->size)
+			return bad(ld, src, key, "decodes to %zu bytes; a TSIG "
+			    "secret takes 16 to 128 (tsig-keygen makes 32)",
+			    i);
 		return put_text(p, v, len);
 	default:
 		if (len >= f->size)
@@ -891,6 +1005,9 @@ set_field(struct ld *ld, const struct src *src, const char *key,
 	case T_ADDRS:
 	case T_WORD:
 	case T_WORDS:
+	case T_DNAME:
+	case T_TSIGALG:
+	case T_B64:
 		if (set_text(ld, src, key, f, p, v, len) == -1)
 			return -1;
 		break;
@@ -1551,6 +1668,73 @@ backend_add(struct ld *ld, const struct src *src, const char *key,
 	return (int)ld->cfg->nbackends++;
 }
 
+/*
+ * dns.backends.<name>.secondaries of backend bi: a list of mappings. A
+ * list replaces one merged in before (YAML "<<").
+ */
+static int
+walk_secondaries(struct ld *ld, const struct node *v, const char *key,
+    int bi)
+{
+	struct config_backend *b = &ld->cfg->backends[bi];
+	struct src src = { ld->file, v->line, NULL };
+	struct config_secondary *q;
+	struct fctx fc;
+	char what[KEY_MAX * 2 + 24], prefix[KEY_MAX * 2 + 32];
+	size_t i;
+
+	b->nsecondaries = 0;
+	if (v->kind == N_SCALAR && v->null)
+		return 0;
+	if (v->kind != N_SEQ)
+		return bad(ld, &src, key, "expected a list");
+	for (i = 0; i < v->nkids; i++) {
+		src.line = v->kids[i]->line;
+		if (b->nsecondaries == CONFIG_SECONDARIES_MAX)
+			return bad(ld, &src, key, "too many entries (at most "
+			    "%d)", CONFIG_SECONDARIES_MAX);
+		if (--ld->budget < 0)
+			return bad(ld, &src, key, "too complex (aliases "
+			    "expand to too many keys)");
+		snprintf(what, sizeof(what), "%s[%zu]", key, b->nsecondaries);
+		snprintf(prefix, sizeof(prefix), "%s.", what);
+		if (v->kids[i]->kind != N_MAP)
+			return bad(ld, &src, what, "expected a mapping");
+		q = &b->secondaries[b->nsecondaries];
+		memset(q, 0, sizeof(*q));
+		/* An address written but refused is not also "missing". */
+		ld->qmask[bi][b->nsecondaries] = own_has(v->kids[i],
+		    "address") ? QM_WRITTEN : 0;
+		ld->qline[bi][b->nsecondaries] = src.line;
+		fc.fields = qfields;
+		fc.n = NELEM(qfields);
+		fc.base = q;
+		fc.mask = &ld->qmask[bi][b->nsecondaries];
+		fc.prefix = prefix;
+		b->nsecondaries++;
+		if (walk_map(ld, v->kids[i], what, field_pair, &fc) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One key of a dns.backends.<name> mapping: a field, or secondaries. */
+static int
+bkey_pair(struct ld *ld, const struct node *k, const struct node *v,
+    void *arg)
+{
+	const struct fctx *fc = arg;
+	char name[KEY_MAX], key[KEY_MAX * 2];
+
+	if (key_name(k, name, sizeof(name)) == -1 ||
+	    strcmp(name, "secondaries") != 0)
+		return field_pair(ld, k, v, arg);
+	snprintf(key, sizeof(key), "%ssecondaries", fc->prefix);
+	where_add(ld, &(struct src){ ld->file, k->line, NULL }, key);
+	return walk_secondaries(ld, v, key, (int)((struct config_backend *)
+	    fc->base - ld->cfg->backends));
+}
+
 /* One dns.backends.<name> mapping. */
 static int
 backend_pair(struct ld *ld, const struct node *k, const struct node *v,
@@ -1583,7 +1767,7 @@ backend_pair(struct ld *ld, const struct node *k, const struct node *v,
 	fc.base = &ld->cfg->backends[bi];
 	fc.mask = &ld->bmask[bi];
 	fc.prefix = prefix;
-	return walk_map(ld, v, what, field_pair, &fc);
+	return walk_map(ld, v, what, bkey_pair, &fc);
 }
 
 /* peer_sync.peers or reconciliation.directadmin_servers. */
@@ -1949,6 +2133,47 @@ env_split(struct ld *ld, const char *rest, size_t len, char *name,
 }
 
 /*
+ * Whether rest ("NSD_SECONDARY_2_TSIG_KEY", "NSD_SECONDARY_ADDRESS",
+ * "..._TSIG_SECRET_FILE") names a field of a secondary; name receives the
+ * lower-cased backend name.
+ */
+static int
+secondary_var(const char *rest, char *name, size_t size)
+{
+	static const char mark[] = "_SECONDARY_";
+	const char *p, *s;
+	char up[32];
+	size_t i, j, n;
+
+	for (p = strstr(rest, mark); p != NULL; p = strstr(p + 1, mark)) {
+		s = p + sizeof(mark) - 1;
+		if (s[0] >= '1' && s[0] <= '9' && s[1] == '_')
+			s += 2;
+		for (i = 0; i < NELEM(qfields); i++) {
+			for (j = 0; qfields[i].name[j] != '\0'; j++)
+				up[j] = qfields[i].name[j] >= 'a' &&
+				    qfields[i].name[j] <= 'z' ?
+				    qfields[i].name[j] - 'a' + 'A' :
+				    qfields[i].name[j];
+			up[j] = '\0';
+			if (strcmp(s, up) == 0 || ((qfields[i].flags &
+			    F_SECRET) && strncmp(s, up, j) == 0 &&
+			    strcmp(s + j, "_FILE") == 0))
+				break;
+		}
+		n = (size_t)(p - rest);
+		if (i == NELEM(qfields) || n == 0 || n >= size)
+			continue;
+		for (j = 0; j < n; j++)
+			name[j] = rest[j] >= 'A' && rest[j] <= 'Z' ?
+			    rest[j] - 'A' + 'a' : rest[j];
+		name[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * One DADNS_DNS_BACKENDS_<NAME>_<FIELD> variable e ("NAME=value"), which
  * may create a backend. pass 0: the dotted form; 1: the documented form;
  * 2: its _FILE twin. Other variables are skipped.
@@ -1980,6 +2205,21 @@ env_backend(struct ld *ld, int pass, const char *e)
 		for (j = 0; j < len; j++)
 			if (rest[j] == '.')
 				rest[j] = '_';
+	/* A secondary's fields: env_secondaries(), documented form only. */
+	if (secondary_var(rest, name, sizeof(name))) {
+		if (pass == 0 || backend_find(ld->cfg, name) == -1) {
+			if (ld->faults != NULL)
+				config_fault_add(ld->faults, "%s: %s", var,
+				    pass == 0 ? "secondaries take the DADNS_ "
+				    "form only" : "no such backend");
+			else
+				config_unknown_add(&ld->cfg->unknown, "%s: "
+				    "unknown variable ignored (%s)", var,
+				    pass == 0 ? "secondaries take the DADNS_ "
+				    "form only" : "no such backend");
+		}
+		return 0;
+	}
 	file = len > 5 && strcmp(rest + len - 5, "_FILE") == 0 &&
 	    env_split(ld, rest, len - 5, name, sizeof(name)) != NULL;
 	/* pass 1 leaves X_PASSWORD_FILE to pass 2, which takes nothing
@@ -2101,6 +2341,92 @@ env_peers(struct ld *ld)
 		*pp = pe;
 		explicit_bzero(&pe, sizeof(pe));
 	}
+	return 0;
+}
+
+/*
+ * DADNS_DNS_BACKENDS_<NAME>_SECONDARY_ADDRESS/_TSIG_KEY/_TSIG_ALGORITHM/
+ * _TSIG_SECRET(_FILE), and the same with SECONDARY_<n>_ for n = 1..9
+ * (stopping at the first missing ADDRESS): secondaries of backend NAME
+ * added after the file's, skipping addresses already listed.
+ */
+static int
+env_secondaries(struct ld *ld, size_t bi)
+{
+	struct config_backend *b = &ld->cfg->backends[bi];
+	struct config_secondary q;
+	char up[NAME_MAX_ + 1], var[160], key[160], avar[160];
+	const struct field *f;
+	unsigned mask;
+	size_t i, k;
+	int n;
+
+	for (i = 0; b->name[i] != '\0'; i++)
+		up[i] = b->name[i] >= 'a' && b->name[i] <= 'z' ?
+		    b->name[i] - 'a' + 'A' : b->name[i];
+	up[i] = '\0';
+	for (n = 0; n <= 9; n++) {
+		if (n == 0)
+			snprintf(var, sizeof(var), "DADNS_DNS_BACKENDS_%s_"
+			    "SECONDARY_ADDRESS", up);
+		else
+			snprintf(var, sizeof(var), "DADNS_DNS_BACKENDS_%s_"
+			    "SECONDARY_%d_ADDRESS", up, n);
+		if (env_get(var) == NULL) {
+			if (n == 0)
+				continue;
+			break;
+		}
+		snprintf(avar, sizeof(avar), "%s", var);
+		memset(&q, 0, sizeof(q));
+		mask = 0;
+		for (i = 0; i < NELEM(qfields); i++) {
+			f = &qfields[i];
+			if (n == 0)
+				snprintf(var, sizeof(var), "DADNS_DNS_BACKENDS_"
+				    "%s_SECONDARY_%s", up, f->name);
+			else
+				snprintf(var, sizeof(var), "DADNS_DNS_BACKENDS_"
+				    "%s_SECONDARY_%d_%s", up, n, f->name);
+			for (k = 0; var[k] != '\0'; k++)
+				if (var[k] >= 'a' && var[k] <= 'z')
+					var[k] = var[k] - 'a' + 'A';
+			snprintf(key, sizeof(key), "dns.backends.%s."
+			    "secondaries[].%s", b->name, f->name);
+			if (keep(ld, env_key(ld, key, f, &q, var, NULL, &mask,
+			    (int)i)) == -1)
+				goto fail;
+		}
+		for (i = 0; i < b->nsecondaries; i++)
+			if (strcmp(b->secondaries[i].address, q.address) == 0)
+				break;
+		if (i < b->nsecondaries)
+			continue;
+		if (b->nsecondaries == CONFIG_SECONDARIES_MAX) {
+			explicit_bzero(&q, sizeof(q));
+			return bad(ld, &(struct src){ NULL, 0, avar }, NULL,
+			    "too many secondaries (at most %d)",
+			    CONFIG_SECONDARIES_MAX);
+		}
+		ld->qmask[bi][b->nsecondaries] = mask;
+		ld->qline[bi][b->nsecondaries] = 0;
+		b->secondaries[b->nsecondaries++] = q;
+	}
+	explicit_bzero(&q, sizeof(q));
+	return 0;
+fail:
+	explicit_bzero(&q, sizeof(q));
+	return -1;
+}
+
+static int
+env_secondaries_all(struct ld *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->cfg->nbackends; i++)
+		if (keep(ld, env_secondaries(ld, i)) == -1)
+			return -1;
 	return 0;
 }
 
@@ -2252,6 +2578,106 @@ finish_backend(struct ld *ld, size_t i)
 	return 0;
 }
 
+/*
+ * The secondaries and the catalog zone of backend i: addresses parsed,
+ * TSIG settings complete and one secret per key name, the catalog's
+ * default. Every fault is noted in a check.
+ */
+static int
+finish_secondaries(struct ld *ld, size_t i)
+{
+	struct config_backend *b = &ld->cfg->backends[i];
+	struct config_secondary *q, *o;
+	struct src src = { ld->file, 0, NULL };
+	union netaddr_sa sa, sb;
+	char key[160];
+	unsigned mask;
+	size_t j, k;
+
+	src.line = ld->bline[i];
+	snprintf(key, sizeof(key), "dns.backends.%s.", b->name);
+	if (b->type == BACKEND_COREDNS_MYSQL && (b->nsecondaries > 0 ||
+	    b->catalog_zone[0] != '\0'))
+		return bad(ld, src.line ? &src : NULL, strcat(key,
+		    b->nsecondaries > 0 ? "secondaries" : "catalog_zone"),
+		    "not for a coredns_mysql backend (its database's own "
+		    "replication carries the zones)");
+	/* Secondaries get a catalog unless catalog_zone: "" says no. */
+	if (b->nsecondaries > 0 && !(ld->bmask[i] & (1U << BF_CATALOG_ZONE)))
+		snprintf(b->catalog_zone, sizeof(b->catalog_zone), "%s",
+		    CONFIG_CATALOG_DEFAULT);
+	for (j = 0; j < b->nsecondaries; j++) {
+		q = &b->secondaries[j];
+		mask = ld->qmask[i][j];
+		src.line = ld->qline[i][j];
+		snprintf(key, sizeof(key), "dns.backends.%s.secondaries[%zu].",
+		    b->name, j);
+		if (!(mask & (1U << QF_TSIG_ALGORITHM)))
+			snprintf(q->tsig_algorithm, sizeof(q->tsig_algorithm),
+			    "hmac-sha256");
+		if (q->address[0] == '\0') {
+			if (!(mask & QM_WRITTEN) && keep(ld, bad(ld, src.line ? &src : NULL,
+			    strcat(key, "address"), "missing")) == -1)
+				return -1;
+			continue;
+		}
+		(void)netaddr_parse(q->address, 53, &sa);
+		if (sa.sa.sa_family == AF_INET6) {
+			inet_ntop(AF_INET6, &sa.sin6.sin6_addr, q->addr,
+			    sizeof(q->addr));
+			q->port = ntohs(sa.sin6.sin6_port);
+		} else {
+			inet_ntop(AF_INET, &sa.sin.sin_addr, q->addr,
+			    sizeof(q->addr));
+			q->port = ntohs(sa.sin.sin_port);
+		}
+		for (k = 0; k < j; k++)
+			if (netaddr_parse(b->secondaries[k].address, 53,
+			    &sb) >= 0 && netaddr_equal(&sa, &sb))
+				break;
+		if (k < j && keep(ld, bad(ld, src.line ? &src : NULL,
+		    strcat(key, "address"), "%s is listed twice",
+		    q->address)) == -1)
+			return -1;
+		snprintf(key, sizeof(key), "dns.backends.%s.secondaries[%zu].",
+		    b->name, j);
+		if (q->tsig_key[0] == '\0') {
+			if ((mask & (1U << QF_TSIG_SECRET)) && keep(ld, bad(ld,
+			    src.line ? &src : NULL, strcat(key, "tsig_secret"),
+			    "set, but tsig_key is empty")) == -1)
+				return -1;
+			if ((mask & (1U << QF_TSIG_ALGORITHM)) && keep(ld,
+			    bad(ld, src.line ? &src : NULL, strcat(key,
+			    "tsig_algorithm"), "set, but tsig_key is empty")) ==
+			    -1)
+				return -1;
+			continue;
+		}
+		if (q->tsig_secret[0] == '\0') {
+			if (keep(ld, bad(ld, src.line ? &src : NULL,
+			    strcat(key, "tsig_secret"), "missing (tsig_key "
+			    "%s needs tsig_secret or tsig_secret_file)",
+			    q->tsig_key)) == -1)
+				return -1;
+			continue;
+		}
+		/* One key name is one key in the server's configuration. */
+		for (k = 0; k < j; k++) {
+			o = &b->secondaries[k];
+			if (strcmp(o->tsig_key, q->tsig_key) == 0 &&
+			    o->tsig_secret[0] != '\0' &&
+			    (strcmp(o->tsig_algorithm, q->tsig_algorithm) != 0 ||
+			    strcmp(o->tsig_secret, q->tsig_secret) != 0))
+				break;
+		}
+		if (k < j && keep(ld, bad(ld, src.line ? &src : NULL,
+		    strcat(key, "tsig_key"), "%s is given another algorithm "
+		    "or secret by secondaries[%zu]", q->tsig_key, k)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 finish(struct ld *ld)
 {
@@ -2261,7 +2687,8 @@ finish(struct ld *ld)
 	size_t i;
 
 	for (i = 0; i < cfg->nbackends; i++)
-		if (keep(ld, finish_backend(ld, i)) == -1)
+		if (keep(ld, finish_backend(ld, i)) == -1 ||
+		    keep(ld, finish_secondaries(ld, i)) == -1)
 			return -1;
 	for (i = 0; i < cfg->peer_sync.npeers; i++) {
 		src.line = ld->pline[i];
@@ -2324,6 +2751,7 @@ load(struct config *out, const char *buf, size_t len, const char *name,
 		goto out;
 	if (env_keys(ld) == -1 || env_backends(ld, 0) == -1 ||
 	    env_backends(ld, 1) == -1 || env_backends(ld, 2) == -1 ||
+	    env_secondaries_all(ld) == -1 ||
 	    keep(ld, env_peers(ld)) == -1 || keep(ld, finish(ld)) == -1)
 		goto out;
 	memcpy(out, cfg, sizeof(*cfg));

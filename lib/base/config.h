@@ -17,8 +17,22 @@
 #define CONFIG_VRRP_PEERS_MAX	16	/* unicast_peers, allow_peers */
 #define CONFIG_FAULTS_MAX	64	/* fault lines a check keeps */
 #define CONFIG_WHERE_MAX	512	/* keys whose place a check keeps */
+#define CONFIG_SECONDARIES_MAX	8	/* secondaries of one backend */
+#define CONFIG_CATALOG_DEFAULT	"catalog.invalid"
 
 enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL };
+
+/* A secondary of a backend's primary: notified of every zone dadns adds
+ * and of the catalog zone, and allowed to transfer them, with its TSIG
+ * key when tsig_key is not empty. */
+struct config_secondary {
+	char		 address[64];	/* as written: ADDR, ADDR@PORT... */
+	char		 addr[48];	/* numeric, without the port */
+	unsigned	 port;		/* 53 when not written */
+	char		 tsig_key[256];	/* key name, lower case, "" = none */
+	char		 tsig_algorithm[16];	/* "hmac-sha256" */
+	char		 tsig_secret[CONFIG_STR_MAX];	/* base64 */
+};
 
 struct config_backend {
 	char		 name[64];	/* instance name, also its queue name */
@@ -52,6 +66,10 @@ struct config_backend {
 	char		 tls_ca[CONFIG_PATH_MAX];	/* CA file, "" = system */
 	char		 tls_cert[CONFIG_PATH_MAX];	/* client certificate */
 	char		 tls_key[CONFIG_PATH_MAX];	/* its key */
+	/* nsd, bind: secondaries and the catalog zone (RFC 9432) */
+	struct config_secondary secondaries[CONFIG_SECONDARIES_MAX];
+	size_t		 nsecondaries;
+	char		 catalog_zone[256];	/* lower case, "" = none */
 };
 
 struct config_peer {

@@ -968,3 +968,89 @@ store_owner_counts(struct store *st, const char *source,
 	*refused = rc == SQLITE_ROW ? (unsigned long long)v : 0;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Secondaries: the zones a backend serves, its catalog's last state */
+
+static const char cat_schema[] =
+    "CREATE TABLE IF NOT EXISTS catalog_state ("
+    " backend TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+    " serial INTEGER NOT NULL DEFAULT 0,"
+    " members TEXT NOT NULL DEFAULT '',"
+    " options TEXT NOT NULL DEFAULT '',"
+    " updated_us INTEGER NOT NULL DEFAULT 0);";
+
+static int
+cat_init(struct store *st)
+{
+	return sqlite3_exec(st->db, cat_schema, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+long
+store_served_each(struct store *st, const char *backend,
+    int (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt *stmt;
+	const unsigned char *v;
+	long n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT z.name FROM zones z JOIN"
+	    " applied a ON a.backend = ?1 AND a.name = z.name"
+	    " WHERE z.deleted_us = 0 AND a.hash <> '' ORDER BY z.name", -1,
+	    &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, backend, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((v = sqlite3_column_text(stmt, 0)) == NULL)
+			continue;
+		n++;
+		if (fn(arg, (const char *)v) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+store_catalog_get(struct store *st, const char *backend,
+    struct store_catalog *c)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (cat_init(st) < 0 || sqlite3_prepare_v2(st->db, "SELECT name,"
+	    " serial, members, options FROM catalog_state WHERE backend = ?1",
+	    -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(stmt, 1, backend, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		column_copy(stmt, 0, c->name, sizeof(c->name));
+		c->serial = (uint32_t)sqlite3_column_int64(stmt, 1);
+		column_copy(stmt, 2, c->members, sizeof(c->members));
+		column_copy(stmt, 3, c->options, sizeof(c->options));
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_catalog_set(struct store *st, const char *backend,
+    const struct store_catalog *c, long long when_us)
+{
+	const char *s[4] = { backend, c->name, c->members, c->options };
+	long long n[2] = { c->serial, when_us };
+
+	if (cat_init(st) < 0)
+		return -1;
+	return exec1(st, "INSERT INTO catalog_state(backend, name, members,"
+	    " options, serial, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT(backend) DO UPDATE SET name = excluded.name,"
+	    " members = excluded.members, options = excluded.options,"
+	    " serial = excluded.serial, updated_us = excluded.updated_us",
+	    "ttttii", s, n, NULL) == SQLITE_DONE ? 0 : -1;
+}

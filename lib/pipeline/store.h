@@ -202,4 +202,32 @@ int store_owner_count(struct store *st, const char *source, int refused);
 int store_owner_counts(struct store *st, const char *source,
     unsigned long long *changed, unsigned long long *refused);
 
+/*
+ * Secondaries: the zones a backend serves (the catalog zone's members) and
+ * what was last written of its catalog zone and secondary settings.
+ */
+
+/* Call fn(arg, name) for every zone live in the store whose last change
+ * applied to backend was a save, in name order; a non-zero return stops
+ * the walk. Returns the number of names handed to fn, or -1. */
+long store_served_each(struct store *st, const char *backend,
+    int (*fn)(void *, const char *), void *arg);
+
+struct store_catalog {
+	char		 name[JOB_NAME_MAX + 1];	/* the catalog zone */
+	uint32_t	 serial;
+	char		 members[HASH_HEX_LEN + 1];	/* digest of them */
+	char		 options[HASH_HEX_LEN + 1];	/* digest of the
+					 * secondary settings applied */
+};
+
+/* Read backend's catalog state into *c (zeroed when none). Returns 1
+ * found, 0 not found, -1 on error. */
+int store_catalog_get(struct store *st, const char *backend,
+    struct store_catalog *c);
+
+/* Write backend's catalog state, at when_us. Returns 0 or -1. */
+int store_catalog_set(struct store *st, const char *backend,
+    const struct store_catalog *c, long long when_us);
+
 #endif

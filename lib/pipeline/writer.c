@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "appconf.h"
+#include "catalogrun.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -448,6 +449,34 @@ catch_signals(struct runner_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* With a catalog zone: wrap *rb so that the catalog follows the zones
+ * the backend serves, and write it now unless it is current. Returns the
+ * catalog's handle (NULL without one). */
+static struct catalogrun *
+catalog_start(const struct config *cfg, const struct config_backend *be,
+    struct runner_backend *rb)
+{
+	struct runner_backend in = *rb;
+	struct catalogrun *cr;
+	char err[1024];
+
+	if (be->type == BACKEND_COREDNS_MYSQL)
+		return NULL;
+	if (be->catalog_zone[0] == '\0') {
+		if (catalogrun_retire(cfg->db_location, be->name, rb, err,
+		    sizeof(err)) < 0)
+			log_warn("%s", err);
+		return NULL;
+	}
+	if ((cr = catalogrun_open(cfg->db_location, be->name,
+	    be->catalog_zone, err, sizeof(err))) == NULL)
+		die(EXIT_TEMP, "%s", err);
+	catalogrun_wrap(cr, &in, rb);
+	if (catalogrun_flush(cr, err, sizeof(err)) < 0)
+		log_warn("%s (tried again with the next batch)", err);
+	return cr;
+}
+
 /* run: the queue runner with the backend's functions, until a signal. */
 static void
 run(const struct writer_ops *ops, void *ctx, const struct config *cfg,
@@ -455,6 +484,7 @@ run(const struct writer_ops *ops, void *ctx, const struct config *cfg,
 {
 	struct runner_backend rb;
 	struct runner_opts ro;
+	struct catalogrun *cr;
 	unsigned sched[RUNNER_SCHEDULE_MAX];
 	char err[1024];
 	int rc;
@@ -473,9 +503,11 @@ run(const struct writer_ops *ops, void *ctx, const struct config *cfg,
 	rb.log = writer_log;
 	if (ops->running != NULL)
 		ops->running(ctx);
+	cr = catalog_start(cfg, be, &rb);
 	catch_signals(&ro);
 	if (runner_run(&ro, &rb, err, sizeof(err)) < 0)
 		die(EXIT_TEMP, "%s", err);
+	catalogrun_close(cr);
 	log_info("stopped");
 }
 

@@ -53,8 +53,9 @@ print(const struct config *c)
 	const struct config_backend *b;
 	const struct config_peer *p;
 	const struct config_da_server *s;
+	const struct config_secondary *sec;
 	char *q[CONFIG_BACKENDS_MAX];
-	size_t i, n;
+	size_t i, k, n;
 
 	printf("path=%s\n", c->path);
 	printf("log_level=%s\n", level(c->log_level));
@@ -144,6 +145,20 @@ print(const struct config *c)
 		BK("tls_ca", "%s", b->tls_ca);
 		BK("tls_cert", "%s", b->tls_cert);
 		BK("tls_key", "%s", b->tls_key);
+		BK("catalog_zone", "%s", b->catalog_zone);
+		BK("nsecondaries", "%zu", b->nsecondaries);
+		for (k = 0; k < b->nsecondaries; k++) {
+			sec = &b->secondaries[k];
+#define SK(f, fmt, v)	printf("dns.backends.%s.secondaries[%zu]." f "=" \
+			    fmt "\n", b->name, k, v)
+			SK("address", "%s", sec->address);
+			SK("addr", "%s", sec->addr);
+			SK("port", "%u", sec->port);
+			SK("tsig_key", "%s", sec->tsig_key);
+			SK("tsig_algorithm", "%s", sec->tsig_algorithm);
+			SK("tsig_secret", "%s", sec->tsig_secret);
+#undef SK
+		}
 #undef BK
 	}
 	n = config_queues(c, q, CONFIG_BACKENDS_MAX);

@@ -1,0 +1,79 @@
+# helper-secondary.bash -- a stock BIND 9.18 secondary following a
+# primary's catalog zone, for the tests of secondaries; loaded after
+# helper.bash.
+
+# secondary_start DIR PRIMARY_PORT KEY ALGORITHM SECRET [CATALOG]: a
+# private named on 127.0.0.1:$SEC_PORT (picked when unset), no control
+# channel, that follows the catalog zone CATALOG (default catalog.invalid)
+# of the primary on 127.0.0.1:PRIMARY_PORT, transfers signed with the
+# TSIG key KEY (none when KEY is empty), and adds and drops member zones
+# as the catalog says (catalog-zones). Its log: DIR/named.log (transfers
+# and NOTIFY included). Sets SEC_DIR, SEC_PORT, SEC_PID.
+secondary_start() {
+	local dir=$1 pport=$2 key=$3 alg=$4 secret=$5 cat=${6:-catalog.invalid}
+	local keyclause= keyref=
+	SEC_DIR=$dir
+	mkdir -p "$dir/cz"
+	[ -n "${SEC_PORT:-}" ] || SEC_PORT=$(free_port)
+	if [ -n "$key" ]; then
+		keyclause="key \"$key\" { algorithm $alg; secret \"$secret\"; };"
+		keyref="key \"$key\""
+	fi
+	cat >"$dir/named.conf" <<-CONF
+	$keyclause
+	options {
+		directory "$dir";
+		pid-file "$dir/named.pid";
+		listen-on port $SEC_PORT { 127.0.0.1; };
+		listen-on-v6 { none; };
+		recursion no;
+		dnssec-validation no;
+		allow-new-zones yes;
+		notify no;
+		min-refresh-time 1;
+		min-retry-time 1;
+		max-retry-time 2;
+		catalog-zones {
+			zone "$cat" default-primaries { 127.0.0.1 port $pport $keyref; }
+			    zone-directory "cz" min-update-interval 1;
+		};
+	};
+	controls { };
+	logging {
+		channel main { file "$dir/named.log"; print-category yes; severity info; };
+		channel xfer { file "$dir/named.log"; print-category yes; severity debug 3; };
+		category default { main; };
+		category xfer-in { xfer; };
+		category notify { main; };
+		category general { main; };
+	};
+	zone "$cat" {
+		type secondary;
+		primaries { 127.0.0.1 port $pport $keyref; };
+		file "catalog.db";
+	};
+	CONF
+	rm -f "$dir/named.pid"
+	named -c "$dir/named.conf" || return 1
+	wait_for 10 test -s "$dir/named.pid" || return 1
+	SEC_PID=$(cat "$dir/named.pid")
+	export SEC_DIR SEC_PORT SEC_PID
+}
+
+# secondary_stop: stop the named of secondary_start, by PID.
+secondary_stop() {
+	[ -n "${SEC_PID:-}" ] || return 0
+	kill_wait "$SEC_PID" 50
+	SEC_PID=
+}
+
+# sec_serial ZONE: the SOA serial the secondary serves for ZONE, or the
+# rcode word.
+sec_serial() {
+	soa_serial "$1" "$SEC_PORT"
+}
+
+# sec_has ZONE SERIAL: the secondary serves ZONE with SERIAL.
+sec_has() {
+	[ "$(sec_serial "$1")" = "$2" ]
+}
