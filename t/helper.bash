@@ -27,13 +27,15 @@ kill_wait() {
 	kill -9 "$1" 2>/dev/null || true
 }
 
-# A TCP/UDP port that nothing on 127.0.0.1 listens on now.
+# A TCP/UDP port that no socket on this machine uses now, in any state
+# (a TIME_WAIT or a connection's local port makes bind fail too), taken
+# below the kernel's ephemeral range so an outgoing connection cannot
+# take it between this check and the bind.
 free_port() {
 	local p
 	while :; do
-		p=$(( 20000 + RANDOM % 30000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-		    ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
+		p=$(( 10000 + RANDOM % 22000 ))
+		if ! ss -Htuan "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return
 		fi
