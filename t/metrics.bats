@@ -217,11 +217,14 @@ adverts_sent() {
 	    2>"$D/vrrp.log" &
 	PIDS=$!
 	F=dadns-vrrp-d0-51.prom
-	L='interface="d0",vrid="51"'
+	# without instances: the one instance is named VI_<vrid>
+	L='instance="VI_51",interface="d0",vrid="51"'
 	wait_for 10 prom_is $F "dadns_vrrp_state{$L,state=\"master\"}" 1
 	prom_is $F "dadns_vrrp_state{$L,state=\"backup\"}" 0
 	prom_is $F "dadns_vrrp_became_master_total{$L}" 1
 	prom_is $F "dadns_vrrp_transitions_total{$L}" 2
+	prom_is $F "dadns_vrrp_healthy{$L}" 1
+	prom_is $F "dadns_vrrp_adverts_dropped_total{$L,reason=\"source\"}" 0
 	wait_for 10 adverts_sent "$F" "$L"
 	well_formed $F
 }
