@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "proxy_guard.h"
 
 static struct tconn *tconns;
 static unsigned ntconn;
@@ -279,6 +280,8 @@ tq_done(struct tq *t)
 	put16(ans, t->cid);
 	if (c != NULL) {
 		count_rcode(ans);
+		if (guard_on)
+			guard_answer(&c->peer, ans, len, 1);
 		tconn_send(c, ans, len);
 	}
 	bconn_release(t->bc);
@@ -426,6 +429,8 @@ tconn_pump(struct tconn *c)
 		case V_DROP:
 			break;
 		case V_ANSWER:
+			if (guard_on)
+				guard_answer(&c->peer, out, outlen, 1);
 			tconn_send(c, out, outlen);
 			break;
 		case V_FORWARD:
