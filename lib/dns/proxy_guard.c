@@ -93,7 +93,8 @@ guard_apply(void)
 	}
 	sample_left = g->sample;
 	tap_apply(g);
-	guard_on = blocks_on || g->sample != 0 || tap_on;
+	/* Blocks added through the control socket hold without rules. */
+	guard_on = 1;
 	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
 		die_sys(EXIT_TEMP, "unable to read random bytes");
 	auth_key_init(&akey, secret);
@@ -161,13 +162,33 @@ log_query(const struct dnsmsg *m, const uint8_t *pkt,
 }
 
 int
+guard_block(const union netaddr_sa *client, int tcp)
+{
+	const struct guardconf *g = &px.conf->guard;
+	struct dynblock_key k;
+	uint64_t h;
+	int a;
+
+	if (__atomic_load_n(&gs->tab.latest, __ATOMIC_RELAXED) <= px.now_s)
+		return PROXYCONF_ALLOW;
+	h = dynblock_key(client, g->v4_prefix, g->v6_prefix, &k);
+	if ((a = dynblock_lookup(&gs->tab, &k, h, px.now_s)) == 0)
+		return PROXYCONF_ALLOW;
+	a--;
+	/* Truncation sends real clients to TCP: let TCP pass. */
+	if (a == PROXYCONF_TC && tcp)
+		return PROXYCONF_ALLOW;
+	gc[G_BLOCKED + a]++;
+	return a;
+}
+
+void
 guard_query(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
     const union netaddr_sa *client, int tcp)
 {
 	const struct guardconf *g = &px.conf->guard;
 	struct dynblock_key k;
 	uint64_t h, r;
-	int a;
 
 	if (tap_on)
 		tap_send(DNSTAP_CLIENT_QUERY, client, pkt, len, tcp);
@@ -175,22 +196,12 @@ guard_query(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
 		sample_left = g->sample;
 		log_query(m, pkt, client, tcp);
 	}
-	if (!blocks_on && gs->tab.latest == 0)
-		return PROXYCONF_ALLOW;
+	if (g->rate[DYNBLOCK_QUERIES] == 0)
+		return;
 	h = dynblock_key(client, g->v4_prefix, g->v6_prefix, &k);
-	if ((a = dynblock_lookup(&gs->tab, &k, h, px.now_s)) != 0) {
-		a--;
-		/* Truncation sends real clients to TCP: let TCP pass. */
-		if (a == PROXYCONF_TC && tcp)
-			return PROXYCONF_ALLOW;
-		gc[G_BLOCKED + a]++;
-		return a;
-	}
-	if (g->rate[DYNBLOCK_QUERIES] != 0 &&
-	    (r = dynblock_rate_add(rates, &k, h, DYNBLOCK_QUERIES, 1,
+	if ((r = dynblock_rate_add(rates, &k, h, DYNBLOCK_QUERIES, 1,
 	    px.now_ms, g->window_ms)) > g->rate[DYNBLOCK_QUERIES])
 		block(&k, h, DYNBLOCK_QUERIES, r);
-	return PROXYCONF_ALLOW;
 }
 
 void

@@ -15,8 +15,7 @@ struct qctx;
 struct backend;
 struct slot;
 
-/* 1 when some query or answer hook has work: dynamic blocks, query log
- * or dnstap. Callers test it before calling guard_query/guard_answer. */
+/* 1 once guard_apply() ran: callers test it before the other hooks. */
 extern int guard_on;
 
 /* Map the shared block table and counters (once, before the workers
@@ -27,10 +26,14 @@ void guard_setup(void);
  * after each reload). */
 void guard_apply(void);
 
-/* The dynamic block verdict on the parsed query m (pkt, len bytes) from
- * client, with the query counted, logged and sent to dnstap: a
- * PROXYCONF_* action, PROXYCONF_ALLOW when nothing blocks it. */
-int guard_query(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
+/* The action of the dynamic block on client, before any parsing: a
+ * PROXYCONF_* action (counted), PROXYCONF_ALLOW when none. */
+int guard_block(const union netaddr_sa *client, int tcp);
+
+/* Count the parsed query m (pkt, len bytes) from client against the
+ * rates (a block added when one is exceeded), log it when sampled and
+ * send it to dnstap. */
+void guard_query(const uint8_t *pkt, size_t len, const struct dnsmsg *m,
     const union netaddr_sa *client, int tcp);
 
 /* Count the answer ans (len bytes) sent to client (rcode, bytes) and send

@@ -118,6 +118,10 @@ proxy_process(const uint8_t *pkt, size_t len,
 	int pool, a;
 
 	px.ws->c[tcp ? C_Q_TCP : C_Q_UDP]++;
+	/* Dynamic blocks before any parsing: a flood costs little. */
+	a = guard_on ? guard_block(client, tcp) : PROXYCONF_ALLOW;
+	if (a == PROXYCONF_DROP)
+		return V_DROP;
 	/* The ACL first: outsiders get nothing but REFUSED, if that. */
 	if (!netaddr_acl_match(&px.conf->acl, client)) {
 		if (px.conf->acl_action == PROXYCONF_DROP ||
@@ -154,7 +158,8 @@ proxy_process(const uint8_t *pkt, size_t len,
 		*outlen = proxy_reply(pkt, m, out, DNSMSG_NOTIMP, 0);
 		return V_ANSWER;
 	}
-	a = guard_on ? guard_query(pkt, len, m, client, tcp) : PROXYCONF_ALLOW;
+	if (guard_on && a == PROXYCONF_ALLOW)
+		guard_query(pkt, len, m, client, tcp);
 	if (a == PROXYCONF_ALLOW)
 		a = (int)rule_action(m, client, tcp);
 	switch (a) {
