@@ -387,3 +387,27 @@ teardown_file() {
 	[ "$status" -eq 100 ]
 	assert_output --partial 'DADNS_DNS_PROXY_DYNAMIC_BLOCKS_WINDOW: 0 is out of range'
 }
+
+@test "dadns-checkconf: metrics off loopback without credentials, and a user without a password, are faults" {
+	local d=$W/check
+	mkdir -p "$d"
+	cat >"$d/app.yml" <<-EOF
+	dns_proxy:
+	  listen: [127.0.0.1:5300]
+	  metrics_listen: "0.0.0.0:8083"
+	  metrics_user: prom
+	  pools:
+	    auth:
+	      backends: [127.0.0.1:53]
+	EOF
+	run dadns-checkconf -c "$d/app.yml"
+	[ "$status" -eq 100 ]
+	assert_output --partial "dns_proxy.metrics_user: metrics_user and metrics_password go together"
+	sed -i '/  metrics_user: prom/d' "$d/app.yml"
+	run dadns-checkconf -c "$d/app.yml"
+	[ "$status" -eq 100 ]
+	assert_output --partial "dns_proxy.metrics_listen: 0.0.0.0:8083 is not loopback: set metrics_token"
+	sed -i 's/  metrics_listen: .*/&\n  metrics_token: abc/' "$d/app.yml"
+	run dadns-checkconf -c "$d/app.yml"
+	[ "$status" -eq 0 ]
+}
