@@ -157,6 +157,12 @@ teardown_file() {
 	fi
 }
 
+@test "dns-proxy: dynamic block keys, rates and table, metrics credentials, dnstap encoding and stale reads pass their unit checks" {
+	run --separate-stderr "$TOP/t/unit/guard"
+	assert_success
+	assert_output ok
+}
+
 @test "dns-proxy: a client over its query rate is blocked within a second while others are served" {
 	run flood 127.0.0.2 www.own.test 3000
 	echo "$output"
