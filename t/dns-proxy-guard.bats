@@ -53,12 +53,14 @@ stop_pid() {
 	kill_wait "$pid" 50
 }
 
-# write_conf [ACTION [V4PREFIX]]: $W/app.yml from the template.
+# write_conf [ACTION [V4PREFIX [KERNELFILTER]]]: $W/app.yml from the
+# template.
 write_conf() {
 	sed -e "s/@PORT@/$PORT/g" -e "s/@NSD@/$NSD_PORT/g" \
 	    -e "s/@REC1@/$REC1_PORT/g" -e "s/@REC2@/$REC2_PORT/g" \
 	    -e "s/@METRICS@/$MPORT/g" -e "s|@DIR@|$W|g" \
 	    -e "s/@ACTION@/${1:-refuse}/g" -e "s/@V4@/${2:-32}/g" \
+	    -e "s/@KF@/${3:-false}/g" \
 	    "$FIX/guard.yml.in" >"$W/app.yml.tmp"
 	mv "$W/app.yml.tmp" "$W/app.yml"
 }
@@ -253,6 +255,29 @@ teardown_file() {
 	[ "$status" -eq 9 ]
 	[ "$(metric 'dns_proxy_dynblock_blocked_total{action="drop"}')" -ge 1 ]
 	[ "$(metric 'dns_proxy_dynblock_blocked_total{action="truncate"}')" -ge 1 ]
+}
+
+@test "dns-proxy: with kernel_filter, blocked sources are dropped by a socket filter and let through once cleared" {
+	touch "$W/dirty"
+	write_conf drop 32 true
+	reload_proxy
+	run ctl block 127.0.0.8
+	run ctl block 127.0.0.9
+	sleep 0.3	# the next tick of the worker installs the filter
+	local before
+	before=$(metric 'dns_proxy_dynblock_blocked_total{action="drop"}')
+	run q -b 127.0.0.8 +time=1 www.own.test A
+	[ "$status" -eq 9 ]
+	# Dropped before the proxy reads it: not counted there.
+	[ "$(metric 'dns_proxy_dynblock_blocked_total{action="drop"}')" -eq "$before" ]
+	run q -b 127.0.0.10 +short www.own.test A
+	assert_output 192.0.2.10
+	run ctl clear blocks 127.0.0.8
+	sleep 0.3
+	run q -b 127.0.0.8 +short www.own.test A
+	assert_output 192.0.2.10
+	run q -b 127.0.0.9 +time=1 www.own.test A
+	[ "$status" -eq 9 ]
 }
 
 @test "dns-proxy: with its backend down or timing out a pool answers from expired cache entries with TTL 30" {

@@ -287,6 +287,7 @@ dynblock_insert(struct dynblock_tab *t, const struct dynblock_key *k,
 		free_e->hits = 0;
 		__atomic_store_n(&free_e->until_s, until, __ATOMIC_RELEASE);
 		t->added++;
+		__atomic_add_fetch(&t->gen, 1, __ATOMIC_RELEASE);
 		r = 1;
 	}
 	if (r >= 0 && t->latest < until)
@@ -312,6 +313,7 @@ dynblock_clear(struct dynblock_tab *t, const struct dynblock_key *k)
 	}
 	if (k == NULL)
 		__atomic_store_n(&t->latest, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&t->gen, 1, __ATOMIC_RELEASE);
 	unlock(t);
 	return n;
 }

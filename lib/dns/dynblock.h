@@ -35,6 +35,7 @@ struct dynblock_tab {
 	uint32_t	 lock;
 	uint32_t	 latest;	/* the latest until_s set: 0 = none */
 	uint64_t	 added;		/* blocks ever inserted */
+	uint64_t	 gen;		/* bumped by each insertion and clear */
 	struct dynblock_ent e[DYNBLOCK_TAB];
 };
 

@@ -19,6 +19,7 @@ const char *const guardconf_keys[] = {
 	"dynamic_blocks_window", "dynamic_blocks_duration",
 	"dynamic_blocks_action", "dynamic_blocks_ipv4_prefix",
 	"dynamic_blocks_ipv6_prefix", "dynamic_blocks_table_size",
+	"dynamic_blocks_kernel_filter",
 	"query_log_sample", "query_log_dnstap_socket",
 	"query_log_dnstap_identity", "metrics_token", "metrics_user",
 	"metrics_password", "control_socket_mode", NULL
@@ -173,6 +174,18 @@ set_block(struct guardconf *g, const char *k, const char *v, char *msg,
 		if (num(v, 16, 128, &n, msg, msglen) < 0)
 			return -1;
 		g->v6_prefix = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "kernel_filter") == 0) {
+		if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+		    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+			g->kernel_filter = 1;
+		else if (strcasecmp(v, "false") == 0 ||
+		    strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 ||
+		    strcmp(v, "0") == 0)
+			g->kernel_filter = 0;
+		else
+			return bad(msg, msglen, "not a boolean: \"%s\"", v);
 		return 0;
 	}
 	if (strcmp(k, "table_size") == 0) {

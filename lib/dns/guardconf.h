@@ -16,6 +16,7 @@ struct guardconf {
 	unsigned	 window_ms, duration_s, v4_prefix, v6_prefix;
 	int		 action;	/* PROXYCONF_DROP, _REFUSE or _TC */
 	size_t		 table_size;
+	int		 kernel_filter;	/* drop blocked sources in the kernel */
 	/* query_log */
 	unsigned	 sample;	/* one query in sample logged; 0 none */
 	char		 dnstap_socket[108];

@@ -3,6 +3,9 @@
 /* SPDX-License-Identifier: ISC */
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+
+#include <linux/filter.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -44,6 +47,11 @@ static int tap_on;
 static uint64_t tap_retry_ms;
 static struct auth_key akey;
 static struct auth_cred tok_cred, basic_cred;
+static uint64_t filt_gen;		/* gs->tab.gen the filters show */
+static uint32_t filt_expiry;		/* when one of their blocks ends */
+static int filt_on;
+
+#define FILT_MAX	1000		/* instructions per program */
 
 void
 guard_setup(void)
@@ -93,6 +101,7 @@ guard_apply(void)
 	}
 	sample_left = g->sample;
 	tap_apply(g);
+	filt_gen = (uint64_t)-1;	/* listeners may be new: filter again */
 	/* Blocks added through the control socket hold without rules. */
 	guard_on = 1;
 	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
@@ -488,9 +497,102 @@ guard_metrics(struct buf *b)
 	    (unsigned long long)gsum(G_AUTH_FAIL));
 }
 
+/* ---- blocked sources dropped in the kernel (dynamic_blocks.kernel_filter) ---- */
+
+/* Append to p (n instructions so far) a test of the entry e against the
+ * source address of family fam (4 or 6): drop when it matches. Returns the
+ * new count, or n when it does not fit. */
+static size_t
+filt_entry(struct sock_filter *p, size_t n, const struct dynblock_ent *e)
+{
+	struct sock_filter f[4 * 4 + 1];
+	unsigned words = e->k.fam == 4 ? 1 : 4, off = e->k.fam == 4 ? 12 : 8;
+	unsigned i, bits = e->k.plen, m = 0, w;
+	uint32_t v, mask;
+
+	for (i = 0; i < words && bits > 0; i++) {
+		w = bits >= 32 ? 32 : bits;
+		bits -= w;
+		mask = w == 32 ? 0xffffffffu : ~(0xffffffffu >> w);
+		v = (uint32_t)e->k.a[4 * i] << 24 | (uint32_t)e->k.a[4 * i + 1]
+		    << 16 | (uint32_t)e->k.a[4 * i + 2] << 8 | e->k.a[4 * i + 3];
+		f[m++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    (uint32_t)SKF_NET_OFF + off + 4 * i);
+		if (w < 32)
+			f[m++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND |
+			    BPF_K, mask);
+		/* Jump offsets are patched below: to the entry's end. */
+		f[m++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    v & mask, 0, 0);
+	}
+	f[m++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	if (n + m + 1 > FILT_MAX)
+		return n;
+	for (i = 0; i < m; i++)
+		if (BPF_CLASS(f[i].code) == BPF_JMP)
+			f[i].jf = (uint8_t)(m - 1 - i);	/* past the ret 0 */
+	memcpy(p + n, f, m * sizeof(*f));
+	return n + m;
+}
+
+/* Put the blocks with action drop into a socket filter on every UDP
+ * listener, when they changed or one of them ended. */
+static void
+filter_sync(void)
+{
+	static struct sock_filter p4[FILT_MAX], p6[FILT_MAX];
+	const struct guardconf *g = &px.conf->guard;
+	const struct dynblock_ent *e;
+	struct sock_fprog prog;
+	struct listener *l;
+	uint64_t gen = __atomic_load_n(&gs->tab.gen, __ATOMIC_ACQUIRE);
+	size_t i, n4 = 0, n6 = 0;
+	int want = g->kernel_filter && g->action == PROXYCONF_DROP;
+
+	if (!want && !filt_on)
+		return;
+	if (want && gen == filt_gen && px.now_s < filt_expiry)
+		return;
+	filt_gen = gen;
+	filt_expiry = UINT32_MAX;
+	for (i = 0; want && i < DYNBLOCK_TAB; i++) {
+		e = &gs->tab.e[i];
+		if (e->until_s <= px.now_s || e->action != PROXYCONF_DROP)
+			continue;
+		if (e->until_s < filt_expiry)
+			filt_expiry = e->until_s;
+		if (e->k.fam == 4)
+			n4 = filt_entry(p4, n4, e);
+		else
+			n6 = filt_entry(p6, n6, e);
+	}
+	p4[n4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+	p6[n6] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+	filt_on = 0;
+	for (i = 0; i < LMAX; i++) {
+		l = &px.listeners[i];
+		if (!l->used || l->tcp)
+			continue;
+		if (l->sa.sa.sa_family == AF_INET ? n4 == 0 : n6 == 0) {
+			(void)setsockopt(l->fd, SOL_SOCKET, SO_DETACH_FILTER,
+			    NULL, 0);
+			continue;
+		}
+		prog.filter = l->sa.sa.sa_family == AF_INET ? p4 : p6;
+		prog.len = (unsigned short)((l->sa.sa.sa_family == AF_INET ?
+		    n4 : n6) + 1);
+		if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		    sizeof(prog)) < 0)
+			log_warn_sys("unable to filter %s", l->addr);
+		else
+			filt_on = 1;
+	}
+}
+
 void
 guard_tick(void)
 {
+	filter_sync();
 	if (!tap_on)
 		return;
 	if (tap.fd < 0 && px.now_ms >= tap_retry_ms) {
