@@ -278,6 +278,14 @@ teardown_file() {
 	assert_output 192.0.2.10
 	run q -b 127.0.0.9 +time=1 www.own.test A
 	[ "$status" -eq 9 ]
+	# Without kernel_filter the filter goes, the block stays: its
+	# queries reach the proxy again, which drops and counts them.
+	write_conf drop
+	reload_proxy
+	sleep 0.3
+	run q -b 127.0.0.9 +time=1 www.own.test A
+	[ "$status" -eq 9 ]
+	[ "$(metric 'dns_proxy_dynblock_blocked_total{action="drop"}')" -gt "$before" ]
 }
 
 @test "dns-proxy: with its backend down or timing out a pool answers from expired cache entries with TTL 30" {

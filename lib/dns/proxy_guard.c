@@ -547,7 +547,7 @@ filter_sync(void)
 	struct listener *l;
 	uint64_t gen = __atomic_load_n(&gs->tab.gen, __ATOMIC_ACQUIRE);
 	size_t i, n4 = 0, n6 = 0;
-	int want = g->kernel_filter && g->action == PROXYCONF_DROP;
+	int want = g->kernel_filter && g->action == PROXYCONF_DROP, zero = 0;
 
 	if (!want && !filt_on)
 		return;
@@ -574,8 +574,9 @@ filter_sync(void)
 		if (!l->used || l->tcp)
 			continue;
 		if (l->sa.sa.sa_family == AF_INET ? n4 == 0 : n6 == 0) {
+			/* The kernel wants an int, unused. */
 			(void)setsockopt(l->fd, SOL_SOCKET, SO_DETACH_FILTER,
-			    NULL, 0);
+			    &zero, sizeof(zero));
 			continue;
 		}
 		prog.filter = l->sa.sa.sa_family == AF_INET ? p4 : p6;

@@ -419,6 +419,7 @@ backend_timeouts(struct backend *b)
 		l = &px.listeners[s->listener];
 		if (l->used && l->gen == s->lgen && !l->tcp &&
 		    (n = guard_stale_slot(b, s, out)) != 0) {
+			guard_answer(&s->client, out, n, 0);
 			pend_add(l->pend, out, n, &s->client, &s->dst,
 			    s->pktinfo);
 			flush_all();
@@ -441,6 +442,8 @@ backend_timeouts(struct backend *b)
 				n += 11;
 			}
 			count_rcode(out);
+			if (guard_on)
+				guard_answer(&s->client, out, n, 0);
 			pend_add(l->pend, out, n, &s->client, &s->dst,
 			    s->pktinfo);
 			flush_all();
