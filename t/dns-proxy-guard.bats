@@ -300,12 +300,17 @@ teardown_file() {
 	# NSD frozen: the query times out at the backend, the stale answer
 	# goes out instead of SERVFAIL.
 	run q +short WwW.own.test A
+	run q +tcp +short short.own.test A
 	sleep 2.2
 	nsd_signal STOP
 	run q +noall +answer +time=3 WwW.own.test A
+	local udp=$output
+	run q +tcp +noall +answer +time=4 short.own.test A
 	nsd_signal CONT
-	assert_output --regexp '^WwW\.own\.test\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.10'
-	[ "$(metric dns_proxy_stale_answers_total)" -ge 2 ]
+	echo "$udp"
+	[[ "$udp" =~ ^WwW\.own\.test\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.10 ]]
+	assert_output --regexp '^short\.own\.test\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.12'
+	[ "$(metric dns_proxy_stale_answers_total)" -ge 3 ]
 	# Never cached: SERVFAIL as before.
 	ctl set backend nsd down
 	run q nothing-cached.own.test A

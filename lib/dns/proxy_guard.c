@@ -280,6 +280,21 @@ guard_stale(const uint8_t *pkt, int tcp, uint8_t *out, size_t *outlen,
 	return 1;
 }
 
+int
+guard_stale_query(const struct backend *b, const uint8_t *pkt,
+    const struct dnsmsg *m, int tcp, uint8_t *out, size_t *outlen)
+{
+	struct qctx qc;
+
+	if (b->pool == NULL || b->pool->cache == NULL)
+		return 0;
+	qc.m = *m;
+	qc.pool = b->pool;
+	qc.klen = dnsmsg_key(pkt, m, qc.key);
+	qc.hash = dnsmsg_hash(qc.key, qc.klen, px.hash_seed);
+	return guard_stale(pkt, tcp, out, outlen, &qc);
+}
+
 size_t
 guard_stale_slot(const struct backend *b, const struct slot *s, uint8_t *out)
 {

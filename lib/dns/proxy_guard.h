@@ -46,6 +46,11 @@ void guard_answer(const union netaddr_sa *client, const uint8_t *ans,
 int guard_stale(const uint8_t *pkt, int tcp, uint8_t *out, size_t *outlen,
     struct qctx *qc);
 
+/* The same for the parsed query m (pkt) that b failed to answer, with
+ * pkt's ID in out: the caller puts the client's. */
+int guard_stale_query(const struct backend *b, const uint8_t *pkt,
+    const struct dnsmsg *m, int tcp, uint8_t *out, size_t *outlen);
+
 /* The same for the UDP query of slot s to b that timed out, answered
  * with the client's ID and spelling: the length, or 0. */
 size_t guard_stale_slot(const struct backend *b, const struct slot *s,

@@ -215,8 +215,16 @@ tq_fail(struct tq *t, int pump)
 	size_t n;
 
 	if (c != NULL && dnsmsg_parse(t->q + 2, t->qlen - 2, &m, &why) == 0) {
-		m.id = t->cid;
-		n = proxy_reply(t->q + 2, &m, out, DNSMSG_SERVFAIL, 0);
+		/* RFC 8767: an expired answer rather than SERVFAIL. */
+		if (t->b != NULL && guard_stale_query(t->b, t->q + 2, &m, 1,
+		    out, &n))
+			put16(out, t->cid);
+		else {
+			m.id = t->cid;
+			n = proxy_reply(t->q + 2, &m, out, DNSMSG_SERVFAIL, 0);
+		}
+		if (guard_on)
+			guard_answer(&c->peer, out, n, 1);
 		tconn_send(c, out, n);
 	}
 	tq_free(t);
