@@ -237,6 +237,21 @@ teardown_file() {
 	assert_line --regexp '^127\.0\.0\.3/32 +nxdomain +refuse '
 }
 
+@test "dns-proxy: a client drawing SERVFAIL answers over their rate is blocked" {
+	touch "$W/dirty"
+	ctl set backend rec1 down
+	ctl set backend rec2 down
+	run flood 127.0.0.4 www.rec.test 120
+	ctl set backend rec1 auto
+	ctl set backend rec2 auto
+	echo "$output"
+	[ "$(metric 'dns_proxy_dynblock_added_total{reason="servfail"}')" -ge 1 ]
+	run ctl show blocks
+	assert_line --regexp '^127\.0\.0\.4/32 +servfail +refuse '
+	run q -b 127.0.0.4 www.rec.test A
+	assert_output --partial "status: REFUSED"
+}
+
 @test "dns-proxy: dynamic block actions drop and truncate, and a /24 prefix" {
 	touch "$W/dirty"
 	write_conf truncate 24
