@@ -109,6 +109,7 @@ guardconf_defaults(struct guardconf *g)
 	g->v4_prefix = 32;
 	g->v6_prefix = 56;
 	g->table_size = 65536;
+	g->kernel_filter = 1;
 	snprintf(g->dnstap_identity, sizeof(g->dnstap_identity), "dns-proxy");
 	g->control_mode = 0660;
 }

@@ -33,7 +33,8 @@ struct guardconf {
 extern const char *const guardconf_keys[];
 
 /* The defaults: no rule, 10 s window, 60 s blocks, drop, /32 and /56,
- * 65536 prefixes counted, no log, control socket 0660. */
+ * 65536 prefixes counted, the kernel filter on, no log, control socket
+ * 0660. */
 void guardconf_defaults(struct guardconf *g);
 
 /* Set the key k ("dynamic_blocks_queries", "query_log_sample",
