@@ -219,12 +219,28 @@ check_writers(const struct config *cfg)
 	}
 }
 
-/* dns-proxy: the user it drops to must exist. */
+/* dns-proxy: the user it drops to must exist; metrics credentials come
+ * in pairs, and metrics off loopback want some. */
 static void
 check_proxy(const struct proxyconf *pc)
 {
+	const struct guardconf *g = &pc->guard;
+	const union netaddr_sa *m = &pc->metrics_sa;
+	int loopback;
+
 	if (pc->user[0] != '\0' && getpwnam(pc->user) == NULL)
 		fault("dns_proxy.user", "no such user: %s", pc->user);
+	if ((g->metrics_user[0] != '\0') != (g->metrics_password[0] != '\0'))
+		fault("dns_proxy.metrics_user", "metrics_user and "
+		    "metrics_password go together");
+	loopback = m->sa.sa_family == AF_INET ?
+	    (ntohl(m->sin.sin_addr.s_addr) >> 24) == 127 :
+	    IN6_IS_ADDR_LOOPBACK(&m->sin6.sin6_addr);
+	if (pc->metrics_listen[0] != '\0' && !loopback &&
+	    g->metrics_token[0] == '\0' && g->metrics_user[0] == '\0')
+		fault("dns_proxy.metrics_listen", "%s is not loopback: set "
+		    "metrics_token or metrics_user and metrics_password",
+		    pc->metrics_listen);
 }
 
 /* A VRRP_* number over the file's value (0: not in the file). Returns

@@ -27,8 +27,9 @@ help(void)
 	    "            ./app.yml, ./config/app.yml)\n"
 	    "  -s PATH   the control socket (instead of app.yml)\n"
 	    "commands:\n"
-	    "  show servers | show pools | show cache | show stats\n"
-	    "  set backend NAME up|down|auto | reload | help\n", USAGE);
+	    "  show servers | show pools | show cache | show stats | show blocks\n"
+	    "  set backend NAME up|down|auto | block PREFIX [SECONDS]\n"
+	    "  clear blocks [PREFIX] | reload | help\n", USAGE);
 }
 
 /* The control socket named by the app.yml at cpath (or found) into

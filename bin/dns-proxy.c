@@ -26,6 +26,7 @@
 #include "appconf.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 #include "proxyconf.h"
 #include "ready.h"
 #include "version.h"
@@ -237,6 +238,7 @@ process_setup(void)
 	if (px.shm == MAP_FAILED)
 		die_sys(EXIT_TEMP, "unable to map shared memory");
 	px.shm->nworkers = px.conf->workers;
+	guard_setup();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -269,6 +271,7 @@ workers_start(int ready, int syncp[2])
 				_exit(EXIT_TEMP);
 			close(syncp[1]);
 			proxy_loop();
+			guard_stop();
 			_exit(0);
 		}
 		px.children[w] = pid;
@@ -312,6 +315,7 @@ main(int argc, char *argv[])
 	if (ready_notify(o.ready) == -1)
 		log_warn_sys("unable to notify readiness");
 	proxy_loop();
+	guard_stop();
 	for (w = 1; w < px.conf->workers; w++)
 		if (px.children[w] > 0)
 			kill(px.children[w], SIGTERM);

@@ -106,23 +106,51 @@ find(struct pcache *c, uint64_t hash, const uint8_t *key, size_t klen,
 	return NULL;
 }
 
+/* Copy the answer of e to out with its TTLs aged to now, or all set to
+ * stale when it is not 0. */
+static int
+copy_out(struct ent *e, uint32_t now, uint32_t stale, uint8_t *out)
+{
+	const uint8_t *ttl;
+	uint32_t age, v;
+	uint16_t off;
+	size_t i;
+
+	memcpy(out, e->data + e->klen, e->alen);
+	age = now - e->inserted;
+	if (age == 0 && stale == 0)
+		return e->alen;
+	ttl = e->data + e->klen + e->alen;
+	for (i = 0; i < e->nttl; i++) {
+		memcpy(&off, ttl + 2 * i, 2);
+		v = (uint32_t)out[off] << 24 | (uint32_t)out[off + 1] << 16 |
+		    (uint32_t)out[off + 2] << 8 | out[off + 3];
+		v = stale != 0 ? stale : v > age ? v - age : 0;
+		out[off] = v >> 24;
+		out[off + 1] = v >> 16;
+		out[off + 2] = v >> 8;
+		out[off + 3] = v;
+	}
+	return e->alen;
+}
+
 int
 pcache_get(struct pcache *c, uint64_t hash, const uint8_t *key, size_t klen,
     uint32_t now, uint8_t *out, size_t cap)
 {
-	const uint8_t *ttl;
 	struct ent *e;
-	uint32_t idx, age, v;
-	uint16_t off;
-	size_t i;
+	uint32_t idx;
 
 	if ((e = find(c, hash, key, klen, &idx)) == NULL) {
 		c->st.misses++;
 		return 0;
 	}
 	if ((int32_t)(e->expire - now) <= 0) {
-		unlink_slot(c, idx);
-		c->st.expired++;
+		/* Kept for pcache_get_stale() a while. */
+		if (now - e->expire >= c->o.max_stale) {
+			unlink_slot(c, idx);
+			c->st.expired++;
+		}
 		c->st.misses++;
 		return 0;
 	}
@@ -130,22 +158,26 @@ pcache_get(struct pcache *c, uint64_t hash, const uint8_t *key, size_t klen,
 		return -1;
 	e->ref = 1;
 	c->st.hits++;
-	memcpy(out, e->data + e->klen, e->alen);
-	age = now - e->inserted;
-	if (age == 0)
-		return e->alen;
-	ttl = e->data + e->klen + e->alen;
-	for (i = 0; i < e->nttl; i++) {
-		memcpy(&off, ttl + 2 * i, 2);
-		v = (uint32_t)out[off] << 24 | (uint32_t)out[off + 1] << 16 |
-		    (uint32_t)out[off + 2] << 8 | out[off + 3];
-		v = v > age ? v - age : 0;
-		out[off] = v >> 24;
-		out[off + 1] = v >> 16;
-		out[off + 2] = v >> 8;
-		out[off + 3] = v;
-	}
-	return e->alen;
+	return copy_out(e, now, 0, out);
+}
+
+int
+pcache_get_stale(struct pcache *c, uint64_t hash, const uint8_t *key,
+    size_t klen, uint32_t now, uint32_t ttl, uint8_t *out, size_t cap)
+{
+	struct ent *e;
+	uint32_t idx;
+
+	if ((e = find(c, hash, key, klen, &idx)) == NULL)
+		return 0;
+	if ((int32_t)(e->expire - now) > 0)
+		ttl = 0;	/* fresh after all: aged as usual */
+	else if (now - e->expire >= c->o.max_stale)
+		return 0;
+	if (e->alen > cap)
+		return -1;
+	c->st.stale++;
+	return copy_out(e, now, ttl, out);
 }
 
 /* A free slot: the free list, a never used one, or a CLOCK victim. */

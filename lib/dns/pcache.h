@@ -14,11 +14,13 @@ struct pcache_opts {
 	uint32_t	 temp_fail_ttl;	/* SERVFAIL/REFUSED; 0 = never cache */
 	uint32_t	 max_neg_ttl;	/* cap for NXDOMAIN and NODATA */
 	uint32_t	 max_size;	/* largest answer kept, bytes */
+	uint32_t	 max_stale;	/* kept that long past expiry, for
+					 * pcache_get_stale(); 0 = not */
 };
 
 struct pcache_stats {
 	uint64_t	 hits, misses, inserts, evictions, expired;
-	uint64_t	 uncacheable;
+	uint64_t	 uncacheable, stale;
 	size_t		 entries, capacity;
 };
 
@@ -39,6 +41,11 @@ void pcache_free(struct pcache *c);
  * bytes in out are the stored ones: the caller rewrites them. */
 int pcache_get(struct pcache *c, uint64_t hash, const uint8_t *key,
     size_t klen, uint32_t now, uint8_t *out, size_t cap);
+
+/* pcache_get() that also takes an entry expired less than max_stale
+ * seconds ago, with every TTL set to ttl then (RFC 8767). */
+int pcache_get_stale(struct pcache *c, uint64_t hash, const uint8_t *key,
+    size_t klen, uint32_t now, uint32_t ttl, uint8_t *out, size_t cap);
 
 /* Store the response ans (len bytes, parsed as m) under key at time now,
  * with a lifetime from its records and the cache options, without the EDNS

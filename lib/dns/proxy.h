@@ -173,6 +173,7 @@ struct pool {
 	size_t		 cache_entries;
 	struct backend	**b;
 	size_t		 nb;
+	size_t		 rr;		/* roundrobin: the next to try */
 	uint32_t	*ring;		/* chashed: sorted points */
 	uint16_t	*ring_b;
 	size_t		 nring;

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 
 /* One request and its answer, on either endpoint. */
 struct hconn {
@@ -88,7 +89,7 @@ hconn_respond(struct hconn *h)
 	h->buf[h->len] = '\0';
 	if (h->ctl)
 		ctl_command(h->buf, &out);
-	else
+	else if (guard_http_auth(h->buf, &out))
 		metrics_http(h->buf, &out);
 	free(h->buf);
 	h->buf = out.p;
@@ -170,7 +171,9 @@ static int
 unix_listen(const char *path)
 {
 	struct sockaddr_un sun;
-	int fd;
+	struct stat st;
+	mode_t mode = (mode_t)px.conf->guard.control_mode, um;
+	int fd, r;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -183,8 +186,13 @@ unix_listen(const char *path)
 	    0)) < 0)
 		return -1;
 	(void)unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0660) < 0 || listen(fd, 16) < 0) {
+	/* Never a moment with looser permissions than configured, and
+	 * never writable by all (checked at load, checked here). */
+	um = umask(0777 & ~mode);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(um);
+	if (r < 0 || chmod(path, mode) < 0 || stat(path, &st) < 0 ||
+	    (st.st_mode & S_IWOTH) || listen(fd, 16) < 0) {
 		close(fd);
 		return -1;
 	}

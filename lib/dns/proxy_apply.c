@@ -8,6 +8,7 @@
 #include "appconf.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 #include "ratelimit.h"
 
 /* Listeners: keep those still wanted, open the new ones. Returns 0, or
@@ -232,6 +233,7 @@ proxy_apply(struct proxyconf *nc, int initial)
 	apply_ratelimit(nc, old);
 	/* Routes point into conf: rebuild, then let the old one go. */
 	routes_build();
+	guard_apply();
 	admin_endpoints(old);
 	if (old != NULL) {
 		if (old->workers != nc->workers)

@@ -58,6 +58,16 @@ backend_pick(struct pool *p, const uint8_t *name, size_t nlen)
 			r -= p->b[i]->conf.weight;
 		}
 		return NULL;
+	case PROXYCONF_ROUNDROBIN:
+		/* The next usable one after the last pick. */
+		for (i = 0; i < p->nb; i++) {
+			b = p->b[(p->rr + i) % p->nb];
+			if (backend_usable(b)) {
+				p->rr = (p->rr + i + 1) % p->nb;
+				return b;
+			}
+		}
+		return NULL;
 	case PROXYCONF_CHASHED:
 		if (p->nring == 0)
 			return NULL;

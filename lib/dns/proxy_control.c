@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 
 static const char *const admin_word[] = { "auto", "up", "down" };
 
@@ -134,8 +135,11 @@ ctl_command(char *line, struct buf *b)
 		nw++;
 	if (nw == 0 || strcmp(w[0], "help") == 0)
 		buf_printf(b, "commands: show servers | show pools | "
-		    "show cache | show stats | set backend NAME "
-		    "up|down|auto | reload\n");
+		    "show cache | show stats | show blocks | set backend NAME "
+		    "up|down|auto | block PREFIX [SECONDS] | clear blocks "
+		    "[PREFIX] | reload\n");
+	else if (guard_ctl(w, nw, b))
+		;
 	else if (nw == 2 && strcmp(w[0], "show") == 0 &&
 	    strcmp(w[1], "servers") == 0)
 		show_servers(b);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 #include "ratelimit.h"
 
 struct proxy px = { .epfd = -1, .sigfd = -1 };
@@ -113,6 +114,7 @@ tick(void)
 		px.ws->rl_clients = ratelimit_count(px.rl);
 	tcp_tick();
 	admin_tick();
+	guard_tick();
 	flush_all();
 	tcp_accept_resume();
 }

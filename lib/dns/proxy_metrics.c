@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 
 static const double lat_le[NLAT] = {
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0
@@ -349,6 +350,7 @@ metrics_text(struct buf *b)
 	metrics_process(b);
 	metrics_pools(b);
 	metrics_backends(b);
+	guard_metrics(b);
 }
 
 void

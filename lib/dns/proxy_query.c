@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "proxy_guard.h"
 #include "ratelimit.h"
 
 struct route_ent {
@@ -114,9 +115,13 @@ proxy_process(const uint8_t *pkt, size_t len,
 {
 	struct dnsmsg *m = &qc->m;
 	const char *why;
-	int pool;
+	int pool, a;
 
 	px.ws->c[tcp ? C_Q_TCP : C_Q_UDP]++;
+	/* Dynamic blocks before any parsing: a flood costs little. */
+	a = guard_on ? guard_block(client, tcp) : PROXYCONF_ALLOW;
+	if (a == PROXYCONF_DROP)
+		return V_DROP;
 	/* The ACL first: outsiders get nothing but REFUSED, if that. */
 	if (!netaddr_acl_match(&px.conf->acl, client)) {
 		if (px.conf->acl_action == PROXYCONF_DROP ||
@@ -153,7 +158,11 @@ proxy_process(const uint8_t *pkt, size_t len,
 		*outlen = proxy_reply(pkt, m, out, DNSMSG_NOTIMP, 0);
 		return V_ANSWER;
 	}
-	switch (rule_action(m, client, tcp)) {
+	if (guard_on && a == PROXYCONF_ALLOW)
+		guard_query(pkt, len, m, client, tcp);
+	if (a == PROXYCONF_ALLOW)
+		a = (int)rule_action(m, client, tcp);
+	switch (a) {
 	case PROXYCONF_ALLOW:
 		break;
 	case PROXYCONF_DROP:
@@ -177,6 +186,8 @@ proxy_process(const uint8_t *pkt, size_t len,
 	    cache_answer(pkt, tcp, out, outlen, qc))
 		return V_ANSWER;
 	if ((qc->b = backend_pick(qc->pool, qc->key, m->qname_len)) == NULL) {
+		if (guard_stale(pkt, tcp, out, outlen, qc))
+			return V_ANSWER;
 		px.ws->c[C_SF_NOBACKEND]++;
 		*outlen = proxy_reply(pkt, m, out, DNSMSG_SERVFAIL, 0);
 		return V_ANSWER;

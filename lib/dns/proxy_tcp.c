@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "proxy_guard.h"
 
 static struct tconn *tconns;
 static unsigned ntconn;
@@ -214,8 +215,16 @@ tq_fail(struct tq *t, int pump)
 	size_t n;
 
 	if (c != NULL && dnsmsg_parse(t->q + 2, t->qlen - 2, &m, &why) == 0) {
-		m.id = t->cid;
-		n = proxy_reply(t->q + 2, &m, out, DNSMSG_SERVFAIL, 0);
+		/* RFC 8767: an expired answer rather than SERVFAIL. */
+		if (t->b != NULL && guard_stale_query(t->b, t->q + 2, &m, 1,
+		    out, &n))
+			put16(out, t->cid);
+		else {
+			m.id = t->cid;
+			n = proxy_reply(t->q + 2, &m, out, DNSMSG_SERVFAIL, 0);
+		}
+		if (guard_on)
+			guard_answer(&c->peer, out, n, 1);
 		tconn_send(c, out, n);
 	}
 	tq_free(t);
@@ -279,6 +288,8 @@ tq_done(struct tq *t)
 	put16(ans, t->cid);
 	if (c != NULL) {
 		count_rcode(ans);
+		if (guard_on)
+			guard_answer(&c->peer, ans, len, 1);
 		tconn_send(c, ans, len);
 	}
 	bconn_release(t->bc);
@@ -426,6 +437,8 @@ tconn_pump(struct tconn *c)
 		case V_DROP:
 			break;
 		case V_ANSWER:
+			if (guard_on)
+				guard_answer(&c->peer, out, outlen, 1);
 			tconn_send(c, out, outlen);
 			break;
 		case V_FORWARD:

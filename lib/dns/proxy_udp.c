@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proxy.h"
+#include "proxy_guard.h"
 
 /* Output batches with datagrams waiting, sent by flush_all(). */
 static struct pend *dirty[LMAX + PROXYCONF_BACKENDS_MAX * 64];
@@ -274,6 +275,9 @@ udp_read(struct listener *l)
 			case V_DROP:
 				break;
 			case V_ANSWER:
+				if (guard_on)
+					guard_answer(&rb.addr[i], rb.ans[i],
+					    outlen, 0);
 				pend_add(l->pend, rb.ans[i], outlen,
 				    &rb.addr[i], &dst, fam);
 				break;
@@ -327,6 +331,8 @@ backend_answer(struct backend *b, uint8_t *pkt, size_t len)
 	l = &px.listeners[s->listener];
 	if (l->used && l->gen == s->lgen && !l->tcp) {
 		count_rcode(pkt);
+		if (guard_on)
+			guard_answer(&s->client, pkt, len, 0);
 		pend_add(l->pend, pkt, len, &s->client, &s->dst, s->pktinfo);
 	}
 	slot_free(b, s);
@@ -411,7 +417,13 @@ backend_timeouts(struct backend *b)
 		b->st->c[N_TIMEOUTS]++;
 		px.ws->c[C_SF_TIMEOUT]++;
 		l = &px.listeners[s->listener];
-		if (l->used && l->gen == s->lgen && !l->tcp) {
+		if (l->used && l->gen == s->lgen && !l->tcp &&
+		    (n = guard_stale_slot(b, s, out)) != 0) {
+			guard_answer(&s->client, out, n, 0);
+			pend_add(l->pend, out, n, &s->client, &s->dst,
+			    s->pktinfo);
+			flush_all();
+		} else if (l->used && l->gen == s->lgen && !l->tcp) {
 			put16(out, s->cid);
 			put16(out + 2, DNSMSG_QR | (s->qflags &
 			    (0x7800 | DNSMSG_RD | DNSMSG_CD)) |
@@ -430,6 +442,8 @@ backend_timeouts(struct backend *b)
 				n += 11;
 			}
 			count_rcode(out);
+			if (guard_on)
+				guard_answer(&s->client, out, n, 0);
 			pend_add(l->pend, out, n, &s->client, &s->dst,
 			    s->pktinfo);
 			flush_all();

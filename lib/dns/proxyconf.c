@@ -81,6 +81,8 @@ proxyconf_policy_name(enum proxyconf_policy p)
 		return "wrandom";
 	case PROXYCONF_CHASHED:
 		return "chashed";
+	case PROXYCONF_ROUNDROBIN:
+		return "roundrobin";
 	}
 	return "?";
 }
@@ -309,6 +311,18 @@ each_item(struct ctx *c, struct proxyconf *pc, const struct config_node *n,
 
 /* ---- scalar keys of dns_proxy (shared by YAML and environment) ---- */
 
+/* The keys of guardconf.c; 1 when k is none of them either. */
+static int
+set_guard(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
+{
+	char msg[256];
+	int rc;
+
+	if ((rc = guardconf_set(&pc->guard, k, v, msg, sizeof(msg))) < 0)
+		return fail(c, "%s", msg);
+	return rc;
+}
+
 static int
 set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 {
@@ -353,6 +367,14 @@ set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 	if (strcmp(k, "udp_buffer") == 0)
 		return parse_u(c, v, 0, 1 << 30, &pc->udp_buffer);
 	if (strcmp(k, "metrics_listen") == 0) {
+		char lo[128];
+
+		/* A port alone is loopback's: metrics are not for all. */
+		if (*v != '\0' && strspn(v + (*v == ':'), "0123456789") ==
+		    strlen(v + (*v == ':')) && strlen(v) < 16) {
+			snprintf(lo, sizeof(lo), "127.0.0.1:%s", v + (*v == ':'));
+			v = lo;
+		}
 		if (*v != '\0' && netaddr_parse(v, 0, &pc->metrics_sa) < 0)
 			return fail(c, "not an address:port: \"%s\"", v);
 		return copy_str(c, v, pc->metrics_listen,
@@ -391,7 +413,7 @@ set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 		return parse_u(c, v, 0, 1024, &pc->tcp_backend_pool);
 	if (strcmp(k, "tcp_backend_idle_timeout") == 0)
 		return parse_ms(c, v, 100, 3600000, &pc->tcp_backend_idle_ms);
-	return 1;	/* not a scalar key */
+	return set_guard(c, pc, k, v);
 }
 
 /* Keys given via the environment, by their documented names. */
@@ -622,6 +644,8 @@ pool_new(struct ctx *c, struct proxyconf *pc, const char *name)
 	pl->copts.temp_fail_ttl = 60;
 	pl->copts.max_neg_ttl = 3600;
 	pl->copts.max_size = 4096;
+	pl->stale_ttl = 30;
+	pl->copts.max_stale = 86400;
 	pl->check.enabled = 1;
 	pl->check.type = DNSMSG_T_SOA;
 	pl->check.interval_ms = 1000;
@@ -644,6 +668,8 @@ parse_policy(struct ctx *c, const char *v, enum proxyconf_policy *out)
 		*out = PROXYCONF_WRANDOM;
 	else if (strcasecmp(v, "chashed") == 0)
 		*out = PROXYCONF_CHASHED;
+	else if (strcasecmp(v, "roundrobin") == 0)
+		*out = PROXYCONF_ROUNDROBIN;
 	else
 		return fail(c, "unknown policy \"%s\"", v);
 	return 0;
@@ -675,6 +701,12 @@ parse_cache_key(struct ctx *c, struct proxyconf_pool *pl, const char *key,
 		return parse_u(c, v, 0, 0x7fffffff, &pl->copts.max_neg_ttl);
 	if (strcmp(key, "max_size") == 0)
 		return parse_u(c, v, 512, 4096, &pl->copts.max_size);
+	if (strcmp(key, "serve_stale") == 0)
+		return parse_bool(c, v, &pl->serve_stale);
+	if (strcmp(key, "stale_ttl") == 0)
+		return parse_u(c, v, 1, 86400, &pl->stale_ttl);
+	if (strcmp(key, "stale_max_age") == 0)
+		return parse_u(c, v, 1, 7 * 86400, &pl->copts.max_stale);
 	return ignore(c);
 }
 
@@ -766,6 +798,8 @@ parse_pool(struct ctx *c, struct proxyconf *pc, const char *name,
 		    parent) < 0)
 			return -1;
 	}
+	if (!pl->serve_stale)
+		pl->copts.max_stale = 0;
 	for (i = first; i < pc->nbackends; i++)
 		inherit_check(&pc->backends[i].check, &pl->check);
 	if (first == pc->nbackends) {
@@ -841,6 +875,7 @@ defaults(struct proxyconf *pc)
 	pc->workers = 1;
 	strcpy(pc->user, "nobody");
 	pc->default_pool = -1;
+	guardconf_defaults(&pc->guard);
 }
 
 static int
@@ -864,6 +899,14 @@ apply_env(struct ctx *c, struct proxyconf *pc)
 		if (note(c, set_top(c, pc, env_keys[i], v)) != 0)
 			return -1;
 	}
+	for (i = 0; guardconf_keys[i] != NULL; i++) {
+		snprintf(key, sizeof(key), "dns_proxy.%s", guardconf_keys[i]);
+		if ((v = config_env(key, name, sizeof(name))) == NULL)
+			continue;
+		c->env = name;
+		if (note(c, set_top(c, pc, guardconf_keys[i], v)) != 0)
+			return -1;
+	}
 	c->env = NULL;
 	return 0;
 }
@@ -874,19 +917,22 @@ proxyconf_find(const char *path)
 	return config_find(path);
 }
 
-/* The scalar keys of dns_proxy.tcp, as tcp_<key> of set_top(). */
+/* The scalar keys of dns_proxy.GROUP (tcp, dynamic_blocks, query_log), as
+ * GROUP_<key> of set_top(). */
 static int
-parse_tcp(struct ctx *c, struct proxyconf *pc, const struct config_node *v)
+parse_tcp(struct ctx *c, struct proxyconf *pc, const struct config_node *v,
+    const char *group)
 {
 	const struct config_node *tv;
-	char tk[128];
+	char tk[128], parent[64];
 	size_t i;
 	int rc;
 
+	snprintf(parent, sizeof(parent), "dns_proxy.%s", group);
 	for (i = 0; i < config_node_count(v); i++) {
 		tv = config_node_value(v, i);
-		enter(c, "dns_proxy.tcp", scalar(config_node_key(v, i)), tv);
-		snprintf(tk, sizeof(tk), "tcp_%s",
+		enter(c, parent, scalar(config_node_key(v, i)), tv);
+		snprintf(tk, sizeof(tk), "%s_%s", group,
 		    scalar(config_node_key(v, i)));
 		if (want_scalar(c, tv) < 0)
 			return -1;
@@ -923,8 +969,10 @@ parse_key(struct ctx *c, struct proxyconf *pc, const char *key,
 	} else if (strcmp(key, "acl") == 0) {
 		pc->acl.n = 0;
 		return each_item(c, pc, v, add_acl);
-	} else if (strcmp(key, "tcp") == 0 && is_kind(v, CONFIG_MAP))
-		return parse_tcp(c, pc, v);
+	} else if ((strcmp(key, "tcp") == 0 ||
+	    strcmp(key, "dynamic_blocks") == 0 ||
+	    strcmp(key, "query_log") == 0) && is_kind(v, CONFIG_MAP))
+		return parse_tcp(c, pc, v, key);
 	else if (!is_kind(v, CONFIG_SCALAR))
 		return fail(c, "expected a single value");
 	else if ((rc = set_top(c, pc, key, scalar(v))) != 0)

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "dnsmsg.h"
+#include "guardconf.h"
 #include "netaddr.h"
 #include "pcache.h"
 
@@ -22,7 +23,7 @@ enum proxyconf_action {
 
 enum proxyconf_policy {
 	PROXYCONF_LEAST_OUTSTANDING, PROXYCONF_FIRST_AVAILABLE,
-	PROXYCONF_WRANDOM, PROXYCONF_CHASHED
+	PROXYCONF_WRANDOM, PROXYCONF_CHASHED, PROXYCONF_ROUNDROBIN
 };
 
 struct proxyconf_check {
@@ -49,6 +50,8 @@ struct proxyconf_pool {
 	int		 cache;		/* a packet cache is configured */
 	size_t		 cache_entries;
 	struct pcache_opts copts;
+	int		 serve_stale;	/* RFC 8767, with every backend down */
+	unsigned	 stale_ttl;	/* the TTL of such answers */
 	struct proxyconf_check check;	/* defaults for its backends */
 };
 
@@ -86,6 +89,7 @@ struct proxyconf {
 	struct proxyconf_pool pools[PROXYCONF_POOLS_MAX];
 	struct proxyconf_backend backends[PROXYCONF_BACKENDS_MAX];
 	struct proxyconf_route *routes;
+	struct guardconf guard;		/* dynamic blocks, query log */
 	struct config_unknown unknown;	/* keys ignored, whole file */
 };
 

@@ -114,7 +114,7 @@ test_dnsmsg(void)
 static void
 test_pcache(void)
 {
-	struct pcache_opts o = { 86400, 0, 60, 3600, 4096 };
+	struct pcache_opts o = { 86400, 0, 60, 3600, 4096, 0 };
 	struct pcache_stats st;
 	struct pcache *c;
 	struct dnsmsg m;
@@ -206,7 +206,7 @@ test_pcache_opts(void)
 	static const uint8_t ecs0[] = {
 		0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2,
 	};
-	struct pcache_opts o = { 86400, 0, 60, 3600, 4096 };
+	struct pcache_opts o = { 86400, 0, 60, 3600, 4096, 0 };
 	struct pcache *c;
 	struct dnsmsg m;
 	uint8_t key[DNSMSG_KEY_MAX], out[512], a[512];
