@@ -1,4 +1,5 @@
-/* zone-write-bind.c -- write zones to BIND 9: zone files and rndc */
+/* zone-write-bind.c -- write zones to BIND 9: zone files and named's
+ * control channel */
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-V] [-c app.yml] [-b backend] [-d fd] " \
 	"[-v|-q] save ZONE | delete ZONE | run"
@@ -40,6 +41,7 @@ struct bind {
 	int		 zfd;
 	int		 verify;	/* sw is set */
 	struct servewait sw;
+	struct rndc_ctl	 ctl;		/* how rndc commands reach named */
 };
 
 enum step { S_NONE, S_ADD, S_RELOAD, S_DEL };
@@ -55,7 +57,7 @@ struct work {
 	int		 installed;	/* renamed into place */
 	enum step	 step;		/* the rndc command of this round */
 	char		 stmt[PATH_MAX + 8192];	/* addzone's zone statement */
-	const char	*argv[8];
+	const char	*cmd[4];	/* the rndc command */
 };
 
 /* Write the prepared text of item i into a new temporary file of
@@ -164,33 +166,28 @@ set_step(struct bind *b, struct runner_item *it, struct work *w,
 	int a = 0;
 
 	w->step = s;
-	w->argv[a++] = "rndc";
-	if (b->be->rndc_conf[0] != '\0') {
-		w->argv[a++] = "-c";
-		w->argv[a++] = b->be->rndc_conf;
-	}
 	switch (s) {
 	case S_ADD:
 		zonefile_name(it->job.zone, name, sizeof(name));
 		zone_stmt(b, it->job.zone, name, it->job.seq != 0 ?
 		    it->job.seq : (unsigned long long)it->job.pushed_us,
 		    w->stmt, sizeof(w->stmt));
-		w->argv[a++] = "addzone";
-		w->argv[a++] = it->job.zone;
-		w->argv[a++] = w->stmt;
+		w->cmd[a++] = "addzone";
+		w->cmd[a++] = it->job.zone;
+		w->cmd[a++] = w->stmt;
 		break;
 	case S_RELOAD:
-		w->argv[a++] = "reload";
-		w->argv[a++] = it->job.zone;
+		w->cmd[a++] = "reload";
+		w->cmd[a++] = it->job.zone;
 		break;
 	case S_DEL:
-		w->argv[a++] = "delzone";
-		w->argv[a++] = it->job.zone;
+		w->cmd[a++] = "delzone";
+		w->cmd[a++] = it->job.zone;
 		break;
 	case S_NONE:
 		break;
 	}
-	w->argv[a] = NULL;
+	w->cmd[a] = NULL;
 }
 
 static const char *
@@ -200,8 +197,8 @@ step_word(enum step s)
 }
 
 /*
- * Run the rndc command of every item with a step, RNDC_PARALLEL at a
- * time. An addzone of a zone BIND has turns into a reload, a reload of a
+ * Run the rndc command of every item with a step: in-process on the
+ * kept control channel, or RNDC_PARALLEL rndc programs at a time. An addzone of a zone BIND has turns into a reload, a reload of a
  * zone it lacks into an addzone (the zone file is the guess, BIND's NZD
  * the truth); a delzone of an absent zone is done. Returns the number of
  * commands run.
@@ -228,12 +225,13 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			if (w[i].step == S_NONE || it[i].result != RUNNER_OK)
 				continue;
 			memset(&calls[nc], 0, sizeof(calls[nc]));
-			calls[nc].argv = w[i].argv;
+			calls[nc].cmd = w[i].cmd;
 			map[nc++] = i;
 		}
 		if (nc == 0)
 			break;
-		rndc_exec(calls, nc, RNDC_PARALLEL, RNDC_TIMEOUT_MS);
+		rndc_ctl_run(&b->ctl, calls, nc, RNDC_PARALLEL,
+		    RNDC_TIMEOUT_MS);
 		total += nc;
 		for (k = 0; k < nc; k++) {
 			struct runner_item *x = &it[map[k]];
@@ -429,20 +427,11 @@ static int
 rndc_one(struct bind *b, const char *const cmd[], char *why, size_t size)
 {
 	struct rndc_call c;
-	const char *argv[8];
-	int a = 0, rc;
+	int rc;
 
-	argv[a++] = "rndc";
-	if (b->be->rndc_conf[0] != '\0') {
-		argv[a++] = "-c";
-		argv[a++] = b->be->rndc_conf;
-	}
-	while (*cmd != NULL && a < 7)
-		argv[a++] = *cmd++;
-	argv[a] = NULL;
 	memset(&c, 0, sizeof(c));
-	c.argv = argv;
-	rndc_exec(&c, 1, 1, RNDC_TIMEOUT_MS);
+	c.cmd = cmd;
+	rndc_ctl_run(&b->ctl, &c, 1, 1, RNDC_TIMEOUT_MS);
 	rc = rndc_answer(&c) == RNDC_OK ? 0 :
 	    rndc_answer(&c) == RNDC_NOT_FOUND ? 1 : -1;
 	if (rc < 0)
@@ -593,6 +582,11 @@ bind_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(b->zfd, "zones directory", b->zdir, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
+	if (!rndc_ctl_open(&b->ctl, be->rndc_conf[0] != '\0' ? be->rndc_conf :
+	    NULL, be->rndc_program) && !be->rndc_program)
+		log_warn("rndc: the control channel in-process cannot use %s: "
+		    "%s; running the rndc program instead", be->rndc_conf[0] ?
+		    be->rndc_conf : "rndc's default configuration", b->ctl.why);
 	secondaries_keys(b);
 	return b;
 }
@@ -602,13 +596,15 @@ static void
 bind_running(void *ctx)
 {
 	struct bind *b = ctx;
+	char how[RNDC_WHY_MAX + 64];
 
 	zonefile_clean(b->zfd, TMP_PREFIX, "", TMP_STALE_S, writer_removed,
 	    b->zdir);
 	secondaries_modzone(b);
-	log_info("running queue=%s zones_dir=%s rndc_conf=%s verify=%s",
+	log_info("running queue=%s zones_dir=%s rndc_conf=%s rndc=%s verify=%s",
 	    b->be->name, b->zdir, b->be->rndc_conf[0] ? b->be->rndc_conf :
-	    "(rndc's default)", b->verify ? b->be->verify : "off");
+	    "(rndc's default)", rndc_ctl_describe(&b->ctl, how, sizeof(how)),
+	    b->verify ? b->be->verify : "off");
 }
 
 static void
@@ -616,6 +612,7 @@ bind_close(void *ctx)
 {
 	struct bind *b = ctx;
 
+	rndc_ctl_close(&b->ctl);
 	close(b->zfd);
 	free(b);
 }
