@@ -394,3 +394,22 @@ stub_rndc() {
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[[ "$output" == "rndcmsg: ok "* ]]
 }
+
+@test "zone-write-bind: dadns-checkconf names an rndc_conf the in-process channel cannot read" {
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	printf 'include "%s";\noptions { default-key "nokey"; };\n' \
+	    "$NAMED_DIR/rndc.key" >"$D/bad.conf"
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/bad.conf"
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"dns.backends.bind.rndc_conf"*"$D/bad.conf: key \"nokey\" is not defined (zone-write-bind would run the rndc program instead"* ]]
+	# Saying so is clean.
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/bad.conf" '      rndc_program: true'
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 0 ]
+}
