@@ -33,6 +33,7 @@
 #define CHECK_TIMEOUT_MS 120000	/* named-checkconf -z of one batch */
 #define TMP_PREFIX	".zwb-"
 #define TMP_STALE_S	3600	/* leftover temporary files */
+#define SYNC_EACH_MAX	16	/* bigger batches: one syncfs() */
 
 struct bind {
 	const struct config_backend *be;
@@ -64,12 +65,13 @@ struct work {
  * zones_dir, .zwb-I-RANDOM.tmp: I leads named-checkconf's messages back to
  * the item, the random part keeps the name unpredictable. */
 static int
-write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i)
+write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i,
+    int sync)
 {
 	char pfx[32];
 
 	snprintf(pfx, sizeof(pfx), TMP_PREFIX "%zu-", i);
-	if (zonefile_write(b->zfd, pfx, ".tmp", w->text, w->len, 0, w->tmp,
+	if (zonefile_write(b->zfd, pfx, ".tmp", w->text, w->len, sync, w->tmp,
 	    sizeof(w->tmp)) == 0)
 		return 0;
 	runner_fail_sys(it, RUNNER_TEMP, "unable to write a temporary file "
@@ -271,8 +273,9 @@ out:
 
 /*
  * Validate the saves of a batch in-process (zone_prepare) and write each
- * into a temporary file; one file system sync makes them all durable
- * before any of them replaces a zone file. Returns how many were written.
+ * into a temporary file, durable before any of them replaces a zone file:
+ * each synced in a small batch, one file system sync in a bigger one.
+ * Returns how many were written.
  */
 static size_t
 write_saves(struct bind *b, struct runner_item *it, struct work *w,
@@ -296,10 +299,10 @@ write_saves(struct bind *b, struct runner_item *it, struct work *w,
 		for (k = 0; k + it[i].job.textlen < w[i].len; k++)
 			if (w[i].text[k] == '\n')
 				w[i].pre++;
-		if (write_tmp(b, &it[i], &w[i], i) == 0)
+		if (write_tmp(b, &it[i], &w[i], i, n <= SYNC_EACH_MAX) == 0)
 			nwritten++;
 	}
-	if (nwritten > 0 && syncfs(b->zfd) < 0) {
+	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(b->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
 				runner_fail_sys(&it[i], RUNNER_TEMP, "unable "
