@@ -342,9 +342,8 @@ parse_text(struct rndcconf *c, const char *text, size_t len,
 	struct lex *l;
 	int rc = -1;
 
-	/* The why of the outermost call is passed down in c's scratch. */
-	why = (char *)c->server;
-	size = sizeof(c->server);
+	why = c->why_;
+	size = c->whysize_;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		err_set(why, size, "out of memory");
 		return -1;
@@ -431,9 +430,9 @@ rndcconf_parse(struct rndcconf *c, const char *text, size_t len,
     const char *name, int includes, char *why, size_t size)
 {
 	c->includes_ = includes;
-	c->server[0] = '\0';
+	c->why_ = why;
+	c->whysize_ = size;
 	if (parse_text(c, text, len, name, 0) < 0) {
-		err_set(why, size, "%s", c->server);
 		rndcconf_wipe(c);
 		return -1;
 	}

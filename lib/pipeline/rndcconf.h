@@ -38,6 +38,8 @@ struct rndcconf {
 	char		 dserver_[RNDCCONF_NAME_MAX + 1];
 	unsigned	 dport_;
 	int		 includes_;
+	char		*why_;		/* the caller's, for nested files */
+	size_t		 whysize_;
 };
 
 /*
