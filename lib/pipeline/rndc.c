@@ -367,7 +367,7 @@ void
 rndc_ctl_run(struct rndc_ctl *ctl, struct rndc_call *c, size_t n,
     size_t parallel, int timeout_ms)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; ctl->native && i < n; i++) {
 		if (native_one(ctl, &c[i], timeout_ms) < 0) {
@@ -386,7 +386,7 @@ rndc_ctl_run(struct rndc_ctl *ctl, struct rndc_call *c, size_t n,
 	}
 	if (i == n)
 		return;
-	for (size_t k = i; k < n; k++)
+	for (k = i; k < n; k++)
 		program_argv(ctl, &c[k]);
 	rndc_exec(c + i, n - i, parallel, timeout_ms);
 }
