@@ -19,6 +19,7 @@
 #include "dnscheck.h"
 #include "log.h"
 #include "nsdconf.h"
+#include "rndcconf.h"
 #include "proxyconf.h"
 #include "runner.h"
 #include "version.h"
@@ -175,6 +176,25 @@ check_nsd_conf(const struct config_backend *b)
 	    "clause): %s", b->nsd_conf, err);
 }
 
+/* zone-write-bind: an rndc_conf its control channel in-process cannot
+ * read (it would run the rndc program instead). */
+static void
+check_rndc_conf(const struct config_backend *b)
+{
+	struct rndcconf rc;
+	char key[128], err[1024];
+
+	if (b->rndc_program || b->rndc_conf[0] == '\0')
+		return;
+	if (rndcconf_load(&rc, b->rndc_conf, err, sizeof(err)) == 0) {
+		rndcconf_wipe(&rc);
+		return;
+	}
+	snprintf(key, sizeof(key), "dns.backends.%s.rndc_conf", b->name);
+	fault(key, "%s (zone-write-bind would run the rndc program instead; "
+	    "rndc_program: true says so)", err);
+}
+
 /* The zone writers: what they refuse in a backend and in their own
  * variables. */
 static void
@@ -200,6 +220,8 @@ check_writers(const struct config *cfg)
 			    "(zone-write-bind writes it into named.conf)");
 		if (b->type == BACKEND_NSD)
 			check_nsd_conf(b);
+		if (b->type == BACKEND_BIND)
+			check_rndc_conf(b);
 	}
 	if (n == 0)
 		return;

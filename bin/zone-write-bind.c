@@ -1,4 +1,5 @@
-/* zone-write-bind.c -- write zones to BIND 9: zone files and rndc */
+/* zone-write-bind.c -- write zones to BIND 9: zone files and named's
+ * control channel */
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-V] [-c app.yml] [-b backend] [-d fd] " \
 	"[-v|-q] save ZONE | delete ZONE | run"
@@ -32,6 +33,7 @@
 #define CHECK_TIMEOUT_MS 120000	/* named-checkconf -z of one batch */
 #define TMP_PREFIX	".zwb-"
 #define TMP_STALE_S	3600	/* leftover temporary files */
+#define SYNC_EACH_MAX	16	/* bigger batches: one syncfs() */
 
 struct bind {
 	const struct config_backend *be;
@@ -40,6 +42,7 @@ struct bind {
 	int		 zfd;
 	int		 verify;	/* sw is set */
 	struct servewait sw;
+	struct rndc_ctl	 ctl;		/* how rndc commands reach named */
 };
 
 enum step { S_NONE, S_ADD, S_RELOAD, S_DEL };
@@ -55,19 +58,20 @@ struct work {
 	int		 installed;	/* renamed into place */
 	enum step	 step;		/* the rndc command of this round */
 	char		 stmt[PATH_MAX + 8192];	/* addzone's zone statement */
-	const char	*argv[8];
+	const char	*cmd[4];	/* the rndc command */
 };
 
 /* Write the prepared text of item i into a new temporary file of
  * zones_dir, .zwb-I-RANDOM.tmp: I leads named-checkconf's messages back to
  * the item, the random part keeps the name unpredictable. */
 static int
-write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i)
+write_tmp(struct bind *b, struct runner_item *it, struct work *w, size_t i,
+    int sync)
 {
 	char pfx[32];
 
 	snprintf(pfx, sizeof(pfx), TMP_PREFIX "%zu-", i);
-	if (zonefile_write(b->zfd, pfx, ".tmp", w->text, w->len, 0, w->tmp,
+	if (zonefile_write(b->zfd, pfx, ".tmp", w->text, w->len, sync, w->tmp,
 	    sizeof(w->tmp)) == 0)
 		return 0;
 	runner_fail_sys(it, RUNNER_TEMP, "unable to write a temporary file "
@@ -164,33 +168,28 @@ set_step(struct bind *b, struct runner_item *it, struct work *w,
 	int a = 0;
 
 	w->step = s;
-	w->argv[a++] = "rndc";
-	if (b->be->rndc_conf[0] != '\0') {
-		w->argv[a++] = "-c";
-		w->argv[a++] = b->be->rndc_conf;
-	}
 	switch (s) {
 	case S_ADD:
 		zonefile_name(it->job.zone, name, sizeof(name));
 		zone_stmt(b, it->job.zone, name, it->job.seq != 0 ?
 		    it->job.seq : (unsigned long long)it->job.pushed_us,
 		    w->stmt, sizeof(w->stmt));
-		w->argv[a++] = "addzone";
-		w->argv[a++] = it->job.zone;
-		w->argv[a++] = w->stmt;
+		w->cmd[a++] = "addzone";
+		w->cmd[a++] = it->job.zone;
+		w->cmd[a++] = w->stmt;
 		break;
 	case S_RELOAD:
-		w->argv[a++] = "reload";
-		w->argv[a++] = it->job.zone;
+		w->cmd[a++] = "reload";
+		w->cmd[a++] = it->job.zone;
 		break;
 	case S_DEL:
-		w->argv[a++] = "delzone";
-		w->argv[a++] = it->job.zone;
+		w->cmd[a++] = "delzone";
+		w->cmd[a++] = it->job.zone;
 		break;
 	case S_NONE:
 		break;
 	}
-	w->argv[a] = NULL;
+	w->cmd[a] = NULL;
 }
 
 static const char *
@@ -200,8 +199,8 @@ step_word(enum step s)
 }
 
 /*
- * Run the rndc command of every item with a step, RNDC_PARALLEL at a
- * time. An addzone of a zone BIND has turns into a reload, a reload of a
+ * Run the rndc command of every item with a step: in-process on the
+ * kept control channel, or RNDC_PARALLEL rndc programs at a time. An addzone of a zone BIND has turns into a reload, a reload of a
  * zone it lacks into an addzone (the zone file is the guess, BIND's NZD
  * the truth); a delzone of an absent zone is done. Returns the number of
  * commands run.
@@ -228,12 +227,13 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			if (w[i].step == S_NONE || it[i].result != RUNNER_OK)
 				continue;
 			memset(&calls[nc], 0, sizeof(calls[nc]));
-			calls[nc].argv = w[i].argv;
+			calls[nc].cmd = w[i].cmd;
 			map[nc++] = i;
 		}
 		if (nc == 0)
 			break;
-		rndc_exec(calls, nc, RNDC_PARALLEL, RNDC_TIMEOUT_MS);
+		rndc_ctl_run(&b->ctl, calls, nc, RNDC_PARALLEL,
+		    RNDC_TIMEOUT_MS);
 		total += nc;
 		for (k = 0; k < nc; k++) {
 			struct runner_item *x = &it[map[k]];
@@ -273,8 +273,9 @@ out:
 
 /*
  * Validate the saves of a batch in-process (zone_prepare) and write each
- * into a temporary file; one file system sync makes them all durable
- * before any of them replaces a zone file. Returns how many were written.
+ * into a temporary file, durable before any of them replaces a zone file:
+ * each synced in a small batch, one file system sync in a bigger one.
+ * Returns how many were written.
  */
 static size_t
 write_saves(struct bind *b, struct runner_item *it, struct work *w,
@@ -298,10 +299,10 @@ write_saves(struct bind *b, struct runner_item *it, struct work *w,
 		for (k = 0; k + it[i].job.textlen < w[i].len; k++)
 			if (w[i].text[k] == '\n')
 				w[i].pre++;
-		if (write_tmp(b, &it[i], &w[i], i) == 0)
+		if (write_tmp(b, &it[i], &w[i], i, n <= SYNC_EACH_MAX) == 0)
 			nwritten++;
 	}
-	if (nwritten > 0 && syncfs(b->zfd) < 0) {
+	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(b->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
 				runner_fail_sys(&it[i], RUNNER_TEMP, "unable "
@@ -429,20 +430,11 @@ static int
 rndc_one(struct bind *b, const char *const cmd[], char *why, size_t size)
 {
 	struct rndc_call c;
-	const char *argv[8];
-	int a = 0, rc;
+	int rc;
 
-	argv[a++] = "rndc";
-	if (b->be->rndc_conf[0] != '\0') {
-		argv[a++] = "-c";
-		argv[a++] = b->be->rndc_conf;
-	}
-	while (*cmd != NULL && a < 7)
-		argv[a++] = *cmd++;
-	argv[a] = NULL;
 	memset(&c, 0, sizeof(c));
-	c.argv = argv;
-	rndc_exec(&c, 1, 1, RNDC_TIMEOUT_MS);
+	c.cmd = cmd;
+	rndc_ctl_run(&b->ctl, &c, 1, 1, RNDC_TIMEOUT_MS);
 	rc = rndc_answer(&c) == RNDC_OK ? 0 :
 	    rndc_answer(&c) == RNDC_NOT_FOUND ? 1 : -1;
 	if (rc < 0)
@@ -593,6 +585,11 @@ bind_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(b->zfd, "zones directory", b->zdir, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
+	if (!rndc_ctl_open(&b->ctl, be->rndc_conf[0] != '\0' ? be->rndc_conf :
+	    NULL, be->rndc_program) && !be->rndc_program)
+		log_warn("rndc: the control channel in-process cannot use %s: "
+		    "%s; running the rndc program instead", be->rndc_conf[0] ?
+		    be->rndc_conf : "rndc's default configuration", b->ctl.why);
 	secondaries_keys(b);
 	return b;
 }
@@ -602,13 +599,15 @@ static void
 bind_running(void *ctx)
 {
 	struct bind *b = ctx;
+	char how[RNDC_WHY_MAX + 64];
 
 	zonefile_clean(b->zfd, TMP_PREFIX, "", TMP_STALE_S, writer_removed,
 	    b->zdir);
 	secondaries_modzone(b);
-	log_info("running queue=%s zones_dir=%s rndc_conf=%s verify=%s",
+	log_info("running queue=%s zones_dir=%s rndc_conf=%s rndc=%s verify=%s",
 	    b->be->name, b->zdir, b->be->rndc_conf[0] ? b->be->rndc_conf :
-	    "(rndc's default)", b->verify ? b->be->verify : "off");
+	    "(rndc's default)", rndc_ctl_describe(&b->ctl, how, sizeof(how)),
+	    b->verify ? b->be->verify : "off");
 }
 
 static void
@@ -616,6 +615,7 @@ bind_close(void *ctx)
 {
 	struct bind *b = ctx;
 
+	rndc_ctl_close(&b->ctl);
 	close(b->zfd);
 	free(b);
 }

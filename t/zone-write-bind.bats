@@ -279,3 +279,137 @@ no_tmp() {
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"no enabled bind backend"* ]]
 }
+
+# stub_rndc MODE: an rndc in $D/bin that notes its arguments in
+# $D/rndc.calls, then fails (MODE fail) or runs the real rndc (MODE real).
+# STUB_PATH puts it first, for zone-write-bind only (named_start runs the
+# real rndc).
+stub_rndc() {
+	local real
+	real=$(command -v rndc)
+	mkdir -p "$D/bin"
+	if [ "$1" = fail ]; then
+		printf '#!/bin/sh\necho "$*" >>"%s"\necho "rndc: stub" >&2\nexit 1\n' \
+		    "$D/rndc.calls" >"$D/bin/rndc"
+	else
+		printf '#!/bin/sh\necho "$*" >>"%s"\nexec %s "$@"\n' \
+		    "$D/rndc.calls" "$real" >"$D/bin/rndc"
+	fi
+	chmod +x "$D/bin/rndc"
+	STUB_PATH=$D/bin:$PATH
+}
+
+@test "zone-write-bind: speaks named's control channel itself, no rndc program runs" {
+	stub_rndc fail
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind save native.example < <(da_zone native.example 7)
+	assert_success
+	[ "$(soa_serial native.example)" = 7 ]
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind save native.example < <(da_zone native.example 8)
+	assert_success
+	[ "$(soa_serial native.example)" = 8 ]
+	for i in $(seq 1 30); do push save "n$i.example" "$i"; done
+	push delete native.example
+	start_runner env PATH="$STUB_PATH" zone-write-bind -v
+	wait_for 20 count_is bind new 0
+	for i in 1 15 30; do served "n$i.example" "$i"; done
+	served native.example REFUSED
+	[ "$(jobs_in bind fail)" = 0 ]
+	grep -q "rndc=native 127.0.0.1#$RNDC_PORT key dadns-test" "$D/run.log"
+	# One batch, one connection: the rndc counts add up in-process.
+	grep -q 'deletes=1 rndc=31 ' "$D/run.log"
+	[ ! -e "$D/rndc.calls" ]
+	run grep -c 'running the rndc program' "$D/run.log"
+	[ "$output" = 0 ]
+}
+
+@test "zone-write-bind: a wrong key is refused with a message naming the key; nothing is added" {
+	stub_rndc real
+	sed 's|secret "[^"]*"|secret "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="|' \
+	    "$NAMED_DIR/rndc.key" >"$D/wrong.key"
+	printf 'include "%s";\noptions { default-key "dadns-test"; default-server 127.0.0.1; default-port %s; };\n' \
+	    "$D/wrong.key" "$RNDC_PORT" >"$D/wrong.conf"
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/wrong.conf"
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind save wrong.example < <(da_zone wrong.example 1)
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"closed the connection at the key \"dadns-test\" (hmac-sha256): wrong key or algorithm"* ]]
+	[[ "$stderr" == *"running the rndc program instead"* ]]
+	# The program, tried once, fails the same way.
+	grep -q 'addzone wrong.example' "$D/rndc.calls"
+	[ ! -e "$NAMED_DIR/zones/wrong.example.db" ]
+	served wrong.example REFUSED
+	grep -q 'invalid command from 127.0.0.1' "$NAMED_DIR/named.log" ||
+	    grep -q 'bad auth' "$NAMED_DIR/named.log"
+}
+
+@test "zone-write-bind: run reconnects to a restarted named on its own" {
+	stub_rndc fail
+	start_runner env PATH="$STUB_PATH" zone-write-bind -v
+	push save before.example 1
+	wait_for 10 count_is bind new 0
+	served before.example 1
+	named_stop
+	named_start "$NAMED_DIR"
+	push save after.example 2
+	push save before.example 3
+	wait_for 10 count_is bind new 0
+	served after.example 2
+	served before.example 3
+	[ "$(jobs_in bind fail)" = 0 ]
+	[ ! -e "$D/rndc.calls" ]
+	run grep -c 'running the rndc program' "$D/run.log"
+	[ "$output" = 0 ]
+}
+
+@test "zone-write-bind: with rndc_program, or an rndc.conf it cannot use, the rndc program runs" {
+	stub_rndc real
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $RNDC_CONF" '      rndc_program: true'
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind save prog.example < <(da_zone prog.example 1)
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(soa_serial prog.example)" = 1 ]
+	grep -q "^-c $RNDC_CONF addzone prog.example " "$D/rndc.calls"
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind delete prog.example
+	assert_success
+	grep -q "^-c $RNDC_CONF delzone prog.example$" "$D/rndc.calls"
+	# An rndc.conf the rndc program reads but the in-process channel
+	# does not: said once, then the program does the work.
+	rm "$D/rndc.calls"
+	printf 'include "%s";\noptions { default-key "dadns-test"; default-server 127.0.0.1; };\nserver 127.0.0.1 { key \"dadns-test\"; addresses { 127.0.0.1 port %s; }; };\n' \
+	    "$NAMED_DIR/rndc.key" "$RNDC_PORT" >"$D/addr.conf"
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/addr.conf"
+	run --separate-stderr env PATH="$STUB_PATH" zone-write-bind save auto.example < <(da_zone auto.example 4)
+	assert_success
+	[ "$(soa_serial auto.example)" = 4 ]
+	[[ "$stderr" == *"cannot use $D/addr.conf: $D/addr.conf:3: unknown or unsupported server option, not \"addresses\"; running the rndc program instead"* ]]
+	grep -q "addzone auto.example" "$D/rndc.calls"
+}
+
+@test "zone-write-bind: control channel codec and rndc.conf parser (unit)" {
+	run --separate-stderr "$TOP/t/unit/rndcmsg"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == "rndcmsg: ok "* ]]
+}
+
+@test "zone-write-bind: dadns-checkconf names an rndc_conf the in-process channel cannot read" {
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	printf 'include "%s";\noptions { default-key "nokey"; };\n' \
+	    "$NAMED_DIR/rndc.key" >"$D/bad.conf"
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/bad.conf"
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"dns.backends.bind.rndc_conf"*"$D/bad.conf: key \"nokey\" is not defined (zone-write-bind would run the rndc program instead"* ]]
+	# Saying so is clean.
+	write_config dns: '  backends:' '    bind:' '      type: bind' \
+	    '      enabled: true' "      zones_dir: $NAMED_DIR/zones" \
+	    "      rndc_conf: $D/bad.conf" '      rndc_program: true'
+	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
+	[ "$status" -eq 0 ]
+}

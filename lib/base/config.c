@@ -289,7 +289,7 @@ enum {
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
 	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
-	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE
+	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE, BF_RNDC_PROGRAM
 };
 
 static const struct field bfields[] = {
@@ -318,6 +318,7 @@ static const struct field bfields[] = {
 	{ "long_pattern", T_NAME, B(long_pattern), 0, 0, 0 },
 	{ "nsd_main_conf", T_STR, B(nsd_main_conf), 0, 0, 0 },
 	{ "catalog_zone", T_DNAME, B(catalog_zone), 0, 0, 0 },
+	{ "rndc_program", T_BOOL, B(rndc_program), 0, 0, 0 },
 };
 
 /* The fields of an entry of dns.backends.<name>.secondaries; the index is

@@ -52,6 +52,8 @@ struct config_backend {
 	/* bind */
 	char		 named_conf[CONFIG_PATH_MAX];
 	char		 rndc_conf[CONFIG_PATH_MAX];
+	int		 rndc_program;	/* run the rndc program, not the
+					 * control channel in-process */
 	/* coredns_mysql */
 	char		 host[CONFIG_STR_MAX];
 	unsigned	 port;

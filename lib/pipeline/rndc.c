@@ -1,4 +1,5 @@
-/* rndc.c -- run BIND's tools (rndc, named-checkconf): many at once, bounded */
+/* rndc.c -- run BIND's tools (rndc, named-checkconf): many at once, bounded;
+ * rndc commands by the control channel in-process or the program */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "log.h"
 #include "rndc.h"
 
 #define OUT_MAX		(1024 * 1024)	/* output kept per call */
@@ -250,4 +252,150 @@ rndc_reason(const struct rndc_call *c, char *buf, size_t size)
 	len = strcspn(line, "\n");
 	snprintf(buf, size, "%.*s", (int)len, line);
 	return buf;
+}
+
+int
+rndc_ctl_open(struct rndc_ctl *ctl, const char *conf, int program)
+{
+	char why[RNDC_WHY_MAX];
+
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->conf = conf;
+	ctl->proto_.fd = -1;
+	if (program) {
+		snprintf(ctl->why, sizeof(ctl->why), "rndc_program is set");
+		return 0;
+	}
+	if (rndcconf_load(&ctl->rc_, conf, why, sizeof(why)) < 0) {
+		snprintf(ctl->why, sizeof(ctl->why), "%s", why);
+		return 0;
+	}
+	rndcproto_init(&ctl->proto_, &ctl->rc_);
+	ctl->native = 1;
+	return 1;
+}
+
+const char *
+rndc_ctl_describe(const struct rndc_ctl *ctl, char *buf, size_t size)
+{
+	if (ctl->native)
+		snprintf(buf, size, "native %s#%u key %s", ctl->rc_.server,
+		    ctl->rc_.port, ctl->rc_.keyname);
+	else
+		snprintf(buf, size, "program (%s)", ctl->why);
+	return buf;
+}
+
+/* Set call c up to run the rndc program. */
+static void
+program_argv(struct rndc_ctl *ctl, struct rndc_call *c)
+{
+	size_t a = 0, i;
+
+	c->argv_[a++] = "rndc";
+	if (ctl->conf != NULL) {
+		c->argv_[a++] = "-c";
+		c->argv_[a++] = ctl->conf;
+	}
+	for (i = 0; c->cmd[i] != NULL && a < 15; i++)
+		c->argv_[a++] = c->cmd[i];
+	c->argv_[a] = NULL;
+	c->argv = c->argv_;
+}
+
+/* Run call c on the kept connection. Returns 0 (answered or failed on
+ * the way), or -1 when the native path could not connect or
+ * authenticate (c untouched, ctl->why set). */
+static int
+native_one(struct rndc_ctl *ctl, struct rndc_call *c, int timeout_ms)
+{
+	struct rndcmsg_answer a;
+	char why[RNDC_WHY_MAX];
+	unsigned long before = ctl->proto_.connects;
+	int was_up = ctl->proto_.fd >= 0, rc;
+	size_t i;
+
+	buf_clear(&ctl->cmd_);
+	for (i = 0; c->cmd[i] != NULL; i++) {
+		if (i > 0)
+			buf_add(&ctl->cmd_, " ", 1);
+		buf_adds(&ctl->cmd_, c->cmd[i]);
+	}
+	c->status = -1;
+	c->out = NULL;
+	c->why[0] = '\0';
+	c->pid_ = 0;
+	c->fd_ = -1;
+	memset(&c->buf_, 0, sizeof(c->buf_));
+	c->argv = c->cmd;
+	if (ctl->cmd_.oom || out_add(c, "", 0) < 0) {
+		snprintf(c->why, sizeof(c->why), "out of memory");
+		return 0;
+	}
+	rc = rndcproto_cmd(&ctl->proto_, ctl->cmd_.p, timeout_ms, &a, why,
+	    sizeof(why));
+	/* Not connected, or refused at the nonce: the program may do. */
+	if (rc == -2 || (rc == -1 && ctl->proto_.fd < 0 &&
+	    ctl->proto_.connects == before && !was_up)) {
+		snprintf(ctl->why, sizeof(ctl->why), "%s", why);
+		buf_free(&c->buf_);
+		c->out = NULL;
+		return -1;
+	}
+	if (rc < 0) {
+		err_set(c->why, sizeof(c->why), "rndc %s: %s", c->cmd[0], why);
+		return 0;
+	}
+	/* Worded as the program prints it, for rndc_answer(). */
+	if (a.err[0] != '\0') {
+		char line[RNDC_WHY_MAX + 64];
+
+		snprintf(line, sizeof(line), "rndc: '%s' failed: %s\n",
+		    c->cmd[0], a.err);
+		out_add(c, line, strlen(line));
+	}
+	if (a.textlen > 0) {
+		out_add(c, a.text, a.textlen);
+		out_add(c, "\n", 1);
+	}
+	c->status = a.err[0] != '\0' ? 1 : 0;
+	rndcmsg_answer_free(&a);
+	return 0;
+}
+
+void
+rndc_ctl_run(struct rndc_ctl *ctl, struct rndc_call *c, size_t n,
+    size_t parallel, int timeout_ms)
+{
+	size_t i, k;
+
+	for (i = 0; ctl->native && i < n; i++) {
+		if (native_one(ctl, &c[i], timeout_ms) < 0) {
+			if (!ctl->down_)
+				log_warn("rndc: the control channel in-process "
+				    "failed: %s; running the rndc program "
+				    "instead until it works again", ctl->why);
+			ctl->down_ = 1;
+			break;
+		}
+		if (ctl->down_) {
+			log_info("rndc: the control channel in-process works "
+			    "again");
+			ctl->down_ = 0;
+		}
+	}
+	if (i == n)
+		return;
+	for (k = i; k < n; k++)
+		program_argv(ctl, &c[k]);
+	rndc_exec(c + i, n - i, parallel, timeout_ms);
+}
+
+void
+rndc_ctl_close(struct rndc_ctl *ctl)
+{
+	if (ctl->native)
+		rndcproto_close(&ctl->proto_);
+	rndcconf_wipe(&ctl->rc_);
+	buf_free(&ctl->cmd_);
 }

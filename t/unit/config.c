@@ -132,6 +132,7 @@ print(const struct config *c)
 		BK("verify", "%s", b->verify);
 		BK("named_conf", "%s", b->named_conf);
 		BK("rndc_conf", "%s", b->rndc_conf);
+		BK("rndc_program", "%s", tf(b->rndc_program));
 		BK("host", "%s", b->host);
 		BK("port", "%u", b->port);
 		BK("database", "%s", b->database);
