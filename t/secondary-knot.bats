@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# secondary-knot.bats -- a stock Knot DNS 3.2 secondary that interprets
+# the catalog zone of dadns's NSD primary (RFC 9432, catalog-role
+# interpret), transfers signed with TSIG, on loopback; and reconcile's
+# report of secondaries that lag.
+
+load helper
+
+KEY=xfr-ns2
+SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
+WRONG=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	export DADNS_RETRY_SCHEDULE=1,1
+}
+
+teardown() {
+	stop_runner
+	receiver_stop
+	knot_stop
+	nsd_stop
+}
+
+# knot_start DIR SECRET: knotd on 127.0.0.1:$KNOT_PORT, its own rundir,
+# storage and log (DIR/knot.log) in DIR, following catalog.invalid of the
+# NSD on $NSD_PORT with the key KEY=SECRET. Sets KNOT_PID.
+knot_start() {
+	local dir=$1
+	mkdir -p "$dir/run" "$dir/db" "$dir/zones"
+	cat >"$dir/knot.conf" <<-CONF
+	server:
+	    rundir: "$dir/run"
+	    pidfile: "$dir/run/knot.pid"
+	    listen: 127.0.0.1@$KNOT_PORT
+	log:
+	  - target: "$dir/knot.log"
+	    any: info
+	database:
+	    storage: "$dir/db"
+	key:
+	  - id: $KEY
+	    algorithm: hmac-sha256
+	    secret: $2
+	remote:
+	  - id: dadns
+	    address: 127.0.0.1@$NSD_PORT
+	    key: $KEY
+	acl:
+	  - id: notify-from-dadns
+	    address: 127.0.0.1
+	    key: $KEY
+	    action: notify
+	template:
+	  - id: default
+	    storage: "$dir/zones"
+	  - id: member
+	    storage: "$dir/zones"
+	    master: dadns
+	    acl: notify-from-dadns
+	zone:
+	  - domain: catalog.invalid
+	    master: dadns
+	    acl: notify-from-dadns
+	    catalog-role: interpret
+	    catalog-template: member
+	CONF
+	rm -f "$dir/run/knot.pid"
+	knotd -c "$dir/knot.conf" -d || return 1
+	wait_for 10 test -s "$dir/run/knot.pid" || return 1
+	KNOT_PID=$(cat "$dir/run/knot.pid")
+	KNOT_DIR=$dir
+}
+
+# knot_stop: stop the knotd of knot_start, by PID.
+knot_stop() {
+	[ -n "${KNOT_PID:-}" ] || return 0
+	kill_wait "$KNOT_PID" 50
+	KNOT_PID=
+}
+
+# knot_has ZONE SERIAL: Knot serves ZONE with SERIAL (or the rcode word).
+knot_has() {
+	[ "$(soa_serial "$1" "$KNOT_PORT")" = "$2" ]
+}
+
+# nsd_primary: an NSD whose patterns come from zone-write-nsd's file, and
+# app.yml for it with the Knot secondary on 127.0.0.1:$KNOT_PORT.
+nsd_primary() {
+	NSD_DIR=$D/nsd
+	mkdir -p "$NSD_DIR/zones"
+	NSD_PORT=$(free_port)
+	KNOT_PORT=$(free_port)
+	NSD_CONF=$NSD_DIR/nsd.conf
+	nsd_conf "$NSD_DIR" "$NSD_PORT" "$NSD_DIR/nsd.pid" "$NSD_DIR/nsd.log" \
+	    include >"$NSD_CONF"
+	nsd -c "$NSD_CONF" || { cat "$NSD_CONF" >&2; return 1; }
+	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1
+	wait_for 10 nsd-control -c "$NSD_CONF" status || return 1
+	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
+	DA_PORT=$(free_port)
+	DA_PASSWORD=da-secret
+	DA_URL=http://127.0.0.1:$DA_PORT
+	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(nsd_backend \
+	    "control_socket: $NSD_DIR/nsd.ctl" \
+	    "secondaries:" \
+	    "  - address: 127.0.0.1@$KNOT_PORT" \
+	    "    tsig_key: $KEY" \
+	    "    tsig_secret: $SECRET")"
+	receiver_start "$D/app.yml" "$D/da.log" || return 1
+	start_runner zone-write-nsd -c "$D/app.yml"
+}
+
+@test "knotd: a zone pushed through da-receive reaches a Knot catalog consumer; its update follows NOTIFY; its delete drops it" {
+	nsd_primary
+	knot_start "$D/knot" "$SECRET"
+	run da_save example.com 2024010101
+	assert_output "error=0"
+	wait_for 20 knot_has example.com 2024010101 ||
+	    { cat "$D/knot/knot.log" "$D/run.log" >&2; false; }
+	grep -q "\[example.com.\] zone added from catalog" "$D/knot/knot.log"
+	run da_save example.com 2024010102
+	assert_output "error=0"
+	wait_for 10 knot_has example.com 2024010102 ||
+	    { cat "$D/knot/knot.log" >&2; false; }
+	# NSD's NOTIFY (signed: the ACL wants the key) starts the transfer.
+	grep -q "\[example.com.\] notify, incoming, remote 127.0.0.1@[0-9]*, serial 2024010102" "$D/knot/knot.log"
+	run da_delete example.com
+	assert_output "error=0"
+	wait_for 20 knot_has example.com REFUSED ||
+	    { cat "$D/knot/knot.log" >&2; false; }
+}
+
+@test "knotd: a Knot secondary with a wrong TSIG secret is refused and logged by NSD, and gets nothing" {
+	nsd_primary
+	run da_save example.org 2024020201
+	assert_output "error=0"
+	wait_for 10 served example.org 2024020201
+	knot_start "$D/knot" "$WRONG"
+	wait_for 20 grep -q "bad tsig signature for key $KEY. from 127.0.0.1" "$NSD_DIR/nsd.log" ||
+	    { cat "$NSD_DIR/nsd.log" "$D/knot/knot.log" >&2; false; }
+	wait_for 10 grep -q "\[catalog.invalid.\] refresh, remote dadns, address 127.0.0.1@$NSD_PORT, failed (failed to verify TSIG)" "$D/knot/knot.log" ||
+	    { cat "$D/knot/knot.log" >&2; false; }
+	run grep -c "zone updated" "$D/knot/knot.log"
+	assert_output 0
+	run soa_serial example.org "$KNOT_PORT"
+	assert_output REFUSED
+}
