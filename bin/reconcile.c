@@ -832,6 +832,8 @@ static void
 on_lag(void *arg, const struct seclag *s, const char *zone,
     const struct dnsq_result *have, uint32_t want)
 {
+	static const char *const rcodes[] = { "NOERROR", "FORMERR",
+	    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
 	struct lagctx *c = arg;
 	struct bstat *b = c->b;
 	char h[32];
@@ -840,8 +842,11 @@ on_lag(void *arg, const struct seclag *s, const char *zone,
 	c->p->drift = 1;
 	if (have->status == DNSQ_SOA)
 		snprintf(h, sizeof(h), "%" PRIu32, have->serial);
+	else if (have->rcode >= 0 && have->rcode < (int)(sizeof(rcodes) /
+	    sizeof(rcodes[0])))
+		snprintf(h, sizeof(h), "%s", rcodes[have->rcode]);
 	else
-		snprintf(h, sizeof(h), "none rcode=%d", have->rcode);
+		snprintf(h, sizeof(h), "RCODE%d", have->rcode);
 	if (c->p->dry || b->lagged++ < LOG_EACH_MAX)
 		act(c->p, "secondary-behind backend=%s secondary=%s zone=%s "
 		    "have=%s want=%" PRIu32, s->backend, s->address, zone, h,

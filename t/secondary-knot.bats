@@ -146,3 +146,63 @@ nsd_primary() {
 	run soa_serial example.org "$KNOT_PORT"
 	assert_output REFUSED
 }
+
+@test "reconcile: a stopped Knot secondary is reported down, then the zones it missed as behind until a pass notifies it again; /status shows each state" {
+	local i
+	nsd_primary
+	knot_start "$D/knot" "$SECRET"
+	run da_save a.example 2024030301
+	assert_output "error=0"
+	wait_for 20 knot_has a.example 2024030301 ||
+	    { cat "$D/knot/knot.log" >&2; false; }
+	run reconcile -c "$D/app.yml" -n
+	assert_success
+	assert_output --partial "secondaries=1 behind=0 down=0"
+	knot_stop
+	# 100 pushes while it is down: 99 new zones and an update.
+	for i in $(seq 1 99); do
+		da_save "z$i.example" 2024030300 >/dev/null
+	done
+	run da_save a.example 2024030302
+	assert_output "error=0"
+	wait_for 30 count_is nsd new 0
+	wait_for 10 served z99.example 2024030300
+	run reconcile -c "$D/app.yml" -n
+	[ "$status" -eq 1 ]
+	assert_line --regexp "^secondary-down backend=nsd secondary=127\.0\.0\.1@$KNOT_PORT reason=\".+\"$"
+	assert_output --partial "secondaries=1 behind=0 down=1 dry_run=1 status=drift"
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0].state')" = down ]
+	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0].address')" = "127.0.0.1@$KNOT_PORT" ]
+	# Back, it serves what it had.
+	knot_start "$D/knot" "$SECRET"
+	wait_for 10 knot_has a.example 2024030301
+	# and nothing tells it of the rest: reconcile sees what lags.
+	run reconcile -c "$D/app.yml" -n
+	[ "$status" -eq 1 ]
+	assert_line "secondary-behind backend=nsd secondary=127.0.0.1@$KNOT_PORT zone=a.example have=2024030301 want=2024030302"
+	assert_line "secondary-behind backend=nsd secondary=127.0.0.1@$KNOT_PORT zone=z42.example have=REFUSED want=2024030300"
+	run grep -c "^secondary-behind " <<<"$output"
+	assert_output 100
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
+	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0] | "\(.state) \(.checked) \(.behind)"')" = "behind 100 100" ]
+	# A pass that may act notifies the lagging zone and the catalog
+	# again: Knot catches up.
+	run reconcile -c "$D/app.yml"
+	assert_success
+	assert_output --partial "notified zone=catalog.invalid backend=nsd"
+	assert_output --partial "notified zone=a.example backend=nsd"
+	wait_for 20 knot_has a.example 2024030302 ||
+	    { cat "$D/knot/knot.log" >&2; false; }
+	for i in 1 50 99; do
+		wait_for 20 knot_has "z$i.example" 2024030300 ||
+		    { cat "$D/knot/knot.log" >&2; false; }
+	done
+	wait_for 20 reconcile -c "$D/app.yml" -n
+	run reconcile -c "$D/app.yml" -n
+	assert_success
+	assert_output --partial "secondaries=1 behind=0 down=0"
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
+	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0] | "\(.state) \(.checked) \(.behind)"')" = "ok 100 0" ]
+}
