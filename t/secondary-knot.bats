@@ -5,6 +5,7 @@
 # report of secondaries that lag.
 
 load helper
+load helper-named
 
 KEY=xfr-ns2
 SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
@@ -20,11 +21,13 @@ teardown() {
 	receiver_stop
 	knot_stop
 	nsd_stop
+	named_stop
 }
 
 # knot_start DIR SECRET: knotd on 127.0.0.1:$KNOT_PORT, its own rundir,
 # storage and log (DIR/knot.log) in DIR, following catalog.invalid of the
-# NSD on $NSD_PORT with the key KEY=SECRET. Sets KNOT_PID.
+# primary on $PRIMARY_PORT (default $NSD_PORT) with the key KEY=SECRET.
+# Sets KNOT_PID.
 knot_start() {
 	local dir=$1
 	mkdir -p "$dir/run" "$dir/db" "$dir/zones"
@@ -44,7 +47,7 @@ knot_start() {
 	    secret: $2
 	remote:
 	  - id: dadns
-	    address: 127.0.0.1@$NSD_PORT
+	    address: 127.0.0.1@${PRIMARY_PORT:-$NSD_PORT}
 	    key: $KEY
 	acl:
 	  - id: notify-from-dadns
@@ -205,4 +208,52 @@ nsd_primary() {
 	assert_output --partial "secondaries=1 behind=0 down=0"
 	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
 	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0] | "\(.state) \(.checked) \(.behind)"')" = "ok 100 0" ]
+}
+
+@test "reconcile: a BIND primary notifies again, through rndc, a Knot secondary that missed an update" {
+	named_start "$D/named"
+	: >"$NAMED_DIR/zones/DADNS-BIND.conf"
+	printf 'include "%s/zones/DADNS-BIND.conf";\n' "$NAMED_DIR" \
+	    >>"$NAMED_DIR/named.conf"
+	rndc -c "$RNDC_CONF" reconfig >/dev/null
+	KNOT_PORT=$(free_port)
+	PRIMARY_PORT=$NAMED_PORT
+	DA_PORT=$(free_port)
+	DA_PASSWORD=da-secret
+	DA_URL=http://127.0.0.1:$DA_PORT
+	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(cat <<-YML
+	dns:
+	  backends:
+	    bind:
+	      enabled: true
+	      zones_dir: $NAMED_DIR/zones
+	      rndc_conf: $RNDC_CONF
+	      verify: "127.0.0.1@$NAMED_PORT"
+	      secondaries:
+	        - address: 127.0.0.1@$KNOT_PORT
+	          tsig_key: $KEY
+	          tsig_secret: $SECRET
+	YML
+	)"
+	receiver_start "$D/app.yml" "$D/da.log"
+	start_runner zone-write-bind -c "$D/app.yml"
+	knot_start "$D/knot" "$SECRET"
+	run da_save a.example 2024040401
+	assert_output "error=0"
+	wait_for 20 knot_has a.example 2024040401 ||
+	    { cat "$D/knot/knot.log" "$D/run.log" >&2; false; }
+	knot_stop
+	run da_save a.example 2024040402
+	assert_output "error=0"
+	wait_for 10 served a.example 2024040402 "$NAMED_PORT"
+	knot_start "$D/knot" "$SECRET"
+	wait_for 10 knot_has a.example 2024040401
+	run reconcile -c "$D/app.yml" -n
+	[ "$status" -eq 1 ]
+	assert_line "secondary-behind backend=bind secondary=127.0.0.1@$KNOT_PORT zone=a.example have=2024040401 want=2024040402"
+	run reconcile -c "$D/app.yml"
+	assert_success
+	assert_output --partial "notified zone=a.example backend=bind"
+	wait_for 20 knot_has a.example 2024040402 ||
+	    { cat "$D/knot/knot.log" >&2; false; }
 }
