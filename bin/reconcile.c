@@ -173,6 +173,9 @@ struct bstat {
 	char		*notify[NOTIFY_MAX];	/* zones to notify again */
 	size_t		 nnotify;
 	int		 notify_cat;	/* a secondary lacks a zone */
+	char		**lz;		/* zones to ask the secondaries */
+	uint32_t	*lw;		/* and the store's serials */
+	size_t		 nl, capl;
 };
 
 struct pass {
@@ -865,28 +868,63 @@ on_lag(void *arg, const struct seclag *s, const char *zone,
 		b->nnotify++;
 }
 
-/* Ask every secondary of b for the zones of the page that the primary
- * serves as the store has them (live, nothing queued, nothing to heal). */
+/* Keep, for b's secondaries, the zones of the page that the primary
+ * serves as the store has them (live, nothing queued, nothing to heal):
+ * they are asked all at once at the end (ask_secondaries()), so a slow
+ * secondary costs one timeout per pass, not one per page. */
 static void
 check_secondaries(struct pass *p, struct bstat *b, struct batch *bt)
 {
-	const char *zones[PAGE];
-	uint32_t want[PAGE];
-	struct lagctx c = { p, b };
-	size_t i, n;
+	size_t i, cap;
+	char **nz;
+	uint32_t *nw;
 
 	if (b->nlag == 0)
 		return;
-	for (i = 0, n = 0; i < bt->n; i++) {
+	for (i = 0; i < bt->n; i++) {
 		struct item *it = &bt->it[i];
 
 		if (it->pending || it->deleted || it->need != N_OK)
 			continue;
-		zones[n] = it->name;
-		want[n++] = it->serial;
+		if (b->nl == b->capl) {
+			cap = b->capl ? b->capl * 2 : 1024;
+			if ((nz = reallocarray(b->lz, cap, sizeof(*nz))) == NULL)
+				goto oom;
+			b->lz = nz;
+			if ((nw = reallocarray(b->lw, cap, sizeof(*nw))) == NULL)
+				goto oom;
+			b->lw = nw;
+			b->capl = cap;
+		}
+		if ((b->lz[b->nl] = strdup(it->name)) == NULL)
+			goto oom;
+		b->lw[b->nl++] = it->serial;
 	}
+	return;
+oom:
+	snprintf(b->why, sizeof(b->why), "out of memory");
+	p->failed = 1;
+}
+
+/* Ask each secondary of b for the zones check_secondaries() kept: two
+ * rounds of SOA_MS and 1 ms per 5 zones at most each. */
+static void
+ask_secondaries(struct pass *p, struct bstat *b)
+{
+	struct lagctx c = { p, b };
+	int ms = SOA_MS + (int)(b->nl / 5 < 600000 ? b->nl / 5 : 600000);
+	size_t i;
+
 	for (i = 0; i < b->nlag && !stop; i++)
-		seclag_check(&b->lag[i], zones, want, n, SOA_MS, on_lag, &c);
+		seclag_check(&b->lag[i], (const char *const *)b->lz, b->lw,
+		    b->nl, ms, on_lag, &c);
+	for (i = 0; i < b->nl; i++)
+		free(b->lz[i]);
+	free(b->lz);
+	free(b->lw);
+	b->lz = NULL;
+	b->lw = NULL;
+	b->nl = b->capl = 0;
 }
 
 static void
@@ -1413,6 +1451,7 @@ lag_done(struct pass *p, struct bstat *b)
 	char *names[NOTIFY_MAX + 1];
 	size_t i, n = 0;
 
+	ask_secondaries(p, b);
 	for (i = 0; i < b->nlag; i++) {
 		struct seclag *s = &b->lag[i];
 
