@@ -257,3 +257,10 @@ nsd_primary() {
 	wait_for 20 knot_has a.example 2024040402 ||
 	    { cat "$D/knot/knot.log" >&2; false; }
 }
+
+@test "reconcile: the secondaries' report (a silent secondary, its JSON, its file) passes its unit checks" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$TOP/t/unit/seclag"
+	assert_success
+	assert_output "ok"
+}
