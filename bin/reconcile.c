@@ -228,7 +228,9 @@ help(void)
 	    "A pass lists the domains of every reconciliation.directadmin_"
 	    "servers entry\n(when reconciliation.enabled), queues deletes of"
 	    " orphans seen on two passes\nin a row, then compares every"
-	    " enabled backend with the store and re-queues\nwhat differs.\n",
+	    " enabled backend with the store and re-queues\nwhat differs;"
+	    " the secondaries of nsd and bind backends are asked for\nevery"
+	    " zone's serial (secondary-behind, secondary-down).\n",
 	    USAGE, PCT_DEFAULT);
 }
 
