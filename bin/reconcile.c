@@ -31,7 +31,11 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "nsdconf.h"
+#include "nsdctl.h"
 #include "promfile.h"
+#include "rndc.h"
+#include "seclag.h"
 #include "spool.h"
 #include "store.h"
 #include "version.h"
@@ -44,6 +48,9 @@
 #define MYSQL_TIMEOUT	30	/* seconds */
 #define PCT_DEFAULT	10	/* orphans deleted per server and pass, % */
 #define JOBS_MAX	256	/* heal jobs committed at once */
+#define NOTIFY_MAX	64	/* lagging zones re-notified per backend */
+#define CTL_MS		10000	/* one nsd-control or rndc command */
+#define SECLAG_N	(CONFIG_BACKENDS_MAX * CONFIG_SECONDARIES_MAX)
 
 /* ------------------------------------------------------------------ */
 /* A set of names, each with a bit mask (which DA servers listed it). */
@@ -160,6 +167,15 @@ struct bstat {
 	char		 why[256];	/* when not ok */
 	char		*names[JOBS_MAX], *bufs[JOBS_MAX];	/* to commit */
 	size_t		 lens[JOBS_MAX], njobs;
+	struct seclag	*lag;		/* its secondaries */
+	size_t		 nlag;
+	long long	 lagged;	/* lagging zones seen */
+	char		*notify[NOTIFY_MAX];	/* zones to notify again */
+	size_t		 nnotify;
+	int		 notify_cat;	/* a secondary lacks a zone */
+	char		**lz;		/* zones to ask the secondaries */
+	uint32_t	*lw;		/* and the store's serials */
+	size_t		 nl, capl;
 };
 
 struct pass {
@@ -175,6 +191,8 @@ struct pass {
 	long long	 backfilled, migrated, orphans, confirmed, deleted, held;
 	struct bstat	 bs[CONFIG_BACKENDS_MAX];
 	size_t		 nbs;
+	struct seclag	 lag[SECLAG_N];	/* every backend's secondaries */
+	size_t		 nlag;
 	int		 drift;		/* something differs */
 	int		 failed;	/* something could not be checked */
 };
@@ -210,7 +228,9 @@ help(void)
 	    "A pass lists the domains of every reconciliation.directadmin_"
 	    "servers entry\n(when reconciliation.enabled), queues deletes of"
 	    " orphans seen on two passes\nin a row, then compares every"
-	    " enabled backend with the store and re-queues\nwhat differs.\n",
+	    " enabled backend with the store and re-queues\nwhat differs;"
+	    " the secondaries of nsd and bind backends are asked for\nevery"
+	    " zone's serial (secondary-behind, secondary-down).\n",
 	    USAGE, PCT_DEFAULT);
 }
 
@@ -805,6 +825,110 @@ check_served(struct filebe *f, struct batch *bt, struct bstat *b)
 	return 0;
 }
 
+struct lagctx {
+	struct pass	*p;
+	struct bstat	*b;
+};
+
+/* A zone a secondary serves with another serial than the store's, or
+ * not at all: a line, and a NOTIFY to send again (the catalog's when the
+ * secondary lacks the zone). */
+static void
+on_lag(void *arg, const struct seclag *s, const char *zone,
+    const struct dnsq_result *have, uint32_t want)
+{
+	static const char *const rcodes[] = { "NOERROR", "FORMERR",
+	    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+	struct lagctx *c = arg;
+	struct bstat *b = c->b;
+	char h[32];
+	size_t i;
+
+	c->p->drift = 1;
+	if (have->status == DNSQ_SOA)
+		snprintf(h, sizeof(h), "%" PRIu32, have->serial);
+	else if (have->rcode >= 0 && have->rcode < (int)(sizeof(rcodes) /
+	    sizeof(rcodes[0])))
+		snprintf(h, sizeof(h), "%s", rcodes[have->rcode]);
+	else
+		snprintf(h, sizeof(h), "RCODE%d", have->rcode);
+	if (c->p->dry || b->lagged++ < LOG_EACH_MAX)
+		act(c->p, "secondary-behind backend=%s secondary=%s zone=%s "
+		    "have=%s want=%" PRIu32, s->backend, s->address, zone, h,
+		    want);
+	if (c->p->dry)
+		return;
+	if (have->status != DNSQ_SOA) {
+		b->notify_cat = 1;
+		return;
+	}
+	for (i = 0; i < b->nnotify; i++)
+		if (strcmp(b->notify[i], zone) == 0)
+			return;
+	if (b->nnotify < NOTIFY_MAX &&
+	    (b->notify[b->nnotify] = strdup(zone)) != NULL)
+		b->nnotify++;
+}
+
+/* Keep, for b's secondaries, the zones of the page that the primary
+ * serves as the store has them (live, nothing queued, nothing to heal):
+ * they are asked all at once at the end (ask_secondaries()), so a slow
+ * secondary costs one timeout per pass, not one per page. */
+static void
+check_secondaries(struct pass *p, struct bstat *b, struct batch *bt)
+{
+	size_t i, cap;
+	char **nz;
+	uint32_t *nw;
+
+	if (b->nlag == 0)
+		return;
+	for (i = 0; i < bt->n; i++) {
+		struct item *it = &bt->it[i];
+
+		if (it->pending || it->deleted || it->need != N_OK)
+			continue;
+		if (b->nl == b->capl) {
+			cap = b->capl ? b->capl * 2 : 1024;
+			if ((nz = reallocarray(b->lz, cap, sizeof(*nz))) == NULL)
+				goto oom;
+			b->lz = nz;
+			if ((nw = reallocarray(b->lw, cap, sizeof(*nw))) == NULL)
+				goto oom;
+			b->lw = nw;
+			b->capl = cap;
+		}
+		if ((b->lz[b->nl] = strdup(it->name)) == NULL)
+			goto oom;
+		b->lw[b->nl++] = it->serial;
+	}
+	return;
+oom:
+	snprintf(b->why, sizeof(b->why), "out of memory");
+	p->failed = 1;
+}
+
+/* Ask each secondary of b for the zones check_secondaries() kept: two
+ * rounds of SOA_MS and 1 ms per 5 zones at most each. */
+static void
+ask_secondaries(struct pass *p, struct bstat *b)
+{
+	struct lagctx c = { p, b };
+	int ms = SOA_MS + (int)(b->nl / 5 < 600000 ? b->nl / 5 : 600000);
+	size_t i;
+
+	for (i = 0; i < b->nlag && !stop; i++)
+		seclag_check(&b->lag[i], (const char *const *)b->lz, b->lw,
+		    b->nl, ms, on_lag, &c);
+	for (i = 0; i < b->nl; i++)
+		free(b->lz[i]);
+	free(b->lz);
+	free(b->lw);
+	b->lz = NULL;
+	b->lw = NULL;
+	b->nl = b->capl = 0;
+}
+
 static void
 heal_files(struct pass *p, struct bstat *b)
 {
@@ -866,6 +990,7 @@ heal_files(struct pass *p, struct bstat *b)
 				b->ok = 0;
 				p->failed = 1;
 			}
+			check_secondaries(p, b, bt);
 			flush(p, b, bt);
 		}
 		if (rc != 1 || stop)
@@ -1014,7 +1139,7 @@ db_connect(const struct config_backend *be, char *err, size_t errlen)
 		host = "localhost";
 	if (mysql_real_connect(my, host, be->username, be->password,
 	    be->database, be->port, sock, 0) == NULL) {
-		snprintf(err, errlen, "unable to connect to %s as %s: %s",
+		err_set(err, errlen, "unable to connect to %s as %s: %s",
 		    sock ? sock : be->host, be->username, mysql_error(my));
 		mysql_close(my);
 		return NULL;
@@ -1060,7 +1185,7 @@ heal_mysql(struct pass *p, struct bstat *b)
 	    " z.zone_name) AS BINARY)", be->zones_table, be->table_name);
 	if (mysql_query(my, sql) != 0 ||
 	    (c.res = mysql_use_result(my)) == NULL) {
-		snprintf(b->why, sizeof(b->why), "unable to read %s.%s: %s",
+		err_set(b->why, sizeof(b->why), "unable to read %s.%s: %s",
 		    be->database, be->table_name, mysql_error(my));
 		goto out;
 	}
@@ -1114,7 +1239,7 @@ heal_mysql(struct pass *p, struct bstat *b)
 	while (c.row != NULL)
 		c.row = mysql_fetch_row(c.res);
 	if (mysql_errno(my) != 0) {
-		snprintf(b->why, sizeof(b->why), "unable to read %s: %s",
+		err_set(b->why, sizeof(b->why), "unable to read %s: %s",
 		    be->database, mysql_error(my));
 		b->ok = 0;
 	}
@@ -1240,6 +1365,137 @@ out:
 	catalog_free(w.v, w.n);
 }
 
+/* The secondaries of b's backend (nsd and bind), as seclag entries. */
+static void
+lag_setup(struct pass *p, struct bstat *b)
+{
+	const struct config_backend *be = b->be;
+	size_t k;
+
+	if (be->type != BACKEND_NSD && be->type != BACKEND_BIND)
+		return;
+	b->lag = &p->lag[p->nlag];
+	for (k = 0; k < be->nsecondaries && p->nlag < SECLAG_N; k++) {
+		seclag_init(&p->lag[p->nlag], be->name, &be->secondaries[k]);
+		p->nlag++;
+		b->nlag++;
+	}
+}
+
+/* Send NOTIFY again through the primary for the zones in
+ * names[0..n): nsd-control notify or rndc notify, one zone a command. */
+static void
+renotify(const struct config_backend *be, char *const names[], size_t n)
+{
+	struct nsdctl c;
+	struct rndc_call calls[NOTIFY_MAX + 1];
+	const char *argv[NOTIFY_MAX + 1][6];
+	char err[512], *out;
+	size_t i, a;
+	int rc;
+
+	if (be->type == BACKEND_NSD) {
+		memset(&c, 0, sizeof(c));
+		c.socket = be->control_socket;
+		c.conf = be->nsd_conf;
+		if (c.socket[0] == '\0' && be->nsd_main_conf[0] != '\0' &&
+		    nsdconf_has_server(be->nsd_conf, err, sizeof(err)) == 0)
+			c.conf = be->nsd_main_conf;
+		c.timeout_ms = CTL_MS;
+		for (i = 0; i < n && !stop; i++) {
+			const char *v[] = { "notify", names[i], NULL };
+
+			out = NULL;
+			rc = nsdctl_cmd(&c, v, NULL, 0, &out, err, sizeof(err));
+			if (rc < 0 || strncmp(out, "ok", 2) != 0)
+				log_warn("unable to notify zone=%s backend=%s: "
+				    "%s", names[i], be->name, rc < 0 ? err :
+				    out);
+			else
+				log_info("notified zone=%s backend=%s",
+				    names[i], be->name);
+			free(out);
+		}
+		return;
+	}
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < n && i <= NOTIFY_MAX; i++) {
+		a = 0;
+		argv[i][a++] = "rndc";
+		if (be->rndc_conf[0] != '\0') {
+			argv[i][a++] = "-c";
+			argv[i][a++] = be->rndc_conf;
+		}
+		argv[i][a++] = "notify";
+		argv[i][a++] = names[i];
+		argv[i][a] = NULL;
+		calls[i].argv = argv[i];
+	}
+	if (rndc_exec(calls, n, 4, CTL_MS) < 0)
+		log_warn_sys("unable to run rndc notify backend=%s", be->name);
+	for (i = 0; i < n; i++) {
+		if (rndc_answer(&calls[i]) != RNDC_OK)
+			log_warn("unable to notify zone=%s backend=%s: %s",
+			    names[i], be->name, rndc_reason(&calls[i], err,
+			    sizeof(err)));
+		else
+			log_info("notified zone=%s backend=%s", names[i],
+			    be->name);
+	}
+	rndc_free(calls, n);
+}
+
+/* After b's zones: a line per secondary that did not answer, a summary
+ * per secondary, and NOTIFY again for the zones that lag. */
+static void
+lag_done(struct pass *p, struct bstat *b)
+{
+	char *names[NOTIFY_MAX + 1];
+	size_t i, n = 0;
+
+	ask_secondaries(p, b);
+	for (i = 0; i < b->nlag; i++) {
+		struct seclag *s = &b->lag[i];
+
+		if (s->state == SECLAG_DOWN) {
+			p->drift = 1;
+			act(p, "secondary-down backend=%s secondary=%s "
+			    "reason=\"%s\"", s->backend, s->address, s->why);
+		} else
+			log_info("checked secondary=%s backend=%s state=%s "
+			    "zones=%lld behind=%lld unchecked=%lld",
+			    s->address, s->backend, seclag_state_name(s->state),
+			    s->checked, s->behind, s->unchecked);
+	}
+	if (!p->dry && !stop) {
+		if (b->notify_cat && b->be->catalog_zone[0] != '\0')
+			names[n++] = (char *)b->be->catalog_zone;
+		for (i = 0; i < b->nnotify; i++)
+			names[n++] = b->notify[i];
+		if (n > 0)
+			renotify(b->be, names, n);
+	}
+	for (i = 0; i < b->nnotify; i++)
+		free(b->notify[i]);
+	b->nnotify = 0;
+}
+
+/* The secondaries' report for da-receive's /status: SECLAG_FILE in the
+ * queue location, removed when no backend has secondaries. */
+static void
+write_lag(struct pass *p)
+{
+	struct buf b = { 0 };
+
+	if (p->nlag > 0)
+		seclag_json(p->lag, p->nlag, clock_wall_us(), &b);
+	if (seclag_write(p->cfg->queue_location, b.p, p->nlag > 0 ?
+	    b.len : 0) < 0)
+		log_warn_sys("unable to write %s/%s", p->cfg->queue_location,
+		    SECLAG_FILE);
+	buf_free(&b);
+}
+
 static void
 heal(struct pass *p)
 {
@@ -1253,11 +1509,13 @@ heal(struct pass *p)
 			continue;
 		b = &p->bs[p->nbs++];
 		b->be = &cfg->backends[i];
+		lag_setup(p, b);
 		if (b->be->type == BACKEND_COREDNS_MYSQL)
 			heal_mysql(p, b);
 		else
 			heal_files(p, b);
 		heal_catalog(p, b);
+		lag_done(p, b);
 		commit(p, b);
 		if (!b->ok || b->why[0] != '\0') {
 			b->ok = 0;
@@ -1280,6 +1538,7 @@ summary(struct pass *p, long long t0, char *line, size_t size, char *json,
 {
 	long long healed = 0, removed = 0, unchecked = 0, checked = 0;
 	size_t i, answered = 0, failed = 0, empty = 0, o = 0;
+	size_t lagging = 0, down = 0;
 
 	for (i = 0; i < p->nsrv; i++) {
 		if (p->srv[i].usable)
@@ -1295,15 +1554,19 @@ summary(struct pass *p, long long t0, char *line, size_t size, char *json,
 		unchecked += p->bs[i].unchecked;
 		checked += p->bs[i].checked;
 	}
+	for (i = 0; i < p->nlag; i++) {
+		lagging += p->lag[i].state == SECLAG_BEHIND;
+		down += p->lag[i].state == SECLAG_DOWN;
+	}
 	snprintf(line, size, "servers=%zu answered=%zu empty=%zu failed=%zu "
 	    "listed=%zu backfilled=%lld migrated=%lld orphans=%lld "
 	    "confirmed=%lld deleted=%lld held=%lld backends=%zu "
 	    "checked=%lld healed=%lld removed=%lld unchecked=%lld "
-	    "dry_run=%d status=%s ms=%lld",
+	    "secondaries=%zu behind=%zu down=%zu dry_run=%d status=%s ms=%lld",
 	    p->cfg->reconciliation.enabled ? p->nsrv : 0, answered, empty,
 	    failed, p->listed.n, p->backfilled, p->migrated, p->orphans,
 	    p->confirmed, p->deleted, p->held, p->nbs, checked, healed,
-	    removed, unchecked, p->dry, stop ? "interrupted" : p->failed ?
+	    removed, unchecked, p->nlag, lagging, down, p->dry, stop ? "interrupted" : p->failed ?
 	    "incomplete" : p->drift ? (p->dry ? "drift" : "repaired") : "ok",
 	    clock_ms() - t0);
 	o += snprintf(json + o, jsize - o, "{\"dry_run\":%s,\"status\":\"%s\","
@@ -1534,8 +1797,11 @@ one_pass(struct config *cfg, int dry, int force, unsigned pct, int loop)
 		log_debug("no DirectAdmin server to list (reconciliation."
 		    "enabled %s, %zu servers)", cfg->reconciliation.enabled ?
 		    "true" : "false", cfg->reconciliation.nservers);
-	if (!stop)
+	if (!stop) {
 		heal(p);
+		if (!stop)
+			write_lag(p);
+	}
 	summary(p, t0, line, sizeof(line), json, sizeof(json));
 	if (loop)
 		log_info("%s", line);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "io.h"
 #include "receive.h"
+#include "seclag.h"
 #include "spool.h"
 #include "store.h"
 
@@ -311,7 +312,7 @@ status_json(struct buf *sb)
 	struct store_peer peers[CONFIG_PEERS_MAX];
 	long long live = -1, tomb = -1, rec_start = 0, rec_end = 0;
 	long save, del, retry, dead = 0;
-	char *rec_json = NULL;
+	char *rec_json = NULL, *lag;
 	size_t q, peers_degraded = 0;
 	int runners_ok = 1, rc, rec_ok = 0;
 
@@ -373,6 +374,10 @@ status_json(struct buf *sb)
 	    rx.set.npeers, rx.set.npeers - peers_degraded, peers_degraded);
 	buf_printf(sb, "\"zones\":{\"total\":%lld,\"tombstones\":%lld},",
 	    live < 0 ? 0 : live, tomb < 0 ? 0 : tomb);
+	/* reconcile's last look at the primaries' secondaries (seclag.h) */
+	lag = seclag_read(rx.set.spool);
+	buf_printf(sb, "\"secondaries\":%s,", lag != NULL ? lag : "null");
+	free(lag);
 	status_receiver(sb);
 	buf_printf(sb, "]}");
 }
