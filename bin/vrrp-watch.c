@@ -116,9 +116,10 @@ struct inst {
 	int run_ok, run_fail;
 	char check_why[128];
 	/* An idle TCP connection to the DNS server: when the server dies
-	 * the kernel closes it at once and a round starts then. */
-	int watch_fd, watch_up;
-	long long watch_retry_at;
+	 * the kernel closes it at once and a round starts then; probes
+	 * follow (see watch_probe). */
+	int watch_fd, watch_up, watch_probes;
+	long long watch_retry_at, watch_probe_at;
 };
 
 /* A sync group: its instances change state together. */
@@ -1367,6 +1368,30 @@ watch_close(struct inst *in)
 	in->watch_up = 0;
 }
 
+/* After the watch connection was lost: WATCH_PROBES probes, one every
+ * WATCH_PROBE_MS, until one connects or is refused. */
+#define WATCH_PROBES	5
+#define WATCH_PROBE_MS	20
+
+/* A TCP connect refused after the watch connection was lost: the server
+ * is gone, so the round in flight fails without waiting for its UDP
+ * query, whose ICMP error the kernel may rate-limit away. Once per loss:
+ * a server back without TCP is judged by its rounds again. */
+static void
+watch_refused(struct inst *in, int err)
+{
+	if (in->watch_probes == 0)
+		return;
+	in->watch_probes = 0;
+	in->watch_probe_at = 0;
+	if (!in->round_deadline || in->dns_done)
+		return;
+	snprintf(in->check_why, sizeof(in->check_why), "dns:tcp:%s",
+	    strerror(err));
+	in->dns_done = 1;
+	round_maybe_end(in);
+}
+
 static void
 watch_open(struct inst *in)
 {
@@ -1384,8 +1409,11 @@ watch_open(struct inst *in)
 		return;
 	if (connect(in->watch_fd, (struct sockaddr *)&in->check_ss,
 	    in->check_sslen) < 0 &&
-	    errno != EINPROGRESS)
+	    errno != EINPROGRESS) {
+		if (errno == ECONNREFUSED)
+			watch_refused(in, errno);
 		watch_close(in);
+	}
 }
 
 static void
@@ -1399,10 +1427,15 @@ watch_event(struct inst *in, short revents)
 	if (!in->watch_up) {
 		if (getsockopt(in->watch_fd, SOL_SOCKET, SO_ERROR, &err,
 		    &len) < 0 ||
-		    err != 0 || (revents & (POLLERR | POLLHUP)))
+		    err != 0 || (revents & (POLLERR | POLLHUP))) {
+			if (err == ECONNREFUSED)
+				watch_refused(in, err);
 			watch_close(in);	/* no TCP there: rounds only */
-		else
+		} else {
 			in->watch_up = 1;
+			in->watch_probes = 0;	/* the server is there */
+			in->watch_probe_at = 0;
+		}
 		return;
 	}
 	n = recv(in->watch_fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -1411,18 +1444,35 @@ watch_event(struct inst *in, short revents)
 	watch_close(in);
 	log_debug("check connection closed by the DNS server:"
 	    " checking now instance=%s", in->name);
-	if (!in->round_deadline) {
+	if (!in->round_deadline)
 		in->round_next = clock_ms();
-	} else if (!in->dns_done) {
-		/* The query in flight may sit in a dying server's socket and
-		 * only time out: ask again, now refused at once. */
-		if (send(in->dns_fd, in->dns_q, in->dns_qlen, 0) < 0) {
-			snprintf(in->check_why, sizeof(in->check_why), "dns:%s",
-			    strerror(errno));
-			in->dns_done = 1;
-			round_maybe_end(in);
-		}
+	in->watch_probes = WATCH_PROBES;
+	in->watch_probe_at = clock_ms();
+}
+
+/* A probe after the watch connection was lost. The server's sockets close
+ * one by one as it exits, so the connection may go while its UDP socket
+ * still takes (and drops) queries and its listener still takes (and
+ * drops) connections: ask again and reconnect a few times, closely. */
+static void
+watch_probe(struct inst *in)
+{
+	long long t = clock_ms();
+
+	in->watch_probes--;
+	in->watch_probe_at = in->watch_probes > 0 ? t + WATCH_PROBE_MS : 0;
+	if (in->round_deadline && !in->dns_done &&
+	    send(in->dns_fd, in->dns_q, in->dns_qlen, 0) < 0) {
+		snprintf(in->check_why, sizeof(in->check_why), "dns:%s",
+		    strerror(errno));
+		in->dns_done = 1;
+		round_maybe_end(in);
 	}
+	if (in->watch_up)
+		return;
+	watch_close(in);	/* a connect still pending: again */
+	in->watch_retry_at = 0;
+	watch_open(in);
 }
 
 static void
@@ -2153,6 +2203,10 @@ inst_timers(struct inst *in, long long *at)
 	if (checks_configured(in) && !in->round_deadline &&
 	    t >= in->round_next)
 		round_start(in);
+	if (in->watch_probes > 0 && t >= in->watch_probe_at)
+		watch_probe(in);
+	if (in->watch_probes > 0)
+		next_deadline(at, in->watch_probe_at);
 	next_deadline(at, in->adver_at);
 	next_deadline(at, in->garp_at);
 	next_deadline(at, in->down_at);

@@ -929,3 +929,30 @@ unicast_yml() {
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"vrrp.instances[0].vips: mixes IPv4 and IPv6"* ]]
 }
+
+@test "vrrp-watch: a responder that dies is found by TCP at once, even when its ICMP errors are lost" {
+	lab_up
+	# no ICMP leaves node a: a query to the dead port is never refused
+	ip -n "${L}a" rule add pref 10 ipproto icmp blackhole
+	ip -n "${L}a" rule add pref 100 lookup local
+	ip -n "${L}a" rule del pref 0
+	run --separate-stderr ip netns exec "${L}a" vrrp-watch -c 127.0.0.1:5399 -W 300 check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error=timeout"* ]]
+	dns_start a
+	# a round a second, each waiting up to a second for its answer
+	vw a -p 150 -a 20 -c 127.0.0.1:5300 -I 1000 -W 1000
+	wait_for 5 has_vip a
+	sleep 1.5
+	t0=$(now_ms)
+	dns_stop a
+	wait_for 2 grep -qx state=FAULT "$D/a.status"
+	took=$(( $(now_ms) - t0 ))
+	echo "FAULT ${took} ms after the responder died" >&3
+	[ "$took" -le 500 ]
+	no_vip a
+	grep -q 'unhealthy why=dns:tcp:Connection refused' "$D/a.log"
+	# back: healthy again by its rounds
+	dns_start a
+	wait_for 4 has_vip a
+}
