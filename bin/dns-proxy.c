@@ -237,6 +237,7 @@ process_setup(void)
 	if (px.shm == MAP_FAILED)
 		die_sys(EXIT_TEMP, "unable to map shared memory");
 	px.shm->nworkers = px.conf->workers;
+	tls_init();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

@@ -116,7 +116,7 @@ proxy_process(const uint8_t *pkt, size_t len,
 	const char *why;
 	int pool;
 
-	px.ws->c[tcp ? C_Q_TCP : C_Q_UDP]++;
+	px.ws->c[C_Q_UDP + tcp]++;	/* tcp: PR_* */
 	/* The ACL first: outsiders get nothing but REFUSED, if that. */
 	if (!netaddr_acl_match(&px.conf->acl, client)) {
 		if (px.conf->acl_action == PROXYCONF_DROP ||
