@@ -38,6 +38,7 @@ write_conf() {
 	  user: nobody
 	  acl: [127.0.0.1/32]
 	  acl_action: refuse
+	  tcp: {idle_timeout: 1}
 	  metrics_listen: 127.0.0.1:$MPORT
 	  control_socket: $W/ctl.sock
 	  routes:
@@ -226,6 +227,19 @@ teardown_file() {
 	cp "$W/dns.test.pem" "$W/cert.pem"
 	cp "$W/dns.test.key" "$W/cert.key"
 	kill -HUP "$(cat "$W/proxy.pid")"
+}
+
+@test "dns-proxy: an idle DoT or DoH connection is closed after tcp.idle_timeout" {
+	before=$(metric dns_proxy_tcp_idle_closed_total)
+	for port in $DOT $DOH; do
+		# The client keeps its side open for 5 s; the server closes
+		# first, after about 1 s.
+		out=$BATS_TEST_TMPDIR/cli-$port
+		(sleep 5 | gnutls-cli --insecure -p "$port" 127.0.0.1 >"$out" 2>&1 &)
+		wait_for 4 grep -q 'Peer has closed the GnuTLS connection' "$out"
+		grep -q 'Handshake was completed' "$out"
+	done
+	[ "$(metric dns_proxy_tcp_idle_closed_total)" -ge $((before + 2)) ]
 }
 
 @test "dns-proxy: tls_listen without tls_cert exits 100 naming the keys" {

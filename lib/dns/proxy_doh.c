@@ -36,6 +36,7 @@ struct doh {
 	nghttp2_session	*s;
 	struct tconn	*c;
 	int		 in_recv;	/* output waits for the end of input */
+	int		 goaway;	/* max_queries_per_connection reached */
 };
 
 static nghttp2_session_callbacks *cbs;
@@ -222,6 +223,15 @@ request(struct doh *d, struct dstream *st)
 		return;
 	}
 	tconn_query(d->c, st->id, msg, mlen);
+	/* The query limit of a connection: no new streams, the open ones
+	 * are answered. */
+	if (px.conf->tcp_max_queries && d->c->nq >= px.conf->tcp_max_queries &&
+	    !d->goaway) {
+		d->goaway = 1;
+		(void)nghttp2_submit_goaway(d->s, NGHTTP2_FLAG_NONE,
+		    nghttp2_session_get_last_proc_stream_id(d->s),
+		    NGHTTP2_NO_ERROR, NULL, 0);
+	}
 }
 
 static int

@@ -231,8 +231,9 @@ tls_read(struct tconn *c, void *p, size_t n)
 		errno = EAGAIN;
 	else if (r == GNUTLS_E_PREMATURE_TERMINATION)
 		return 0;	/* closed without close_notify: EOF all the same */
-	else if (r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)r))
-		errno = EINTR;	/* an alert or a ticket: read on */
+	else if (r == GNUTLS_E_INTERRUPTED || (r != GNUTLS_E_REHANDSHAKE &&
+	    !gnutls_error_is_fatal((int)r)))
+		errno = EINTR;	/* a warning alert: read on */
 	else {
 		px.ws->c[C_TLS_FAILS]++;
 		log_debug("TLS read failed: %s", gnutls_strerror((int)r));
