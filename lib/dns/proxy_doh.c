@@ -30,6 +30,7 @@ struct dstream {
 	uint8_t		*out;		/* the response body */
 	size_t		 olen, ooff;
 	char		 lenbuf[8], agebuf[32];
+	struct dstream	*prev, *next;	/* in doh.streams */
 };
 
 struct doh {
@@ -37,6 +38,7 @@ struct doh {
 	struct tconn	*c;
 	int		 in_recv;	/* output waits for the end of input */
 	int		 goaway;	/* max_queries_per_connection reached */
+	struct dstream	*streams;	/* freed with the session */
 };
 
 static nghttp2_session_callbacks *cbs;
@@ -60,14 +62,18 @@ static int
 on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
 	struct dstream *st;
+	struct doh *d = arg;
 
-	(void)arg;
 	if (f->hd.type != NGHTTP2_HEADERS ||
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->id = f->hd.stream_id;
+	st->next = d->streams;
+	if (d->streams != NULL)
+		d->streams->prev = st;
+	d->streams = st;
 	nghttp2_session_set_stream_user_data(s, st->id, st);
 	return 0;
 }
@@ -248,20 +254,31 @@ on_frame(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	return 0;
 }
 
+static void
+dstream_free(struct doh *d, struct dstream *st)
+{
+	if (st->prev != NULL)
+		st->prev->next = st->next;
+	else
+		d->streams = st->next;
+	if (st->next != NULL)
+		st->next->prev = st->prev;
+	free(st->path);
+	free(st->body);
+	free(st->out);
+	free(st);
+}
+
 static int
 on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 {
 	struct dstream *st;
 
 	(void)code;
-	(void)arg;
 	if ((st = nghttp2_session_get_stream_user_data(s, id)) == NULL)
 		return 0;
 	nghttp2_session_set_stream_user_data(s, id, NULL);
-	free(st->path);
-	free(st->body);
-	free(st->out);
-	free(st);
+	dstream_free(arg, st);
 	return 0;
 }
 
@@ -388,6 +405,8 @@ void
 doh_free(struct tconn *c)
 {
 	nghttp2_session_del(c->doh->s);
+	while (c->doh->streams != NULL)
+		dstream_free(c->doh, c->doh->streams);
 	free(c->doh);
 	c->doh = NULL;
 }
