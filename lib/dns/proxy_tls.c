@@ -2,8 +2,10 @@
  * certificate (read again on SIGHUP), sessions with tickets and ALPN */
 /* SPDX-License-Identifier: ISC */
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,8 @@
 
 #include "log.h"
 #include "proxy.h"
+
+#define INBUF	4096	/* bytes read ahead of GnuTLS per connection */
 
 /* A certificate and its key; a connection keeps the one it began with
  * until it ends, new connections take the newest. */
@@ -23,7 +27,10 @@ struct tlsconn {
 	gnutls_session_t s;
 	struct creds	*cr;
 	int		 handshaking;
+	int		 fd;
 	size_t		 wpend;		/* a record send to finish */
+	size_t		 ioff, ilen;	/* in ib, not yet handed to GnuTLS */
+	uint8_t		 ib[INBUF];
 };
 
 static struct creds *cur;
@@ -155,6 +162,58 @@ tls_apply(const struct proxyconf *nc, int initial)
 		}
 }
 
+/* GnuTLS reads a record's header, then its body: one recv() fills ib
+ * with both (and often the next records), then the reads are copies. */
+static ssize_t
+pull(gnutls_transport_ptr_t p, void *data, size_t size)
+{
+	struct tlsconn *t = p;
+	ssize_t r;
+	size_t n;
+
+	if (t->ioff == t->ilen) {
+		if (size >= INBUF) {
+			r = recv(t->fd, data, size, 0);
+			if (r < 0)
+				gnutls_transport_set_errno(t->s, errno);
+			return r;
+		}
+		if ((r = recv(t->fd, t->ib, INBUF, 0)) <= 0) {
+			if (r < 0)
+				gnutls_transport_set_errno(t->s, errno);
+			return r;
+		}
+		t->ioff = 0;
+		t->ilen = (size_t)r;
+	}
+	n = t->ilen - t->ioff < size ? t->ilen - t->ioff : size;
+	memcpy(data, t->ib + t->ioff, n);
+	t->ioff += n;
+	return (ssize_t)n;
+}
+
+static int
+pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct tlsconn *t = p;
+	struct pollfd pfd = { t->fd, POLLIN, 0 };
+
+	if (t->ioff < t->ilen)
+		return 1;
+	return poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static ssize_t
+push(gnutls_transport_ptr_t p, const void *data, size_t size)
+{
+	struct tlsconn *t = p;
+	ssize_t r = send(t->fd, data, size, MSG_NOSIGNAL);
+
+	if (r < 0)
+		gnutls_transport_set_errno(t->s, errno);
+	return r;
+}
+
 int
 tls_accept(struct tconn *c)
 {
@@ -177,7 +236,11 @@ tls_accept(struct tconn *c)
 		free(t);
 		return -1;
 	}
-	gnutls_transport_set_int(t->s, c->fd);
+	t->fd = c->fd;
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_pull_function(t->s, pull);
+	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
+	gnutls_transport_set_push_function(t->s, push);
 	t->cr = cur;
 	cur->refs++;
 	t->handshaking = 1;
@@ -273,7 +336,8 @@ tls_write(struct tconn *c, const void *p, size_t n)
 int
 tls_pending(struct tconn *c)
 {
-	return gnutls_record_check_pending(c->tls->s) > 0;
+	return c->tls->ioff < c->tls->ilen ||
+	    gnutls_record_check_pending(c->tls->s) > 0;
 }
 
 void
