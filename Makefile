@@ -39,8 +39,8 @@ DEBS_RUN = s6 nsd
 DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 	mariadb-server unbound bats bats-assert bats-support ldnsutils \
 	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc \
-	knot knot-dnsutils fstrm-bin
-DEBS_BENCH = dnsdist dnsperf
+	knot knot-dnsutils fstrm-bin gnutls-bin nghttp2-client
+DEBS_BENCH = dnsdist dnsperf nghttp2-client gnutls-bin
 
 .PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
 .PHONY: install uninstall

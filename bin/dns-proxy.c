@@ -239,6 +239,7 @@ process_setup(void)
 		die_sys(EXIT_TEMP, "unable to map shared memory");
 	px.shm->nworkers = px.conf->workers;
 	guard_setup();
+	tls_init();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

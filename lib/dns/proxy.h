@@ -19,7 +19,7 @@
 #define BATCH		64	/* recvmmsg/sendmmsg vector */
 #define BUFSZ		4096	/* largest UDP message handled */
 #define CTLSZ		64	/* room for one IP(V6)_PKTINFO */
-#define LMAX		(2 * PROXYCONF_LISTEN_MAX)
+#define LMAX		(2 * PROXYCONF_LISTEN_MAX + 2 * PROXYCONF_TLS_MAX)
 #define NAMED_MAX	(PROXYCONF_BACKENDS_MAX + PROXYCONF_POOLS_MAX + 16)
 #define TCP_PIPELINE	32	/* queries in flight per TCP connection */
 #define TCP_WBUF_MAX	(256 * 1024)
@@ -32,7 +32,7 @@
 /* ---- counters (per worker, in shared memory) ---- */
 
 enum {
-	C_Q_UDP, C_Q_TCP,
+	C_Q_UDP, C_Q_TCP, C_Q_DOT, C_Q_DOH,	/* in the order of PR_* */
 	C_A_NOERROR, C_A_NXDOMAIN, C_A_SERVFAIL, C_A_REFUSED, C_A_FORMERR,
 	C_A_NOTIMP, C_A_OTHER,
 	C_DROP_ACL, C_DROP_ANY, C_DROP_CHAOS, C_DROP_QPS, C_DROP_MALFORMED,
@@ -43,6 +43,7 @@ enum {
 	C_TCP_CONNS, C_TCP_REJ_LIMIT, C_TCP_REJ_CLIENT, C_TCP_IDLE,
 	C_TCP_QUERY_TIMEOUT, C_TCP_MAX_AGE,
 	C_RELOADS, C_RELOAD_FAILS, C_SEND_ERRORS,
+	C_TLS_HANDSHAKES, C_TLS_RESUMED, C_TLS_FAILS, C_DOH_BAD,
 	NC
 };
 
@@ -90,6 +91,9 @@ enum evtype {
 	EV_SIGNAL, EV_DEAD
 };
 
+/* What a client speaks: proxy_process()'s tcp argument and tconn.proto. */
+enum { PR_UDP, PR_TCP, PR_DOT, PR_DOH };
+
 /* Every object the event loop hears about starts with its struct ev. */
 struct ev {
 	enum evtype	 type;
@@ -111,6 +115,7 @@ struct pend {
 struct listener {
 	struct ev	 ev;
 	int		 fd, tcp, pktinfo, used;
+	int		 tls;		/* 0, PR_DOT or PR_DOH */
 	uint16_t	 gen;
 	char		 addr[128];
 	union netaddr_sa sa;
@@ -182,6 +187,8 @@ struct pool {
 };
 
 struct tq;
+struct tlsconn;
+struct doh;
 
 struct tconn {
 	struct ev	 ev;
@@ -197,6 +204,10 @@ struct tconn {
 	uint64_t	 born_ms;
 	uint64_t	 qstart_ms;	/* a partial query's 1st byte, or 0 */
 	int		 closing, want_out, paused, aged;
+	int		 proto;		/* PR_TCP, PR_DOT, PR_DOH */
+	int		 corked;	/* answers wait for one flush */
+	struct tlsconn	*tls;		/* DoT and DoH */
+	struct doh	*doh;		/* DoH, after the handshake */
 	struct tq	*tqs;
 	struct tconn	*prev, *next;
 };
@@ -222,6 +233,7 @@ struct tq {
 	struct tconn	*c;
 	struct backend	*b;
 	uint16_t	 cid, id;
+	int32_t		 sid;		/* the DoH stream, or 0 */
 	uint8_t		 kflags;
 	uint8_t		*q;		/* length-prefixed query, our ID */
 	size_t		 qlen;
@@ -465,6 +477,69 @@ void bconn_trim(struct backend *b, int all);
 
 /* Time out queries and connections. */
 void tcp_tick(void);
+
+/* Append hlen bytes of hdr then len bytes of msg to what c sends, and
+ * send what the socket takes unless c is corked. */
+void tconn_out(struct tconn *c, const uint8_t *hdr, size_t hlen,
+    const uint8_t *msg, size_t len);
+
+/* Send what c has buffered (as far as the socket takes it). */
+void tconn_flush(struct tconn *c);
+
+/* Run the query q (len bytes) from c through the pipeline; its answer
+ * goes back on the DoH stream sid (0 for TCP and DoT). */
+void tconn_query(struct tconn *c, int32_t sid, const uint8_t *q,
+    size_t len);
+
+/* ---- proxy_tls.c: DNS over TLS (RFC 7858), and TLS for DoH ---- */
+
+/* The session ticket key, shared by the workers (before they start). */
+void tls_init(void);
+
+/* Open, keep or close the DoT and DoH listeners of nc and load its
+ * certificate and key (on reload, a failure keeps the running ones, with
+ * a warning; at start it is fatal). */
+void tls_apply(const struct proxyconf *nc, int initial);
+
+/* Start a TLS session as server on the new connection c. Returns 0, or
+ * -1 when none can be made. */
+int tls_accept(struct tconn *c);
+
+/* Drive c's handshake on events; returns the events left for the DNS or
+ * HTTP layer (0 while handshaking, or with c->closing set on failure). */
+uint32_t tls_event(struct tconn *c, uint32_t events);
+
+/* read() and write() through c's session: -1 with errno EAGAIN when the
+ * socket is not ready, another errno on failure; 0 read at close. */
+ssize_t tls_read(struct tconn *c, void *p, size_t n);
+ssize_t tls_write(struct tconn *c, const void *p, size_t n);
+
+/* 1 when c's session holds decrypted bytes not read yet. */
+int tls_pending(struct tconn *c);
+
+/* End c's session (the socket is the caller's). */
+void tls_close(struct tconn *c);
+
+/* ---- proxy_doh.c: DNS over HTTPS (RFC 8484) on HTTP/2 ---- */
+
+/* Start the HTTP/2 server session of c (after its handshake). Returns 0,
+ * or -1. */
+int doh_start(struct tconn *c);
+
+/* Feed what c read (c->rbuf) to its HTTP/2 session; complete requests
+ * become queries. */
+void doh_input(struct tconn *c);
+
+/* Answer the stream sid of c with the DNS message msg (len bytes), or
+ * reset it when msg is NULL. A stream gone by now is skipped. */
+void doh_answer(struct tconn *c, int32_t sid, const uint8_t *msg,
+    size_t len);
+
+/* 1 when c's HTTP/2 session has ended (GOAWAY sent and received). */
+int doh_done(struct tconn *c);
+
+/* Free c's HTTP/2 session. */
+void doh_free(struct tconn *c);
 
 /* ---- proxy_metrics.c: counters and their text ---- */
 

@@ -28,7 +28,7 @@ apply_listeners(const struct proxyconf *nc, int initial)
 			found = 0;
 			for (j = 0; j < LMAX; j++)
 				if (ls[j].used && ls[j].tcp == tcp &&
-				    netaddr_equal(&ls[j].sa,
+				    !ls[j].tls && netaddr_equal(&ls[j].sa,
 				    &nc->listen_sa[i])) {
 					keep[j] = 1;
 					found = 1;
@@ -51,7 +51,7 @@ apply_listeners(const struct proxyconf *nc, int initial)
 			opened[j] = keep[j] = 1;
 		}
 	for (j = 0; j < LMAX; j++)
-		if (ls[j].used && !keep[j]) {
+		if (ls[j].used && !keep[j] && !ls[j].tls) {
 			log_info("stopped listening address=%s proto=%s",
 			    ls[j].addr, ls[j].tcp ? "tcp" : "udp");
 			listener_close(&ls[j]);
@@ -224,6 +224,7 @@ proxy_apply(struct proxyconf *nc, int initial)
 		px.conf = old;
 		return -1;
 	}
+	tls_apply(nc, initial);
 	apply_backends(nc);
 	apply_pools(nc, old);
 	for (i = 0; i < px.nbackends; i++)

@@ -166,9 +166,13 @@ metrics_traffic(struct buf *b)
 {
 	metric_head(b, "queries_total", "counter", "Queries received.");
 	buf_printf(b, "dns_proxy_queries_total{proto=\"udp\"} %llu\n"
-	    "dns_proxy_queries_total{proto=\"tcp\"} %llu\n",
+	    "dns_proxy_queries_total{proto=\"tcp\"} %llu\n"
+	    "dns_proxy_queries_total{proto=\"dot\"} %llu\n"
+	    "dns_proxy_queries_total{proto=\"doh\"} %llu\n",
 	    (unsigned long long)gsum(C_Q_UDP),
-	    (unsigned long long)gsum(C_Q_TCP));
+	    (unsigned long long)gsum(C_Q_TCP),
+	    (unsigned long long)gsum(C_Q_DOT),
+	    (unsigned long long)gsum(C_Q_DOH));
 	metric_labelled(b, "answers_total", "Answers sent, by rcode.",
 	    "rcode", ans, NELEM(ans));
 	metric_labelled(b, "drops_total", "Queries dropped, by reason.",
@@ -196,6 +200,14 @@ metrics_traffic(struct buf *b)
 	    "TCP connections closed with a query unread by its deadline.");
 	metric_counter(b, "tcp_max_age_closed_total", C_TCP_MAX_AGE, "TCP"
 	    " connections closed at their maximum age.");
+	metric_counter(b, "tls_handshakes_total", C_TLS_HANDSHAKES, "TLS"
+	    " handshakes done (DoT and DoH).");
+	metric_counter(b, "tls_resumed_total", C_TLS_RESUMED, "TLS"
+	    " handshakes that resumed a session (ticket).");
+	metric_counter(b, "tls_failures_total", C_TLS_FAILS, "TLS"
+	    " connections closed by a handshake or record error.");
+	metric_counter(b, "doh_bad_requests_total", C_DOH_BAD, "DoH"
+	    " requests answered with an HTTP error (4xx).");
 }
 
 /* Gauges, reloads and the latency histogram. */

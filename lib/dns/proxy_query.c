@@ -117,7 +117,7 @@ proxy_process(const uint8_t *pkt, size_t len,
 	const char *why;
 	int pool, a;
 
-	px.ws->c[tcp ? C_Q_TCP : C_Q_UDP]++;
+	px.ws->c[C_Q_UDP + tcp]++;	/* tcp: PR_* */
 	/* Dynamic blocks before any parsing: a flood costs little. */
 	a = guard_on ? guard_block(client, tcp) : PROXYCONF_ALLOW;
 	if (a == PROXYCONF_DROP)

@@ -30,13 +30,14 @@ tconn_events(struct tconn *c)
 	    &c->ev);
 }
 
-static void
+void
 tconn_flush(struct tconn *c)
 {
 	ssize_t n;
 
 	while (c->woff < c->wlen) {
-		n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+		n = c->tls != NULL ? tls_write(c, c->wbuf + c->woff, c->wlen -
+		    c->woff) : write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -55,10 +56,11 @@ tconn_flush(struct tconn *c)
 	}
 }
 
-static void
-tconn_send(struct tconn *c, const uint8_t *msg, size_t len)
+void
+tconn_out(struct tconn *c, const uint8_t *hdr, size_t hlen,
+    const uint8_t *msg, size_t len)
 {
-	size_t need = c->wlen + len + 2, cap;
+	size_t need = c->wlen + hlen + len, cap;
 	uint8_t *p;
 
 	if (need > TCP_WBUF_MAX) {
@@ -75,11 +77,28 @@ tconn_send(struct tconn *c, const uint8_t *msg, size_t len)
 		c->wbuf = p;
 		c->wcap = cap;
 	}
-	put16(c->wbuf + c->wlen, (uint16_t)len);
-	memcpy(c->wbuf + c->wlen + 2, msg, len);
-	c->wlen += len + 2;
+	if (hlen > 0)
+		memcpy(c->wbuf + c->wlen, hdr, hlen);
+	if (len > 0)
+		memcpy(c->wbuf + c->wlen + hlen, msg, len);
+	c->wlen += hlen + len;
 	c->last_ms = px.now_ms;
-	tconn_flush(c);
+	if (!c->corked)
+		tconn_flush(c);
+}
+
+/* The answer msg to the query of c on stream sid (DoH; else 0). */
+static void
+tconn_send(struct tconn *c, int32_t sid, const uint8_t *msg, size_t len)
+{
+	uint8_t hdr[2];
+
+	if (c->proto == PR_DOH) {
+		doh_answer(c, sid, msg, len);
+		return;
+	}
+	put16(hdr, (uint16_t)len);
+	tconn_out(c, hdr, 2, msg, len);
 }
 
 /* ---- TCP to backends: one query at a time per connection, idle
@@ -225,7 +244,7 @@ tq_fail(struct tq *t, int pump)
 		}
 		if (guard_on)
 			guard_answer(&c->peer, out, n, 1);
-		tconn_send(c, out, n);
+		tconn_send(c, t->sid, out, n);
 	}
 	tq_free(t);
 	if (c != NULL && pump)
@@ -290,7 +309,7 @@ tq_done(struct tq *t)
 		count_rcode(ans);
 		if (guard_on)
 			guard_answer(&c->peer, ans, len, 1);
-		tconn_send(c, ans, len);
+		tconn_send(c, t->sid, ans, len);
 	}
 	bconn_release(t->bc);
 	t->bc = NULL;
@@ -379,7 +398,8 @@ bconn_event(struct bconn *bc, uint32_t events)
 }
 
 static void
-tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
+tq_start(struct tconn *c, int32_t sid, const uint8_t *q, size_t len,
+    struct qctx *qc)
 {
 	struct backend *b = qc->b;
 	struct bconn *bc;
@@ -396,6 +416,7 @@ tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
 	t->c = c;
 	t->b = b;
 	t->cid = qc->m.id;
+	t->sid = sid;
 	t->id = (uint16_t)rnd();
 	t->kflags = qc->key[qc->klen - 1];
 	t->start_ms = px.now_ms;
@@ -413,48 +434,72 @@ tq_start(struct tconn *c, const uint8_t *q, size_t len, struct qctx *qc)
 		tq_fail(t, 0);
 }
 
+void
+tconn_query(struct tconn *c, int32_t sid, const uint8_t *q, size_t len)
+{
+	uint8_t out[BUFSZ];
+	struct qctx qc;
+	size_t outlen;
+
+	c->nq++;
+	c->last_ms = px.now_ms;
+	switch (proxy_process(q, len, &c->peer, c->proto, out, &outlen,
+	    &qc)) {
+	case V_DROP:
+		if (c->proto == PR_DOH)
+			doh_answer(c, sid, NULL, 0);
+		break;
+	case V_ANSWER:
+		if (guard_on)
+			guard_answer(&c->peer, out, outlen, 1);
+		tconn_send(c, sid, out, outlen);
+		break;
+	case V_FORWARD:
+		tq_start(c, sid, q, len, &qc);
+		break;
+	}
+}
+
 /* Handle the complete queries buffered on c, as far as limits allow. */
 static void
 tconn_pump(struct tconn *c)
 {
-	uint8_t out[BUFSZ];
-	struct qctx qc;
-	size_t mlen, outlen;
+	size_t mlen, off = 0;
 
-	while (!c->closing && c->inflight < TCP_PIPELINE && c->rlen >= 2) {
-		mlen = get16(c->rbuf);
-		if (c->rlen < 2 + mlen)
+	c->corked = 1;
+	if (c->proto == PR_DOH) {
+		if (c->doh != NULL && !c->closing)
+			doh_input(c);
+		if (c->doh != NULL && doh_done(c) && !c->closing)
+			c->closing = 1;
+	}
+	while (c->proto != PR_DOH && !c->closing &&
+	    c->inflight < TCP_PIPELINE && c->rlen - off >= 2) {
+		mlen = get16(c->rbuf + off);
+		if (c->rlen - off < 2 + mlen)
 			break;
 		if (mlen == 0) {
 			c->closing = 2;
 			break;
 		}
-		c->nq++;
-		c->last_ms = px.now_ms;
 		c->qstart_ms = 0;
-		switch (proxy_process(c->rbuf + 2, mlen, &c->peer, 1, out,
-		    &outlen, &qc)) {
-		case V_DROP:
-			break;
-		case V_ANSWER:
-			if (guard_on)
-				guard_answer(&c->peer, out, outlen, 1);
-			tconn_send(c, out, outlen);
-			break;
-		case V_FORWARD:
-			tq_start(c, c->rbuf + 2, mlen, &qc);
-			break;
-		}
-		c->rlen -= 2 + mlen;
-		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen);
+		tconn_query(c, 0, c->rbuf + off + 2, mlen);
+		off += 2 + mlen;
 		if (px.conf->tcp_max_queries &&
 		    c->nq >= px.conf->tcp_max_queries)
 			c->closing = 1;
 	}
+	if (off > 0) {
+		c->rlen -= off;
+		memmove(c->rbuf, c->rbuf + off, c->rlen);
+	}
+	c->corked = 0;
+	if (c->closing != 2)
+		tconn_flush(c);
 	/* A partial query has query_timeout from its first byte: trickled
 	 * bytes do not hold a connection. */
-	if (c->rlen == 0 || (c->rlen >= 2 && c->rlen >= 2 +
-	    (size_t)get16(c->rbuf)))
+	if (c->proto == PR_DOH || c->rlen == 0 || (c->rlen >= 2 &&
+	    c->rlen >= 2 + (size_t)get16(c->rbuf)))
 		c->qstart_ms = 0;
 	else if (c->qstart_ms == 0)
 		c->qstart_ms = px.now_ms;
@@ -492,7 +537,8 @@ tconn_read(struct tconn *c)
 			c->rbuf = p;
 			c->rcap = need;
 		}
-		n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+		n = c->tls != NULL ? tls_read(c, c->rbuf + c->rlen, c->rcap -
+		    c->rlen) : read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -504,7 +550,7 @@ tconn_read(struct tconn *c)
 			break;
 		}
 		c->rlen += (size_t)n;
-		if (c->rlen < c->rcap)
+		if (c->rlen < c->rcap && (c->tls == NULL || !tls_pending(c)))
 			break;
 	}
 	tconn_pump(c);
@@ -521,6 +567,10 @@ tconn_close(struct tconn *c)
 		t->next = NULL;
 		tq_free(t);
 	}
+	if (c->doh != NULL)
+		doh_free(c);
+	if (c->tls != NULL)
+		tls_close(c);
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -593,7 +643,11 @@ tcp_accept(struct listener *l)
 		c->peer = peer;
 		c->ckey = key;
 		c->last_ms = c->born_ms = px.now_ms;
-		if (ep_add(fd, EPOLLIN, &c->ev) < 0) {
+		c->proto = l->tls ? l->tls : PR_TCP;
+		if ((l->tls && tls_accept(c) < 0) ||
+		    ep_add(fd, EPOLLIN, &c->ev) < 0) {
+			if (c->tls != NULL)
+				tls_close(c);
 			close(fd);
 			free(c);
 			continue;
@@ -666,6 +720,11 @@ nextconn:
 void
 tconn_event(struct tconn *c, uint32_t events)
 {
+	if (c->tls != NULL && (events = tls_event(c, events)) == 0) {
+		if (c->closing)
+			tconn_close(c);
+		return;
+	}
 	if (events & EPOLLOUT)
 		tconn_flush(c);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -203,6 +203,36 @@ add_listen(struct ctx *c, struct proxyconf *pc, const char *v)
 	return 0;
 }
 
+/* A DoT (tls_listen, port 853) or DoH (doh_listen, port 443) address. */
+static int
+add_tls(struct ctx *c, struct proxyconf *pc, const char *v, int doh)
+{
+	size_t *n = doh ? &pc->ndoh : &pc->ntls;
+	union netaddr_sa *sa = doh ? pc->doh_sa : pc->tls_sa;
+	char (*text)[128] = doh ? pc->doh_listen : pc->tls_listen;
+
+	if (*n == PROXYCONF_TLS_MAX)
+		return fail(c, "more than %d addresses", PROXYCONF_TLS_MAX);
+	if (netaddr_parse(v, doh ? 443 : 853, &sa[*n]) < 0)
+		return fail(c, "not an address[:port]: \"%s\"", v);
+	if (copy_str(c, v, text[*n], sizeof(text[0])) < 0)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int
+add_dot(struct ctx *c, struct proxyconf *pc, const char *v)
+{
+	return add_tls(c, pc, v, 0);
+}
+
+static int
+add_doh(struct ctx *c, struct proxyconf *pc, const char *v)
+{
+	return add_tls(c, pc, v, 1);
+}
+
 static int
 add_acl(struct ctx *c, struct proxyconf *pc, const char *v)
 {
@@ -413,6 +443,25 @@ set_top(struct ctx *c, struct proxyconf *pc, const char *k, const char *v)
 		return parse_u(c, v, 0, 1024, &pc->tcp_backend_pool);
 	if (strcmp(k, "tcp_backend_idle_timeout") == 0)
 		return parse_ms(c, v, 100, 3600000, &pc->tcp_backend_idle_ms);
+	if (strcmp(k, "tls_listen") == 0) {
+		pc->ntls = 0;
+		return each_word(c, pc, v, add_dot);
+	}
+	if (strcmp(k, "doh_listen") == 0) {
+		pc->ndoh = 0;
+		return each_word(c, pc, v, add_doh);
+	}
+	if (strcmp(k, "tls_cert") == 0)
+		return copy_str(c, v, pc->tls_cert, sizeof(pc->tls_cert));
+	if (strcmp(k, "tls_key") == 0)
+		return copy_str(c, v, pc->tls_key, sizeof(pc->tls_key));
+	if (strcmp(k, "doh_path") == 0) {
+		if (v[0] != '/' || strpbrk(v, "?# ") != NULL)
+			return fail(c, "not a path: \"%s\"", v);
+		return copy_str(c, v, pc->doh_path, sizeof(pc->doh_path));
+	}
+	if (strcmp(k, "doh_max_streams") == 0)
+		return parse_u(c, v, 1, 1000, &pc->doh_max_streams);
 	return set_guard(c, pc, k, v);
 }
 
@@ -425,7 +474,9 @@ static const char *const env_keys[] = {
 	"tcp_max_connections_per_client", "tcp_idle_timeout",
 	"tcp_max_queries_per_connection", "tcp_query_timeout",
 	"tcp_max_connection_age", "tcp_backend_pool_size",
-	"tcp_backend_idle_timeout", "default_pool", NULL
+	"tcp_backend_idle_timeout", "default_pool", "tls_listen",
+	"doh_listen", "tls_cert", "tls_key", "doh_path", "doh_max_streams",
+	NULL
 };
 
 /* ---- pools, backends, checks ---- */
@@ -876,6 +927,8 @@ defaults(struct proxyconf *pc)
 	strcpy(pc->user, "nobody");
 	pc->default_pool = -1;
 	guardconf_defaults(&pc->guard);
+	strcpy(pc->doh_path, "/dns-query");
+	pc->doh_max_streams = 100;
 }
 
 static int
@@ -969,6 +1022,12 @@ parse_key(struct ctx *c, struct proxyconf *pc, const char *key,
 	} else if (strcmp(key, "acl") == 0) {
 		pc->acl.n = 0;
 		return each_item(c, pc, v, add_acl);
+	} else if (strcmp(key, "tls_listen") == 0) {
+		pc->ntls = 0;
+		return each_item(c, pc, v, add_dot);
+	} else if (strcmp(key, "doh_listen") == 0) {
+		pc->ndoh = 0;
+		return each_item(c, pc, v, add_doh);
 	} else if ((strcmp(key, "tcp") == 0 ||
 	    strcmp(key, "dynamic_blocks") == 0 ||
 	    strcmp(key, "query_log") == 0) && is_kind(v, CONFIG_MAP))
@@ -1124,6 +1183,12 @@ proxyconf_load(const char *path, struct proxyconf *pc, char *err,
 		err_set(err, errlen, "%s: dns_proxy.listen: no address", path);
 		goto out;
 	}
+	if (pc->ntls + pc->ndoh > 0 && (pc->tls_cert[0] == '\0' ||
+	    pc->tls_key[0] == '\0')) {
+		err_set(err, errlen, "%s: dns_proxy.tls_cert, tls_key: needed "
+		    "by tls_listen and doh_listen", path);
+		goto out;
+	}
 	r = 0;
 out:
 	explicit_bzero(cfg, sizeof(*cfg));
@@ -1157,6 +1222,10 @@ proxyconf_check(const char *path, struct config *cfg, struct proxyconf *pc,
 	default_check_names(pc);
 	if (pc->nlisten == 0)
 		config_fault_add(f, "%s: dns_proxy.listen: no address", path);
+	if (pc->ntls + pc->ndoh > 0 && (pc->tls_cert[0] == '\0' ||
+	    pc->tls_key[0] == '\0'))
+		config_fault_add(f, "%s: dns_proxy.tls_cert, tls_key: needed "
+		    "by tls_listen and doh_listen", path);
 	return 1;
 }
 

@@ -16,6 +16,7 @@
 #define PROXYCONF_POOLS_MAX	16
 #define PROXYCONF_BACKENDS_MAX	64
 #define PROXYCONF_NAME_MAX	64
+#define PROXYCONF_TLS_MAX	8	/* DoT and DoH addresses, each */
 
 enum proxyconf_action {
 	PROXYCONF_ALLOW, PROXYCONF_DROP, PROXYCONF_REFUSE, PROXYCONF_TC
@@ -78,6 +79,15 @@ struct proxyconf {
 	unsigned	 tcp_backend_idle_ms;	/* kept that long */
 	unsigned	 backend_timeout_ms;
 	unsigned	 udp_buffer;		/* SO_RCVBUF/SO_SNDBUF bytes */
+	/* DNS over TLS and over HTTPS */
+	size_t		 ntls, ndoh;
+	char		 tls_listen[PROXYCONF_TLS_MAX][128];
+	union netaddr_sa tls_sa[PROXYCONF_TLS_MAX];
+	char		 doh_listen[PROXYCONF_TLS_MAX][128];
+	union netaddr_sa doh_sa[PROXYCONF_TLS_MAX];
+	char		 tls_cert[1024], tls_key[1024];	/* PEM files */
+	char		 doh_path[256];
+	unsigned	 doh_max_streams;	/* per HTTP/2 connection */
 	char		 metrics_listen[128];
 	union netaddr_sa metrics_sa;
 	char		 control_socket[1024];
