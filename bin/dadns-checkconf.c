@@ -200,6 +200,11 @@ check_writers(const struct config *cfg)
 			    "(zone-write-bind writes it into named.conf)");
 		if (b->type == BACKEND_NSD)
 			check_nsd_conf(b);
+		snprintf(key, sizeof(key), "dns.backends.%s.knot_conf",
+		    b->name);
+		if (b->type == BACKEND_KNOT && b->knot_conf[0] != '/')
+			fault(key, "must be an absolute path (knot.conf "
+			    "includes it): %s", b->knot_conf);
 	}
 	if (n == 0)
 		return;

@@ -43,6 +43,8 @@ type(enum backend_type t)
 		return "bind";
 	case BACKEND_COREDNS_MYSQL:
 		return "coredns_mysql";
+	case BACKEND_KNOT:
+		return "knot";
 	}
 	return "?";
 }
