@@ -134,6 +134,8 @@ print(const struct config *c)
 		BK("verify", "%s", b->verify);
 		BK("named_conf", "%s", b->named_conf);
 		BK("rndc_conf", "%s", b->rndc_conf);
+		BK("knot_conf", "%s", b->knot_conf);
+		BK("template", "%s", b->knot_template);
 		BK("host", "%s", b->host);
 		BK("port", "%u", b->port);
 		BK("database", "%s", b->database);
