@@ -41,6 +41,11 @@ DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc \
 	knot knot-dnsutils fstrm-bin
 DEBS_BENCH = dnsdist dnsperf
+# make run's DNS server (etc/run.sh): nsd, knot or bind, and its packages.
+DADNS_SERVER ?= nsd
+DEBS_SERVER_nsd = nsd
+DEBS_SERVER_knot = knot knot-dnsutils
+DEBS_SERVER_bind = bind9 bind9-utils
 
 .PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
 .PHONY: install uninstall
@@ -70,7 +75,7 @@ deps:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
 
 deps-run:
-	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN)
+	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_SERVER_$(DADNS_SERVER))
 
 deps-bench:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST) $(DEBS_BENCH)
@@ -97,7 +102,7 @@ fuzz: deps
 
 run: deps-run
 	$(MAKE) all
-	@sh etc/run.sh start
+	@DADNS_SERVER=$(DADNS_SERVER) sh etc/run.sh start
 
 stop:
 	@sh etc/run.sh stop
