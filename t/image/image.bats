@@ -259,3 +259,31 @@ load image
 	refute_line 'named root'
 	refute_line 'zone-write-bind root'
 }
+
+@test "image: Knot node with DADNS_SERVER=knot only: rawsave, served, delete, restart, users" {
+	netns knot
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD DADNS_SERVER=knot
+	ct_ready
+	run da_save example.com 2024040404
+	assert_output --partial 'error=0'
+	run da_save example.org 2024040404
+	assert_output --partial 'error=0'
+	wait_for 30 served example.com 2024040404
+	wait_for 30 served example.org 2024040404
+	run ct_exec s6-svstat -o up /run/dadns/scan/nsd
+	assert_failure
+	run da_delete example.org
+	assert_output --partial 'error=0'
+	wait_for 30 served example.org REFUSED
+	run ct_users
+	assert_line 'zone-write-knot dadns'
+	assert_line 'knotd knot'
+	refute_line 'knotd root'
+	run ct_stop
+	assert_success
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD DADNS_SERVER=knot
+	ct_ready
+	wait_for 30 served example.com 2024040404
+	run served example.org REFUSED
+	assert_success
+}
