@@ -11,17 +11,26 @@ QUEUE=knot
 
 . "$TOP/etc/knot-conf.sh"
 
-# knot_start DIR: a private knotd (etc/knot-conf.sh) on 127.0.0.1:$KNOT_PORT,
+# knot_start DIR: a private knotd (etc/knot-conf.sh) on 127.0.0.1:$KNOT_PORT
+# (a free port when unset; another one when that one is taken meanwhile),
 # its log DIR/knotd.log. Sets KNOT_DIR, KNOT_PORT, KNOT_PID.
 knot_start() {
+	local try fixed=${KNOT_PORT:-}
 	KNOT_DIR=$1
-	mkdir -p "$KNOT_DIR/zones"
-	[ -n "${KNOT_PORT:-}" ] || KNOT_PORT=$(free_port)
-	knot_conf "$KNOT_DIR" "$KNOT_PORT" >"$KNOT_DIR/knot.conf"
-	knotd -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/knotd.log" &
-	KNOT_PID=$!
-	wait_for 10 knotc -s "$KNOT_DIR/knot.sock" status || return 1
-	export KNOT_DIR KNOT_PORT KNOT_PID
+	mkdir -p "$KNOT_DIR/zones" "$KNOT_DIR/db"
+	for try in 1 2 3 4 5; do
+		[ -n "$fixed" ] || KNOT_PORT=$(free_port)
+		knot_conf "$KNOT_DIR" "$KNOT_PORT" >"$KNOT_DIR/knot.conf"
+		knotd -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/knotd.log" &
+		KNOT_PID=$!
+		if wait_for 10 knotc -s "$KNOT_DIR/knot.sock" status; then
+			export KNOT_DIR KNOT_PORT KNOT_PID
+			return 0
+		fi
+		kill_wait "$KNOT_PID" 20
+		KNOT_PID=
+	done
+	return 1
 }
 
 # knot_stop: stop the knotd of knot_start, by PID.

@@ -234,14 +234,17 @@ knotctl_zones(struct knotctl *k, const char *cmd, const char *flags,
 	return 1;
 }
 
-/* Send the conf-set or conf-unset command of zone z. */
+/* Send the units of zone z for conf-set or conf-unset, the first unit
+ * naming the command when first is set; with block, end the command. */
 static int
-conf_send(struct knotctl *k, int set, const char *tmpl, const char *file,
-    const struct knotctl_zone *z, char *err, size_t errlen)
+conf_units(struct knotctl *k, int set, int first, int block,
+    const char *tmpl, const char *file, const struct knotctl_zone *z,
+    char *err, size_t errlen)
 {
 	const char *d[KNOTCTL_FIELDS] = { 0 };
 
-	d[KNOTCTL_CMD] = set ? "conf-set" : "conf-unset";
+	if (first)
+		d[KNOTCTL_CMD] = set ? "conf-set" : "conf-unset";
 	d[KNOTCTL_SECTION] = "zone";
 	d[KNOTCTL_ID] = z->zone;
 	if (send_unit(k, KNOT_CTL_TYPE_DATA, d, err, errlen) < 0)
@@ -256,7 +259,48 @@ conf_send(struct knotctl *k, int set, const char *tmpl, const char *file,
 	if (set && file != NULL && send_unit(k, KNOT_CTL_TYPE_DATA, d, err,
 	    errlen) < 0)
 		return -1;
-	return send_unit(k, KNOT_CTL_TYPE_BLOCK, NULL, err, errlen);
+	return block ? send_unit(k, KNOT_CTL_TYPE_BLOCK, NULL, err, errlen) :
+	    0;
+}
+
+/* Send the conf-set or conf-unset command of zone z alone. */
+static int
+conf_send(struct knotctl *k, int set, const char *tmpl, const char *file,
+    const struct knotctl_zone *z, char *err, size_t errlen)
+{
+	return conf_units(k, set, 1, 1, tmpl, file, z, err, errlen);
+}
+
+/*
+ * All n zones in one command: one child transaction in knotd instead of
+ * n. Returns 0 when knotd took them all, 1 when it refused one (it then
+ * took none: the caller goes zone by zone), -1 when the connection
+ * failed.
+ */
+static int
+conf_all(struct knotctl *k, int set, const char *tmpl,
+    const char *const file[], struct knotctl_zone *z, size_t n, char *err,
+    size_t errlen)
+{
+	struct zones_arg a;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (conf_units(k, set, i == 0, i + 1 == n, tmpl, file ?
+		    file[i] : NULL, &z[i], err, errlen) < 0)
+			return -1;
+	memset(&a, 0, sizeof(a));
+	a.z = z;
+	a.n = n;
+	if ((rc = answer(k, take_zones, &a, err, errlen)) < 0)
+		return -1;
+	if (rc == 0)
+		for (i = 0; i < n; i++) {
+			z[i].failed = 0;
+			z[i].why[0] = '\0';
+		}
+	return rc;
 }
 
 int
@@ -273,8 +317,21 @@ knotctl_conf_zones(struct knotctl *k, int set, const char *tmpl,
 	}
 	if (n > 0 && knotctl_open(k, err, errlen) < 0)
 		goto fail;
-	/* knotd answers each command in turn: keep INFLIGHT of them
-	 * ahead, far below what a socket buffer holds either way. */
+	if (n > 1) {
+		switch (conf_all(k, set, tmpl, file, z, n, err, errlen)) {
+		case 0:
+			return 0;
+		case -1:
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			z[i].failed = 1;
+			snprintf(z[i].why, sizeof(z[i].why), "not answered");
+		}
+	}
+	/* Zone by zone, so that a refusal fails its zone alone. knotd
+	 * answers each command in turn: keep INFLIGHT of them ahead, far
+	 * below what a socket buffer holds either way. */
 	while (got < n) {
 		while (sent < n && sent - got < INFLIGHT) {
 			if (conf_send(k, set, tmpl, file ? file[sent] : NULL,

@@ -60,7 +60,8 @@ int knotctl_zones(struct knotctl *k, const char *cmd, const char *flags,
 
 /*
  * Inside a conf transaction: add (set non-zero) or remove the n zones
- * z[i].zone, one command per zone, many in flight: an add sets
+ * z[i].zone, in one command, or, when knotd refuses one (and so all of
+ * that command), one command per zone, many in flight: an add sets
  * zone[NAME], its template tmpl and, when file[i] is not NULL, its file;
  * a remove unsets zone[NAME]. A zone knotd refuses fails alone, with
  * knotd's error ("duplicate identifier": configured already; "invalid
