@@ -3,7 +3,8 @@
 # time, figures on stdout.
 cd "$(dirname "$0")/.." || exit 111
 rc=0
-for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/mysql-push \
+for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/servers \
+    bench/mysql-push \
     bench/reconcile bench/peer-pull bench/dns-proxy bench/vrrp bench/image; do
 	[ -x "$b" ] || continue
 	if [ "$b" = bench/image ] && [ ! -d image/rootfs ]; then
