@@ -41,9 +41,10 @@ DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc \
 	knot knot-dnsutils fstrm-bin
 DEBS_BENCH = dnsdist dnsperf
-# make run's DNS server (etc/run.sh): nsd, knot or bind, and its packages.
+# make run's DNS server (etc/run.sh): nsd, knot or bind, and its packages
+# beyond DEBS_RUN.
 DADNS_SERVER ?= nsd
-DEBS_SERVER_nsd = nsd
+DEBS_SERVER_nsd =
 DEBS_SERVER_knot = knot knot-dnsutils
 DEBS_SERVER_bind = bind9 bind9-utils
 
@@ -75,7 +76,7 @@ deps:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
 
 deps-run:
-	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_SERVER_$(DADNS_SERVER))
+	@sh t/deps.sh $(strip $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_SERVER_$(DADNS_SERVER)))
 
 deps-bench:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST) $(DEBS_BENCH)
