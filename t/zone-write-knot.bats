@@ -230,6 +230,18 @@ teardown() {
 	[ "$(soa_serial mine.example)" = 42 ]
 	run listed mine.example
 	[ "$status" -ne 0 ]
+	# In a batch with others it fails alone: they are added.
+	push save mine.example 44
+	push save x1.example 1
+	push save x2.example 1
+	start_runner zone-write-knot -v
+	wait_for 10 served x1.example 1
+	wait_for 10 served x2.example 1
+	wait_for 10 grep -q 'deferred zone=mine.example' "$D/run.log"
+	[ "$(soa_serial mine.example)" = 42 ]
+	listed x1.example
+	run listed mine.example
+	[ "$status" -ne 0 ]
 }
 
 @test "zone-write-knot: reconcile heals a zone knotd lost and a zone file removed" {
