@@ -25,7 +25,10 @@
 #include "zone.h"
 #include "zonefile.h"
 
-#define BATCH_MAX	1000	/* jobs per batch in run mode */
+#define BATCH_MAX	5000	/* jobs per batch in run mode: knotd
+				 * reloads all of its configuration at
+				 * each conf-commit, so bigger batches
+				 * add zones faster */
 #define CTL_TIMEOUT_MS	60000	/* one control send or receive */
 #define SYNC_EACH_MAX	16	/* bigger batches: one syncfs() */
 #define TMP_PREFIX	".zwk-"	/* temporary zone files: prefix, random */
