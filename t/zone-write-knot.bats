@@ -23,7 +23,7 @@ knot_start() {
 		knot_conf "$KNOT_DIR" "$KNOT_PORT" >"$KNOT_DIR/knot.conf"
 		knotd -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/knotd.log" &
 		KNOT_PID=$!
-		if wait_for 10 knotc -s "$KNOT_DIR/knot.sock" status; then
+		if wait_for 10 knot_up && kill -0 "$KNOT_PID" 2>/dev/null; then
 			export KNOT_DIR KNOT_PORT KNOT_PID
 			return 0
 		fi
@@ -31,6 +31,15 @@ knot_start() {
 		KNOT_PID=
 	done
 	return 1
+}
+
+# knot_up: the knotd of knot_start answers on its control socket, or is
+# gone (which ends wait_for at once; knot_start then sees it is gone).
+knot_up() {
+	if ! kill -0 "$KNOT_PID" 2>/dev/null; then
+		return 0
+	fi
+	knotc -s "$KNOT_DIR/knot.sock" status
 }
 
 # knot_stop: stop the knotd of knot_start, by PID.
@@ -148,23 +157,23 @@ teardown() {
 	malformed_jobs_fail
 }
 
-@test "zone-write-knot: the runner applies a batch of 300 zones, then updates and deletes" {
+@test "zone-write-knot: the runner applies a batch of 120 zones, then updates and deletes" {
 	local i
-	for i in $(seq 1 300); do
+	for i in $(seq 1 120); do
 		queue-push save "z$i.example" < <(da_zone "z$i.example" 1) >/dev/null
 	done
 	start_runner zone-write-knot -v
 	wait_for 30 count_is knot new 0 || fail "queue not drained"
 	[ "$(jobs_in knot fail)" = 0 ]
-	for i in 1 150 300; do served "z$i.example" 1; done
-	[ "$(grep -c '^  - domain: ' "$ZONES/dadns-zones.conf")" = 300 ]
-	# One batch: one conf transaction for all 300.
-	grep -q 'knot: jobs=300 saves=300 added=300 ' "$D/run.log"
+	for i in 1 60 120; do served "z$i.example" 1; done
+	[ "$(grep -c '^  - domain: ' "$ZONES/dadns-zones.conf")" = 120 ]
+	# One batch: one conf transaction for all 120.
+	grep -q 'knot: jobs=120 saves=120 added=120 ' "$D/run.log"
 	push save z7.example 2
 	push delete z8.example
 	wait_for 10 served z7.example 2
 	wait_for 10 served z8.example REFUSED
-	[ "$(grep -c '^  - domain: ' "$ZONES/dadns-zones.conf")" = 299 ]
+	[ "$(grep -c '^  - domain: ' "$ZONES/dadns-zones.conf")" = 119 ]
 }
 
 @test "zone-write-knot: save, delete, save of one zone settle, queued before and while it runs" {
