@@ -23,7 +23,7 @@ FUZZ = $(patsubst %.c,%,$(wildcard t/fuzz/*.c))
 # Every program links the common library and the system libraries it may
 # need; --as-needed keeps the unused ones out of the running process.
 LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
-	-lmariadb -lmnl -lknot -lgnutls -lnghttp2 -lfstrm -lprotobuf-c \
+	-lmariadb -lmnl -lknot -lgnutls -lnghttp2 \
 	-lpthread -lm
 
 # Debian packages, per target: make all builds with DEBS_BUILD; make run
@@ -33,14 +33,19 @@ LIBS = -Wl,--as-needed -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl \
 # DEBS_BENCH. t/deps.sh installs the missing ones; DADNS_NO_DEPS=1 skips it.
 DEBS_BUILD = build-essential libyaml-dev libsqlite3-dev \
 	libcurl4-openssl-dev libldns-dev libmicrohttpd-dev libmariadb-dev \
-	libmnl-dev libknot-dev libgnutls28-dev libnghttp2-dev libfstrm-dev \
-	libprotobuf-c-dev protobuf-c-compiler
+	libmnl-dev libknot-dev libgnutls28-dev libnghttp2-dev
 DEBS_RUN = s6 nsd
 DEBS_TEST = clang libclang-rt-14-dev bind9 bind9-utils bind9-dnsutils \
 	mariadb-server unbound bats bats-assert bats-support ldnsutils \
 	keepalived iproute2 curl jq procps python3 sqlite3 openssl mandoc \
 	knot knot-dnsutils fstrm-bin gnutls-bin nghttp2-client
 DEBS_BENCH = dnsdist dnsperf nghttp2-client gnutls-bin
+# make run's DNS server (etc/run.sh): nsd, knot or bind, and its packages
+# beyond DEBS_RUN.
+DADNS_SERVER ?= nsd
+DEBS_SERVER_nsd =
+DEBS_SERVER_knot = knot knot-dnsutils
+DEBS_SERVER_bind = bind9 bind9-utils
 
 .PHONY: all deps deps-run deps-bench test check san fuzz run stop bench clean
 .PHONY: install uninstall
@@ -70,7 +75,7 @@ deps:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
 
 deps-run:
-	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN)
+	@sh t/deps.sh $(strip $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_SERVER_$(DADNS_SERVER)))
 
 deps-bench:
 	@sh t/deps.sh $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST) $(DEBS_BENCH)
@@ -97,7 +102,7 @@ fuzz: deps
 
 run: deps-run
 	$(MAKE) all
-	@sh etc/run.sh start
+	@DADNS_SERVER=$(DADNS_SERVER) sh etc/run.sh start
 
 stop:
 	@sh etc/run.sh stop

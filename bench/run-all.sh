@@ -3,9 +3,9 @@
 # time, figures on stdout.
 cd "$(dirname "$0")/.." || exit 111
 rc=0
-for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/mysql-push \
-    bench/reconcile bench/peer-pull bench/secondary bench/dns-proxy \
-    bench/dns-proxy-flood bench/vrrp bench/image; do
+for b in bench/push bench/memory bench/nsd-apply bench/bind-push bench/servers \
+    bench/mysql-push bench/reconcile bench/peer-pull bench/secondary \
+    bench/dns-proxy bench/dns-proxy-flood bench/vrrp bench/image; do
 	[ -x "$b" ] || continue
 	if [ "$b" = bench/image ] && [ ! -d image/rootfs ]; then
 		echo "== $b: not run (make image first)"

@@ -222,6 +222,11 @@ check_writers(const struct config *cfg)
 			check_nsd_conf(b);
 		if (b->type == BACKEND_BIND)
 			check_rndc_conf(b);
+		snprintf(key, sizeof(key), "dns.backends.%s.knot_conf",
+		    b->name);
+		if (b->type == BACKEND_KNOT && b->knot_conf[0] != '/')
+			fault(key, "must be an absolute path (knot.conf "
+			    "includes it): %s", b->knot_conf);
 	}
 	if (n == 0)
 		return;

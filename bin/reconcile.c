@@ -1275,7 +1275,7 @@ catwant_add(void *arg, const char *name)
 }
 
 /*
- * The catalog zone of an nsd or bind backend: its file in zones_dir must
+ * The catalog zone of an nsd, bind or knot backend: its file in zones_dir must
  * list exactly the zones the backend serves (live in the store, applied
  * as saves). When it does not, a catalog job (sequence 0) goes into the
  * backend's queue: the writer writes the catalog again from the store.
@@ -1294,8 +1294,7 @@ heal_catalog(struct pass *p, struct bstat *b)
 	char *text = NULL;
 	int zfd;
 
-	if (be->catalog_zone[0] == '\0' || (be->type != BACKEND_NSD &&
-	    be->type != BACKEND_BIND))
+	if (be->catalog_zone[0] == '\0' || be->type == BACKEND_COREDNS_MYSQL)
 		return;
 	if (store_served_each(p->st, be->name, catwant_add, &w) < 0) {
 		snprintf(b->why, sizeof(b->why), "unable to read the store: %s",

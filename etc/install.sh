@@ -37,8 +37,9 @@ owners() {
 			say "created system user $u"
 		fi
 		# zone-write-nsd reaches NSD's control socket and zones through
-		# group nsd; zone-write-bind reads the rndc key through group bind.
-		for g in nsd bind; do
+		# group nsd; zone-write-bind reads the rndc key through group bind;
+		# zone-write-knot reaches knotd's control socket through group knot.
+		for g in nsd bind knot; do
 			if getent group "$g" >/dev/null &&
 			    ! id -nG "$u" | tr ' ' '\n' | grep -qx "$g"; then
 				usermod -a -G "$g" "$u"
@@ -56,6 +57,7 @@ owners() {
 	  useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin $u
 	  usermod -a -G nsd $u     # zone-write-nsd: NSD's zones and control socket
 	  usermod -a -G bind $u    # zone-write-bind: the rndc key
+	  usermod -a -G knot $u    # zone-write-knot: knotd's control socket
 	  chown root:$u $SYSCONFDIR/app.yml && chmod 0640 $SYSCONFDIR/app.yml
 	  chown $u:$u $STATEDIR/data && chmod 0750 $STATEDIR/data
 	MSG
@@ -72,7 +74,7 @@ install_all() {
 	install -m 0644 man/*.5 "$D$MANDIR/man5"
 	say "manual pages in $MANDIR/man8 and man5"
 	install -m 0644 etc/app.yml etc/named.conf.example etc/coredns_mysql.sql \
-	    etc/nsd-dadns.conf "$D$DATADIR"
+	    etc/nsd-dadns.conf etc/knot-dadns.conf "$D$DATADIR"
 	rm -rf "$D$DATADIR/service"
 	cp -R service "$D$DATADIR/service"
 	for f in "$D$DATADIR"/service/*/run "$D$DATADIR"/service/*/log/run; do

@@ -271,3 +271,21 @@ clean() {
 	check -c app.yml
 	assert_success
 }
+
+@test "dadns-checkconf: a knot backend's knot_conf must be an absolute path" {
+	write app.yml <<-'EOF2'
+	app:
+	  auth_password: s3cret-pass-word
+	dns:
+	  backends:
+	    knot:
+	      enabled: true
+	      knot_conf: zones.conf
+	EOF2
+	check -c app.yml
+	assert_failure 100
+	assert_output --partial "dns.backends.knot.knot_conf: must be an absolute path (knot.conf includes it): zones.conf"
+	sed -i 's#knot_conf: zones.conf#knot_conf: /var/lib/knot/dadns/dadns-zones.conf#' app.yml
+	check -c app.yml
+	assert_success
+}

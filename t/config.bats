@@ -529,16 +529,35 @@ no_system_config() {
 	write app.yml <<-'EOF'
 	dns:
 	  backends:
-	    knot:
+	    pdns:
 	      enabled: true
-	      type: knot
+	      type: powerdns
 	EOF
 	cfg -c app.yml
 	assert_failure 100
-	[[ $stderr == *'app.yml:5: dns.backends.knot.type: unknown type: "knot"'* ]]
+	[[ $stderr == *'app.yml:5: dns.backends.pdns.type: unknown type: "powerdns" (nsd, bind, knot, coredns_mysql)'* ]]
 	cfg DADNS_DNS_BACKENDS_NSD_TYPE=djbdns -c /dev/null
 	assert_failure 100
 	[[ $stderr == *'DADNS_DNS_BACKENDS_NSD_TYPE: unknown type: "djbdns"'* ]]
+}
+
+@test "config: a knot backend gets knotd's defaults, and no secondaries" {
+	echo 'dns: {backends: {knot: {enabled: true}}}' >app.yml
+	cfg -c app.yml
+	assert_success
+	assert_line "dns.backends.knot.type=knot"
+	assert_line "dns.backends.knot.zones_dir=/var/lib/knot/dadns"
+	assert_line "dns.backends.knot.control_socket=/run/knot/knot.sock"
+	assert_line "dns.backends.knot.knot_conf=/var/lib/knot/dadns/dadns-zones.conf"
+	assert_line "dns.backends.knot.template=dadns"
+	echo 'dns: {backends: {k: {type: knot, template: "Bad Name"}}}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"dns.backends.k.template"* ]]
+	echo 'dns: {backends: {k: {type: knot, secondaries: [{address: 192.0.2.1}]}}}' >app.yml
+	cfg -c app.yml
+	assert_failure 100
+	[[ $stderr == *"dns.backends.k.secondaries: not for a knot backend"* ]]
 }
 
 @test "config: a file backend without type is typed by its name or refused" {

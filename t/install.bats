@@ -41,7 +41,8 @@ installed_files() {
 	echo usr/sbin/dadns-enable
 	for p in "$TOP"/man/*.8; do echo "usr/share/man/man8/${p##*/}"; done
 	echo usr/share/man/man5/app.yml.5
-	for p in app.yml named.conf.example coredns_mysql.sql nsd-dadns.conf; do
+	for p in app.yml named.conf.example coredns_mysql.sql nsd-dadns.conf \
+	    knot-dadns.conf; do
 		echo "usr/share/dadns/$p"
 	done
 	for p in "$TOP"/service/*/; do

@@ -42,15 +42,17 @@ programs() {
 # that the init rewrites at every start.
 setup() {
 	mkdir -p "$1/app/config" "$1/app/data" "$1/run"
-	rm -rf "$1/etc/nsd/zones" "$1/etc/named/zones"
-	mkdir -p "$1/etc/nsd/nsd.conf.d" "$1/etc/named"
+	rm -rf "$1/etc/nsd/zones" "$1/etc/named/zones" "$1/var/lib/knot/dadns"
+	mkdir -p "$1/etc/nsd/nsd.conf.d" "$1/etc/named" "$1/var/lib/knot"
 	ln -s /app/data/zones/nsd "$1/etc/nsd/zones"
 	ln -s /app/data/zones/bind "$1/etc/named/zones"
-	# The user of every dadns service; in NSD's and named's groups for
-	# their control channels.
+	ln -s /app/data/zones/knot "$1/var/lib/knot/dadns"
+	# The user of every dadns service; in NSD's, named's and knotd's
+	# groups for their control channels.
 	grep -q '^dadns:' "$1/etc/passwd" ||
 	    useradd --root "$1" --system --user-group --no-create-home \
-	    --home-dir /app --shell /usr/sbin/nologin --groups nsd,bind dadns
+	    --home-dir /app --shell /usr/sbin/nologin --groups nsd,bind,knot \
+	    dadns
 	# Keys made by the packages' scripts would be the same in every
 	# container: the init makes its own.
 	rm -f "$1"/etc/nsd/nsd_*.key "$1"/etc/nsd/nsd_*.pem "$1/etc/bind/rndc.key"

@@ -16,6 +16,9 @@
  *	listen ADDR PORT		da-receive's address ("" = any) and port
  *	nsd NAME ZONES_DIR NSD_CONF [CONTROL_SOCKET]
  *	bind NAME ZONES_DIR NAMED_CONF [RNDC_CONF]
+ *	knot NAME ZONES_DIR CONTROL_SOCKET KNOT_CONF TEMPLATE
+ *	secondaries NAME		before the nsd or bind line of a
+ *					backend with secondaries
  *	coredns_mysql NAME
  *	peer-pull
  *	reconcile
@@ -63,6 +66,11 @@ main(int argc, char **argv)
 		b = &cfg.backends[i];
 		if (!b->enabled)
 			continue;
+		if (b->nsecondaries > 0) {
+			printf("secondaries");
+			word("name", b->name);
+			printf("\n");
+		}
 		switch (b->type) {
 		case BACKEND_NSD:
 			printf("nsd");
@@ -79,6 +87,14 @@ main(int argc, char **argv)
 			word("named_conf", b->named_conf);
 			if (b->rndc_conf[0] != '\0')
 				word("rndc_conf", b->rndc_conf);
+			break;
+		case BACKEND_KNOT:
+			printf("knot");
+			word("name", b->name);
+			word("zones_dir", b->zones_dir);
+			word("control_socket", b->control_socket);
+			word("knot_conf", b->knot_conf);
+			word("template", b->knot_template);
 			break;
 		case BACKEND_COREDNS_MYSQL:
 			printf("coredns_mysql");

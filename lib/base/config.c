@@ -289,7 +289,8 @@ enum {
 	BF_PATTERN, BF_VERIFY, BF_NAMED_CONF, BF_RNDC_CONF, BF_HOST, BF_PORT,
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
 	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
-	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE, BF_RNDC_PROGRAM
+	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE, BF_RNDC_PROGRAM,
+	BF_KNOT_CONF, BF_KNOT_TEMPLATE
 };
 
 static const struct field bfields[] = {
@@ -319,6 +320,8 @@ static const struct field bfields[] = {
 	{ "nsd_main_conf", T_STR, B(nsd_main_conf), 0, 0, 0 },
 	{ "catalog_zone", T_DNAME, B(catalog_zone), 0, 0, 0 },
 	{ "rndc_program", T_BOOL, B(rndc_program), 0, 0, 0 },
+	{ "knot_conf", T_STR, B(knot_conf), 0, 0, 0 },
+	{ "template", T_NAME, B(knot_template), 0, 0, 0 },
 };
 
 /* The fields of an entry of dns.backends.<name>.secondaries; the index is
@@ -962,9 +965,11 @@ set_value(struct ld *ld, const struct src *src, const char *key,
 			*(enum backend_type *)p = BACKEND_BIND;
 		else if (len == 13 && strncasecmp(v, "coredns_mysql", 13) == 0)
 			*(enum backend_type *)p = BACKEND_COREDNS_MYSQL;
+		else if (len == 4 && strncasecmp(v, "knot", 4) == 0)
+			*(enum backend_type *)p = BACKEND_KNOT;
 		else
 			return bad(ld, src, key, "unknown type: %s "
-			    "(nsd, bind, coredns_mysql)",
+			    "(nsd, bind, knot, coredns_mysql)",
 			    show(q, sizeof(q), v, len));
 		return 0;
 	case T_DSTYPE:
@@ -2506,12 +2511,14 @@ finish_backend(struct ld *ld, size_t i)
 			b->type = BACKEND_NSD;
 		else if (strcmp(b->name, "bind") == 0)
 			b->type = BACKEND_BIND;
+		else if (strcmp(b->name, "knot") == 0)
+			b->type = BACKEND_KNOT;
 		else if (strcmp(b->name, "coredns_mysql") == 0 ||
 		    strncmp(b->name, "coredns_", 8) == 0)
 			b->type = BACKEND_COREDNS_MYSQL;
 		else if (sp != NULL)
 			return bad(ld, sp, key, "missing "
-			    "(nsd, bind or coredns_mysql)");
+			    "(nsd, bind, knot or coredns_mysql)");
 		else {
 			for (j = 0; b->name[j] != '\0' && j + 1 < sizeof(up);
 			    j++)
@@ -2519,8 +2526,8 @@ finish_backend(struct ld *ld, size_t i)
 				    b->name[j] - 'a' + 'A' : b->name[j];
 			up[j] = '\0';
 			return bad(ld, NULL, key, "missing (set "
-			    "DADNS_DNS_BACKENDS_%s_TYPE to nsd, bind or "
-			    "coredns_mysql)", up);
+			    "DADNS_DNS_BACKENDS_%s_TYPE to nsd, bind, knot "
+			    "or coredns_mysql)", up);
 		}
 	}
 	switch (b->type) {
@@ -2534,6 +2541,13 @@ finish_backend(struct ld *ld, size_t i)
 	case BACKEND_BIND:
 		BDEF(zones_dir, BF_ZONES_DIR, "/etc/named/zones");
 		BDEF(named_conf, BF_NAMED_CONF, "/etc/named.conf.local");
+		break;
+	case BACKEND_KNOT:
+		BDEF(zones_dir, BF_ZONES_DIR, "/var/lib/knot/dadns");
+		BDEF(control_socket, BF_CONTROL_SOCKET, "/run/knot/knot.sock");
+		BDEF(knot_conf, BF_KNOT_CONF,
+		    "/var/lib/knot/dadns/dadns-zones.conf");
+		BDEF(knot_template, BF_KNOT_TEMPLATE, "dadns");
 		break;
 	case BACKEND_COREDNS_MYSQL:
 		BDEF(host, BF_HOST, "localhost");
@@ -2603,6 +2617,11 @@ finish_secondaries(struct ld *ld, size_t i)
 		    b->nsecondaries > 0 ? "secondaries" : "catalog_zone"),
 		    "not for a coredns_mysql backend (its database's own "
 		    "replication carries the zones)");
+	if (b->type == BACKEND_KNOT && b->nsecondaries > 0)
+		return bad(ld, src.line ? &src : NULL, strcat(key,
+		    "secondaries"), "not for a knot backend: give knot.conf's "
+		    "template %s its notify: and acl: (catalog_zone works)",
+		    b->knot_template);
 	/* Secondaries get a catalog unless catalog_zone: "" says no. */
 	if (b->nsecondaries > 0 && !(ld->bmask[i] & (1U << BF_CATALOG_ZONE)))
 		snprintf(b->catalog_zone, sizeof(b->catalog_zone), "%s",

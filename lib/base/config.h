@@ -20,7 +20,8 @@
 #define CONFIG_SECONDARIES_MAX	8	/* secondaries of one backend */
 #define CONFIG_CATALOG_DEFAULT	"catalog.invalid"
 
-enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL };
+enum backend_type { BACKEND_NSD = 1, BACKEND_BIND, BACKEND_COREDNS_MYSQL,
+    BACKEND_KNOT };
 
 /* A secondary of a backend's primary: notified of every zone dadns adds
  * and of the catalog zone, and allowed to transfer them, with its TSIG
@@ -38,17 +39,22 @@ struct config_backend {
 	char		 name[64];	/* instance name, also its queue name */
 	enum backend_type type;
 	int		 enabled;
-	/* nsd and bind */
+	/* nsd, bind and knot */
 	char		 zones_dir[CONFIG_PATH_MAX];
 	/* nsd */
 	char		 nsd_conf[CONFIG_PATH_MAX];	/* for nsd-control -c */
-	char		 control_socket[CONFIG_PATH_MAX];	/* unix socket */
+	char		 control_socket[CONFIG_PATH_MAX];	/* unix socket
+						 * (nsd, knot) */
 	char		 nsd_main_conf[CONFIG_PATH_MAX];	/* includes an
 						 * nsd_conf without server: */
 	char		 pattern[64];		/* zonelist pattern, "da" */
 	char		 long_pattern[64];	/* for names too long for
 						 * "%s.db", "da-long" */
 	char		 verify[128];	/* "addr@port": check served serial */
+	/* knot */
+	char		 knot_conf[CONFIG_PATH_MAX];	/* the zone list dadns
+						 * writes, knot.conf includes */
+	char		 knot_template[64];	/* template of its zones */
 	/* bind */
 	char		 named_conf[CONFIG_PATH_MAX];
 	char		 rndc_conf[CONFIG_PATH_MAX];

@@ -26,7 +26,7 @@ for src in t/fuzz/*.c; do
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -DDADNS_VERSION=\"fuzz\" \
 	    -Ilib/base -Ilib/pipeline -Ilib/dns -Ilib/vrrp \
 	    -o "$bin" "$src" $(ls lib/*/*.c) \
-	    -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl -lmariadb -lmnl -lknot -lgnutls -lnghttp2 -lfstrm -lprotobuf-c -lpthread -lm; then
+	    -lldns -lsqlite3 -lyaml -lmicrohttpd -lcurl -lmariadb -lmnl -lknot -lgnutls -lnghttp2 -lpthread -lm; then
 		echo "fuzz: $name: build failed"
 		rc=1
 		continue

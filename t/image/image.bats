@@ -259,3 +259,74 @@ load image
 	refute_line 'named root'
 	refute_line 'zone-write-bind root'
 }
+
+@test "image: Knot node with DADNS_SERVER=knot only: rawsave, served, delete, restart, users" {
+	netns knot
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD DADNS_SERVER=knot
+	ct_ready
+	run da_save example.com 2024040404
+	assert_output --partial 'error=0'
+	run da_save example.org 2024040404
+	assert_output --partial 'error=0'
+	wait_for 30 served example.com 2024040404
+	wait_for 30 served example.org 2024040404
+	run ct_exec s6-svstat -o up /run/dadns/scan/nsd
+	assert_failure
+	run da_delete example.org
+	assert_output --partial 'error=0'
+	wait_for 30 served example.org REFUSED
+	run ct_users
+	assert_line 'zone-write-knot dadns'
+	assert_line 'knotd knot'
+	refute_line 'knotd root'
+	run ct_stop
+	assert_success
+	ct_start a DADNS_APP_AUTH_PASSWORD=$DA_PASSWORD DADNS_SERVER=knot
+	ct_ready
+	wait_for 30 served example.com 2024040404
+	run served example.org REFUSED
+	assert_success
+}
+
+@test "image: with secondaries, NSD includes zone-write-nsd's patterns and named its keys file" {
+	netns secondaries
+	for s in nsd bind; do
+		mkdir -p "$BATS_TEST_TMPDIR/$s/config"
+		cat >"$BATS_TEST_TMPDIR/$s/config/app.yml" <<-YML
+		queue_location: ./data/queues
+		datastore:
+		  db_location: ./data/directdnsonly.db
+		app:
+		  auth_password: $DA_PASSWORD
+		dns:
+		  backends:
+		    $s:
+		      enabled: true
+		      secondaries:
+		        - address: 192.0.2.53
+		          tsig_key: xfr.example
+		          tsig_secret: c2VjcmV0LXNlY3JldC1zZWNyZXQ=
+		YML
+	done
+	ct_start nsd
+	ct_ready
+	run ct_exec cat /etc/nsd/nsd.conf.d/dadns.conf
+	assert_line 'include: "/etc/nsd/zones/DADNS-NSD*.conf"'
+	refute_line --partial 'name: "da"'
+	run da_save example.com 2024050505
+	assert_output --partial 'error=0'
+	wait_for 30 served example.com 2024050505
+	run ct_exec grep -c 'provide-xfr: 192.0.2.53' /etc/nsd/zones/DADNS-NSD.conf
+	[ "$output" -ge 1 ]
+	run ct_stop
+	assert_success
+	ct_start bind
+	ct_ready
+	run ct_exec grep -c 'include "/etc/named/zones/DADNS-BIND.conf";' /etc/bind/named.conf
+	assert_output 1
+	run da_save example.org 2024050505
+	assert_output --partial 'error=0'
+	wait_for 30 served example.org 2024050505
+	run ct_exec grep -c 'key "xfr.example"' /etc/named/zones/DADNS-BIND.conf
+	assert_output 1
+}

@@ -43,6 +43,8 @@ type(enum backend_type t)
 		return "bind";
 	case BACKEND_COREDNS_MYSQL:
 		return "coredns_mysql";
+	case BACKEND_KNOT:
+		return "knot";
 	}
 	return "?";
 }
@@ -133,6 +135,8 @@ print(const struct config *c)
 		BK("named_conf", "%s", b->named_conf);
 		BK("rndc_conf", "%s", b->rndc_conf);
 		BK("rndc_program", "%s", tf(b->rndc_program));
+		BK("knot_conf", "%s", b->knot_conf);
+		BK("template", "%s", b->knot_template);
 		BK("host", "%s", b->host);
 		BK("port", "%u", b->port);
 		BK("database", "%s", b->database);
