@@ -3,53 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "doh.h"
-
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-long
-doh_b64url_decode(const char *s, size_t len, uint8_t *out, size_t cap)
-{
-	uint32_t acc = 0;
-	size_t i, o = 0;
-	int bits = 0, v;
-
-	/* Padding is not part of base64url (RFC 8484 4.1), but tolerated. */
-	while (len > 0 && s[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((v = b64val((unsigned char)s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == cap)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* The left-over bits of the last character must be zero. */
-	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	return (long)o;
-}
 
 /* 1 when the content type t is application/dns-message, parameters
  * allowed. */
@@ -118,7 +73,7 @@ doh_parse(const struct doh_req *r, const char *path, uint8_t *msg,
 			*why = "dns= parameter too large";
 			return 413;
 		}
-		if ((n = doh_b64url_decode(v, vlen, msg, DOH_MSG_MAX)) < 0) {
+		if ((n = base64url_decode(v, vlen, msg, DOH_MSG_MAX)) < 0) {
 			*why = "dns= parameter is not base64url";
 			return 400;
 		}

@@ -22,10 +22,6 @@ struct doh_req {
 	size_t		 blen;
 };
 
-/* Decode the base64url text s (len bytes, without padding or with it)
- * into out (cap bytes). Returns the decoded length, or -1 when s has a
- * character outside the alphabet, a bad length or does not fit. */
-long doh_b64url_decode(const char *s, size_t len, uint8_t *out, size_t cap);
 
 /* The DNS message asked by r of the endpoint at path (e.g. "/dns-query")
  * into msg (DOH_MSG_MAX bytes): returns 200 with *mlen set, or the HTTP

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "err.h"
 #include "rndcmsg.h"
 
@@ -91,38 +92,7 @@ base64_encode(const unsigned char *p, size_t n, char *out)
 int
 rndcmsg_base64_decode(const char *src, unsigned char *dst, size_t size)
 {
-	size_t n = strlen(src), i, o = 0, pad = 0;
-	unsigned v = 0;
-	const char *c;
-	int k;
-
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (src[i] == '=') {
-			/* Only at the end, at most two. */
-			if (i < n - 2 || (i == n - 2 && src[n - 1] != '='))
-				return -1;
-			pad++;
-			k = 0;
-		} else if (src[i] == '\0' || (c = strchr(b64, src[i])) ==
-		    NULL)
-			return -1;
-		else
-			k = (int)(c - b64);
-		v = v << 6 | (unsigned)k;
-		if (i % 4 == 3) {
-			if (o + 3 - pad > size)
-				return -1;
-			dst[o++] = v >> 16 & 0xff;
-			if (pad < 2)
-				dst[o++] = v >> 8 & 0xff;
-			if (pad < 1)
-				dst[o++] = v & 0xff;
-			v = 0;
-		}
-	}
-	return (int)o;
+	return (int)base64_decode(src, strlen(src), dst, size);
 }
 
 /* The base64 HMAC of data under key into out[HSHA_LEN], zero-padded.
