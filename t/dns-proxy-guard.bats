@@ -7,45 +7,9 @@
 # here and stopped by PID.
 
 load helper
+load helper-proxy
 
 FIX=$BATS_TEST_DIRNAME/fixtures/dns-proxy
-
-# unbound_start NAME: an unbound on 127.0.0.1:$<NAME>_PORT answering
-# who.rec.test TXT NAME.
-unbound_start() {
-	local name=$1 port dir=$W/$1
-	port=$(free_port)
-	mkdir -p "$dir"
-	cat >"$dir/unbound.conf" <<-CONF
-	server:
-		interface: 127.0.0.1
-		port: $port
-		do-ip6: no
-		username: ""
-		chroot: ""
-		directory: "$dir"
-		pidfile: "$dir/unbound.pid"
-		use-syslog: no
-		logfile: "$dir/unbound.log"
-		verbosity: 0
-		num-threads: 1
-		so-reuseport: no
-		access-control: 127.0.0.0/8 allow
-		module-config: "iterator"
-		auto-trust-anchor-file: ""
-		ratelimit: 0
-		local-zone: "rec.test." static
-		local-data: "www.rec.test. 300 IN A 192.0.2.80"
-		local-data: 'who.rec.test. 300 IN TXT "$name"'
-	remote-control:
-		control-enable: no
-	CONF
-	unbound -d -c "$dir/unbound.conf" >"$dir/stderr" 2>&1 &
-	echo $! >"$dir/pid"
-	wait_for 10 sh -c "dig +short +time=1 +tries=1 -p $port @127.0.0.1 www.rec.test A | grep -q 192.0.2.80" || return 1
-	eval "${name^^}_PORT=$port"
-	export "${name^^}_PORT"
-}
 
 stop_pid() {
 	local pid

@@ -77,3 +77,31 @@ sec_serial() {
 sec_has() {
 	[ "$(sec_serial "$1")" = "$2" ]
 }
+
+# nsd_primary [VAR]: an NSD whose patterns come from zone-write-nsd's
+# file, and app.yml for it with one secondary on 127.0.0.1:$VAR (VAR is
+# SEC_PORT by default; a free port is picked) holding KEY and SECRET.
+nsd_primary() {
+	local var=${1:-SEC_PORT}
+
+	NSD_DIR=$D/nsd
+	mkdir -p "$NSD_DIR/zones"
+	NSD_PORT=$(free_port)
+	eval "$var=\$(free_port)"
+	NSD_CONF=$NSD_DIR/nsd.conf
+	nsd_conf "$NSD_DIR" "$NSD_PORT" "$NSD_DIR/nsd.pid" "$NSD_DIR/nsd.log" \
+	    include >"$NSD_CONF"
+	nsd -c "$NSD_CONF" || { cat "$NSD_CONF" >&2; return 1; }
+	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1
+	wait_for 10 nsd-control -c "$NSD_CONF" status || return 1
+	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
+	DA_PORT=$(free_port)
+	DA_PASSWORD=da-secret
+	DA_URL=http://127.0.0.1:$DA_PORT
+	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(nsd_backend \
+	    "control_socket: $NSD_DIR/nsd.ctl" \
+	    "secondaries:" \
+	    "  - address: 127.0.0.1@${!var}" \
+	    "    tsig_key: $KEY" \
+	    "    tsig_secret: $SECRET")"
+}

@@ -6,6 +6,7 @@
 
 load helper
 load helper-named
+load helper-secondary
 
 KEY=xfr-ns2
 SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
@@ -87,35 +88,16 @@ knot_has() {
 	[ "$(soa_serial "$1" "$KNOT_PORT")" = "$2" ]
 }
 
-# nsd_primary: an NSD whose patterns come from zone-write-nsd's file, and
-# app.yml for it with the Knot secondary on 127.0.0.1:$KNOT_PORT.
-nsd_primary() {
-	NSD_DIR=$D/nsd
-	mkdir -p "$NSD_DIR/zones"
-	NSD_PORT=$(free_port)
-	KNOT_PORT=$(free_port)
-	NSD_CONF=$NSD_DIR/nsd.conf
-	nsd_conf "$NSD_DIR" "$NSD_PORT" "$NSD_DIR/nsd.pid" "$NSD_DIR/nsd.log" \
-	    include >"$NSD_CONF"
-	nsd -c "$NSD_CONF" || { cat "$NSD_CONF" >&2; return 1; }
-	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1
-	wait_for 10 nsd-control -c "$NSD_CONF" status || return 1
-	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
-	DA_PORT=$(free_port)
-	DA_PASSWORD=da-secret
-	DA_URL=http://127.0.0.1:$DA_PORT
-	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(nsd_backend \
-	    "control_socket: $NSD_DIR/nsd.ctl" \
-	    "secondaries:" \
-	    "  - address: 127.0.0.1@$KNOT_PORT" \
-	    "    tsig_key: $KEY" \
-	    "    tsig_secret: $SECRET")"
+# knot_primary: nsd_primary (helper-secondary.bash) with the Knot
+# secondary on 127.0.0.1:$KNOT_PORT, da-receive and zone-write-nsd running.
+knot_primary() {
+	nsd_primary KNOT_PORT || return 1
 	receiver_start "$D/app.yml" "$D/da.log" || return 1
 	start_runner zone-write-nsd -c "$D/app.yml"
 }
 
 @test "knotd: a zone pushed through da-receive reaches a Knot catalog consumer; its update follows NOTIFY; its delete drops it" {
-	nsd_primary
+	knot_primary
 	knot_start "$D/knot" "$SECRET"
 	run da_save example.com 2024010101
 	assert_output "error=0"
@@ -135,7 +117,7 @@ nsd_primary() {
 }
 
 @test "knotd: a Knot secondary with a wrong TSIG secret is refused and logged by NSD, and gets nothing" {
-	nsd_primary
+	knot_primary
 	run da_save example.org 2024020201
 	assert_output "error=0"
 	wait_for 10 served example.org 2024020201
@@ -152,7 +134,7 @@ nsd_primary() {
 
 @test "reconcile: a stopped Knot secondary is reported down, then the zones it missed as behind until a pass notifies it again; /status shows each state" {
 	local i
-	nsd_primary
+	knot_primary
 	knot_start "$D/knot" "$SECRET"
 	run da_save a.example 2024030301
 	assert_output "error=0"

@@ -24,31 +24,6 @@ teardown() {
 	named_stop
 }
 
-# nsd_primary: an NSD whose patterns come from zone-write-nsd's file, and
-# app.yml for it with one secondary on 127.0.0.1:$SEC_PORT holding KEY.
-nsd_primary() {
-	NSD_DIR=$D/nsd
-	mkdir -p "$NSD_DIR/zones"
-	NSD_PORT=$(free_port)
-	SEC_PORT=$(free_port)
-	NSD_CONF=$NSD_DIR/nsd.conf
-	nsd_conf "$NSD_DIR" "$NSD_PORT" "$NSD_DIR/nsd.pid" "$NSD_DIR/nsd.log" \
-	    include >"$NSD_CONF"
-	nsd -c "$NSD_CONF" || { cat "$NSD_CONF" >&2; return 1; }
-	wait_for 10 test -S "$NSD_DIR/nsd.ctl" || return 1
-	wait_for 10 nsd-control -c "$NSD_CONF" status || return 1
-	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
-	DA_PORT=$(free_port)
-	DA_PASSWORD=da-secret
-	DA_URL=http://127.0.0.1:$DA_PORT
-	write_config "$(da_app "$DA_PORT" "$DA_PASSWORD")" "$(nsd_backend \
-	    "control_socket: $NSD_DIR/nsd.ctl" \
-	    "secondaries:" \
-	    "  - address: 127.0.0.1@$SEC_PORT" \
-	    "    tsig_key: $KEY" \
-	    "    tsig_secret: $SECRET")"
-}
-
 @test "zone-write-nsd: a zone pushed through da-receive is answered by a BIND secondary that follows the catalog" {
 	nsd_primary
 	receiver_start "$D/app.yml" "$D/da.log"
