@@ -31,6 +31,7 @@
 #include "io.h"
 #include "job.h"
 #include "log.h"
+#include "nameset.h"
 #include "nsdconf.h"
 #include "nsdctl.h"
 #include "promfile.h"
@@ -51,99 +52,6 @@
 #define NOTIFY_MAX	64	/* lagging zones re-notified per backend */
 #define CTL_MS		10000	/* one nsd-control or rndc command */
 #define SECLAG_N	(CONFIG_BACKENDS_MAX * CONFIG_SECONDARIES_MAX)
-
-/* ------------------------------------------------------------------ */
-/* A set of names, each with a bit mask (which DA servers listed it). */
-
-struct nset {
-	char		**name;
-	uint32_t	*mask;
-	size_t		 cap, n;
-};
-
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static size_t
-nset_slot(const struct nset *s, const char *name)
-{
-	size_t i = fnv(name) & (s->cap - 1);
-
-	while (s->name[i] != NULL && strcmp(s->name[i], name) != 0)
-		i = (i + 1) & (s->cap - 1);
-	return i;
-}
-
-/* Add name with bits; returns 0 or -1 (out of memory). */
-static int
-nset_add(struct nset *s, const char *name, uint32_t bits)
-{
-	size_t i, j, cap;
-	char **nn;
-	uint32_t *nm;
-
-	if (2 * (s->n + 1) > s->cap) {
-		cap = s->cap ? s->cap * 2 : 1024;
-		if ((nn = calloc(cap, sizeof(*nn))) == NULL ||
-		    (nm = calloc(cap, sizeof(*nm))) == NULL) {
-			free(nn);
-			return -1;
-		}
-		for (i = 0; i < s->cap; i++) {
-			if (s->name[i] == NULL)
-				continue;
-			j = fnv(s->name[i]) & (cap - 1);
-			while (nn[j] != NULL)
-				j = (j + 1) & (cap - 1);
-			nn[j] = s->name[i];
-			nm[j] = s->mask[i];
-		}
-		free(s->name);
-		free(s->mask);
-		s->name = nn;
-		s->mask = nm;
-		s->cap = cap;
-	}
-	i = nset_slot(s, name);
-	if (s->name[i] == NULL) {
-		if ((s->name[i] = strdup(name)) == NULL)
-			return -1;
-		s->n++;
-	}
-	s->mask[i] |= bits;
-	return 0;
-}
-
-/* The bits of name, 0 when absent. */
-static uint32_t
-nset_get(const struct nset *s, const char *name)
-{
-	size_t i;
-
-	if (s->cap == 0)
-		return 0;
-	i = nset_slot(s, name);
-	return s->name[i] != NULL ? s->mask[i] : 0;
-}
-
-static void
-nset_free(struct nset *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->cap; i++)
-		free(s->name[i]);
-	free(s->name);
-	free(s->mask);
-	memset(s, 0, sizeof(*s));
-}
 
 /* ------------------------------------------------------------------ */
 /* One pass */
@@ -187,7 +95,7 @@ struct pass {
 	size_t		 nq;
 	struct server	 srv[CONFIG_SERVERS_MAX];
 	size_t		 nsrv;
-	struct nset	 listed;
+	struct nameset	 listed;
 	long long	 backfilled, migrated, orphans, confirmed, deleted, held;
 	struct bstat	 bs[CONFIG_BACKENDS_MAX];
 	size_t		 nbs;
@@ -289,7 +197,7 @@ on_domain(void *arg, const char *domain)
 {
 	struct listing *l = arg;
 
-	return nset_add(&l->p->listed, domain, l->bit);
+	return nameset_add(&l->p->listed, domain, l->bit);
 }
 
 static void
@@ -386,7 +294,7 @@ scan_owners(struct pass *p)
 		j = server_of(p, z.hostname);
 		if (j >= 0)
 			p->srv[j].owned++;
-		mask = nset_get(&p->listed, z.name);
+		mask = nameset_get(&p->listed, z.name);
 		if (mask != 0) {
 			if (j >= 0 && (mask & (1U << j)))
 				continue;
@@ -676,7 +584,7 @@ flush(struct pass *p, struct bstat *b, struct batch *bt)
 /* The zones with a job waiting in the backend's queue, by the zone key of
  * their job file names (job_name_key()). */
 static int
-pending_set(struct pass *p, const char *queue, struct nset *set)
+pending_set(struct pass *p, const char *queue, struct nameset *set)
 {
 	struct spool_entry *ent;
 	long n, i;
@@ -684,7 +592,7 @@ pending_set(struct pass *p, const char *queue, struct nset *set)
 	if ((n = spool_scan(p->cfg->queue_location, queue, &ent)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	for (i = 0; i < n; i++)
-		if (nset_add(set, ent[i].zone, 1) < 0) {
+		if (nameset_add(set, ent[i].zone, 1) < 0) {
 			free(ent);
 			return -1;
 		}
@@ -694,20 +602,20 @@ pending_set(struct pass *p, const char *queue, struct nset *set)
 
 /* Whether pending_set() holds a job for zone. */
 static int
-pending_has(const struct nset *set, const char *zone)
+pending_has(const struct nameset *set, const char *zone)
 {
 	char key[JOB_KEY_MAX + 1];
 
 	if (job_name_key(zone, key, sizeof(key)) < 0)
 		return 0;
-	return nset_get(set, key) != 0;
+	return nameset_get(set, key) != 0;
 }
 
 /* Read the store's next zone into z and into a new item of bt, marked
  * pending when a job for it waits in the queue (pend). Returns
  * store_iter_next()'s value: 1 when an item was added. */
 static int
-heal_next(struct store_iter *it, const struct nset *pend, struct batch *bt,
+heal_next(struct store_iter *it, const struct nameset *pend, struct batch *bt,
     struct bstat *b, struct store_zone *z)
 {
 	struct item *x;
@@ -934,7 +842,7 @@ heal_files(struct pass *p, struct bstat *b)
 {
 	const struct config_backend *be = b->be;
 	struct filebe f;
-	struct nset pend = { 0 };
+	struct nameset pend = { 0 };
 	struct store_iter *it;
 	struct store_zone z;
 	struct batch *bt;
@@ -1003,7 +911,7 @@ heal_files(struct pass *p, struct bstat *b)
 	}
 	store_iter_end(it);
 out:
-	nset_free(&pend);
+	nameset_free(&pend);
 	close(f.zfd);
 	free(bt);
 }
@@ -1151,7 +1059,7 @@ static void
 heal_mysql(struct pass *p, struct bstat *b)
 {
 	const struct config_backend *be = b->be;
-	struct nset pend = { 0 };
+	struct nameset pend = { 0 };
 	struct store_iter *it = NULL;
 	struct store_zone z;
 	struct batch *bt = NULL;
@@ -1249,7 +1157,7 @@ out:
 		mysql_free_result(c.res);
 	if (my != NULL)
 		mysql_close(my);
-	nset_free(&pend);
+	nameset_free(&pend);
 	free(bt);
 }
 
@@ -1825,7 +1733,7 @@ out:
 			free(p->srv[i].cand[k]);
 		free(p->srv[i].cand);
 	}
-	nset_free(&p->listed);
+	nameset_free(&p->listed);
 	store_close(p->st);
 	free(p);
 	return rc;

@@ -19,6 +19,7 @@
 #include "job.h"
 #include "knotctl.h"
 #include "log.h"
+#include "nameset.h"
 #include "runner.h"
 #include "servewait.h"
 #include "writer.h"
@@ -37,120 +38,6 @@
 #define LIST_TMP	".zwk-list-"	/* temporary zone list */
 
 /* ------------------------------------------------------------------ */
-/* The zones of the template: a set of names, open addressing. */
-
-static char tomb[1];		/* a removed name's slot */
-
-struct zset {
-	char		**slot;
-	size_t		 cap, n, used;	/* slots, names, names + tombs */
-};
-
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* The slot of name, or of the empty slot where it would go. */
-static size_t
-zset_find(const struct zset *s, const char *name)
-{
-	size_t i = fnv(name) & (s->cap - 1), grave = SIZE_MAX;
-
-	for (; s->slot[i] != NULL; i = (i + 1) & (s->cap - 1)) {
-		if (s->slot[i] == tomb) {
-			if (grave == SIZE_MAX)
-				grave = i;
-		} else if (strcmp(s->slot[i], name) == 0)
-			return i;
-	}
-	return grave != SIZE_MAX ? grave : i;
-}
-
-static int
-zset_has(const struct zset *s, const char *name)
-{
-	size_t i;
-
-	if (s->cap == 0)
-		return 0;
-	i = zset_find(s, name);
-	return s->slot[i] != NULL && s->slot[i] != tomb;
-}
-
-/* Grow (and drop the tombs) so that one more name fits at half load. */
-static int
-zset_grow(struct zset *s)
-{
-	struct zset t;
-	size_t i;
-
-	if ((s->used + 1) * 2 <= s->cap)
-		return 0;
-	t.cap = s->cap ? s->cap : 1024;
-	while ((s->n + 1) * 4 > t.cap)
-		t.cap *= 2;
-	if ((t.slot = calloc(t.cap, sizeof(*t.slot))) == NULL)
-		return -1;
-	t.n = t.used = s->n;
-	for (i = 0; i < s->cap; i++)
-		if (s->slot[i] != NULL && s->slot[i] != tomb)
-			t.slot[zset_find(&t, s->slot[i])] = s->slot[i];
-	free(s->slot);
-	*s = t;
-	return 0;
-}
-
-/* Add name. Returns 0, or -1 when out of memory. */
-static int
-zset_add(struct zset *s, const char *name)
-{
-	size_t i;
-
-	if (zset_has(s, name))
-		return 0;
-	if (zset_grow(s) < 0)
-		return -1;
-	i = zset_find(s, name);
-	if (s->slot[i] == NULL)
-		s->used++;
-	if ((s->slot[i] = strdup(name)) == NULL)
-		return -1;
-	s->n++;
-	return 0;
-}
-
-static void
-zset_del(struct zset *s, const char *name)
-{
-	size_t i;
-
-	if (!zset_has(s, name))
-		return;
-	i = zset_find(s, name);
-	free(s->slot[i]);
-	s->slot[i] = tomb;
-	s->n--;
-}
-
-static void
-zset_free(struct zset *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->cap; i++)
-		if (s->slot[i] != tomb)
-			free(s->slot[i]);
-	free(s->slot);
-	memset(s, 0, sizeof(*s));
-}
-
-/* ------------------------------------------------------------------ */
 
 struct knot {
 	const struct config_backend *be;
@@ -159,7 +46,7 @@ struct knot {
 	struct servewait sw;
 	int		 zfd;		/* zones_dir */
 	char		 zdir[PATH_MAX];	/* zones_dir, absolute */
-	struct zset	 zones;		/* knotd's zones of the template */
+	struct nameset	 zones;		/* knotd's zones of the template */
 	int		 loaded;	/* zones was read from knotd */
 	int		 dirty;		/* knot_conf must be written */
 };
@@ -177,7 +64,7 @@ struct work {
 static int
 load_one(void *arg, const char *zone)
 {
-	return zset_add(arg, zone);
+	return nameset_add(arg, zone, 1);
 }
 
 /*
@@ -192,8 +79,9 @@ write_list(struct knot *k, char *err, size_t errlen)
 {
 	char name[ZONEFILE_NAME_MAX + 1], tmp[PATH_MAX];
 	const char *slash = strrchr(k->be->knot_conf, '/');
+	const char *z;
 	struct buf b = { 0 };
-	size_t i;
+	size_t pos = 0;
 	int fd, rc = -1;
 
 	buf_printf(&b, "# %s -- written by zone-write-knot for dns.backends."
@@ -202,11 +90,7 @@ write_list(struct knot *k, char *err, size_t errlen)
 	    k->be->name, k->be->knot_template);
 	if (k->zones.n > 0)
 		buf_printf(&b, "zone:\n");
-	for (i = 0; i < k->zones.cap; i++) {
-		const char *z = k->zones.slot[i];
-
-		if (z == NULL || z == tomb)
-			continue;
+	while ((z = nameset_next(&k->zones, &pos)) != NULL) {
 		buf_printf(&b, "  - domain: %s.\n    template: %s\n", z,
 		    k->be->knot_template);
 		if (zonefile_name(z, name, sizeof(name)) == 1)
@@ -260,14 +144,14 @@ load_zones(struct knot *k, char *err, size_t errlen)
 
 	if (k->loaded)
 		return k->dirty ? write_list(k, err, errlen) : 0;
-	zset_free(&k->zones);
+	nameset_free(&k->zones);
 	if ((rc = knotctl_template_zones(&k->ctl, k->be->knot_template,
 	    load_one, &k->zones, e, sizeof(e))) != 0) {
 		if (rc == -2)
 			err_set(err, errlen, "out of memory");
 		else
 			err_set(err, errlen, "%s", e);
-		zset_free(&k->zones);
+		nameset_free(&k->zones);
 		return -1;
 	}
 	k->loaded = 1;
@@ -410,11 +294,11 @@ conf_round(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 			runner_fail(x, RUNNER_TEMP, "%s %s: %s", set ?
 			    "conf-set" : "conf-unset", x->job.zone,
 			    z[m].why);
-		else if (set ? zset_add(&k->zones, x->job.zone) < 0 : 0)
+		else if (set ? nameset_add(&k->zones, x->job.zone, 1) < 0 : 0)
 			runner_fail(x, RUNNER_TEMP, "out of memory");
 		else {
 			if (!set)
-				zset_del(&k->zones, x->job.zone);
+				nameset_del(&k->zones, x->job.zone);
 			k->dirty = 1;
 		}
 	}
@@ -485,7 +369,7 @@ reload(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 		else if (z[i].failed && strstr(z[i].why, "no such zone")) {
 			log_info("knotd lost zone %s: adding it again",
 			    x->job.zone);
-			zset_del(&k->zones, x->job.zone);
+			nameset_del(&k->zones, x->job.zone);
 			k->dirty = 1;
 			w[map[i]].conf = 1;
 			lost++;
@@ -541,7 +425,7 @@ knot_start(void *ctx, struct runner_item *it, size_t n)
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
 			continue;
-		p->w[i].had = zset_has(&k->zones, it[i].job.zone);
+		p->w[i].had = nameset_has(&k->zones, it[i].job.zone);
 		if (it[i].job.action == JOB_DELETE) {
 			p->w[i].conf = p->w[i].had ? 2 : 0;
 			p->ndel++;
@@ -688,7 +572,7 @@ knot_close(void *ctx)
 	struct knot *k = ctx;
 
 	knotctl_close(&k->ctl);
-	zset_free(&k->zones);
+	nameset_free(&k->zones);
 	close(k->zfd);
 	free(k);
 }

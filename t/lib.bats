@@ -15,3 +15,9 @@ load helper
 	assert_success
 	assert_output "ok"
 }
+
+@test "nameset: names are found, removed, listed once and come back, through growth and 200,000 removals" {
+	run --separate-stderr "$TOP/t/unit/nameset"
+	assert_success
+	assert_output "ok"
+}
