@@ -132,7 +132,7 @@ knot_primary() {
 	assert_output REFUSED
 }
 
-@test "reconcile: a stopped Knot secondary is reported down, then the zones it missed as behind until a pass notifies it again; /status shows each state" {
+@test "reconcile: a stopped Knot secondary is reported down, then the zones it missed as behind until a pass notifies it again; /status and /metrics show each state" {
 	local i
 	knot_primary
 	knot_start "$D/knot" "$SECRET"
@@ -160,6 +160,8 @@ knot_primary() {
 	assert_success
 	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0].state')" = down ]
 	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0].address')" = "127.0.0.1@$KNOT_PORT" ]
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/metrics"
+	assert_line "dadns_secondary_up{backend=\"nsd\",secondary=\"127.0.0.1@$KNOT_PORT\"} 0"
 	# Back, it serves what it had.
 	knot_start "$D/knot" "$SECRET"
 	wait_for 10 knot_has a.example 2024030301
@@ -172,6 +174,9 @@ knot_primary() {
 	assert_output 100
 	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
 	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0] | "\(.state) \(.checked) \(.behind)"')" = "behind 100 100" ]
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/metrics"
+	assert_line "dadns_secondary_up{backend=\"nsd\",secondary=\"127.0.0.1@$KNOT_PORT\"} 1"
+	assert_line "dadns_secondary_zones{backend=\"nsd\",secondary=\"127.0.0.1@$KNOT_PORT\",result=\"behind\"} 100"
 	# A pass that may act notifies the lagging zone and the catalog
 	# again: Knot catches up.
 	run reconcile -c "$D/app.yml"
@@ -190,6 +195,9 @@ knot_primary() {
 	assert_output --partial "secondaries=1 behind=0 down=0"
 	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/status"
 	[ "$(printf '%s' "$output" | jq -r '.secondaries.backends.nsd[0] | "\(.state) \(.checked) \(.behind)"')" = "ok 100 0" ]
+	run curl -sS -u "directdnsonly:$DA_PASSWORD" "$DA_URL/metrics"
+	assert_line "dadns_secondary_zones{backend=\"nsd\",secondary=\"127.0.0.1@$KNOT_PORT\",result=\"checked\"} 100"
+	assert_line "dadns_secondary_zones{backend=\"nsd\",secondary=\"127.0.0.1@$KNOT_PORT\",result=\"behind\"} 0"
 }
 
 @test "reconcile: a BIND primary notifies again, through rndc, a Knot secondary that missed an update" {

@@ -556,6 +556,7 @@ static void
 metrics_text(struct buf *sb)
 {
 	long long live = -1, tomb = -1;
+	char *lag;
 	int rc;
 
 	metrics_counters(sb);
@@ -569,6 +570,12 @@ metrics_text(struct buf *sb)
 		    "# TYPE dadns_zones gauge\n"
 		    "dadns_zones{state=\"live\"} %lld\n"
 		    "dadns_zones{state=\"tombstone\"} %lld\n", live, tomb);
+	/* reconcile's last look at the secondaries, as /status shows it */
+	if ((lag = seclag_read(rx.set.spool)) != NULL &&
+	    seclag_metrics(lag, strlen(lag), sb) < 0)
+		buf_printf(sb, "# " SECLAG_FILE ": not a report of "
+		    "reconcile's, left out\n");
+	free(lag);
 	buf_printf(sb, "# HELP dadns_start_time_seconds When da-receive"
 	    " started.\n# TYPE dadns_start_time_seconds gauge\n"
 	    "dadns_start_time_seconds %lld\n", rx.started_us / 1000000);

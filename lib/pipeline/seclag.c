@@ -11,6 +11,7 @@
 #include "config.h"
 #include "io.h"
 #include "json.h"
+#include "promfile.h"
 #include "seclag.h"
 
 int
@@ -192,4 +193,67 @@ seclag_read(const char *dir)
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
 		text[--len] = '\0';
 	return text;
+}
+
+int
+seclag_metrics(const char *text, size_t len, struct buf *out)
+{
+	static const char *const result[] = { "checked", "behind",
+	    "unchecked" };
+	const struct json *be, *s, *addr, *st;
+	char lb[PROMFILE_LABEL_MAX], la[PROMFILE_LABEL_MAX];
+	char l[2 * PROMFILE_LABEL_MAX + 32];
+	struct buf up = { 0 }, zones = { 0 };
+	struct json *v;
+	const char *why;
+	long long n;
+	size_t i, j, k;
+	int rc = -1;
+
+	if ((v = json_parse(text, len, &why)) == NULL ||
+	    (be = json_get(v, "backends")) == NULL || be->type != JSON_OBJECT)
+		goto out;
+	for (i = 0; i < be->nkids; i++) {
+		if (be->kids[i].type != JSON_ARRAY)
+			goto out;
+		promfile_label(lb, sizeof(lb), "backend", be->kids[i].key);
+		for (j = 0; j < be->kids[i].nkids; j++) {
+			s = &be->kids[i].kids[j];
+			if ((addr = json_get(s, "address")) == NULL ||
+			    addr->type != JSON_STRING ||
+			    (st = json_get(s, "state")) == NULL ||
+			    st->type != JSON_STRING)
+				goto out;
+			promfile_label(la, sizeof(la), "secondary", addr->str);
+			snprintf(l, sizeof(l), "%s,%s", lb, la);
+			promfile_uint(&up, "dadns_secondary_up", l,
+			    strcmp(st->str, "down") != 0);
+			for (k = 0; k < 3; k++) {
+				if (json_int(json_get(s, result[k]), &n) < 0 ||
+				    n < 0)
+					goto out;
+				snprintf(l, sizeof(l), "%s,%s,result=\"%s\"", lb,
+				    la, result[k]);
+				promfile_uint(&zones, "dadns_secondary_zones", l,
+				    (unsigned long long)n);
+			}
+		}
+	}
+	if (up.oom || zones.oom)
+		goto out;
+	rc = 0;
+	if (up.len == 0)
+		goto out;
+	promfile_head(out, "dadns_secondary_up", "gauge", "Whether the"
+	    " secondary answered reconcile's last SOA queries.");
+	buf_add(out, up.p, up.len);
+	promfile_head(out, "dadns_secondary_zones", "gauge", "Zones of the"
+	    " secondary in reconcile's last pass: checked (answered),"
+	    " behind (another serial or none), unchecked (no answer).");
+	buf_add(out, zones.p, zones.len);
+out:
+	json_free(v);
+	buf_free(&up);
+	buf_free(&zones);
+	return rc;
 }

@@ -76,4 +76,10 @@ int seclag_write(const char *dir, const char *text, size_t len);
  * not such an object (errno ENOENT for absent). */
 char *seclag_read(const char *dir);
 
+/* Append to out the Prometheus text of the report text[0..len) that
+ * seclag_read() returned: dadns_secondary_up and dadns_secondary_zones
+ * per backend and secondary. Returns 0, or -1 when text is not such a
+ * report (out unchanged). */
+int seclag_metrics(const char *text, size_t len, struct buf *out);
+
 #endif

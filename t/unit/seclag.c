@@ -78,6 +78,51 @@ test_silent(void)
 	close(fd);
 }
 
+static int
+metrics_of(const char *text, struct buf *m)
+{
+	return seclag_metrics(text, strlen(text), m);
+}
+
+/* The report as /metrics shows it; what is not a report is refused. */
+static void
+test_metrics(const char *report, size_t len)
+{
+	struct buf m = { 0 };
+	const char *want[] = {
+	    "dadns_secondary_up{backend=\"bind\",secondary=\"192.0.2.2\"} 1\n",
+	    "dadns_secondary_up{backend=\"nsd\",secondary=\"192.0.2.2@5301\"} 1\n",
+	    "dadns_secondary_up{backend=\"nsd\",secondary=\"192.0.2.3\"} 0\n",
+	    "dadns_secondary_zones{backend=\"nsd\",secondary=\"192.0.2.2@5301\","
+	    "result=\"behind\"} 2\n",
+	    "dadns_secondary_zones{backend=\"nsd\",secondary=\"192.0.2.2@5301\","
+	    "result=\"unchecked\"} 1\n",
+	    "dadns_secondary_zones{backend=\"bind\",secondary=\"192.0.2.2\","
+	    "result=\"checked\"} 10\n",
+	    "# TYPE dadns_secondary_up gauge\n",
+	};
+	size_t i;
+
+	CHECK(report != NULL && seclag_metrics(report, len, &m) == 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(m.p != NULL && strstr(m.p, want[i]) != NULL);
+		if (m.p == NULL || strstr(m.p, want[i]) == NULL)
+			fprintf(stderr, "missing %s", want[i]);
+	}
+	buf_free(&m);
+	/* No secondaries: nothing at all. */
+	CHECK(metrics_of("{\"backends\":{}}", &m) == 0);
+	CHECK(m.len == 0);
+	CHECK(metrics_of("{\"backends\":[]}", &m) == -1);
+	CHECK(metrics_of("{\"backends\":{\"a\":[{\"address\":\"x\"}]}}",
+	    &m) == -1);
+	CHECK(metrics_of("{\"backends\":{\"a\":[{\"address\":\"x\","
+	    "\"state\":\"ok\",\"checked\":-1,\"behind\":0,"
+	    "\"unchecked\":0}]}}", &m) == -1);
+	CHECK(m.len == 0);
+	buf_free(&m);
+}
+
 static void
 test_json(void)
 {
@@ -110,6 +155,7 @@ test_json(void)
 	CHECK(b.p != NULL && strcmp(b.p, want) == 0);
 	if (b.p != NULL && strcmp(b.p, want) != 0)
 		fprintf(stderr, "got  %s", b.p);
+	test_metrics(b.p, b.len);
 	buf_free(&b);
 	seclag_json(s, 0, 1796277600000000LL, &b);
 	CHECK(b.p != NULL && strcmp(b.p,
