@@ -65,7 +65,7 @@ lib/%.o: lib/%.c $(LIBHDR)
 bin/%: bin/%.c lib/libcommon.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
 
-t/unit/%: t/unit/%.c lib/libcommon.a $(LIBHDR)
+t/unit/%: t/unit/%.c t/unit/check.h lib/libcommon.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< lib/libcommon.a $(LIBS)
 
 # Install the missing Debian packages a target needs (via sudo when not

@@ -6,17 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dnsmsg.h"
 #include "netaddr.h"
 #include "pcache.h"
 #include "ratelimit.h"
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		exit(1); \
-	} \
-} while (0)
 
 /* www.Own.Test A, ID 0x1234, RD, with an OPT (DO set, 4096). */
 static const uint8_t query[] = {
@@ -62,53 +56,53 @@ test_dnsmsg(void)
 	const char *why;
 	size_t klen, n, end;
 
-	CHECK(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
-	CHECK(m.id == 0x1234 && m.qtype == 1 && m.qclass == 1);
-	CHECK(m.qname_len == 14 && m.qend == 30 && m.labels == 3);
-	CHECK(m.edns && m.do_bit && m.edns_size == 4096);
+	REQUIRE(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
+	REQUIRE(m.id == 0x1234 && m.qtype == 1 && m.qclass == 1);
+	REQUIRE(m.qname_len == 14 && m.qend == 30 && m.labels == 3);
+	REQUIRE(m.edns && m.do_bit && m.edns_size == 4096);
 	klen = dnsmsg_key(query, &m, key);
-	CHECK(klen == 19);
-	CHECK(memcmp(key, "\3www\3own\4test", 13) == 0);
-	CHECK(key[18] == (DNSMSG_KF_EDNS | DNSMSG_KF_DO | DNSMSG_KF_RD));
+	REQUIRE(klen == 19);
+	REQUIRE(memcmp(key, "\3www\3own\4test", 13) == 0);
+	REQUIRE(key[18] == (DNSMSG_KF_EDNS | DNSMSG_KF_DO | DNSMSG_KF_RD));
 	n = dnsmsg_reply(query, &m, out, sizeof(out), DNSMSG_REFUSED, 0, 0);
-	CHECK(n == sizeof(query));
-	CHECK(out[0] == 0x12 && out[1] == 0x34 && out[2] == 0x81 &&
+	REQUIRE(n == sizeof(query));
+	REQUIRE(out[0] == 0x12 && out[1] == 0x34 && out[2] == 0x81 &&
 	    out[3] == 0x05);
-	CHECK(dnsmsg_parse(out, n, &m, &why) == 0 && m.edns);
+	REQUIRE(dnsmsg_parse(out, n, &m, &why) == 0 && m.edns);
 
-	CHECK(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
-	CHECK(dnsmsg_scan(answer, sizeof(answer), &m, &t, &why) == 0);
-	CHECK(t.n == 1 && t.off[0] == 36 && t.min_ttl == 300);
-	CHECK(dnsmsg_parse(nxdomain, sizeof(nxdomain), &m, &why) == 0);
-	CHECK(dnsmsg_scan(nxdomain, sizeof(nxdomain), &m, &t, &why) == 0);
-	CHECK(t.has_soa && t.soa_min == 300);
+	REQUIRE(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
+	REQUIRE(dnsmsg_scan(answer, sizeof(answer), &m, &t, &why) == 0);
+	REQUIRE(t.n == 1 && t.off[0] == 36 && t.min_ttl == 300);
+	REQUIRE(dnsmsg_parse(nxdomain, sizeof(nxdomain), &m, &why) == 0);
+	REQUIRE(dnsmsg_scan(nxdomain, sizeof(nxdomain), &m, &t, &why) == 0);
+	REQUIRE(t.has_soa && t.soa_min == 300);
 
 	/* Truncations of a valid query never parse as something else. */
 	for (n = 0; n < 30; n++)
-		CHECK(dnsmsg_parse(query, n, &m, &why) < 0 && why != NULL);
+		REQUIRE(dnsmsg_parse(query, n, &m, &why) < 0 && why != NULL);
 	/* A question that points at itself. */
 	memcpy(loop, query, 12);
 	loop[12] = 0xc0;
 	loop[13] = 12;
 	memset(loop + 14, 0, 4);
-	CHECK(dnsmsg_parse(loop, 18, &m, &why) < 0);
-	CHECK(dnsmsg_name_unpack(loop, 18, 12, name, &end) < 0);
+	REQUIRE(dnsmsg_parse(loop, 18, &m, &why) < 0);
+	REQUIRE(dnsmsg_name_unpack(loop, 18, 12, name, &end) < 0);
 	/* A forward pointer, a pointer past the end. */
 	memset(fwd, 0, sizeof(fwd));
 	fwd[12] = 0xc0;
 	fwd[13] = 20;
-	CHECK(dnsmsg_name_unpack(fwd, sizeof(fwd), 12, name, &end) < 0);
+	REQUIRE(dnsmsg_name_unpack(fwd, sizeof(fwd), 12, name, &end) < 0);
 	fwd[13] = 200;
-	CHECK(dnsmsg_name_unpack(fwd, sizeof(fwd), 12, name, &end) < 0);
+	REQUIRE(dnsmsg_name_unpack(fwd, sizeof(fwd), 12, name, &end) < 0);
 	/* A backward pointer decompresses. */
-	CHECK(dnsmsg_name_unpack(answer, sizeof(answer), 30, name, &end) ==
+	REQUIRE(dnsmsg_name_unpack(answer, sizeof(answer), 30, name, &end) ==
 	    14 && end == 32 && memcmp(name, answer + 12, 14) == 0);
-	CHECK(dnsmsg_name_from_text("Example.COM.", name) == 13 &&
+	REQUIRE(dnsmsg_name_from_text("Example.COM.", name) == 13 &&
 	    memcmp(name, "\7example\3com", 13) == 0);
-	CHECK(dnsmsg_name_from_text("a..b", name) < 0);
-	CHECK(dnsmsg_type_from_text("aaaa") == 28);
-	CHECK(dnsmsg_type_from_text("TYPE65") == 65);
-	CHECK(dnsmsg_type_from_text("bogus") < 0);
+	REQUIRE(dnsmsg_name_from_text("a..b", name) < 0);
+	REQUIRE(dnsmsg_type_from_text("aaaa") == 28);
+	REQUIRE(dnsmsg_type_from_text("TYPE65") == 65);
+	REQUIRE(dnsmsg_type_from_text("bogus") < 0);
 }
 
 static void
@@ -124,57 +118,57 @@ test_pcache(void)
 	size_t klen;
 	int i, r;
 
-	CHECK((c = pcache_new(4, &o)) != NULL);
-	CHECK(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
+	REQUIRE((c = pcache_new(4, &o)) != NULL);
+	REQUIRE(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
 	klen = dnsmsg_key(query, &m, key);
 	h = dnsmsg_hash(key, klen, 7);
-	CHECK(pcache_get(c, h, key, klen, 100, out, sizeof(out)) == 0);
-	CHECK(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
-	CHECK(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 100) ==
+	REQUIRE(pcache_get(c, h, key, klen, 100, out, sizeof(out)) == 0);
+	REQUIRE(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
+	REQUIRE(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 100) ==
 	    1);
 	r = pcache_get(c, h, key, klen, 100, out, sizeof(out));
-	CHECK(r == (int)sizeof(answer) && memcmp(out, answer, r) == 0);
+	REQUIRE(r == (int)sizeof(answer) && memcmp(out, answer, r) == 0);
 	/* Ten seconds later the TTL says 290; the OPT is untouched. */
 	r = pcache_get(c, h, key, klen, 110, out, sizeof(out));
-	CHECK(r == (int)sizeof(answer) && ttl_at(out, 36) == 290);
-	CHECK(memcmp(out + 46, answer + 46, 11) == 0);
+	REQUIRE(r == (int)sizeof(answer) && ttl_at(out, 36) == 290);
+	REQUIRE(memcmp(out + 46, answer + 46, 11) == 0);
 	/* Too small a buffer is not a hit. */
-	CHECK(pcache_get(c, h, key, klen, 110, out, 10) == -1);
+	REQUIRE(pcache_get(c, h, key, klen, 110, out, 10) == -1);
 	/* Expired at 400. */
-	CHECK(pcache_get(c, h, key, klen, 400, out, sizeof(out)) == 0);
+	REQUIRE(pcache_get(c, h, key, klen, 400, out, sizeof(out)) == 0);
 	/* The DO bit is part of the key. */
 	key[klen - 1] ^= DNSMSG_KF_DO;
-	CHECK(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 100) ==
+	REQUIRE(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 100) ==
 	    1);
-	CHECK(pcache_get(c, dnsmsg_hash(key, klen, 7), key, klen, 100, out,
+	REQUIRE(pcache_get(c, dnsmsg_hash(key, klen, 7), key, klen, 100, out,
 	    sizeof(out)) == 0);
 	/* TC answers are never stored. */
 	memcpy(tc, answer, sizeof(tc));
 	tc[2] |= 0x02;
-	CHECK(dnsmsg_parse(tc, sizeof(tc), &m, &why) == 0);
-	CHECK(pcache_put(c, h, key, klen, tc, sizeof(tc), &m, 100) == 0);
+	REQUIRE(dnsmsg_parse(tc, sizeof(tc), &m, &why) == 0);
+	REQUIRE(pcache_put(c, h, key, klen, tc, sizeof(tc), &m, 100) == 0);
 	/* Bounded: 50 names into 4 slots. */
-	CHECK(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
+	REQUIRE(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
 	for (i = 0; i < 50; i++) {
 		key[0] = (uint8_t)i;
 		h = dnsmsg_hash(key, klen, 7);
-		CHECK(pcache_put(c, h, key, klen, answer, sizeof(answer), &m,
+		REQUIRE(pcache_put(c, h, key, klen, answer, sizeof(answer), &m,
 		    100) == 1);
-		CHECK(pcache_get(c, h, key, klen, 100, out, sizeof(out)) > 0);
+		REQUIRE(pcache_get(c, h, key, klen, 100, out, sizeof(out)) > 0);
 	}
 	pcache_get_stats(c, &st);
-	CHECK(st.entries <= 4 && st.capacity == 4 && st.evictions >= 46);
+	REQUIRE(st.entries <= 4 && st.capacity == 4 && st.evictions >= 46);
 	/* Negative answers live min(SOA TTL, MINIMUM) = 300 s. */
-	CHECK(dnsmsg_parse(nxdomain, sizeof(nxdomain), &m, &why) == 0);
+	REQUIRE(dnsmsg_parse(nxdomain, sizeof(nxdomain), &m, &why) == 0);
 	klen = dnsmsg_key(nxdomain, &m, key);
 	h = dnsmsg_hash(key, klen, 7);
-	CHECK(pcache_put(c, h, key, klen, nxdomain, sizeof(nxdomain), &m,
+	REQUIRE(pcache_put(c, h, key, klen, nxdomain, sizeof(nxdomain), &m,
 	    1000) == 1);
-	CHECK(pcache_get(c, h, key, klen, 1299, out, sizeof(out)) > 0);
-	CHECK(pcache_get(c, h, key, klen, 1300, out, sizeof(out)) == 0);
+	REQUIRE(pcache_get(c, h, key, klen, 1299, out, sizeof(out)) > 0);
+	REQUIRE(pcache_get(c, h, key, klen, 1300, out, sizeof(out)) == 0);
 	pcache_clear(c);
 	pcache_get_stats(c, &st);
-	CHECK(st.entries == 0);
+	REQUIRE(st.entries == 0);
 	pcache_free(c);
 }
 
@@ -215,36 +209,36 @@ test_pcache_opts(void)
 	size_t klen, n;
 	int r;
 
-	CHECK((c = pcache_new(4, &o)) != NULL);
-	CHECK(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
+	REQUIRE((c = pcache_new(4, &o)) != NULL);
+	REQUIRE(dnsmsg_parse(query, sizeof(query), &m, &why) == 0);
 	klen = dnsmsg_key(query, &m, key);
 	h = dnsmsg_hash(key, klen, 7);
 	/* Only the Extended DNS Error stays. */
 	n = with_opts(a, opts, sizeof(opts));
-	CHECK(dnsmsg_parse(a, n, &m, &why) == 0 && m.opt == 46);
-	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
+	REQUIRE(dnsmsg_parse(a, n, &m, &why) == 0 && m.opt == 46);
+	REQUIRE(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
 	r = pcache_get(c, h, key, klen, 100, out, sizeof(out));
-	CHECK(r == (int)sizeof(answer) + 6);
-	CHECK(memcmp(out, answer, sizeof(answer) - 2) == 0);
-	CHECK(out[sizeof(answer) - 2] == 0 && out[sizeof(answer) - 1] == 6);
-	CHECK(memcmp(out + sizeof(answer), opts + 35, 6) == 0);
-	CHECK(dnsmsg_parse(out, (size_t)r, &m, &why) == 0);
+	REQUIRE(r == (int)sizeof(answer) + 6);
+	REQUIRE(memcmp(out, answer, sizeof(answer) - 2) == 0);
+	REQUIRE(out[sizeof(answer) - 2] == 0 && out[sizeof(answer) - 1] == 6);
+	REQUIRE(memcmp(out + sizeof(answer), opts + 35, 6) == 0);
+	REQUIRE(dnsmsg_parse(out, (size_t)r, &m, &why) == 0);
 	/* An answer made for one client subnet is not shared... */
 	pcache_clear(c);
 	n = with_opts(a, ecs24, sizeof(ecs24));
-	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
-	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 0);
-	CHECK(pcache_get(c, h, key, klen, 100, out, sizeof(out)) == 0);
+	REQUIRE(dnsmsg_parse(a, n, &m, &why) == 0);
+	REQUIRE(pcache_put(c, h, key, klen, a, n, &m, 100) == 0);
+	REQUIRE(pcache_get(c, h, key, klen, 100, out, sizeof(out)) == 0);
 	/* ...one valid for every subnet (scope 0) is, without the option. */
 	n = with_opts(a, ecs0, sizeof(ecs0));
-	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
-	CHECK(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
+	REQUIRE(dnsmsg_parse(a, n, &m, &why) == 0);
+	REQUIRE(pcache_put(c, h, key, klen, a, n, &m, 100) == 1);
 	r = pcache_get(c, h, key, klen, 100, out, sizeof(out));
-	CHECK(r == (int)sizeof(answer) && memcmp(out, answer, r) == 0);
+	REQUIRE(r == (int)sizeof(answer) && memcmp(out, answer, r) == 0);
 	/* Malformed options: not cached. */
 	n = with_opts(a, opts, 10);
-	CHECK(dnsmsg_parse(a, n, &m, &why) == 0);
-	CHECK(pcache_put(c, h, key, klen, a, n, &m, 200) == 0);
+	REQUIRE(dnsmsg_parse(a, n, &m, &why) == 0);
+	REQUIRE(pcache_put(c, h, key, klen, a, n, &m, 200) == 0);
 	pcache_free(c);
 }
 
@@ -254,16 +248,16 @@ test_ratelimit(void)
 	struct ratelimit *rl;
 	int i, ok;
 
-	CHECK((rl = ratelimit_new(64, 10, 10)) != NULL);
+	REQUIRE((rl = ratelimit_new(64, 10, 10)) != NULL);
 	for (i = 0, ok = 0; i < 20; i++)
 		ok += ratelimit_take(rl, 42, 1000);
-	CHECK(ok == 10);
-	CHECK(ratelimit_take(rl, 42, 1100) == 1);	/* one token per 100 ms */
-	CHECK(ratelimit_take(rl, 42, 1100) == 0);
-	CHECK(ratelimit_take(rl, 43, 1099) == 1);	/* another client */
+	REQUIRE(ok == 10);
+	REQUIRE(ratelimit_take(rl, 42, 1100) == 1);	/* one token per 100 ms */
+	REQUIRE(ratelimit_take(rl, 42, 1100) == 0);
+	REQUIRE(ratelimit_take(rl, 43, 1099) == 1);	/* another client */
 	for (i = 0; i < 100000; i++)
 		(void)ratelimit_take(rl, 1000 + (uint64_t)i, 2000);
-	CHECK(ratelimit_count(rl) <= 64);
+	REQUIRE(ratelimit_count(rl) <= 64);
 	ratelimit_free(rl);
 }
 
@@ -275,43 +269,43 @@ test_netaddr(void)
 	struct netaddr_net n;
 	char buf[80];
 
-	CHECK(netaddr_parse("192.0.2.1:5300", 53, &sa) > 0);
-	CHECK(strcmp(netaddr_format(&sa, buf, sizeof(buf)),
+	REQUIRE(netaddr_parse("192.0.2.1:5300", 53, &sa) > 0);
+	REQUIRE(strcmp(netaddr_format(&sa, buf, sizeof(buf)),
 	    "192.0.2.1:5300") == 0);
-	CHECK(netaddr_parse("192.0.2.1", 53, &sa) > 0 &&
+	REQUIRE(netaddr_parse("192.0.2.1", 53, &sa) > 0 &&
 	    ntohs(sa.sin.sin_port) == 53);
-	CHECK(netaddr_parse("[2001:db8::1]:853", 53, &sa) > 0);
-	CHECK(strcmp(netaddr_format(&sa, buf, sizeof(buf)),
+	REQUIRE(netaddr_parse("[2001:db8::1]:853", 53, &sa) > 0);
+	REQUIRE(strcmp(netaddr_format(&sa, buf, sizeof(buf)),
 	    "[2001:db8::1]:853") == 0);
-	CHECK(netaddr_parse("2001:db8::1", 53, &sa) > 0);
-	CHECK(netaddr_parse("192.0.2.1:0", 53, &sa) < 0);
-	CHECK(netaddr_parse("192.0.2.1:99999", 53, &sa) < 0);
-	CHECK(netaddr_parse("host.example:53", 53, &sa) < 0);
-	CHECK(netaddr_parse("192.0.2.1", 0, &sa) < 0);
-	CHECK(netaddr_net_parse("10.0.0.0/33", &n) < 0);
-	CHECK(netaddr_net_parse("10.1.2.3/8", &n) == 0 && n.addr[1] == 0);
-	CHECK(netaddr_acl_add(&acl, &n) == 0);
-	CHECK(netaddr_net_parse("2001:db8::/32", &n) == 0);
-	CHECK(netaddr_acl_add(&acl, &n) == 0);
+	REQUIRE(netaddr_parse("2001:db8::1", 53, &sa) > 0);
+	REQUIRE(netaddr_parse("192.0.2.1:0", 53, &sa) < 0);
+	REQUIRE(netaddr_parse("192.0.2.1:99999", 53, &sa) < 0);
+	REQUIRE(netaddr_parse("host.example:53", 53, &sa) < 0);
+	REQUIRE(netaddr_parse("192.0.2.1", 0, &sa) < 0);
+	REQUIRE(netaddr_net_parse("10.0.0.0/33", &n) < 0);
+	REQUIRE(netaddr_net_parse("10.1.2.3/8", &n) == 0 && n.addr[1] == 0);
+	REQUIRE(netaddr_acl_add(&acl, &n) == 0);
+	REQUIRE(netaddr_net_parse("2001:db8::/32", &n) == 0);
+	REQUIRE(netaddr_acl_add(&acl, &n) == 0);
 	netaddr_parse("10.200.0.1", 53, &sa);
-	CHECK(netaddr_acl_match(&acl, &sa));
+	REQUIRE(netaddr_acl_match(&acl, &sa));
 	netaddr_parse("11.0.0.1", 53, &sa);
-	CHECK(!netaddr_acl_match(&acl, &sa));
+	REQUIRE(!netaddr_acl_match(&acl, &sa));
 	netaddr_parse("::ffff:10.9.9.9", 53, &sa);
-	CHECK(netaddr_acl_match(&acl, &sa));
+	REQUIRE(netaddr_acl_match(&acl, &sa));
 	netaddr_parse("2001:db8:ffff::1", 53, &sa);
-	CHECK(netaddr_acl_match(&acl, &sa));
+	REQUIRE(netaddr_acl_match(&acl, &sa));
 	netaddr_parse("2001:db9::1", 53, &sa);
-	CHECK(!netaddr_acl_match(&acl, &sa));
+	REQUIRE(!netaddr_acl_match(&acl, &sa));
 	/* One /64 is one client; the next /64 is another. */
 	netaddr_parse("2001:db8:0:1::1", 53, &sa);
 	netaddr_parse("2001:db8:0:1:ffff::2", 53, &sb);
-	CHECK(netaddr_client_key(&sa) == netaddr_client_key(&sb));
+	REQUIRE(netaddr_client_key(&sa) == netaddr_client_key(&sb));
 	netaddr_parse("2001:db8:0:2::1", 53, &sb);
-	CHECK(netaddr_client_key(&sa) != netaddr_client_key(&sb));
+	REQUIRE(netaddr_client_key(&sa) != netaddr_client_key(&sb));
 	netaddr_parse("::ffff:10.9.9.9", 53, &sa);
 	netaddr_parse("10.9.9.9", 53, &sb);
-	CHECK(netaddr_client_key(&sa) == netaddr_client_key(&sb));
+	REQUIRE(netaddr_client_key(&sa) == netaddr_client_key(&sb));
 	netaddr_acl_free(&acl);
 }
 

@@ -4,17 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dnsq.h"
-
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 struct pkt {
 	unsigned char	 b[1024];

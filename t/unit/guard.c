@@ -9,18 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dnsmsg.h"
 #include "dnstap.h"
 #include "dynblock.h"
 #include "httpauth.h"
 #include "pcache.h"
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		exit(1); \
-	} \
-} while (0)
 
 static uint64_t
 key4(const char *a, unsigned plen, struct dynblock_key *k)
@@ -42,25 +36,25 @@ test_keys(void)
 	uint64_t h;
 
 	h = key4("192.0.2.77", 24, &k);
-	CHECK(strcmp(dynblock_key_text(&k, t, sizeof(t)), "192.0.2.0/24") == 0);
-	CHECK(key4("192.0.2.1", 24, &k2) == h);
-	CHECK(key4("192.0.3.1", 24, &k2) != h);
-	CHECK(dynblock_key_parse("192.0.2.5", 24, 56, &k2) == h);
-	CHECK(dynblock_key_parse("192.0.2.0/24", 32, 56, &k2) == h);
-	CHECK(dynblock_key_parse("192.0.2.0/33", 32, 56, &k2) == 0);
-	CHECK(dynblock_key_parse("192.0.2.0/", 32, 56, &k2) == 0);
-	CHECK(dynblock_key_parse("nope", 32, 56, &k2) == 0);
+	REQUIRE(strcmp(dynblock_key_text(&k, t, sizeof(t)), "192.0.2.0/24") == 0);
+	REQUIRE(key4("192.0.2.1", 24, &k2) == h);
+	REQUIRE(key4("192.0.3.1", 24, &k2) != h);
+	REQUIRE(dynblock_key_parse("192.0.2.5", 24, 56, &k2) == h);
+	REQUIRE(dynblock_key_parse("192.0.2.0/24", 32, 56, &k2) == h);
+	REQUIRE(dynblock_key_parse("192.0.2.0/33", 32, 56, &k2) == 0);
+	REQUIRE(dynblock_key_parse("192.0.2.0/", 32, 56, &k2) == 0);
+	REQUIRE(dynblock_key_parse("nope", 32, 56, &k2) == 0);
 	/* IPv6 by its /56; IPv4-mapped as IPv4. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sin6.sin6_family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8:1:2ff:1::1", &sa.sin6.sin6_addr);
 	h = dynblock_key(&sa, 32, 56, &k);
-	CHECK(strcmp(dynblock_key_text(&k, t, sizeof(t)),
+	REQUIRE(strcmp(dynblock_key_text(&k, t, sizeof(t)),
 	    "2001:db8:1:200::/56") == 0);
-	CHECK(dynblock_key_parse("2001:db8:1:2aa::9", 32, 56, &k2) == h);
+	REQUIRE(dynblock_key_parse("2001:db8:1:2aa::9", 32, 56, &k2) == h);
 	inet_pton(AF_INET6, "::ffff:192.0.2.9", &sa.sin6.sin6_addr);
 	h = dynblock_key(&sa, 32, 56, &k);
-	CHECK(k.fam == 4 && key4("192.0.2.9", 32, &k2) == h);
+	REQUIRE(k.fam == 4 && key4("192.0.2.9", 32, &k2) == h);
 }
 
 static void
@@ -71,22 +65,22 @@ test_rates(void)
 	uint64_t h, ho, v = 0;
 	int i;
 
-	CHECK(r != NULL);
+	REQUIRE(r != NULL);
 	h = key4("198.51.100.1", 32, &k);
 	/* 100 queries in the first 500 ms of a 1 s window: 100/s. */
 	for (i = 0; i < 100; i++)
 		v = dynblock_rate_add(r, &k, h, DYNBLOCK_QUERIES, 1,
 		    1000 + (uint64_t)i * 5, 1000);
-	CHECK(v == 100);
+	REQUIRE(v == 100);
 	/* Half into the next window: half of the previous one counts. */
 	v = dynblock_rate_add(r, &k, h, DYNBLOCK_QUERIES, 1, 2500, 1000);
-	CHECK(v == 51);
+	REQUIRE(v == 51);
 	/* Two windows later nothing is left. */
 	v = dynblock_rate_add(r, &k, h, DYNBLOCK_QUERIES, 1, 5000, 1000);
-	CHECK(v == 1);
+	REQUIRE(v == 1);
 	/* Counters are separate; bytes add n. */
 	v = dynblock_rate_add(r, &k, h, DYNBLOCK_BYTES, 1400, 5001, 1000);
-	CHECK(v == 1400);
+	REQUIRE(v == 1400);
 	/* Another prefix in the same two slots takes the staler one, and
 	 * starts from zero. */
 	for (i = 0; i < 64; i++) {
@@ -96,7 +90,7 @@ test_rates(void)
 		ho = key4(a, 32, &o);
 		v = dynblock_rate_add(r, &o, ho, DYNBLOCK_QUERIES, 1, 5002,
 		    1000);
-		CHECK(v == 1);
+		REQUIRE(v == 1);
 	}
 	dynblock_rate_free(r);
 }
@@ -109,31 +103,31 @@ test_table(void)
 	uint64_t h, h2;
 	int i, n;
 
-	CHECK(t != NULL);
+	REQUIRE(t != NULL);
 	h = key4("192.0.2.1", 32, &k);
 	h2 = key4("192.0.2.2", 32, &k2);
-	CHECK(dynblock_lookup(t, &k, h, 100) == 0);
-	CHECK(dynblock_insert(t, &k, h, DYNBLOCK_QUERIES, 2, 100, 10) == 1);
-	CHECK(dynblock_insert(t, &k, h, DYNBLOCK_QUERIES, 2, 101, 10) == 0);
-	CHECK(dynblock_lookup(t, &k, h, 105) == 3);
-	CHECK(dynblock_lookup(t, &k2, h2, 105) == 0);
+	REQUIRE(dynblock_lookup(t, &k, h, 100) == 0);
+	REQUIRE(dynblock_insert(t, &k, h, DYNBLOCK_QUERIES, 2, 100, 10) == 1);
+	REQUIRE(dynblock_insert(t, &k, h, DYNBLOCK_QUERIES, 2, 101, 10) == 0);
+	REQUIRE(dynblock_lookup(t, &k, h, 105) == 3);
+	REQUIRE(dynblock_lookup(t, &k2, h2, 105) == 0);
 	/* Extended to 111, then expired. */
-	CHECK(dynblock_lookup(t, &k, h, 110) == 3);
-	CHECK(dynblock_lookup(t, &k, h, 111) == 0);
-	CHECK(dynblock_insert(t, &k, h, DYNBLOCK_NXDOMAIN, 1, 200, 60) == 1);
-	CHECK(dynblock_insert(t, &k2, h2, DYNBLOCK_BYTES, 1, 200, 60) == 1);
-	CHECK(dynblock_clear(t, &k) == 1);
-	CHECK(dynblock_lookup(t, &k, h, 201) == 0);
-	CHECK(dynblock_lookup(t, &k2, h2, 201) == 2);
-	CHECK(dynblock_clear(t, NULL) == 1);
-	CHECK(dynblock_lookup(t, &k2, h2, 201) == 0);
+	REQUIRE(dynblock_lookup(t, &k, h, 110) == 3);
+	REQUIRE(dynblock_lookup(t, &k, h, 111) == 0);
+	REQUIRE(dynblock_insert(t, &k, h, DYNBLOCK_NXDOMAIN, 1, 200, 60) == 1);
+	REQUIRE(dynblock_insert(t, &k2, h2, DYNBLOCK_BYTES, 1, 200, 60) == 1);
+	REQUIRE(dynblock_clear(t, &k) == 1);
+	REQUIRE(dynblock_lookup(t, &k, h, 201) == 0);
+	REQUIRE(dynblock_lookup(t, &k2, h2, 201) == 2);
+	REQUIRE(dynblock_clear(t, NULL) == 1);
+	REQUIRE(dynblock_lookup(t, &k2, h2, 201) == 0);
 	/* The same hash over and over: 16 slots, then full. */
 	for (i = n = 0; i < 20; i++) {
 		k2.a[3] = (uint8_t)(10 + i);
 		if (dynblock_insert(t, &k2, h, 0, 0, 300, 60) == 1)
 			n++;
 	}
-	CHECK(n == 16);
+	REQUIRE(n == 16);
 }
 
 static void
@@ -141,22 +135,22 @@ test_httpauth(void)
 {
 	char u[HTTPAUTH_MAX], p[HTTPAUTH_MAX];
 
-	CHECK(httpauth_parse("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", u,
+	REQUIRE(httpauth_parse("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", u,
 	    p) == HTTPAUTH_NONE);
-	CHECK(httpauth_parse("GET / HTTP/1.1\r\nauthorization:  Bearer  abc "
+	REQUIRE(httpauth_parse("GET / HTTP/1.1\r\nauthorization:  Bearer  abc "
 	    "\r\n\r\n", u, p) == HTTPAUTH_BEARER && strcmp(p, "abc") == 0);
 	/* "prom:pa ss:word" */
-	CHECK(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
+	REQUIRE(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
 	    "cHJvbTpwYSBzczp3b3Jk\n\n", u, p) == HTTPAUTH_BASIC &&
 	    strcmp(u, "prom") == 0 && strcmp(p, "pa ss:word") == 0);
-	CHECK(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
+	REQUIRE(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
 	    "cHJvbQ==\n\n", u, p) == -1);		/* no colon */
-	CHECK(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
+	REQUIRE(httpauth_parse("GET / HTTP/1.0\nAuthorization: Basic "
 	    "cHJ*bTph\n\n", u, p) == -1);		/* not base64 */
-	CHECK(httpauth_parse("GET / HTTP/1.0\nAuthorization: Digest x\n\n",
+	REQUIRE(httpauth_parse("GET / HTTP/1.0\nAuthorization: Digest x\n\n",
 	    u, p) == -1);
 	/* The request line is not a header. */
-	CHECK(httpauth_parse("Authorization: Bearer x\n\n", u, p) ==
+	REQUIRE(httpauth_parse("Authorization: Bearer x\n\n", u, p) ==
 	    HTTPAUTH_NONE);
 }
 
@@ -183,18 +177,18 @@ test_dnstap(void)
 	m.len = sizeof(q);
 	n = dnstap_encode(&m, "id", out, sizeof(out));
 	/* identity (1), version (2), message (14), type (15) = MESSAGE. */
-	CHECK(n > 0 && out[0] == 0x0a && out[1] == 2 && memcmp(out + 2,
+	REQUIRE(n > 0 && out[0] == 0x0a && out[1] == 2 && memcmp(out + 2,
 	    "id", 2) == 0);
-	CHECK(out[4] == 0x12 && out[5] == 5 && memcmp(out + 6, "dadns", 5) == 0);
-	CHECK(out[11] == 0x72);
-	CHECK(out[n - 2] == 0x78 && out[n - 1] == 1);
+	REQUIRE(out[4] == 0x12 && out[5] == 5 && memcmp(out + 6, "dadns", 5) == 0);
+	REQUIRE(out[11] == 0x72);
+	REQUIRE(out[n - 2] == 0x78 && out[n - 1] == 1);
 	/* Message: type CLIENT_QUERY, INET, UDP, the address, port. */
-	CHECK(out[13] == 0x08 && out[14] == 5 && out[15] == 0x10 &&
+	REQUIRE(out[13] == 0x08 && out[14] == 5 && out[15] == 0x10 &&
 	    out[16] == 1 && out[17] == 0x18 && out[18] == 1);
-	CHECK(out[19] == 0x22 && out[20] == 4 && out[21] == 192 &&
+	REQUIRE(out[19] == 0x22 && out[20] == 4 && out[21] == 192 &&
 	    out[24] == 1);
-	CHECK(out[25] == 0x30 && out[26] == ((5353 & 0x7f) | 0x80));
-	CHECK(dnstap_encode(&m, "id", out, 20) == 0);
+	REQUIRE(out[25] == 0x30 && out[26] == ((5353 & 0x7f) | 0x80));
+	REQUIRE(dnstap_encode(&m, "id", out, 20) == 0);
 }
 
 /* The answer of test_pcache in dnsproxy.c: www.Own.Test A 300. */
@@ -216,23 +210,23 @@ test_stale(void)
 	size_t klen;
 	uint64_t h;
 
-	CHECK(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
+	REQUIRE(dnsmsg_parse(answer, sizeof(answer), &m, &why) == 0);
 	klen = dnsmsg_key(answer, &m, key);
 	h = dnsmsg_hash(key, klen, 0);
-	CHECK((c = pcache_new(16, &o)) != NULL);
-	CHECK(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 1000)
+	REQUIRE((c = pcache_new(16, &o)) != NULL);
+	REQUIRE(pcache_put(c, h, key, klen, answer, sizeof(answer), &m, 1000)
 	    == 1);
 	/* Fresh: aged as usual, by both. */
-	CHECK(pcache_get_stale(c, h, key, klen, 1010, 30, out, sizeof(out))
+	REQUIRE(pcache_get_stale(c, h, key, klen, 1010, 30, out, sizeof(out))
 	    == (int)sizeof(answer) && out[38] == 1 && out[39] == 0x22);
 	/* Expired: a miss, kept for the stale read with TTL 30. */
-	CHECK(pcache_get(c, h, key, klen, 1300, out, sizeof(out)) == 0);
-	CHECK(pcache_get_stale(c, h, key, klen, 1300, 30, out, sizeof(out))
+	REQUIRE(pcache_get(c, h, key, klen, 1300, out, sizeof(out)) == 0);
+	REQUIRE(pcache_get_stale(c, h, key, klen, 1300, 30, out, sizeof(out))
 	    == (int)sizeof(answer));
-	CHECK(out[36] == 0 && out[37] == 0 && out[38] == 0 && out[39] == 30);
+	REQUIRE(out[36] == 0 && out[37] == 0 && out[38] == 0 && out[39] == 30);
 	/* Past max_stale: gone. */
-	CHECK(pcache_get(c, h, key, klen, 1400, out, sizeof(out)) == 0);
-	CHECK(pcache_get_stale(c, h, key, klen, 1400, 30, out, sizeof(out))
+	REQUIRE(pcache_get(c, h, key, klen, 1400, out, sizeof(out)) == 0);
+	REQUIRE(pcache_get_stale(c, h, key, klen, 1400, 30, out, sizeof(out))
 	    == 0);
 	pcache_free(c);
 }

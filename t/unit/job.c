@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "job.h"
-
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { failures++; \
-	printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
 
 static void
 expect_reject(const char *buf, const char *want)

@@ -5,19 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "nameset.h"
 
 #define N	50000
-
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 static void
 name(char *out, size_t len, int i)

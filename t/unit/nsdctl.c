@@ -11,17 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "nsdctl.h"
-
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 static char sockpath[108];
 static char reqpath[128];

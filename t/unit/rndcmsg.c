@@ -7,19 +7,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check.h"
 #include "rndcconf.h"
 #include "rndcmsg.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 /* "secret" of the key tsig-keygen would write: 32 bytes 0x01..0x20. */
 static const char *b64key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";

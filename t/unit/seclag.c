@@ -13,18 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "seclag.h"
-
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 static int calls;
 

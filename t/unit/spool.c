@@ -8,17 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "clock.h"
 #include "enqueue.h"
 #include "io.h"
 #include "job.h"
 #include "spool.h"
 #include "store.h"
-
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { failures++; \
-	printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
 
 static struct job
 mkjob(const char *zone, enum job_action action, const char *text)
