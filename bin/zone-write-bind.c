@@ -281,21 +281,18 @@ static size_t
 write_saves(struct bind *b, struct runner_item *it, struct work *w,
     size_t n)
 {
-	struct zone_info info;
 	char err[512];
 	size_t i, k, nwritten = 0;
 
 	for (i = 0; i < n; i++) {
 		if (it[i].job.action == JOB_DELETE)
 			continue;
-		if (zone_prepare(it[i].job.zone, it[i].job.text,
-		    it[i].job.textlen, &w[i].text, &w[i].len, &info, err,
+		if (writer_prepare(&it[i], &w[i].text, &w[i].len, err,
 		    sizeof(err)) < 0) {
 			runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 			    "data: %s", err);
 			continue;
 		}
-		it[i].job.serial = info.serial;
 		for (k = 0; k + it[i].job.textlen < w[i].len; k++)
 			if (w[i].text[k] == '\n')
 				w[i].pre++;

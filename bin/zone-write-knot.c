@@ -169,7 +169,6 @@ load_zones(struct knot *k, char *err, size_t errlen)
 static void
 write_saves(struct knot *k, struct runner_item *it, struct work *w, size_t n)
 {
-	struct zone_info info;
 	char err[512];
 	size_t i, nwritten = 0;
 	int existed;
@@ -177,14 +176,12 @@ write_saves(struct knot *k, struct runner_item *it, struct work *w, size_t n)
 	for (i = 0; i < n; i++) {
 		if (it[i].job.action == JOB_DELETE)
 			continue;
-		if (zone_prepare(it[i].job.zone, it[i].job.text,
-		    it[i].job.textlen, &w[i].text, &w[i].len, &info, err,
+		if (writer_prepare(&it[i], &w[i].text, &w[i].len, err,
 		    sizeof(err)) < 0) {
 			runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 			    "data: %s", err);
 			continue;
 		}
-		it[i].job.serial = info.serial;
 		if (zonefile_write(k->zfd, TMP_PREFIX, TMP_SUFFIX, w[i].text,
 		    w[i].len, n <= SYNC_EACH_MAX, w[i].tmp,
 		    sizeof(w[i].tmp)) == 0)

@@ -122,7 +122,6 @@ static void
 write_saves(struct nsd *nsd, struct runner_item *it, struct work *w,
     size_t n)
 {
-	struct zone_info info;
 	char err[512];
 	size_t i, nwritten = 0;
 
@@ -130,14 +129,12 @@ write_saves(struct nsd *nsd, struct runner_item *it, struct work *w,
 		w[i].ctl = -1;
 		if (it[i].job.action == JOB_DELETE)
 			continue;
-		if (zone_prepare(it[i].job.zone, it[i].job.text,
-		    it[i].job.textlen, &w[i].text, &w[i].len, &info, err,
+		if (writer_prepare(&it[i], &w[i].text, &w[i].len, err,
 		    sizeof(err)) < 0) {
 			runner_fail(&it[i], RUNNER_PERM, "invalid zone "
 			    "data: %s", err);
 			continue;
 		}
-		it[i].job.serial = info.serial;
 		if (zonefile_write(nsd->zfd, TMP_PREFIX, TMP_SUFFIX, w[i].text,
 		    w[i].len, n <= SYNC_EACH_MAX, w[i].tmp,
 		    sizeof(w[i].tmp)) == 0) {

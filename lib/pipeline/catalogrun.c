@@ -164,6 +164,7 @@ write_catalog(struct catalogrun *cr, char **v, size_t n, char *why,
 	ci.job.serial = serial;
 	ci.job.text = text;
 	ci.job.textlen = len;
+	ci.job.generated = 1;
 	inner_batch(cr, &ci, 1);
 	free(text);
 	if (ci.result != RUNNER_OK) {

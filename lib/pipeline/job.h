@@ -29,6 +29,8 @@ struct job {
 	uint32_t	 serial;	/* SOA serial of text (save) */
 	const char	*text;		/* zone text (save), not NUL-terminated */
 	size_t		 textlen;
+	int		 generated;	/* text made by dadns itself (the
+					 * catalog zone), never from a file */
 };
 
 /* Parse the job in buf[0..len). On success returns 0 and fills job, whose

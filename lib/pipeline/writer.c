@@ -539,3 +539,26 @@ writer_main(int argc, char *argv[], const struct writer_ops *ops)
 	free(cfg);
 	return 0;
 }
+
+int
+writer_prepare(struct runner_item *it, char **text, size_t *len, char *err,
+    size_t errlen)
+{
+	struct zone_info info;
+
+	if (it->job.generated) {
+		if ((*text = malloc(it->job.textlen + 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(*text, it->job.text, it->job.textlen);
+		(*text)[it->job.textlen] = '\0';
+		*len = it->job.textlen;
+		return 0;
+	}
+	if (zone_prepare(it->job.zone, it->job.text, it->job.textlen, text,
+	    len, &info, err, errlen) < 0)
+		return -1;
+	it->job.serial = info.serial;
+	return 0;
+}

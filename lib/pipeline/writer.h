@@ -59,6 +59,17 @@ struct writer_ops {
  */
 int writer_main(int argc, char *argv[], const struct writer_ops *ops);
 
+/*
+ * The text of the save it ready for a zone file into *text (malloc'd,
+ * NUL-terminated) and *len, and it->job.serial set: zone_prepare()'s
+ * result, or for a text dadns generated (it->job.generated: the catalog
+ * zone, valid by construction, with its own $ORIGIN and $TTL) a copy of
+ * it, its records not parsed again. Returns 0, or -1 with zone_prepare()'s
+ * message in err (or "out of memory").
+ */
+int writer_prepare(struct runner_item *it, char **text, size_t *len,
+    char *err, size_t errlen);
+
 /* Nonzero once SIGTERM or SIGINT came in `run`: a backend waiting on its
  * own (for a database to answer) gives up then. */
 int writer_stopped(void);
