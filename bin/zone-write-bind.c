@@ -446,6 +446,7 @@ static size_t
 bulk_add(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 {
 	const char *cmd[] = { "reconfig", NULL };
+	const char *probe[] = { "zonestatus", NULL, NULL };
 	char why[RNDC_WHY_MAX];
 	size_t i, m = 0, k;
 	char *stmt;
@@ -480,6 +481,17 @@ bulk_add(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	if (rndc_one(b, cmd, why, sizeof(why)) != 0) {
 		log_warn("rndc reconfig with %zu new zones in %s/%s: %s; "
 		    "addzone instead", k, b->zdir, NAMEDLIST_FILE, why);
+		goto undo;
+	}
+	/* named has them once reconfigured, loaded or not: one lacking
+	 * means named.conf does not include the list. */
+	for (i = 0; i < n && w[i].unlisted >= 0; i++)
+		;
+	probe[1] = it[i].job.zone;
+	if (rndc_one(b, probe, why, sizeof(why)) == 1) {
+		log_warn("named does not have the zones of %s/%s after rndc "
+		    "reconfig: named.conf must include it; addzone instead",
+		    b->zdir, NAMEDLIST_FILE);
 		goto undo;
 	}
 	for (i = 0; i < n; i++)

@@ -505,3 +505,24 @@ listed() {
 	[ "$status" -eq 100 ]
 	[[ "$stderr" == *"DADNS-ZONES.conf: line 2: not a zone statement"* ]]
 }
+
+@test "zone-write-bind: with bulk_min but a named.conf without the zone list, zones go by addzone" {
+	bind_config
+	printf '      bulk_min: 2\n' >>"$D/app.yml"
+	push save n1.example 1
+	push save n2.example 1
+	push save n3.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	served n1.example 1
+	served n2.example 1
+	served n3.example 1
+	grep -q 'named does not have the zones of .*DADNS-ZONES.conf after rndc reconfig: named.conf must include it; addzone instead' "$D/run.log"
+	run listed n1.example
+	[ "$status" -ne 0 ]
+	# They are in the NZD: a restart keeps them.
+	stop_runner
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served n2.example 1
+}
