@@ -29,7 +29,7 @@
 #include "zone.h"
 #include "zonefile.h"
 
-#define BATCH_MAX	5000	/* jobs per batch in run mode: a bulk
+#define BATCH_MAX	10000	/* jobs per batch in run mode: a bulk
 				 * load is one reconfig per batch */
 #define RNDC_PARALLEL	4	/* rndc processes in flight */
 #define RNDC_TIMEOUT_MS	30000	/* one rndc command */
