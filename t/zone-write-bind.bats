@@ -526,3 +526,38 @@ listed() {
 	named_start "$NAMED_DIR" || fail "named did not start again"
 	served n2.example 1
 }
+
+@test "zone-write-bind: secondaries named later reach the zones of the zone list by one reconfig" {
+	named_stop
+	NAMED_EXTRA="include \"$NAMED_DIR/zones/DADNS-BIND.conf\";
+include \"$NAMED_DIR/zones/DADNS-ZONES.conf\";"
+	: >"$NAMED_DIR/zones/DADNS-BIND.conf"
+	: >"$NAMED_DIR/zones/DADNS-ZONES.conf"
+	named_start "$NAMED_DIR" || fail "named did not start"
+	bind_config
+	printf '      bulk_min: 2\n' >>"$D/app.yml"
+	push save s1.example 1
+	push save s2.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	listed s1.example
+	stop_runner
+	port=$(free_port)
+	cat >>"$D/app.yml" <<-YML
+	      secondaries:
+	        - address: 127.0.0.1@$port
+	          tsig_key: sec-key
+	          tsig_secret: c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0
+	YML
+	start_runner zone-write-bind -v
+	grep -q "secondaries: 2 zones given the new options" "$D/run.log"
+	grep -q "^zone \"s1.example\" { type primary; file \"$NAMED_DIR/zones/s1.example.db\"; notify explicit; also-notify { 127.0.0.1 port $port key \"sec-key\"; };" \
+	    "$NAMED_DIR/zones/DADNS-ZONES.conf"
+	run rndc -c "$RNDC_CONF" showzone s1.example
+	assert_output --partial "also-notify { 127.0.0.1 port $port key \"sec-key\"; };"
+	# No modzone of a zone of the list (named would refuse it).
+	run grep -c "warning: rndc modzone" "$D/run.log"
+	[ "$output" = 0 ]
+	grep -q "secondaries: 2 zones given the new options" "$D/run.log"
+	served s2.example 1
+}
