@@ -394,7 +394,7 @@ install_saves(struct bind *b, struct runner_item *it, struct work *w,
 {
 	char err[RUNNER_REASON_MAX];
 	size_t i;
-	int dirty = 0;
+	int dirty = 0, known;
 
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
@@ -416,8 +416,13 @@ install_saves(struct bind *b, struct runner_item *it, struct work *w,
 		w[i].tmp[0] = '\0';
 		w[i].installed = 1;
 		t->ninst++;
-		set_step(b, &it[i], &w[i], w[i].existed ? S_RELOAD : S_ADD);
-		if (w[i].existed)
+		/* A zone of the list is named's even without its file:
+		 * reload, never addzone (control() takes it out of the
+		 * list first when named lacks it). */
+		known = w[i].existed || namedlist_has(&b->list,
+		    it[i].job.zone);
+		set_step(b, &it[i], &w[i], known ? S_RELOAD : S_ADD);
+		if (known)
 			t->nrel++;
 		else
 			t->nadd++;
@@ -452,15 +457,15 @@ bulk_add(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	char *stmt;
 	long long t0;
 
+	if (b->be->bulk_min == 0)
+		return 0;
 	for (i = 0; i < n; i++)
-		if (w[i].step == S_ADD && it[i].result == RUNNER_OK &&
-		    !namedlist_has(&b->list, it[i].job.zone))
+		if (w[i].step == S_ADD && it[i].result == RUNNER_OK)
 			m++;
-	if (b->be->bulk_min == 0 || m < b->be->bulk_min)
+	if (m < b->be->bulk_min)
 		return 0;
 	for (k = 0, i = 0; i < n; i++) {
-		if (w[i].step != S_ADD || it[i].result != RUNNER_OK ||
-		    namedlist_has(&b->list, it[i].job.zone))
+		if (w[i].step != S_ADD || it[i].result != RUNNER_OK)
 			continue;
 		if ((stmt = zone_stmt(b, it[i].job.zone, job_tag(&it[i]))) ==
 		    NULL || namedlist_put(&b->list, it[i].job.zone, stmt) < 0) {

@@ -561,3 +561,31 @@ include \"$NAMED_DIR/zones/DADNS-ZONES.conf\";"
 	grep -q "secondaries: 2 zones given the new options" "$D/run.log"
 	served s2.example 1
 }
+
+@test "zone-write-bind: a zone of the list named lacks, without its file, leaves the list before its addzone" {
+	bulk_named 2
+	push save l1.example 1
+	push save l2.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	listed l1.example
+	stop_runner
+	# As after a crash between the list and its reconfig: named does
+	# not have l1.example, its file is gone, the list still names it.
+	rndc -c "$RNDC_CONF" delzone l1.example >/dev/null
+	rm "$NAMED_DIR/zones/l1.example.db"
+	wait_for 10 served l1.example REFUSED
+	listed l1.example
+	push save l1.example 2
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	served l1.example 2
+	run listed l1.example
+	[ "$status" -ne 0 ]
+	stop_runner
+	# In the NZD only: named starts again and serves it.
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served l1.example 2
+	served l2.example 1
+}
