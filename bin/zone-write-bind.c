@@ -3,6 +3,7 @@
 /* SPDX-License-Identifier: ISC */
 #define USAGE "zone-write-bind [-V] [-c app.yml] [-b backend] [-d fd] " \
 	"[-v|-q] save ZONE | delete ZONE | run"
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "job.h"
 #include "log.h"
 #include "namedcheck.h"
+#include "namedlist.h"
 #include "rndc.h"
 #include "runner.h"
 #include "secondary.h"
@@ -27,7 +29,8 @@
 #include "zone.h"
 #include "zonefile.h"
 
-#define BATCH_MAX	200	/* jobs per batch in run mode */
+#define BATCH_MAX	10000	/* jobs per batch in run mode: a bulk
+				 * load is one reconfig per batch */
 #define RNDC_PARALLEL	4	/* rndc processes in flight */
 #define RNDC_TIMEOUT_MS	30000	/* one rndc command */
 #define CHECK_TIMEOUT_MS 120000	/* named-checkconf -z of one batch */
@@ -43,6 +46,8 @@ struct bind {
 	int		 verify;	/* sw is set */
 	struct servewait sw;
 	struct rndc_ctl	 ctl;		/* how rndc commands reach named */
+	struct namedlist list;		/* NAMEDLIST_FILE: zones of bulk
+					 * loads */
 };
 
 enum step { S_NONE, S_ADD, S_RELOAD, S_DEL };
@@ -56,8 +61,9 @@ struct work {
 	char		 tmp[64];	/* temporary file name, "" when none */
 	int		 existed;	/* the zone file was there before */
 	int		 installed;	/* renamed into place */
+	int		 unlisted;	/* taken out of the zone list */
 	enum step	 step;		/* the rndc command of this round */
-	char		 stmt[PATH_MAX + 8192];	/* addzone's zone statement */
+	char		*stmt;		/* addzone's zone statement */
 	const char	*cmd[4];	/* the rndc command */
 };
 
@@ -146,17 +152,31 @@ check(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	free(z);
 }
 
-/* The zone statement of addzone and modzone for zone, file name in
- * zones_dir: with the options of the backend's secondaries. */
-static void
-zone_stmt(struct bind *b, const char *zone, const char *name,
-    unsigned long long tag, char *stmt, size_t size)
+/* The zone statement of addzone, modzone and the zone list for zone
+ * ("{ ... };"), with the options of the backend's secondaries and tag
+ * (its journal's name): malloc'd, or NULL when out of memory. */
+static char *
+zone_stmt(struct bind *b, const char *zone, unsigned long long tag)
 {
 	struct buf sb = { 0 };
+	char name[ZONEFILE_NAME_MAX + 1];
 
+	zonefile_name(zone, name, sizeof(name));
 	secondary_bind_zone(b->be, b->zdir, name, zone, tag, &sb);
-	snprintf(stmt, size, "%s", sb.oom ? "" : sb.p);
-	buf_free(&sb);
+	if (sb.oom) {
+		buf_free(&sb);
+		return NULL;
+	}
+	return sb.p;
+}
+
+/* The tag of a job's zone statement: its sequence number, else the time
+ * it was pushed. */
+static unsigned long long
+job_tag(const struct runner_item *it)
+{
+	return it->job.seq != 0 ? it->job.seq :
+	    (unsigned long long)it->job.pushed_us;
 }
 
 /* Set up w's rndc command for step s. */
@@ -164,19 +184,18 @@ static void
 set_step(struct bind *b, struct runner_item *it, struct work *w,
     enum step s)
 {
-	char name[ZONEFILE_NAME_MAX + 1];
 	int a = 0;
 
 	w->step = s;
 	switch (s) {
 	case S_ADD:
-		zonefile_name(it->job.zone, name, sizeof(name));
-		zone_stmt(b, it->job.zone, name, it->job.seq != 0 ?
-		    it->job.seq : (unsigned long long)it->job.pushed_us,
-		    w->stmt, sizeof(w->stmt));
+		free(w->stmt);
+		w->stmt = zone_stmt(b, it->job.zone, job_tag(it));
 		w->cmd[a++] = "addzone";
 		w->cmd[a++] = it->job.zone;
-		w->cmd[a++] = w->stmt;
+		w->cmd[a++] = w->stmt != NULL ? w->stmt : "";
+		if (w->stmt == NULL)
+			runner_fail(it, RUNNER_TEMP, "out of memory");
 		break;
 	case S_RELOAD:
 		w->cmd[a++] = "reload";
@@ -198,6 +217,45 @@ step_word(enum step s)
 	return s == S_ADD ? "addzone" : s == S_RELOAD ? "reload" : "delzone";
 }
 
+/* Run one rndc command ({"reconfig"}, {"modzone", Z, STMT}...) with the
+ * backend's rndc_conf. Returns 0, or -1 with the reason in why. */
+static int
+rndc_one(struct bind *b, const char *const cmd[], char *why, size_t size)
+{
+	struct rndc_call c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.cmd = cmd;
+	rndc_ctl_run(&b->ctl, &c, 1, 1, RNDC_TIMEOUT_MS);
+	rc = rndc_answer(&c) == RNDC_OK ? 0 :
+	    rndc_answer(&c) == RNDC_NOT_FOUND ? 1 : -1;
+	if (rc < 0)
+		rndc_reason(&c, why, size);
+	rndc_free(&c, 1);
+	return rc;
+}
+
+/*
+ * Write the zone list after zones were taken out of it (the items marked
+ * unlisted) before their command (what, addzone or delzone) runs: when it
+ * cannot be written they fail, as named would find them in the list at
+ * its next start or reconfig.
+ */
+static void
+unlist_save(struct bind *b, struct runner_item *it, struct work *w,
+    size_t n, const char *what)
+{
+	size_t i;
+
+	if (namedlist_save(&b->list, b->zfd, TMP_PREFIX) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (w[i].unlisted && it[i].result == RUNNER_OK)
+			runner_fail_sys(&it[i], RUNNER_TEMP, "unable to write "
+			    "%s/%s before %s", b->zdir, NAMEDLIST_FILE, what);
+}
+
 /*
  * Run the rndc command of every item with a step: in-process on the
  * kept control channel, or RNDC_PARALLEL rndc programs at a time. An addzone of a zone BIND has turns into a reload, a reload of a
@@ -211,7 +269,7 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 	struct rndc_call *calls;
 	size_t *map, i, k, nc, total = 0;
 	char why[RUNNER_REASON_MAX];
-	int round;
+	int round, dirty = 0;
 
 	calls = calloc(n, sizeof(*calls));
 	map = calloc(n, sizeof(*map));
@@ -256,6 +314,10 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			}
 			if (round == 0 && a == RNDC_NOT_FOUND &&
 			    y->step == S_RELOAD) {
+				/* named lacks a zone of the list: out of
+				 * it first, or named would find it twice. */
+				if (namedlist_del(&b->list, x->job.zone))
+					y->unlisted = dirty = 1;
 				set_step(b, x, y, S_ADD);
 				continue;
 			}
@@ -264,6 +326,10 @@ control(struct bind *b, struct runner_item *it, struct work *w, size_t n)
 			    rndc_reason(&calls[k], why, sizeof(why)));
 		}
 		rndc_free(calls, nc);
+		if (dirty) {
+			unlist_save(b, it, w, n, "addzone");
+			dirty = 0;
+		}
 	}
 out:
 	free(calls);
@@ -310,7 +376,7 @@ write_saves(struct bind *b, struct runner_item *it, struct work *w,
 
 /* Counts of one batch, for the debug line. */
 struct tally {
-	size_t		 ninst, nadd, nrel, ndel;
+	size_t		 ninst, nadd, nrel, ndel, nlist;
 };
 
 /*
@@ -325,11 +391,16 @@ install_saves(struct bind *b, struct runner_item *it, struct work *w,
 {
 	char err[RUNNER_REASON_MAX];
 	size_t i;
+	int dirty = 0, known;
 
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
 			continue;
 		if (it[i].job.action == JOB_DELETE) {
+			/* Out of the list first: delzone alone would
+			 * not keep it from coming back at a restart. */
+			if (namedlist_del(&b->list, it[i].job.zone))
+				w[i].unlisted = dirty = 1;
 			set_step(b, &it[i], &w[i], S_DEL);
 			t->ndel++;
 			continue;
@@ -342,8 +413,13 @@ install_saves(struct bind *b, struct runner_item *it, struct work *w,
 		w[i].tmp[0] = '\0';
 		w[i].installed = 1;
 		t->ninst++;
-		set_step(b, &it[i], &w[i], w[i].existed ? S_RELOAD : S_ADD);
-		if (w[i].existed)
+		/* A zone of the list is named's even without its file:
+		 * reload, never addzone (control() takes it out of the
+		 * list first when named lacks it). */
+		known = w[i].existed || namedlist_has(&b->list,
+		    it[i].job.zone);
+		set_step(b, &it[i], &w[i], known ? S_RELOAD : S_ADD);
+		if (known)
 			t->nrel++;
 		else
 			t->nadd++;
@@ -354,6 +430,95 @@ install_saves(struct bind *b, struct runner_item *it, struct work *w,
 				runner_fail_sys(&it[i], RUNNER_TEMP, "unable "
 				    "to sync %s", b->zdir);
 	}
+	if (dirty)
+		unlist_save(b, it, w, n, "delzone");
+}
+
+/*
+ * A batch of at least bulk_min new zones: instead of one addzone each
+ * (named pauses all its threads and commits its NZD, with two disk
+ * syncs, per addzone), their zone statements go into the zone list
+ * named.conf includes and one rndc reconfig loads them all. named
+ * refuses a configuration naming a zone it has in its NZD (reconfig
+ * answers "already exists", and named would not even start): then the
+ * list is put back as it was and the zones go by addzone, whose "already
+ * exists" turns into reload. Returns how many went into the list.
+ */
+static size_t
+bulk_add(struct bind *b, struct runner_item *it, struct work *w, size_t n)
+{
+	const char *cmd[] = { "reconfig", NULL };
+	const char *probe[] = { "zonestatus", NULL, NULL };
+	char why[RNDC_WHY_MAX];
+	size_t i, m = 0, k;
+	char *stmt;
+	long long t0;
+
+	if (b->be->bulk_min == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (w[i].step == S_ADD && it[i].result == RUNNER_OK)
+			m++;
+	if (m < b->be->bulk_min)
+		return 0;
+	for (k = 0, i = 0; i < n; i++) {
+		if (w[i].step != S_ADD || it[i].result != RUNNER_OK)
+			continue;
+		if ((stmt = zone_stmt(b, it[i].job.zone, job_tag(&it[i]))) ==
+		    NULL || namedlist_put(&b->list, it[i].job.zone, stmt) < 0) {
+			free(stmt);
+			log_warn("zone list: out of memory; addzone instead");
+			goto undo;
+		}
+		free(stmt);
+		w[i].unlisted = -1;	/* listed by this batch */
+		k++;
+	}
+	t0 = clock_us();
+	if (namedlist_save(&b->list, b->zfd, TMP_PREFIX) < 0) {
+		log_warn("unable to write %s/%s: %s; addzone instead",
+		    b->zdir, NAMEDLIST_FILE, strerror(errno));
+		goto undo;
+	}
+	if (rndc_one(b, cmd, why, sizeof(why)) != 0) {
+		log_warn("rndc reconfig with %zu new zones in %s/%s: %s; "
+		    "addzone instead", k, b->zdir, NAMEDLIST_FILE, why);
+		goto undo;
+	}
+	/* named has them once reconfigured, loaded or not: one lacking
+	 * means named.conf does not include the list. */
+	for (i = 0; i < n && w[i].unlisted >= 0; i++)
+		;
+	probe[1] = it[i].job.zone;
+	if (rndc_one(b, probe, why, sizeof(why)) == 1) {
+		log_warn("named does not have the zones of %s/%s after rndc "
+		    "reconfig: named.conf must include it; addzone instead",
+		    b->zdir, NAMEDLIST_FILE);
+		goto undo;
+	}
+	for (i = 0; i < n; i++)
+		if (w[i].unlisted < 0) {
+			w[i].unlisted = 0;
+			w[i].step = S_NONE;
+		}
+	log_debug("bind: %zu new zones into %s, reconfig_ms=%.1f", k,
+	    NAMEDLIST_FILE, (clock_us() - t0) / 1000.0);
+	return k;
+undo:
+	for (i = 0; i < n; i++)
+		if (w[i].unlisted < 0) {
+			w[i].unlisted = 0;
+			namedlist_del(&b->list, it[i].job.zone);
+		}
+	if (namedlist_save(&b->list, b->zfd, TMP_PREFIX) < 0) {
+		/* The file may name zones named does not have: none of
+		 * them may go by addzone. */
+		for (i = 0; i < n; i++)
+			if (w[i].step == S_ADD && it[i].result == RUNNER_OK)
+				runner_fail_sys(&it[i], RUNNER_TEMP, "unable "
+				    "to write %s/%s", b->zdir, NAMEDLIST_FILE);
+	}
+	return 0;
 }
 
 /*
@@ -388,6 +553,7 @@ bind_apply(void *ctx, struct runner_item *it, size_t n)
 		check(b, it, w, n);
 	t2 = clock_us();
 	install_saves(b, it, w, n, &t);
+	t.nlist = bulk_add(b, it, w, n);
 	nrndc = control(b, it, w, n);
 	/* A new zone BIND did not take must not pass for a known one
 	 * next time. */
@@ -409,35 +575,18 @@ bind_apply(void *ctx, struct runner_item *it, size_t n)
 		    sizeof(err)) < 0)
 			runner_fail(&it[i], RUNNER_TEMP, "%s", err);
 	log_debug("bind: jobs=%zu saves=%zu new=%zu known=%zu deletes=%zu "
-	    "rndc=%zu write_ms=%.1f check_ms=%.1f control_ms=%.1f "
+	    "rndc=%zu listed=%zu write_ms=%.1f check_ms=%.1f control_ms=%.1f "
 	    "verify_ms=%.1f", n, t.ninst, t.nadd, t.nrel, t.ndel, nrndc,
+	    t.nlist,
 	    (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0,
 	    (t4 - t3) / 1000.0);
 	for (i = 0; i < n; i++) {
 		if (w[i].tmp[0] != '\0')
 			unlinkat(b->zfd, w[i].tmp, 0);
 		free(w[i].text);
+		free(w[i].stmt);
 	}
 	free(w);
-}
-
-/* Run one rndc command ({"reconfig"}, {"modzone", Z, STMT}...) with the
- * backend's rndc_conf. Returns 0, or -1 with the reason in why. */
-static int
-rndc_one(struct bind *b, const char *const cmd[], char *why, size_t size)
-{
-	struct rndc_call c;
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	c.cmd = cmd;
-	rndc_ctl_run(&b->ctl, &c, 1, 1, RNDC_TIMEOUT_MS);
-	rc = rndc_answer(&c) == RNDC_OK ? 0 :
-	    rndc_answer(&c) == RNDC_NOT_FOUND ? 1 : -1;
-	if (rc < 0)
-		rndc_reason(&c, why, size);
-	rndc_free(&c, 1);
-	return rc;
 }
 
 /*
@@ -474,22 +623,50 @@ secondaries_keys(struct bind *b)
 	    SECONDARY_BIND_FILE, b->be->nsecondaries);
 }
 
-/* A served zone for secondaries_modzone(): rndc modzone with today's
- * options. */
+/* A served zone for secondaries_modzone(): today's options, by rndc
+ * modzone, or for a zone of the list in its statement there (named reads
+ * the list again at the end). */
 static int
 modzone_one(void *arg, const char *zone)
 {
 	struct bind *b = arg;
-	char name[ZONEFILE_NAME_MAX + 1], why[RNDC_WHY_MAX];
-	char stmt[PATH_MAX + 8192];
-	const char *cmd[] = { "modzone", zone, stmt, NULL };
+	char why[RNDC_WHY_MAX], *stmt;
+	const char *cmd[] = { "modzone", zone, NULL, NULL };
 
-	zonefile_name(zone, name, sizeof(name));
-	zone_stmt(b, zone, name, (unsigned long long)clock_wall_us(), stmt,
-	    sizeof(stmt));
+	if ((stmt = zone_stmt(b, zone, (unsigned long long)clock_wall_us())) ==
+	    NULL) {
+		log_warn("rndc modzone %s: out of memory", zone);
+		return 0;
+	}
+	if (namedlist_has(&b->list, zone)) {
+		if (namedlist_put(&b->list, zone, stmt) < 0)
+			log_warn("zone list %s: out of memory", zone);
+		free(stmt);
+		return 0;
+	}
+	cmd[2] = stmt;
 	if (rndc_one(b, cmd, why, sizeof(why)) < 0)
 		log_warn("rndc modzone %s: %s", zone, why);
+	free(stmt);
 	return 0;
+}
+
+/* After secondaries_modzone(): the zone list with the new statements,
+ * read again by named. */
+static void
+relist(struct bind *b)
+{
+	const char *cmd[] = { "reconfig", NULL };
+	char why[RNDC_WHY_MAX];
+
+	if (b->list.n == 0)
+		return;
+	if (namedlist_save(&b->list, b->zfd, TMP_PREFIX) < 0)
+		log_warn("unable to write %s/%s: %s", b->zdir, NAMEDLIST_FILE,
+		    strerror(errno));
+	else if (rndc_one(b, cmd, why, sizeof(why)) != 0)
+		log_warn("rndc reconfig, for %s/%s: %s", b->zdir,
+		    NAMEDLIST_FILE, why);
 }
 
 /*
@@ -526,6 +703,7 @@ secondaries_modzone(struct bind *b)
 		}
 		if (b->be->catalog_zone[0] != '\0')
 			modzone_one(b, b->be->catalog_zone);
+		relist(b);
 		log_info("secondaries: %ld zones given the new options", n);
 	}
 	snprintf(sc.options, sizeof(sc.options), "%s", digest);
@@ -582,6 +760,15 @@ bind_open(struct config *cfg, const struct config_backend *be, int oneshot)
 	if ((rc = writer_dir_check(b->zfd, "zones directory", b->zdir, err,
 	    sizeof(err))) != 0)
 		die(rc, "%s", err);
+	/* Read even with bulk_min 0: its zones are still deleted from it. */
+	if (namedlist_load(&b->list, b->zfd, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s/%s: %s", b->zdir, NAMEDLIST_FILE, err);
+	/* named.conf includes it: there it must be before named starts. */
+	if (be->bulk_min > 0 && faccessat(b->zfd, NAMEDLIST_FILE, F_OK,
+	    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+	    namedlist_save(&b->list, b->zfd, TMP_PREFIX) < 0)
+		die_sys(EXIT_TEMP, "unable to write %s/%s", b->zdir,
+		    NAMEDLIST_FILE);
 	if (!rndc_ctl_open(&b->ctl, be->rndc_conf[0] != '\0' ? be->rndc_conf :
 	    NULL, be->rndc_program) && !be->rndc_program)
 		log_warn("rndc: the control channel in-process cannot use %s: "
@@ -613,6 +800,7 @@ bind_close(void *ctx)
 	struct bind *b = ctx;
 
 	rndc_ctl_close(&b->ctl);
+	namedlist_free(&b->list);
 	close(b->zfd);
 	free(b);
 }
@@ -629,6 +817,7 @@ static const struct writer_ops bind_ops = {
 	.type = BACKEND_BIND,
 	.type_word = "bind",
 	.batch_max = BATCH_MAX,
+	.batch_env = 1,
 	.open = bind_open,
 	.apply = bind_apply,
 	.running = bind_running,

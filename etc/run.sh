@@ -80,7 +80,11 @@ server_setup() {
 			inet 127.0.0.1 port $RNDC_PORT allow { 127.0.0.1; }
 			    keys { "dadns-run"; };
 		};
+		include "$d/zones/DADNS-ZONES.conf";
 		CONF
+		# zone-write-bind's zone list of bulk loads (bulk_min below).
+		mkdir -p "$d/zones"
+		[ -e "$d/zones/DADNS-ZONES.conf" ] || : >"$d/zones/DADNS-ZONES.conf"
 		cat >"$d/rndc.conf" <<-CONF
 		include "$d/rndc.key";
 		options {
@@ -100,6 +104,7 @@ server_setup() {
 		      zones_dir: $d/zones
 		      rndc_conf: $d/rndc.conf
 		      verify: 127.0.0.1@$DNS_PORT
+		      bulk_min: 500
 		YML
 		;;
 	esac

@@ -5,6 +5,7 @@
 # channel on 127.0.0.1:$RNDC_PORT with its own key, allow-new-zones, zone
 # files in DIR/zones. Sets NAMED_DIR, NAMED_PORT, RNDC_PORT, RNDC_CONF,
 # NAMED_PID. Restarting with the same DIR keeps ports and added zones.
+# $NAMED_EXTRA, when set, is appended to named.conf.
 named_start() {
 	NAMED_DIR=$1
 	mkdir -p "$NAMED_DIR/zones"
@@ -30,6 +31,7 @@ named_start() {
 		inet 127.0.0.1 port $RNDC_PORT allow { 127.0.0.1; }
 		    keys { "dadns-test"; };
 	};
+	${NAMED_EXTRA:-}
 	CONF
 	cat >"$RNDC_CONF" <<-CONF
 	include "$NAMED_DIR/rndc.key";

@@ -413,3 +413,179 @@ stub_rndc() {
 	run --separate-stderr env DADNS_APP_AUTH_PASSWORD=secret-for-test dadns-checkconf -c "$D/app.yml"
 	[ "$status" -eq 0 ]
 }
+
+# bulk_named N: named.conf includes the zone list, app.yml has bulk_min N.
+bulk_named() {
+	named_stop
+	NAMED_EXTRA="include \"$NAMED_DIR/zones/DADNS-ZONES.conf\";"
+	: >"$NAMED_DIR/zones/DADNS-ZONES.conf"
+	named_start "$NAMED_DIR" || fail "named did not start"
+	bind_config
+	printf '      bulk_min: %s\n' "$1" >>"$D/app.yml"
+}
+
+# listed ZONE: the zone list names ZONE.
+listed() {
+	grep -q "^zone \"$1\" { type primary; file \"$NAMED_DIR/zones/$1.db\"; };\$" \
+	    "$NAMED_DIR/zones/DADNS-ZONES.conf"
+}
+
+@test "zone-write-bind: a batch of bulk_min new zones goes into the zone list with one reconfig, kept across restarts" {
+	bulk_named 5
+	# A zone added before, by addzone, stays in the NZD.
+	zone-write-bind -q save old.example < <(da_zone old.example 1)
+	for i in $(seq 1 8); do push save "b$i.example" "$i"; done
+	push save old.example 2
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	for i in $(seq 1 8); do served "b$i.example" "$i"; listed "b$i.example"; done
+	served old.example 2
+	run listed old.example
+	[ "$status" -ne 0 ]
+	grep -q 'bind: 8 new zones into DADNS-ZONES.conf, reconfig_ms=' "$D/run.log"
+	grep -q 'jobs=9 saves=9 new=8 known=1 deletes=0 rndc=1 listed=8 ' "$D/run.log"
+	# Fewer than bulk_min new zones: addzone, as before.
+	push save few.example 1
+	wait_for 10 served few.example 1
+	run listed few.example
+	[ "$status" -ne 0 ]
+	# An update of a listed zone is a reload; a delete takes it out of
+	# the list and out of named.
+	push save b1.example 11
+	push delete b2.example
+	wait_for 10 served b1.example 11
+	wait_for 10 served b2.example REFUSED
+	run listed b2.example
+	[ "$status" -ne 0 ]
+	[ ! -e "$NAMED_DIR/zones/b2.example.db" ]
+	stop_runner
+	# named restarted: the list and the NZD, no zone twice, the deleted
+	# zone stays deleted; a reconfig does not bring it back either.
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served b1.example 11
+	for i in $(seq 3 8); do served "b$i.example" "$i"; done
+	served old.example 2
+	served few.example 1
+	served b2.example REFUSED
+	rndc -c "$RNDC_CONF" reconfig
+	served b2.example REFUSED
+	served b3.example 3
+	# reconcile sees every zone served as the store has it.
+	run --separate-stderr reconcile -n
+	assert_success
+}
+
+@test "zone-write-bind: a zone named has in its NZD never goes into the zone list; a bad zone list is refused" {
+	bulk_named 2
+	# named has lost.example (NZD) but its file is gone: the file says
+	# new, the reconfig says "already exists", the list is put back.
+	zone-write-bind -q save lost.example < <(da_zone lost.example 1)
+	rm "$NAMED_DIR/zones/lost.example.db"
+	push save lost.example 2
+	push save n1.example 1
+	push save n2.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	served lost.example 2
+	served n1.example 1
+	served n2.example 1
+	grep -q 'rndc reconfig with 3 new zones in .*DADNS-ZONES.conf: .*already exists.*; addzone instead' "$D/run.log"
+	run listed lost.example
+	[ "$status" -ne 0 ]
+	stop_runner
+	# named still starts: no zone is both in the list and the NZD.
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served lost.example 2
+	# A list that is not ours is refused, naming file and line.
+	printf 'zone "x.example" { type primary; file "/x"; };\noptions { };\n' \
+	    >"$NAMED_DIR/zones/DADNS-ZONES.conf"
+	run --separate-stderr zone-write-bind save y.example < <(da_zone y.example 1)
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"DADNS-ZONES.conf: line 2: not a zone statement"* ]]
+}
+
+@test "zone-write-bind: with bulk_min but a named.conf without the zone list, zones go by addzone" {
+	bind_config
+	printf '      bulk_min: 2\n' >>"$D/app.yml"
+	push save n1.example 1
+	push save n2.example 1
+	push save n3.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	served n1.example 1
+	served n2.example 1
+	served n3.example 1
+	grep -q 'named does not have the zones of .*DADNS-ZONES.conf after rndc reconfig: named.conf must include it; addzone instead' "$D/run.log"
+	run listed n1.example
+	[ "$status" -ne 0 ]
+	# They are in the NZD: a restart keeps them.
+	stop_runner
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served n2.example 1
+}
+
+@test "zone-write-bind: secondaries named later reach the zones of the zone list by one reconfig" {
+	named_stop
+	NAMED_EXTRA="include \"$NAMED_DIR/zones/DADNS-BIND.conf\";
+include \"$NAMED_DIR/zones/DADNS-ZONES.conf\";"
+	: >"$NAMED_DIR/zones/DADNS-BIND.conf"
+	: >"$NAMED_DIR/zones/DADNS-ZONES.conf"
+	named_start "$NAMED_DIR" || fail "named did not start"
+	bind_config
+	printf '      bulk_min: 2\n' >>"$D/app.yml"
+	push save s1.example 1
+	push save s2.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	listed s1.example
+	stop_runner
+	port=$(free_port)
+	cat >>"$D/app.yml" <<-YML
+	      secondaries:
+	        - address: 127.0.0.1@$port
+	          tsig_key: sec-key
+	          tsig_secret: c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0
+	YML
+	start_runner zone-write-bind -v
+	grep -q "secondaries: 2 zones given the new options" "$D/run.log"
+	grep -q "^zone \"s1.example\" { type primary; file \"$NAMED_DIR/zones/s1.example.db\"; notify explicit; also-notify { 127.0.0.1 port $port key \"sec-key\"; };" \
+	    "$NAMED_DIR/zones/DADNS-ZONES.conf"
+	run rndc -c "$RNDC_CONF" showzone s1.example
+	assert_output --partial "also-notify { 127.0.0.1 port $port key \"sec-key\"; };"
+	# No modzone of a zone of the list (named would refuse it).
+	run grep -c "warning: rndc modzone" "$D/run.log"
+	[ "$output" = 0 ]
+	grep -q "secondaries: 2 zones given the new options" "$D/run.log"
+	served s2.example 1
+}
+
+@test "zone-write-bind: a zone of the list named lacks, without its file, leaves the list before its addzone" {
+	bulk_named 2
+	push save l1.example 1
+	push save l2.example 1
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	listed l1.example
+	stop_runner
+	# As after a crash between the list and its reconfig: named does
+	# not have l1.example, its file is gone, the list still names it.
+	rndc -c "$RNDC_CONF" delzone l1.example >/dev/null
+	rm "$NAMED_DIR/zones/l1.example.db"
+	wait_for 10 served l1.example REFUSED
+	listed l1.example
+	push save l1.example 2
+	start_runner zone-write-bind -v
+	wait_for 30 count_is bind new 0 || fail "queue not drained"
+	served l1.example 2
+	run listed l1.example
+	[ "$status" -ne 0 ]
+	stop_runner
+	# In the NZD only: named starts again and serves it.
+	named_stop
+	named_start "$NAMED_DIR" || fail "named did not start again"
+	served l1.example 2
+	served l2.example 1
+}

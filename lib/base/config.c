@@ -290,7 +290,7 @@ enum {
 	BF_DATABASE, BF_USERNAME, BF_PASSWORD, BF_TABLE_NAME, BF_ZONES_TABLE,
 	BF_SOCKET, BF_TLS, BF_TLS_VERIFY, BF_TLS_CA, BF_TLS_CERT, BF_TLS_KEY,
 	BF_LONG_PATTERN, BF_NSD_MAIN_CONF, BF_CATALOG_ZONE, BF_RNDC_PROGRAM,
-	BF_KNOT_CONF, BF_KNOT_TEMPLATE
+	BF_KNOT_CONF, BF_KNOT_TEMPLATE, BF_BULK_MIN
 };
 
 static const struct field bfields[] = {
@@ -322,6 +322,7 @@ static const struct field bfields[] = {
 	{ "rndc_program", T_BOOL, B(rndc_program), 0, 0, 0 },
 	{ "knot_conf", T_STR, B(knot_conf), 0, 0, 0 },
 	{ "template", T_NAME, B(knot_template), 0, 0, 0 },
+	{ "bulk_min", T_UINT, B(bulk_min), 0, 1000000, 0 },
 };
 
 /* The fields of an entry of dns.backends.<name>.secondaries; the index is

@@ -60,6 +60,9 @@ struct config_backend {
 	char		 rndc_conf[CONFIG_PATH_MAX];
 	int		 rndc_program;	/* run the rndc program, not the
 					 * control channel in-process */
+	unsigned	 bulk_min;	/* new zones of one batch that go
+					 * into the zone list and one
+					 * reconfig; 0: never */
 	/* coredns_mysql */
 	char		 host[CONFIG_STR_MAX];
 	unsigned	 port;

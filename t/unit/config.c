@@ -135,6 +135,7 @@ print(const struct config *c)
 		BK("named_conf", "%s", b->named_conf);
 		BK("rndc_conf", "%s", b->rndc_conf);
 		BK("rndc_program", "%s", tf(b->rndc_program));
+		BK("bulk_min", "%u", b->bulk_min);
 		BK("knot_conf", "%s", b->knot_conf);
 		BK("template", "%s", b->knot_template);
 		BK("host", "%s", b->host);
