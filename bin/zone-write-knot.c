@@ -49,6 +49,7 @@ struct knot {
 	struct nameset	 zones;		/* knotd's zones of the template */
 	int		 loaded;	/* zones was read from knotd */
 	int		 dirty;		/* knot_conf must be written */
+	long long	 set_us, commit_us, list_us;	/* last conf round */
 };
 
 /* Per-item state of one batch. */
@@ -229,6 +230,7 @@ conf_round(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 	char (*names)[ZONEFILE_NAME_MAX + 1];
 	char err[KNOTCTL_WHY_MAX + 128];
 	size_t *map, i, na = 0, nd = 0, m;
+	long long t;
 	int rc = 0, set;
 
 	for (i = 0; i < n; i++)
@@ -259,6 +261,7 @@ conf_round(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 			}
 	for (m = 0; m < na + nd; m++)
 		z[m].zone = it[map[m]].job.zone;
+	t = clock_us();
 	if ((rc = knotctl_simple(&k->ctl, "conf-begin", err,
 	    sizeof(err))) != 0)
 		goto fail;
@@ -268,12 +271,16 @@ conf_round(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 		rc = -1;
 		goto fail;
 	}
+	k->set_us += clock_us() - t;
+	t = clock_us();
 	if ((rc = knotctl_simple(&k->ctl, "conf-commit", err,
 	    sizeof(err))) != 0) {
 		if (rc > 0)
 			(void)knotctl_simple(&k->ctl, "conf-abort", NULL, 0);
 		goto fail;
 	}
+	k->commit_us += clock_us() - t;
+	t = clock_us();
 	for (m = 0; m < na + nd; m++) {
 		struct runner_item *x = &it[map[m]];
 
@@ -305,6 +312,7 @@ conf_round(struct knot *k, struct runner_item *it, struct work *w, size_t n,
 				runner_fail(&it[map[m]], RUNNER_TEMP, "%s",
 				    err);
 	}
+	k->list_us += clock_us() - t;
 	goto out;
 fail:
 	for (m = 0; m < na + nd; m++)
@@ -386,6 +394,7 @@ struct pending {
 	struct work	*w;
 	size_t		 nsave, nadd, nreload, ndel;
 	long long	 t0, t1, t2;	/* µs: start, files, knotd told */
+	long long	 set_us, commit_us, list_us;	/* of t2 - t1 */
 };
 
 /*
@@ -435,6 +444,7 @@ knot_start(void *ctx, struct runner_item *it, size_t n)
 				p->nadd++;
 		}
 	}
+	k->set_us = k->commit_us = k->list_us = 0;
 	if (conf_round(k, it, p->w, n, down, sizeof(down)) == 0 &&
 	    (lost = reload(k, it, p->w, n, down, sizeof(down))) > 0) {
 		for (i = 0; i < n; i++)
@@ -453,6 +463,9 @@ knot_start(void *ctx, struct runner_item *it, size_t n)
 			    0);
 out:
 	p->t2 = clock_us();
+	p->set_us = k->set_us;
+	p->commit_us = k->commit_us;
+	p->list_us = k->list_us;
 	return p;
 }
 
@@ -469,6 +482,7 @@ knot_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 	char err[RUNNER_REASON_MAX];
 	long long t3;
 	size_t i;
+	int rounds = 0;
 
 	if (p == NULL)
 		return;
@@ -480,7 +494,7 @@ knot_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 				    "to sync %s", k->zdir);
 	}
 	if (k->verify)
-		(void)servewait_run(&k->sw, it, n);
+		rounds = servewait_run(&k->sw, it, n);
 	t3 = clock_us();
 	for (i = 0; i < n; i++)
 		if (it[i].job.action == JOB_DELETE &&
@@ -489,10 +503,12 @@ knot_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 		    sizeof(err)) < 0)
 			runner_fail(&it[i], RUNNER_TEMP, "%s", err);
 	log_debug("knot: jobs=%zu saves=%zu added=%zu reloaded=%zu "
-	    "deletes=%zu write_ms=%.1f control_ms=%.1f verify_ms=%.1f", n,
-	    p->nsave, p->nadd, p->nreload, p->ndel,
+	    "deletes=%zu write_ms=%.1f control_ms=%.1f verify_ms=%.1f "
+	    "conf_set_ms=%.1f conf_commit_ms=%.1f list_ms=%.1f "
+	    "verify_rounds=%d", n, p->nsave, p->nadd, p->nreload, p->ndel,
 	    (p->t1 - p->t0) / 1000.0, (p->t2 - p->t1) / 1000.0,
-	    (t3 - p->t2) / 1000.0);
+	    (t3 - p->t2) / 1000.0, p->set_us / 1000.0, p->commit_us / 1000.0,
+	    p->list_us / 1000.0, rounds);
 	for (i = 0; i < n; i++)
 		if (p->w[i].tmp[0] != '\0')
 			unlinkat(k->zfd, p->w[i].tmp, 0);

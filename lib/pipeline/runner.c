@@ -495,6 +495,43 @@ perm:
 	return 0;
 }
 
+/* Remove the applied jobs of a batch from new/, all at once. */
+static void
+done(struct run *r, struct runner_item *items, size_t n)
+{
+	const char **names;
+	int *err;
+	size_t i, m = 0;
+
+	names = calloc(n, sizeof(*names));
+	err = calloc(n, sizeof(*err));
+	for (i = 0; i < n; i++)
+		if (items[i].result == RUNNER_OK && names != NULL)
+			names[m++] = items[i].name;
+	if (names == NULL || err == NULL) {
+		/* Out of memory: one at a time. */
+		for (i = 0; i < n; i++)
+			if (items[i].result == RUNNER_OK && spool_done(
+			    r->o->spool, r->b->name, items[i].name) < 0)
+				say_sys(r, LOG_WARN, "unable to remove job %s",
+				    items[i].name);
+	} else if (spool_done_many(r->o->spool, r->b->name, names, err, m) >
+	    0) {
+		for (i = 0; i < m; i++) {
+			if (err[i] == 0)
+				continue;
+			errno = err[i];
+			say_sys(r, LOG_WARN, "unable to remove job %s",
+			    names[i]);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (items[i].result == RUNNER_OK)
+			retry_forget(r, items[i].name);
+	free(names);
+	free(err);
+}
+
 /* Settle the results of one applied batch. */
 static void
 settle(struct run *r, struct runner_item *items, size_t n, long long t0,
@@ -597,14 +634,7 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 	}
 	/* The store row first, then the job: a crash in between only
 	 * applies the job again. */
-	for (i = 0; i < n; i++) {
-		if (items[i].result != RUNNER_OK)
-			continue;
-		if (spool_done(r->o->spool, r->b->name, items[i].name) < 0)
-			say_sys(r, LOG_WARN, "unable to remove job %s",
-			    items[i].name);
-		retry_forget(r, items[i].name);
-	}
+	done(r, items, n);
 	now = clock_ms();
 	say(r, LOG_INFO, "batch jobs=%zu applied=%zu deferred=%zu failed=%zu "
 	    "ms=%lld load_ms=%lld apply_ms=%lld", n, ok, deferred, failed,

@@ -69,6 +69,15 @@ long spool_scan(const char *path, const char *queue, struct spool_entry **entp);
 /* Remove a finished job from <queue>/new/. Returns 0 or -1 with errno. */
 int spool_done(const char *path, const char *queue, const char *name);
 
+/*
+ * Remove the n finished jobs names[0..n) from <queue>/new/, a big batch
+ * several at a time (each removal waits on the file system's journal).
+ * err[i] gets 0, or the errno of a job not removed (absent is removed).
+ * Returns the number not removed.
+ */
+size_t spool_done_many(const char *path, const char *queue,
+    const char *const names[], int err[], size_t n);
+
 /* Move a job from <queue>/new/ to <queue>/fail/ and write the reason next
  * to it (<name>.reason), durably. Returns 0 or -1 with errno. */
 int spool_fail(const char *path, const char *queue, const char *name,
