@@ -2,6 +2,12 @@
 # primary's catalog zone, for the tests of secondaries; loaded after
 # helper.bash.
 
+# The TSIG key the tests' primaries and secondaries share, and a wrong
+# secret for the refusal tests.
+KEY=xfr-ns2
+SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
+WRONG=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=
+
 # secondary_start DIR PRIMARY_PORT KEY ALGORITHM SECRET [CATALOG]: a
 # private named on 127.0.0.1:$SEC_PORT (picked when unset), no control
 # channel, that follows the catalog zone CATALOG (default catalog.invalid)

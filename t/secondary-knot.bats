@@ -8,10 +8,6 @@ load helper
 load helper-named
 load helper-secondary
 
-KEY=xfr-ns2
-SECRET=MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=
-WRONG=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=
-
 setup() {
 	D=$BATS_TEST_TMPDIR
 	export DADNS_RETRY_SCHEDULE=1,1
