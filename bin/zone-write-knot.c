@@ -50,6 +50,7 @@ struct knot {
 	int		 loaded;	/* zones was read from knotd */
 	int		 dirty;		/* knot_conf must be written */
 	long long	 set_us, commit_us, list_us;	/* last conf round */
+	long long	 sync_us;	/* last write_saves(): its syncfs() */
 };
 
 /* Per-item state of one batch. */
@@ -173,7 +174,9 @@ write_saves(struct knot *k, struct runner_item *it, struct work *w, size_t n)
 	char err[512];
 	size_t i, nwritten = 0;
 	int existed;
+	long long t;
 
+	k->sync_us = 0;
 	for (i = 0; i < n; i++) {
 		if (it[i].job.action == JOB_DELETE)
 			continue;
@@ -195,12 +198,14 @@ write_saves(struct knot *k, struct runner_item *it, struct work *w, size_t n)
 		free(w[i].text);
 		w[i].text = NULL;
 	}
+	t = clock_us();
 	if (nwritten > 0 && n > SYNC_EACH_MAX && syncfs(k->zfd) < 0) {
 		for (i = 0; i < n; i++)
 			if (w[i].tmp[0] != '\0')
 				runner_fail_sys(&it[i], RUNNER_TEMP, "unable "
 				    "to sync %s", k->zdir);
 	}
+	k->sync_us = clock_us() - t;
 	for (i = 0; i < n; i++) {
 		if (w[i].tmp[0] == '\0' || it[i].result != RUNNER_OK)
 			continue;
@@ -395,6 +400,7 @@ struct pending {
 	size_t		 nsave, nadd, nreload, ndel;
 	long long	 t0, t1, t2;	/* µs: start, files, knotd told */
 	long long	 set_us, commit_us, list_us;	/* of t2 - t1 */
+	long long	 sync_us;	/* of t1 - t0 */
 };
 
 /*
@@ -428,6 +434,7 @@ knot_start(void *ctx, struct runner_item *it, size_t n)
 	}
 	write_saves(k, it, p->w, n);
 	p->t1 = clock_us();
+	p->sync_us = k->sync_us;
 	for (i = 0; i < n; i++) {
 		if (it[i].result != RUNNER_OK)
 			continue;
@@ -503,10 +510,11 @@ knot_finish(void *ctx, void *token, struct runner_item *it, size_t n)
 		    sizeof(err)) < 0)
 			runner_fail(&it[i], RUNNER_TEMP, "%s", err);
 	log_debug("knot: jobs=%zu saves=%zu added=%zu reloaded=%zu "
-	    "deletes=%zu write_ms=%.1f control_ms=%.1f verify_ms=%.1f "
-	    "conf_set_ms=%.1f conf_commit_ms=%.1f list_ms=%.1f "
-	    "verify_rounds=%d", n, p->nsave, p->nadd, p->nreload, p->ndel,
-	    (p->t1 - p->t0) / 1000.0, (p->t2 - p->t1) / 1000.0,
+	    "deletes=%zu write_ms=%.1f sync_ms=%.1f control_ms=%.1f "
+	    "verify_ms=%.1f conf_set_ms=%.1f conf_commit_ms=%.1f "
+	    "list_ms=%.1f verify_rounds=%d", n, p->nsave, p->nadd,
+	    p->nreload, p->ndel, (p->t1 - p->t0) / 1000.0,
+	    p->sync_us / 1000.0, (p->t2 - p->t1) / 1000.0,
 	    (t3 - p->t2) / 1000.0, p->set_us / 1000.0, p->commit_us / 1000.0,
 	    p->list_us / 1000.0, rounds);
 	for (i = 0; i < n; i++)

@@ -540,7 +540,7 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 	char hash[HASH_HEX_LEN + 1];
 	struct retry *e;
 	size_t i, ok = 0, deferred = 0, failed = 0;
-	long long now = clock_ms(), when;
+	long long now = clock_ms(), begin = now, when;
 	unsigned delay;
 	int intx = 0;
 
@@ -637,8 +637,8 @@ settle(struct run *r, struct runner_item *items, size_t n, long long t0,
 	done(r, items, n);
 	now = clock_ms();
 	say(r, LOG_INFO, "batch jobs=%zu applied=%zu deferred=%zu failed=%zu "
-	    "ms=%lld load_ms=%lld apply_ms=%lld", n, ok, deferred, failed,
-	    now - t0, load_ms, apply_ms);
+	    "ms=%lld load_ms=%lld apply_ms=%lld settle_ms=%lld", n, ok,
+	    deferred, failed, now - t0, load_ms, apply_ms, now - begin);
 	for (i = 0; i < NLE && (now - t0) / 1e3 > batch_le[i]; i++)
 		;
 	r->m.bucket[i]++;
