@@ -113,8 +113,10 @@ server_setup() {
 stop() {
 	if [ -f "$RUN/svscan.pid" ] && kill -0 "$(cat "$RUN/svscan.pid")" 2>/dev/null; then
 		s6-svscanctl -t "$RUN/scan" 2>/dev/null || kill "$(cat "$RUN/svscan.pid")"
+		# A service still up 8 s after its SIGTERM gets a SIGKILL
+		# (timeout-kill in each service directory).
 		i=0
-		while kill -0 "$(cat "$RUN/svscan.pid")" 2>/dev/null && [ $i -lt 100 ]; do
+		while kill -0 "$(cat "$RUN/svscan.pid")" 2>/dev/null && [ $i -lt 150 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done

@@ -18,10 +18,17 @@ setup() {
 teardown() {
 	run_stop "$DADNS_RUN_DIR"
 	pkill -9 -f "$DADNS_RUN_DIR/" 2>/dev/null || true
+	[ ! -f "$BATS_TEST_TMPDIR/stubborn.pid" ] ||
+	    kill -9 "$(cat "$BATS_TEST_TMPDIR/stubborn.pid")" 2>/dev/null || true
 }
 
 svc_pid() {
 	s6-svstat -p "$DADNS_RUN_DIR/scan/$1"
+}
+
+# svc_up NAME: s6 has started the service NAME of the scan directory.
+svc_up() {
+	[ "$(s6-svstat -o up "$DADNS_RUN_DIR/scan/$1" 2>/dev/null)" = true ]
 }
 
 @test "pipeline: make run serves a pushed zone, updates its serial, delete makes NSD refuse it" {
@@ -47,6 +54,32 @@ svc_pid() {
 
 	run sh "$TOP/etc/run.sh" stop
 	assert_output --partial "stopped"
+	run curl -s --max-time 2 "$HTTP/health"
+	assert_failure
+}
+
+@test "pipeline: make stop kills a service that ignores SIGTERM and leaves no supervision tree behind" {
+	run sh "$TOP/etc/run.sh" start
+	assert_success
+	svscan=$(cat "$DADNS_RUN_DIR/svscan.pid")
+	# Failure injection: a service directory as shipped (its timeout-kill
+	# included) whose daemon ignores SIGTERM.
+	scan=$DADNS_RUN_DIR/scan
+	cp -R "$TOP/service/reconcile" "$scan/stubborn"
+	rm -rf "$scan/stubborn/log"
+	printf '#!/bin/sh\ntrap "" TERM\nexec sleep 120\n' >"$scan/stubborn/run"
+	s6-svscanctl -a "$scan"
+	wait_for 10 svc_up stubborn
+	pid=$(svc_pid stubborn)
+	echo "$pid" >"$BATS_TEST_TMPDIR/stubborn.pid"
+	kill -0 "$pid"
+
+	run sh "$TOP/etc/run.sh" stop
+	assert_output --partial "stopped"
+	run kill -0 "$pid"
+	assert_failure
+	run kill -0 "$svscan"
+	assert_failure
 	run curl -s --max-time 2 "$HTTP/health"
 	assert_failure
 }
