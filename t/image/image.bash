@@ -146,16 +146,23 @@ da_exists() {
 	da "/CMD_API_DNS_ADMIN?action=exists&domain=$1"
 }
 
-# Every container still running is killed, every namespace removed; the
-# containers' logs of a failed test are shown.
+# Every container still running is killed (its PID 1, the child of the
+# unshare recorded), every other process recorded (MariaDB) stopped, every
+# namespace removed; the containers' logs of a failed test are shown.
 teardown() {
 	local p c
 	if [ -f "$BATS_TEST_TMPDIR/pids" ]; then
 		for p in $(cat "$BATS_TEST_TMPDIR/pids"); do
 			kill -0 "$p" 2>/dev/null || continue
-			c=$(cat "/proc/$p/task/$p/children" 2>/dev/null | tr -d ' ')
-			[ -n "$c" ] && kill -KILL "$c" 2>/dev/null
-			wait_for 5 sh -c "! kill -0 $p"
+			c=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
+			if [ -n "$c" ]; then
+				# shellcheck disable=SC2086
+				kill -KILL $c 2>/dev/null
+			else
+				kill "$p" 2>/dev/null
+			fi
+			wait_for 10 sh -c "! kill -0 $p" ||
+			    kill -KILL "$p" 2>/dev/null || true
 		done
 	fi
 	if [ -f "$BATS_TEST_TMPDIR/netns" ]; then
