@@ -18,8 +18,8 @@ setup() {
 teardown() {
 	run_stop "$DADNS_RUN_DIR"
 	pkill -9 -f "$DADNS_RUN_DIR/" 2>/dev/null || true
-	[ ! -f "$BATS_TEST_TMPDIR/stubborn.pid" ] ||
-	    kill -9 "$(cat "$BATS_TEST_TMPDIR/stubborn.pid")" 2>/dev/null || true
+	[ ! -f "$BATS_TEST_TMPDIR/deaf.pid" ] ||
+	    kill -9 "$(cat "$BATS_TEST_TMPDIR/deaf.pid")" 2>/dev/null || true
 }
 
 svc_pid() {
@@ -65,13 +65,13 @@ svc_up() {
 	# Failure injection: a service directory as shipped (its timeout-kill
 	# included) whose daemon ignores SIGTERM.
 	scan=$DADNS_RUN_DIR/scan
-	cp -R "$TOP/service/reconcile" "$scan/stubborn"
-	rm -rf "$scan/stubborn/log"
-	printf '#!/bin/sh\ntrap "" TERM\nexec sleep 120\n' >"$scan/stubborn/run"
+	cp -R "$TOP/service/reconcile" "$scan/deaf"
+	rm -rf "$scan/deaf/log"
+	printf '#!/bin/sh\ntrap "" TERM\nexec sleep 120\n' >"$scan/deaf/run"
 	s6-svscanctl -a "$scan"
-	wait_for 10 svc_up stubborn
-	pid=$(svc_pid stubborn)
-	echo "$pid" >"$BATS_TEST_TMPDIR/stubborn.pid"
+	wait_for 10 svc_up deaf
+	pid=$(svc_pid deaf)
+	echo "$pid" >"$BATS_TEST_TMPDIR/deaf.pid"
 	kill -0 "$pid"
 
 	run sh "$TOP/etc/run.sh" stop
